@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { KIND_BY_NAME, KINDS } from '../../tracer/catalogue.js';
+import { eventToJson, formatEventLine } from '../../tracer/describe.js';
+import type { TraceReader } from '../../tracer/reader.js';
+import { UsageError } from './errors.js';
+import { openTrace, withTrace } from './open-trace.js';
+import { guardStdoutPipe, Out } from './output.js';
+
+interface DumpOptions {
+  thread?: string[];
+  kind?: string[];
+  from?: string;
+  to?: string;
+  json?: boolean;
+  limit?: string;
+}
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+
+function seqOption(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} ${JSON.stringify(v)}: expected a sequence number (a non-negative integer)`);
+  return Number(v);
+}
+
+/** Threads by index ("3", "#3") or by exact name. */
+export function resolveThreads(reader: TraceReader, specs: string[]): Set<number> {
+  const out = new Set<number>();
+  for (const spec of specs) {
+    const m = /^#?(\d+)$/.exec(spec);
+    if (m && Number(m[1]) < reader.threads.length) {
+      out.add(Number(m[1]));
+      continue;
+    }
+    const matches = reader.threads.filter((t) => reader.string(t.name) === spec);
+    if (matches.length === 0) throw new UsageError(`--thread ${JSON.stringify(spec)}: no such thread (use an index 0..${reader.threads.length - 1} or a name from 'l4trace info')`);
+    for (const t of matches) out.add(t.index);
+  }
+  return out;
+}
+
+export function resolveKinds(specs: string[]): Set<number> {
+  const out = new Set<number>();
+  for (const spec of specs) {
+    const k = KIND_BY_NAME.get(spec.toUpperCase());
+    if (!k) throw new UsageError(`--kind ${JSON.stringify(spec)}: unknown event kind (one of ${KINDS.map((x) => x.name).join(', ')})`);
+    out.add(k.id);
+  }
+  return out;
+}
+
+export function register(program: Command): void {
+  program
+    .command('dump')
+    .description('print events in global order, one per line')
+    .argument('<file>', 'trace file (.l4t)')
+    .option('--thread <list>', 'only these threads (index or name; repeatable, comma-separated)', collect)
+    .option('--kind <list>', 'only these event kinds (e.g. IPC,IPC_RES; repeatable)', collect)
+    .option('--from <seq>', 'first sequence number')
+    .option('--to <seq>', 'last sequence number')
+    .option('--limit <n>', 'stop after n events')
+    .option('--json', 'one JSON object per line')
+    .action((file: string, opts: DumpOptions) => {
+      guardStdoutPipe();
+      const fromSeq = seqOption('from', opts.from);
+      const toSeq = seqOption('to', opts.to);
+      const limit = seqOption('limit', opts.limit) ?? Infinity;
+      const kinds = opts.kind ? resolveKinds(opts.kind) : undefined;
+      const reader = openTrace(file);
+      const threads = opts.thread ? resolveThreads(reader, opts.thread) : undefined;
+      const out = new Out();
+      withTrace(file, reader, () => {
+        let n = 0;
+        for (const ev of reader.events({ threads, kinds, fromSeq, toSeq })) {
+          if (n++ >= limit) break;
+          out.line(opts.json ? JSON.stringify(eventToJson(ev, reader)) : formatEventLine(ev, reader));
+        }
+      });
+      if (reader.truncated && !opts.json) out.line(`# trace cut short at byte ${reader.truncated.offset}: ${reader.truncated.reason}`);
+      out.flush();
+      reader.close();
+    });
+}

@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { summarize } from '../../tracer/summary.js';
+import { openTrace, withTrace } from './open-trace.js';
+import { fmtInt, guardStdoutPipe, Out, table } from './output.js';
+
+export function register(program: Command): void {
+  program
+    .command('info')
+    .description('summarise a trace: header, threads, event counts per kind, losses, truncation, size')
+    .argument('<file>', 'trace file (.l4t)')
+    .option('--json', 'print one JSON object')
+    .action((file: string, opts: { json?: boolean }) => {
+      guardStdoutPipe();
+      const reader = openTrace(file);
+      const s = withTrace(file, reader, () => summarize(reader));
+      reader.close();
+      const out = new Out();
+      if (opts.json) {
+        out.line(JSON.stringify({ file, ...s }));
+        out.flush();
+        return;
+      }
+      const origin = s.synthetic ? 'synthetic stream (not a machine run)' : `scenario ${s.scenario}`;
+      out.line(`trace      ${file}  ${fmtInt(s.bytes)} bytes, ${s.truncated ? 'CUT SHORT' : 'complete'}`);
+      out.line(`format     v${s.formatVersion}, written by l4trace ${s.toolVersion}, machine v${s.machineVersion}${s.quirks.length ? `, quirks ${s.quirks.join(',')}` : ''}`);
+      out.line(`run        ${origin}, flavour ${s.flavour || '-'}, ${s.cpus} cpu, seed ${s.seed}, entropy ${s.entropy}${s.filtered ? ', filtered' : ''}`);
+      const end = s.endTime === null ? '' : ` at cycle ${fmtInt(s.endTime)}${s.cyclesPerUs ? ` (${(s.endTime / s.cyclesPerUs).toFixed(1)} us)` : ''}`;
+      out.line(`outcome    ${s.outcome ?? 'unknown (no footer)'}${end}${s.outcomeDetail ? ` - ${s.outcomeDetail}` : ''}`);
+      if (s.truncated) out.line(`truncated  at byte ${fmtInt(s.truncated.offset)}: ${s.truncated.reason}`);
+      out.line(`events     ${fmtInt(s.events)} in file, ${s.bytesPerEvent.toFixed(2)} bytes/event (${s.chunkBytesPerEvent.toFixed(2)} in event chunks)`);
+      out.line(`losses     ${fmtInt(s.losses.events)} events in ${fmtInt(s.losses.chunks)} chunks${s.losses.unmatchedExits ? `, ${s.losses.unmatchedExits} unmatched function exits` : ''}`);
+      out.line(`tape       ${fmtInt(s.choices)} choices;  hash chains ${s.hashes}`);
+      const metrics = Object.entries(s.metrics);
+      if (metrics.length) {
+        out.line('results');
+        for (const line of table(metrics.map(([k, m]) => ['  ' + k, m.value.toLocaleString('en-US', { maximumFractionDigits: 2 }), m.unit]), new Set([1]))) out.line(line);
+      }
+      out.line(`threads    ${s.threads.length}`);
+      const rows: (string | number)[][] = [['  #', 'name', 'task', 'l4 id', 'kind', 'pid', 'policy', 'events', 'lost']];
+      for (const t of s.threads) rows.push(['  ' + t.index, t.name, t.task || '-', t.gid, t.kind, t.linuxPid || '-', t.policy, fmtInt(t.eventsInFile), fmtInt(t.eventsLost)]);
+      for (const line of table(rows, new Set([7, 8]))) out.line(line);
+      out.line('kinds');
+      for (const line of table(Object.entries(s.kinds).map(([k, n]) => ['  ' + k, fmtInt(n)]), new Set([1]))) out.line(line);
+      out.flush();
+    });
+}

@@ -1,0 +1,56 @@
+/**
+ * The composition root of the `l4trace` command. Each subcommand lives in its own file and registers
+ * itself; this file only wires them up and turns failures into one-line messages and exit codes.
+ */
+import { Command, CommanderError } from 'commander';
+import { TraceFormatError } from '../../tracer/errors.js';
+import { register as registerDemo } from './demo.js';
+import { register as registerDump } from './dump.js';
+import { CliError, UsageError } from './errors.js';
+import { register as registerInfo } from './info.js';
+import { toolVersion } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('l4trace')
+    .description('Deterministic record/replay tracing of a simulated L4 microkernel running L4Linux 2.4')
+    .version(toolVersion(), '-V, --version')
+    .option('--debug', 'print stack traces on errors')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const register of [registerDemo, registerInfo, registerDump]) register(program);
+  for (const cmd of program.commands) cmd.exitOverride();
+  return program;
+}
+
+function report(message: string): void {
+  process.stderr.write(`l4trace: ${message}\n`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes('--debug');
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander has already printed its one-line message (or the help / version text).
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (debug) console.error(e);
+    if (e instanceof UsageError) {
+      report(e.message);
+      return 2;
+    }
+    if (e instanceof CliError) {
+      report(e.message);
+      return e.exitCode;
+    }
+    if (e instanceof TraceFormatError) {
+      report(e.message);
+      return 1;
+    }
+    report(`internal error: ${(e as Error).message ?? String(e)}${debug ? '' : ' (run with --debug for the stack trace)'}`);
+    return 1;
+  }
+}

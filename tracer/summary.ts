@@ -1,0 +1,127 @@
+/**
+ * What `l4trace info` reports about a trace: computed from the header, the footer and one pass over the
+ * chunks (kinds counted per thread). Kept out of the CLI so tests and other commands can use it.
+ */
+import { formatGid, kindName } from './catalogue.js';
+import { OUTCOME_NAMES, POLICY_NAMES, THREAD_KIND_NAMES } from './packets.js';
+import type { TraceReader, Truncation } from './reader.js';
+
+export interface ThreadSummaryInfo {
+  index: number;
+  name: string;
+  task: string;
+  gid: string;
+  l4Id: number;
+  kind: string;
+  linuxPid: number;
+  policy: string;
+  events: number;
+  eventsInFile: number;
+  eventsLost: number;
+  chunks: number;
+  chunksLost: number;
+}
+
+export interface TraceSummary {
+  formatVersion: number;
+  toolVersion: string;
+  machineVersion: number;
+  quirks: string[];
+  scenario: string;
+  flavour: string;
+  seed: number;
+  entropy: 'prng' | 'os';
+  cpus: number;
+  synthetic: boolean;
+  filtered: boolean;
+  bytes: number;
+  /** Events present in the file. */
+  events: number;
+  /** Events the run emitted, lost ones included (from the footer; equals `events` without one). */
+  eventsRecorded: number;
+  threads: ThreadSummaryInfo[];
+  kinds: Record<string, number>;
+  bytesPerEvent: number;
+  chunkBytesPerEvent: number;
+  losses: { events: number; chunks: number; unmatchedExits: number };
+  truncated: false | Truncation;
+  outcome: string | null;
+  outcomeDetail: string;
+  endTime: number | null;
+  cyclesPerUs: number;
+  choices: number;
+  metrics: Record<string, { value: number; unit: string }>;
+  hashes: 'ok' | 'mismatch' | 'unchecked';
+}
+
+export function summarize(reader: TraceReader): TraceSummary {
+  const h = reader.header;
+  const f = reader.footer;
+  const kindCounts = new Map<number, number>();
+  const perThread = new Array<number>(reader.threads.length).fill(0);
+  let events = 0;
+  for (const chunk of reader.decodedChunks()) {
+    events += chunk.count;
+    perThread[chunk.thread] = (perThread[chunk.thread] ?? 0) + chunk.count;
+    const k = chunk.kinds;
+    for (let i = 0; i < k.length; i++) kindCounts.set(k[i]!, (kindCounts.get(k[i]!) ?? 0) + 1);
+  }
+  const kinds: Record<string, number> = {};
+  for (const id of [...kindCounts.keys()].sort((a, b) => a - b)) kinds[kindName(id)] = kindCounts.get(id)!;
+
+  const threads = reader.threads.map((t): ThreadSummaryInfo => {
+    const s = f?.threads.find((x) => x.thread === t.index);
+    return {
+      index: t.index,
+      name: reader.string(t.name),
+      task: reader.string(t.taskName),
+      gid: formatGid(t.l4Id),
+      l4Id: t.l4Id,
+      kind: THREAD_KIND_NAMES[t.kind] ?? String(t.kind),
+      linuxPid: t.linuxPid,
+      policy: POLICY_NAMES[t.policy] ?? String(t.policy),
+      events: s ? s.events : perThread[t.index]!,
+      eventsInFile: perThread[t.index]!,
+      eventsLost: s?.eventsLost ?? 0,
+      chunks: s ? s.chunks : reader.chunksOf(t.index).length,
+      chunksLost: s?.chunksLost ?? 0,
+    };
+  });
+  const verdicts = reader.verifyHashes();
+  const hashes = verdicts.some((v) => v.status === 'mismatch') ? 'mismatch' : verdicts.length && verdicts.every((v) => v.status === 'ok') ? 'ok' : 'unchecked';
+  const metrics: TraceSummary['metrics'] = {};
+  for (const m of f?.metrics ?? []) metrics[m.name] = { value: m.value, unit: m.unit };
+  return {
+    formatVersion: h.formatVersion,
+    toolVersion: h.toolVersion,
+    machineVersion: h.machineVersion,
+    quirks: h.quirks,
+    scenario: h.scenarioName,
+    flavour: h.flavour,
+    seed: h.seed,
+    entropy: h.entropy === 1 ? 'os' : 'prng',
+    cpus: h.cpus,
+    synthetic: h.synthetic,
+    filtered: h.filterRules !== '',
+    bytes: reader.size,
+    events,
+    eventsRecorded: f ? f.events : events,
+    threads,
+    kinds,
+    bytesPerEvent: events ? reader.size / events : 0,
+    chunkBytesPerEvent: events ? reader.chunkBytes / events : 0,
+    losses: {
+      events: f?.eventsLost ?? 0,
+      chunks: f ? f.threads.reduce((a, t) => a + t.chunksLost, 0) : 0,
+      unmatchedExits: f ? f.threads.reduce((a, t) => a + t.unmatchedExits, 0) : 0,
+    },
+    truncated: reader.truncated ?? false,
+    outcome: f ? (OUTCOME_NAMES[f.outcome] ?? String(f.outcome)) : null,
+    outcomeDetail: f?.outcomeDetail ?? '',
+    endTime: f ? f.endTime : null,
+    cyclesPerUs: h.cyclesPerUs,
+    choices: f ? f.choices : reader.choiceRefs.length,
+    metrics,
+    hashes,
+  };
+}
