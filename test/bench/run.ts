@@ -1,0 +1,40 @@
+/**
+ * `npm run bench [-- --json] [-- GROUP ...]`: runs the benchmark groups and prints every figure, with
+ * the figure it is compared to and the ratio side by side. Timings vary between machines and runs;
+ * the ratios are what to watch.
+ */
+import { tracerGroup } from './groups/tracer.js';
+import type { BenchGroup, Figure } from './figure.js';
+
+const GROUPS: BenchGroup[] = [tracerGroup];
+
+function fmt(v: number): string {
+  if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
+  return v.toPrecision(4);
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  const names = args.filter((a) => !a.startsWith('--'));
+  const unknown = names.filter((n) => !GROUPS.some((g) => g.name === n));
+  if (unknown.length) {
+    process.stderr.write(`bench: unknown group ${unknown.join(', ')} (groups: ${GROUPS.map((g) => g.name).join(', ')})\n`);
+    process.exit(2);
+  }
+  const selected = names.length ? GROUPS.filter((g) => names.includes(g.name)) : GROUPS;
+  for (const g of selected) {
+    if (!json) process.stdout.write(`\n== ${g.name}: ${g.description}\n`);
+    const figures: Figure[] = await g.run();
+    for (const f of figures) {
+      if (json) {
+        process.stdout.write(JSON.stringify(f) + '\n');
+      } else {
+        const cmp = f.vs !== undefined && f.ratio !== undefined ? `   ${f.ratio.toFixed(2)}x vs ${f.vs}` : '';
+        process.stdout.write(`${f.name.padEnd(44)} ${fmt(f.value).padStart(14)} ${f.unit.padEnd(12)}${cmp}\n`);
+      }
+    }
+  }
+}
+
+await main();

@@ -1,0 +1,127 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli, tempDir } from '../support/cli.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** A user-facing error: one line, no stack trace. */
+function expectOneLineError(stderr: string, ...mentions: string[]): void {
+  const lines = stderr.trim().split('\n');
+  expect(lines, stderr).toHaveLength(1);
+  expect(stderr).not.toMatch(/^\s+at /m);
+  for (const m of mentions) expect(stderr).toContain(m);
+}
+
+describe('l4trace command line', () => {
+  let dir: string;
+  let trace: string;
+
+  beforeAll(() => {
+    dir = tempDir();
+    const r = runCli(['demo', '-o', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    trace = join(dir, 'demo.l4t');
+  });
+
+  it('--version and --help', () => {
+    const v = runCli(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toBe(pkg.version);
+    const h = runCli(['--help']);
+    expect(h.code).toBe(0);
+    for (const cmd of ['demo', 'info', 'dump']) expect(h.stdout).toContain(cmd);
+  });
+
+  it('info --json reports events, threads, kinds, bytes/event, losses, truncation and outcome', () => {
+    const r = runCli(['info', trace, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.events).toBeGreaterThan(100_000);
+    expect(info.threads).toHaveLength(5);
+    expect(Object.values(info.kinds as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(info.events);
+    expect(info.kinds.FUNC_ENTER).toBe(info.kinds.FUNC_EXIT);
+    expect(info.bytesPerEvent).toBeGreaterThan(1);
+    expect(info.bytesPerEvent).toBeLessThan(6);
+    expect(info.losses).toEqual({ events: 0, chunks: 0, unmatchedExits: 0 });
+    expect(info.truncated).toBe(false);
+    expect(info.outcome).toBe('ok');
+    expect(info.hashes).toBe('ok');
+  });
+
+  it('info in text form names the file and the outcome', () => {
+    const r = runCli(['info', trace]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(trace);
+    expect(r.stdout).toMatch(/outcome\s+ok/);
+    expect(r.stdout).toContain('FUNC_ENTER');
+  });
+
+  it('dump filters by thread, kind and sequence range, as text and JSON', () => {
+    const r = runCli(['dump', trace, '--thread', 'synth1', '--kind', 'ipc,IPC_RES', '--from', '1000', '--to', '90000', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.length).toBeGreaterThan(10);
+    let last = -1;
+    for (const e of events) {
+      expect(e.threadName).toBe('synth1');
+      expect(['IPC', 'IPC_RES']).toContain(e.kind);
+      expect(e.seq).toBeGreaterThanOrEqual(1000);
+      expect(e.seq).toBeLessThanOrEqual(90000);
+      expect(e.seq).toBeGreaterThan(last);
+      last = e.seq;
+    }
+    const text = runCli(['dump', trace, '--thread', '1', '--kind', 'IPC_RES', '--limit', '3']);
+    expect(text.stdout.trim().split('\n')).toHaveLength(3);
+    expect(text.stdout).toMatch(/^#\d+ \d+ synth1 IPC_RES pair=#\d+ msg=#\d+ result=ok src=\S+/m);
+  });
+
+  it('dump of every event agrees with info', () => {
+    const info = JSON.parse(runCli(['info', trace, '--json']).stdout);
+    const all = runCli(['dump', trace]);
+    expect(all.stdout.trim().split('\n')).toHaveLength(info.events);
+  });
+
+  it('a missing file: exit 1, one line naming it', () => {
+    const r = runCli(['info', join(dir, 'nope.l4t')]);
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, 'nope.l4t', 'ENOENT');
+  });
+
+  it('a file that is not a trace: exit 1, one line naming it and the problem', () => {
+    const bogus = join(dir, 'bogus.l4t');
+    writeFileSync(bogus, 'hello, I am a text file\n');
+    const r = runCli(['dump', bogus]);
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, 'bogus.l4t', 'not an l4trace file');
+  });
+
+  it('a trace cut short: info says so and still reports what it recovered', () => {
+    const cut = join(dir, 'cut.l4t');
+    const bytes = readFileSync(trace);
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const r = runCli(['info', cut, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.truncated.reason).toMatch(/declares \d+ bytes but only \d+ remain|no footer/);
+    expect(info.events).toBeGreaterThan(0);
+    expect(info.outcome).toBeNull();
+    expect(runCli(['info', cut]).stdout).toContain('CUT SHORT');
+  });
+
+  it('usage errors exit 2 with one line', () => {
+    const cases: [string[], string][] = [
+      [['info'], "missing required argument 'file'"],
+      [['info', trace, '--frobnicate'], "unknown option '--frobnicate'"],
+      [['frobnicate'], "unknown command 'frobnicate'"],
+      [['dump', trace, '--kind', 'BOGUS'], '--kind "BOGUS": unknown event kind'],
+      [['dump', trace, '--from', 'ten'], '--from "ten"'],
+      [['dump', trace, '--thread', 'nobody'], '--thread "nobody": no such thread'],
+    ];
+    for (const [args, msg] of cases) {
+      const r = runCli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expectOneLineError(r.stderr, msg);
+    }
+  });
+});

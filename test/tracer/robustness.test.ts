@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import { TraceFormatError } from '../../tracer/errors.js';
+import { FRAME_KEY, MAGIC, MAX_PACKET_BYTES, PacketField } from '../../tracer/format.js';
+import { emptyHeader, encodeHeader, Outcome } from '../../tracer/packets.js';
+import { TraceReader } from '../../tracer/reader.js';
+import { framePacket, MemorySink } from '../../tracer/sink.js';
+import { summarize } from '../../tracer/summary.js';
+import { generateSynthetic } from '../../tracer/synthetic.js';
+import { Tracer } from '../../tracer/tracer.js';
+import { ByteWriter } from '../../tracer/varint.js';
+import { TestRng } from '../support/random-stream.js';
+
+/** A small but varied trace: functions, IPC, IRQs, a decision tape, several chunks per thread. */
+function sampleTrace(events: number, chunkEvents: number): Uint8Array {
+  const sink = new MemorySink();
+  const tracer = new Tracer(sink, { ...emptyHeader(), toolVersion: 'test', scenarioName: 'sample', synthetic: true }, { chunkEvents });
+  for (let i = 0; i < 50; i++) tracer.choice(1 + (i % 5), i % 3, 3);
+  const end = generateSynthetic(tracer, { profile: 'mixed', events, threads: 3, seed: 5 });
+  tracer.finish({ outcome: Outcome.OK, endTime: end });
+  return sink.bytes();
+}
+
+/** Open, summarise, and read every event and choice: everything a command might do. */
+function readEverything(bytes: Uint8Array): { events: number; truncated: boolean } {
+  const r = TraceReader.fromBytes(bytes);
+  summarize(r);
+  let events = 0;
+  for (const _ of r.events()) events++;
+  r.tape();
+  return { events, truncated: r.truncated !== undefined };
+}
+
+describe('a file cut short', () => {
+  const full = sampleTrace(20_000, 200);
+  const whole = TraceReader.fromBytes(full);
+
+  it(`is read at every 997th byte offset without a crash or hang, recovering every whole chunk (${full.length} bytes)`, () => {
+    let cuts = 0;
+    let recoveredSome = 0;
+    for (let cut = 0; cut < full.length; cut += 997) {
+      cuts++;
+      const prefix = full.subarray(0, cut);
+      let r: TraceReader;
+      try {
+        r = TraceReader.fromBytes(prefix);
+      } catch (e) {
+        // Only a prefix without a whole header may fail, and only with a typed error.
+        expect(e).toBeInstanceOf(TraceFormatError);
+        expect(['BAD_MAGIC', 'NO_HEADER']).toContain((e as TraceFormatError).code);
+        continue;
+      }
+      expect(r.truncated).toBeDefined();
+      expect(r.truncated!.offset).toBeLessThanOrEqual(cut);
+      const expected = whole.chunks.filter((c) => c.bodyStart + c.bodyLength <= cut).reduce((a, c) => a + c.count, 0);
+      let got = 0;
+      let last = -1;
+      let ordered = true;
+      for (const ev of r.events()) {
+        ordered &&= ev.seq > last;
+        last = ev.seq;
+        got++;
+      }
+      expect(ordered).toBe(true);
+      expect(got).toBe(expected);
+      if (got > 0) recoveredSome++;
+    }
+    expect(cuts).toBeGreaterThan(50);
+    expect(recoveredSome).toBeGreaterThan(cuts / 2);
+  });
+
+  it('reports the cut in the summary, and a complete file reports none', () => {
+    const s = summarize(TraceReader.fromBytes(full.subarray(0, Math.floor(full.length / 2))));
+    expect(s.truncated).not.toBe(false);
+    expect(s.outcome).toBeNull();
+    expect(summarize(whole).truncated).toBe(false);
+  });
+});
+
+describe('corrupted files', () => {
+  const base = sampleTrace(3000, 100);
+
+  it('1,000 randomly corrupted copies never crash the reader (only typed errors)', () => {
+    const rng = new TestRng(2024);
+    const codes = new Map<string, number>();
+    let survived = 0;
+    for (let copy = 0; copy < 1000; copy++) {
+      let bytes = base.slice();
+      const mode = rng.below(4);
+      if (mode === 3) {
+        // splice: delete or duplicate a run of bytes
+        const at = rng.below(bytes.length);
+        const len = 1 + rng.below(64);
+        bytes = rng.below(2)
+          ? Uint8Array.from([...bytes.subarray(0, at), ...bytes.subarray(at + len)])
+          : Uint8Array.from([...bytes.subarray(0, at + len), ...bytes.subarray(at)]);
+      } else {
+        const flips = 1 + rng.below(mode === 0 ? 2 : 16);
+        for (let i = 0; i < flips; i++) bytes[rng.below(bytes.length)] = rng.below(256);
+      }
+      try {
+        readEverything(bytes);
+        survived++;
+      } catch (e) {
+        if (!(e instanceof TraceFormatError)) throw new Error(`copy ${copy}: untyped ${(e as Error).name}: ${(e as Error).message}`);
+        codes.set(e.code, (codes.get(e.code) ?? 0) + 1);
+      }
+    }
+    // Both outcomes occur: many corruptions hit payload values (still well-formed), many hit structure.
+    expect(survived).toBeGreaterThan(0);
+    expect([...codes.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(100);
+  });
+});
+
+describe('typed errors for bad input', () => {
+  const good = sampleTrace(500, 100);
+
+  function codeOf(bytes: Uint8Array, strict = false): string {
+    try {
+      const r = TraceReader.fromBytes(bytes, { strict });
+      for (const _ of r.events()) {
+        // decode everything
+      }
+      return 'none';
+    } catch (e) {
+      if (e instanceof TraceFormatError) return e.code;
+      throw e;
+    }
+  }
+
+  function withHeader(mutate: (h: ReturnType<typeof emptyHeader>) => void, extra?: (w: ByteWriter) => void): Uint8Array {
+    const w = new ByteWriter();
+    w.bytes(MAGIC);
+    const h = { ...emptyHeader(), formatVersion: 1 };
+    mutate(h);
+    framePacket(w, PacketField.header, encodeHeader(h));
+    extra?.(w);
+    return w.toBytes();
+  }
+
+  it('wrong magic', () => {
+    expect(codeOf(new TextEncoder().encode('PK\u0003\u0004 this is a zip file, not a trace'))).toBe('BAD_MAGIC');
+    expect(codeOf(new Uint8Array(3))).toBe('BAD_MAGIC');
+    const wrong = good.slice();
+    wrong[0] = 'X'.charCodeAt(0);
+    expect(codeOf(wrong)).toBe('BAD_MAGIC');
+  });
+
+  it('an unknown future format version, naming both versions', () => {
+    const bytes = withHeader((h) => (h.formatVersion = 99));
+    expect(codeOf(bytes)).toBe('FUTURE_VERSION');
+    expect(() => TraceReader.fromBytes(bytes)).toThrow(/version 99 is newer.*format 1\b/);
+  });
+
+  it('a length prefix larger than the file: a cut when tolerant, an error when strict', () => {
+    const bytes = withHeader(
+      () => {},
+      (w) => {
+        w.byte(FRAME_KEY);
+        w.varint(1_000_000); // claims a megabyte that is not there
+        w.bytes(new Uint8Array(10));
+      },
+    );
+    expect(codeOf(bytes, true)).toBe('LENGTH_PAST_END');
+    const r = TraceReader.fromBytes(bytes);
+    expect(r.truncated?.reason).toMatch(/declares 1000000 bytes but only 10 remain/);
+  });
+
+  it('a length prefix no packet can have', () => {
+    const bytes = withHeader(
+      () => {},
+      (w) => {
+        w.byte(FRAME_KEY);
+        w.varint(MAX_PACKET_BYTES + 1);
+      },
+    );
+    expect(codeOf(bytes)).toBe('BAD_LENGTH');
+  });
+
+  it('a packet that does not decode', () => {
+    const bytes = withHeader(
+      () => {},
+      (w) => {
+        // a chunk packet whose body is garbage: a varint field that never ends
+        framePacket(w, PacketField.chunk, Uint8Array.from([0x08, 0xff, 0xff, 0xff]));
+      },
+    );
+    expect(codeOf(bytes)).toBe('BAD_PACKET');
+  });
+
+  it('no header first', () => {
+    const w = new ByteWriter();
+    w.bytes(MAGIC);
+    framePacket(w, PacketField.strings, Uint8Array.from([0x08, 0x01]));
+    expect(codeOf(w.toBytes())).toBe('NO_HEADER');
+    expect(codeOf(MAGIC)).toBe('NO_HEADER');
+  });
+
+  it('a chunk claiming more events than its bytes can hold is refused before allocating', () => {
+    const bytes = withHeader(
+      () => {},
+      (w) => {
+        // thread descriptor #0, then a chunk with count = 2^40 and one tag byte
+        framePacket(w, PacketField.thread, new Uint8Array(0));
+        const chunk = new ByteWriter();
+        chunk.varintField(5, 2 ** 40);
+        chunk.lengthDelimited(7, Uint8Array.from([20]));
+        chunk.lengthDelimited(8, Uint8Array.from([0]));
+        chunk.lengthDelimited(9, Uint8Array.from([1]));
+        framePacket(w, PacketField.chunk, chunk.toBytes());
+      },
+    );
+    expect(() => [...TraceReader.fromBytes(bytes).events()]).toThrow(/count 1099511627776 exceeds the 1 tag bytes/);
+  });
+
+  it('data after the footer', () => {
+    const extra = new ByteWriter();
+    extra.bytes(good);
+    framePacket(extra, PacketField.strings, Uint8Array.from([0x08, 0x01]));
+    expect(codeOf(extra.toBytes())).toBe('BAD_PACKET');
+  });
+});
