@@ -17,6 +17,7 @@ import {
   type StateDigestData,
   type ThreadDescriptorData,
 } from './packets.js';
+import type { TraceRecorder } from './recorder.js';
 import type { TraceSink } from './sink.js';
 import { ThreadBuffer, type BufferOwner } from './thread-buffer.js';
 import { ByteWriter } from './varint.js';
@@ -56,7 +57,8 @@ export interface FinishInfo {
   metrics?: MetricData[];
 }
 
-export class Tracer implements BufferOwner {
+export class Tracer implements BufferOwner, TraceRecorder {
+  readonly enabled = true;
   nextSeq = 0;
   readonly chunkEvents: number;
   readonly chunkBytes: number;

@@ -1,41 +1,41 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { FileSink } from '../../tracer/file-writer.js';
-import { emptyHeader, Outcome } from '../../tracer/packets.js';
 import { summarize } from '../../tracer/summary.js';
-import { generateSynthetic } from '../../tracer/synthetic.js';
-import { Tracer } from '../../tracer/tracer.js';
+import { loadScenario } from '../scenarios/resolve.js';
 import { openTrace } from './open-trace.js';
-import { fmtInt } from './output.js';
-import { toolVersion } from './version.js';
+import { fmtInt, table } from './output.js';
+import { recordToFile } from './record-run.js';
+
+/** The built-in runs the demo records. */
+const DEMO_RUNS = [
+  { scenario: 'pingpong', file: 'pingpong.l4t', what: 'IPC round trips, intra- and inter-address-space, both kernel flavours' },
+  { scenario: 'clients-server', file: 'clients-server.l4t', what: 'four clients calling a server with timeouts' },
+  { scenario: 'irq', file: 'irq.l4t', what: 'a device raising interrupts at seeded instants' },
+];
 
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('record a built-in run, read it back and summarise it')
+    .description('record the built-in scenarios, read the traces back and summarise them')
     .option('-o, --out <dir>', 'folder for the demo outputs', 'l4trace-demo')
     .action((opts: { out: string }) => {
       mkdirSync(opts.out, { recursive: true });
-      const path = join(opts.out, 'demo.l4t');
-      console.log('l4trace demo: the simulated machine is not built yet, so this demo records a SYNTHETIC');
-      console.log('event stream (function calls and IPC rounds on 4 threads), writes it as a trace file and reads it back.');
-      const sink = new FileSink(path);
-      const tracer = new Tracer(sink, { ...emptyHeader(), toolVersion: toolVersion(), scenarioName: 'synthetic-mixed', flavour: 'synthetic', synthetic: true });
-      const end = generateSynthetic(tracer, { profile: 'mixed', events: 200_000, threads: 4, seed: 1 });
-      tracer.finish({ outcome: Outcome.OK, outcomeDetail: 'synthetic stream', endTime: end });
-      const reader = openTrace(path);
-      const s = summarize(reader);
-      let merged = 0;
-      let last = -1;
-      for (const ev of reader.events()) {
-        if (ev.seq <= last) throw new Error('demo: events out of order');
-        last = ev.seq;
-        merged++;
+      console.log('l4trace demo: recording built-in scenarios on the simulated L4 machine (Fiasco V2 flavour).');
+      for (const run of DEMO_RUNS) {
+        const path = join(opts.out, run.file);
+        const spec = loadScenario(run.scenario);
+        const r = recordToFile(spec, path, { entropy: 'prng' });
+        const reader = openTrace(path);
+        const s = summarize(reader);
+        reader.close();
+        console.log(`\n${run.scenario}: ${run.what}`);
+        console.log(
+          `  ${path}: outcome ${r.run.stop.outcome} at cycle ${fmtInt(r.run.endTime)}, ${fmtInt(s.events)} events on ${s.threads.length} threads, ${s.bytesPerEvent.toFixed(2)} bytes/event, ${fmtInt(s.choices)} choices, hash chains ${s.hashes}`,
+        );
+        for (const line of table(r.run.metrics.map((m) => ['  ' + m.name, m.value.toLocaleString('en-US', { maximumFractionDigits: 1 }), m.unit]), new Set([1]))) console.log(line);
       }
-      reader.close();
-      console.log(`wrote ${path}: ${fmtInt(s.bytes)} bytes, ${fmtInt(s.events)} events on ${s.threads.length} threads, ${s.bytesPerEvent.toFixed(2)} bytes/event`);
-      console.log(`read back ${fmtInt(merged)} events in global order; hash chains ${s.hashes}`);
-      console.log(`next: npx l4trace info ${path}   |   npx l4trace dump ${path} --limit 20`);
+      const first = join(opts.out, DEMO_RUNS[0]!.file);
+      console.log(`\nnext: npx l4trace info ${first}   |   npx l4trace dump ${first} --kind IPC,IPC_RES --limit 20`);
     });
 }

@@ -1,0 +1,95 @@
+/**
+ * Cost profiles: cycles per kernel primitive, one profile per flavour. Measured results (pingpong round
+ * trips, the Table 2 cells) must come out of mechanism counts times these values; nothing here encodes
+ * a benchmark's answer. Sources are the reference notes (../shared/reference/l4-semantics.md §10, whose
+ * own sources are S5 = SOSP'97, S6 = "From L3 to seL4", S7 = Liedtke SOSP'93 / TR-933, D2 = the
+ * Pistachio blog seed). Values marked [INF] are the reference's suggested simulator defaults.
+ */
+export interface CostProfile {
+  /** Simulated clock in cycles per microsecond. */
+  cyclesPerUs: number;
+  /** One guest IA32 instruction. */
+  instruction: number;
+  /** Kernel entry and exit of a system call (int 0x30 + iret; sysenter/sysexit on X.2). */
+  syscallEntryExit: number;
+  /** The IPC path proper: partner lookup, state checks, rendezvous, direct switch. Per IPC operation. */
+  ipcPath: number;
+  /** Each untyped word beyond the register words, copied from memory. */
+  ipcPerWord: number;
+  /** Setting up one string of a long message. */
+  ipcPerString: number;
+  /** Copying one byte of a string. */
+  copyPerByte: number;
+  /** Inserting one 4 KiB page mapping (map or grant). */
+  mapPerPage: number;
+  /** Removing or downgrading one mapping-database node. */
+  unmapPerNode: number;
+  /** Address-space switch: CR3 load plus TLB refill. */
+  asSwitch: number;
+  /** Switch into a small address space (segment reload); 0 = the flavour has no small spaces. */
+  smallSpaceSwitch: number;
+  /** Scheduler dispatch outside the IPC path: queue lookup and thread switch. */
+  dispatch: number;
+  exRegs: number;
+  taskNew: number;
+  /** Tearing down one page mapping when a task is deleted. */
+  taskDeletePerPage: number;
+  threadSwitch: number;
+  threadSchedule: number;
+  /** Hardware interrupt to IPC message for the handler thread. */
+  irqDelivery: number;
+  /** Exception entry and reflection to a user-level handler (the int 0x80 trampoline path). */
+  exceptionReflect: number;
+  /** Kernel part of a page fault: exception entry, building the page-fault IPC. */
+  pageFault: number;
+  /** Default timeslice, microseconds. */
+  timesliceUs: number;
+  /** Timeouts fire at the next multiple of this (the kernel tick), microseconds. */
+  timerGranularityUs: number;
+}
+
+/**
+ * Fiasco, L4 V2 ABI, on a Pentium Pro 200 (the machine of the seed thesis's Table 2, D1).
+ */
+export const FIASCO_V2: CostProfile = {
+  cyclesPerUs: 200, // Pentium Pro 200 MHz, D1 Table 2
+  instruction: 1, // DESIGN.md §3: one cycle per guest instruction
+  syscallEntryExit: 100, // int + iret [INF] §10 "kernel entry+exit 100"
+  ipcPath: 120, // short-IPC fast path [INF] §10 "IPC short fast path 120"; S6: 121 cy one-way on Pentium 160
+  ipcPerWord: 1, // [INF] §10 long-IPC copy "1 cy/byte"; a dword ~ one cycle from cache
+  ipcPerString: 30, // [INF] §10 "+30/string"
+  copyPerByte: 1, // [INF] §10 "long-IPC copy 1 cy/byte"
+  mapPerPage: 150, // [INF] §10 "map per 4K page 150"
+  unmapPerNode: 100, // [INF] §10 "unmap per node 100"
+  asSwitch: 250, // [INF] §10 "CR3 + TLB refill 250"; S7 TR-933: hundreds of cycles
+  smallSpaceSwitch: 0, // Fiasco did not implement small spaces [MEM] §10
+  dispatch: 150, // [INF] scheduler pick + switch, cf. §10 "thread_schedule/switch 100" + queue work
+  exRegs: 150, // [INF] §10 "lthread_ex_regs 150"
+  taskNew: 5000, // [INF] §10 "task_new 5,000"
+  taskDeletePerPage: 50, // [INF] §10 "+50/page on teardown"
+  threadSwitch: 100, // [INF] §10 "thread_schedule/switch 100"
+  threadSchedule: 100, // [INF] §10
+  irqDelivery: 200, // [INF] §10 "IRQ -> IPC to handler 200"
+  exceptionReflect: 230, // S5 trampoline vs modified libc: 753 - 526 = 227 cy [MEM] §10
+  pageFault: 100, // [INF] exception entry + PF message; §10 "PF -> pager IPC -> map -> resume ~700" with 2 IPC + map
+  timesliceUs: 10_000, // 10 ms [MEM] §5 (Pistachio DEFAULT_TIMESLICE_LENGTH = 625*16 us)
+  timerGranularityUs: 1000, // Fiasco 1 ms tick [MEM] §5
+};
+
+/**
+ * L4Ka::Pistachio, X.2 ABI, same clock. Pistachio's IPC is cheaper (sysenter, fast path), ~120 cycles
+ * one-way intra- and ~250 inter-address-space with one MR (D2, unverified); it has small spaces.
+ */
+export const PISTACHIO_X2: CostProfile = {
+  ...FIASCO_V2,
+  syscallEntryExit: 40, // sysenter/sysexit [INF]; with ipcPath gives D2's ~120 cy one-way intra-AS
+  ipcPath: 80, // D2 ~120 cy one-way intra-AS minus entry/exit
+  asSwitch: 130, // D2 ~250 cy one-way inter-AS minus the 120 intra-AS path
+  smallSpaceSwitch: 20, // S7 TR-933: segment reload, tens of cycles [MEM]; Pistachio has small spaces (S1 glue config.h)
+};
+
+export const COST_PROFILES: Record<string, CostProfile> = { 'fiasco-v2': FIASCO_V2, 'pistachio-x2': PISTACHIO_X2 };
+
+export const COST_KEYS = Object.keys(FIASCO_V2) as (keyof CostProfile)[];
+
+export const cyclesOfUs = (c: CostProfile, usValue: number): number => usValue * c.cyclesPerUs;

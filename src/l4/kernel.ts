@@ -1,0 +1,679 @@
+/**
+ * The simulated L4 microkernel: tasks, threads, CPUs and the run loop. IPC, interrupts, page faults and
+ * the other system calls live in their own files and operate on this object.
+ *
+ * Time: each CPU has a cycle counter. CPUs advance in rounds of `roundCycles`, in CPU order, each up to
+ * the round end or its next queued event; effects across CPUs therefore land within one round, and the
+ * result never depends on host timing. Every decision with more than one possible outcome goes through
+ * `choices` (the decision tape).
+ */
+import { Kind } from '../../tracer/catalogue.js';
+import { ThreadKind } from '../../tracer/packets.js';
+import type { EventBuffer, TraceRecorder } from '../../tracer/recorder.js';
+import { PhysicalMemory } from '../ia32/memory.js';
+import type { Choices } from '../sim/choices.js';
+import { ChoiceSite } from '../sim/choices.js';
+import { type CostProfile } from './costs.js';
+import type { Engine, FaultOp } from './engine.js';
+import type { Flavour } from './flavour.js';
+import { gid, MAX_TASKS, NIL } from './ids.js';
+import { cancelIpc, dropSenders, startUserIpc } from './ipc.js';
+import { IrqLine, raiseIrq, unmaskIrq } from './irq.js';
+import { AddressSpace, flushSpace } from './mapdb.js';
+import { ModelEngine, type ModelCtx, type ModelProgram, type ModelServices } from './model-engine.js';
+import type { Annotation, KernelOp } from './ops.js';
+import { pageFault, touch } from './pagefault.js';
+import { Cpu } from './scheduler.js';
+import { sigma0Program } from './sigma0.js';
+import { doExRegs, doTaskNew, doThreadSchedule, doThreadSwitch, doUnmap } from './syscalls.js';
+import { Task, Thread } from './thread.js';
+import type { Timeout } from './timeouts.js';
+
+/** Fixed task numbers (V2 convention: sigma0 = 2, the root task = 4; 1 holds the kernel's idle threads). */
+export const KERNEL_TASK = 1;
+export const SIGMA0_TASK = 2;
+export const ROOT_TASK = 4;
+
+export const PRIO_SIGMA0 = 255;
+export const PRIO_ROOT = 254;
+
+export type OutcomeName = 'ok' | 'deadlock' | 'hang' | 'fault' | 'limit';
+
+export interface KernelConfig {
+  flavour: Flavour;
+  costs: CostProfile;
+  cpus: number;
+  choices: Choices;
+  recorder: TraceRecorder;
+  /** Physical memory in 4 KiB frames. */
+  physFrames?: number;
+  /** Round length for multi-CPU runs. */
+  roundCycles?: number;
+  /** Up to this many cycles of jitter are added to every timeout (a TIMER_JITTER choice). */
+  timerJitter?: number;
+}
+
+/** Creates an engine for code at `ip` in a task that has no model program there (the IA32 engine). */
+export type EngineProvider = (k: Kernel, task: Task, thread: { gid: number; lthread: number }, ip: number, sp: number) => Engine | undefined;
+
+/** Mechanism counts: what the figures are made of. */
+export interface Counters {
+  syscalls: number;
+  ipcOps: number;
+  messages: number;
+  pageFaults: number;
+  asSwitches: number;
+  contextSwitches: number;
+  pagesMapped: number;
+  bytesCopied: number;
+  exRegs: number;
+  taskNews: number;
+  irqs: number;
+  timeouts: number;
+}
+
+export interface StopReason {
+  outcome: OutcomeName;
+  detail: string;
+}
+
+export class Kernel implements ModelServices {
+  readonly flavour: Flavour;
+  readonly costs: CostProfile;
+  readonly choices: Choices;
+  readonly recorder: TraceRecorder;
+  readonly mem: PhysicalMemory;
+  readonly cpus: Cpu[] = [];
+  readonly tasks: (Task | undefined)[] = new Array(MAX_TASKS).fill(undefined);
+  /** Live threads by gid (dead ones are removed, so stale ids do not resolve). */
+  readonly threads = new Map<number, Thread>();
+  readonly irqs = new Map<number, IrqLine>();
+  readonly programs = new Map<number, ModelProgram>();
+  readonly providers: EngineProvider[] = [];
+  readonly counters: Counters = {
+    syscalls: 0,
+    ipcOps: 0,
+    messages: 0,
+    pageFaults: 0,
+    asSwitches: 0,
+    contextSwitches: 0,
+    pagesMapped: 0,
+    bytesCopied: 0,
+    exRegs: 0,
+    taskNews: 0,
+    irqs: 0,
+    timeouts: 0,
+  };
+  readonly metrics: { name: string; value: number; unit: string }[] = [];
+  readonly params = new Map<string, unknown>();
+  /** Task numbers chief-owned by each task (task_new permission). */
+  readonly owner: Int32Array = new Int32Array(MAX_TASKS).fill(ROOT_TASK);
+  /** The CPU whose code is executing now; `now` is its time. */
+  exec!: Cpu;
+  stopping: StopReason | null = null;
+  readonly roundCycles: number;
+  readonly timerJitter: number;
+  private essentialLeft = 0;
+  private sawEssential = false;
+  private readonly threadKindOf = new WeakMap<Engine, number>();
+
+  constructor(readonly config: KernelConfig) {
+    this.flavour = config.flavour;
+    this.costs = config.costs;
+    this.choices = config.choices;
+    this.recorder = config.recorder;
+    this.mem = new PhysicalMemory(config.physFrames ?? 8192);
+    this.roundCycles = config.roundCycles ?? (config.cpus > 1 ? 2000 : 1 << 20);
+    this.timerJitter = config.timerJitter ?? 0;
+    this.params.set('physFrames', this.mem.frames);
+    const kernelTask = this.newTask(KERNEL_TASK, KERNEL_TASK, 'kernel', 0, false);
+    for (let c = 0; c < config.cpus; c++) {
+      const idleGid = gid(KERNEL_TASK, c, kernelTask.version);
+      const trace = this.recorder.addThread({
+        l4Id: idleGid,
+        name: `idle/cpu${c}`,
+        task: KERNEL_TASK,
+        lthread: c,
+        version: kernelTask.version,
+        kind: ThreadKind.IDLE,
+        cpu: c,
+        priority: 0,
+        taskName: 'kernel',
+      });
+      const idle = new Thread(idleGid, kernelTask, c, c, 0, 0, 0, NIL, idleEngine, trace, `idle/cpu${c}`);
+      this.cpus.push(new Cpu(c, idle));
+    }
+    this.exec = this.cpus[0]!;
+  }
+
+  get now(): number {
+    return this.exec.time;
+  }
+
+  /** Advance the executing CPU's clock by a kernel operation's cost. */
+  charge(cycles: number): void {
+    this.exec.time += cycles;
+  }
+
+  cyclesOf(t: Timeout): number {
+    return t.kind === 'us' ? t.us * this.costs.cyclesPerUs : 0;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Tracing
+
+  /** Write an event for thread `t` at the current time (never earlier than its previous event). */
+  ev(t: Thread, kind: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0): number {
+    const time = this.now > t.lastTime ? this.now : t.lastTime;
+    t.lastTime = time;
+    return t.trace.emit(kind, time, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Boot
+
+  /** Register model code at a (virtual) instruction address; threads started there run it. */
+  registerProgram(ip: number, program: ModelProgram): void {
+    this.programs.set(ip, program);
+  }
+
+  /**
+   * Create sigma0 and the root task running `root` (at boot, as the kernel's loader would). The root
+   * task is essential: the run is complete when it and every other essential thread have finished.
+   */
+  boot(rootIp: number, rootName = 'roottask'): void {
+    if (!this.programs.has(rootIp)) throw new Error(`boot: no program registered at 0x${rootIp.toString(16)}`);
+    const SIGMA0_IP = 0xc0000000;
+    this.registerProgram(SIGMA0_IP, sigma0Program);
+    const s0 = this.newTask(SIGMA0_TASK, KERNEL_TASK, 'sigma0', 0, true);
+    this.createThread(s0, 0, SIGMA0_IP, 0, PRIO_SIGMA0, 255, NIL, { name: 'sigma0' }, NIL);
+    const root = this.newTask(ROOT_TASK, KERNEL_TASK, rootName, 0, false);
+    this.createThread(root, 0, rootIp, 0, PRIO_ROOT, 255, s0.gid(0), { name: rootName, essential: true }, NIL);
+  }
+
+  newTask(no: number, chief: number, name: string, linuxPid: number, identity: boolean): Task {
+    const old = this.tasks[no];
+    const version = old ? (old.version % 0x3fff) + 1 : 1;
+    const task = new Task(no, version, chief, new AddressSpace(no, this.mem, identity), name, linuxPid);
+    this.tasks[no] = task;
+    return task;
+  }
+
+  /** The engine for code at `ip`: a model program registered there, else an engine provider's. */
+  engineFor(task: Task, lthread: number, threadGid: number, ip: number, sp: number, traceLazy: () => EventBuffer): Engine | undefined {
+    const program = this.programs.get(ip);
+    if (program) {
+      const ctx: ModelCtx = {
+        gid: threadGid,
+        task: task.no,
+        lthread,
+        ip,
+        sp,
+        get trace() {
+          return traceLazy();
+        },
+        now: () => this.now,
+        intern: (s) => this.recorder.intern(s),
+        machine: this,
+      };
+      const e = new ModelEngine(program, ctx, ip, sp);
+      this.threadKindOf.set(e, ThreadKind.MODEL);
+      return e;
+    }
+    for (const p of this.providers) {
+      const e = p(this, task, { gid: threadGid, lthread }, ip, sp);
+      if (e) {
+        this.threadKindOf.set(e, ThreadKind.IA32);
+        return e;
+      }
+    }
+    return undefined;
+  }
+
+  /** Create and start a thread (task_new's thread 0, or lthread_ex_regs on a missing lthread). */
+  createThread(task: Task, lthread: number, ip: number, sp: number, prio: number, mcp: number, pager: number, note: Annotation, creator: number): Thread | undefined {
+    const threadGid = task.gid(lthread);
+    let thread: Thread | undefined;
+    const engine = this.engineFor(task, lthread, threadGid, ip, sp, () => thread!.trace);
+    if (!engine) return undefined;
+    const cpu = note.cpu !== undefined && note.cpu < this.cpus.length ? note.cpu : this.exec.id;
+    const name = note.name ?? this.programs.get(ip)?.name ?? `${task.name}.${lthread}`;
+    if (note.taskName) task.name = note.taskName;
+    if (note.linuxPid) task.linuxPid = note.linuxPid;
+    if (note.smallSpace && this.costs.smallSpaceSwitch > 0) task.smallSpace = true;
+    const trace = this.recorder.addThread({
+      l4Id: threadGid,
+      name,
+      task: task.no,
+      lthread,
+      version: task.version,
+      kind: this.threadKindOf.get(engine) ?? ThreadKind.MODEL,
+      cpu,
+      priority: prio,
+      linuxPid: task.linuxPid,
+      taskName: task.name,
+    });
+    const quantum = this.costs.timesliceUs * this.costs.cyclesPerUs;
+    thread = new Thread(threadGid, task, lthread, cpu, prio, mcp, quantum, pager, engine, trace, name);
+    if (note.essential) {
+      thread.essential = true;
+      this.essentialLeft++;
+      this.sawEssential = true;
+    }
+    task.threads[lthread] = thread;
+    this.threads.set(threadGid, thread);
+    this.ev(thread, Kind.THREAD_START, ip, sp, prio, creator);
+    this.wake(thread);
+    return thread;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Thread and task lifecycle
+
+  /** A thread ends: it leaves every queue, senders waiting on it fail, its slot is freed. */
+  killThread(t: Thread, reason: number, code: number): void {
+    if (t.state === 'dead') return;
+    cancelIpc(this, t, false);
+    dropSenders(this, t);
+    const cpu = this.cpus[t.cpu]!;
+    cpu.ready.remove(t);
+    const di = cpu.direct.indexOf(t);
+    if (di >= 0) cpu.direct.splice(di, 1);
+    t.state = 'dead';
+    t.deliver = null;
+    t.exitCode = code;
+    this.ev(t, Kind.THREAD_EXIT, reason, code);
+    this.threads.delete(t.gid);
+    if (t.task.threads[t.lthread] === t) t.task.threads[t.lthread] = undefined;
+    if (cpu.current === t) cpu.needResched = true;
+    if (t.essential) {
+      this.essentialLeft--;
+      if (this.essentialLeft === 0 && !this.stopping) this.stopping = { outcome: 'ok', detail: 'every essential thread finished' };
+    }
+  }
+
+  /** Delete a task: all its threads die and its address space is torn down. Returns pages removed. */
+  deleteTask(task: Task): number {
+    for (const t of task.threads) if (t) this.killThread(t, 3, 0);
+    task.alive = false;
+    const pages = flushSpace(task.space);
+    this.charge(pages * this.costs.taskDeletePerPage);
+    return pages;
+  }
+
+  threadByGid(g: number): Thread | undefined {
+    return this.threads.get(g);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Scheduling
+
+  /** Make a thread ready. The running thread's IPC partner becomes a direct-switch candidate. */
+  wake(t: Thread, direct = false): void {
+    if (t.state === 'dead') return;
+    t.state = 'ready';
+    const cpu = this.cpus[t.cpu]!;
+    if (cpu.current === t || t.queued || cpu.direct.includes(t)) return;
+    if (cpu !== this.exec && cpu.time < this.now) {
+      // The other CPU is behind: the wakeup reaches it when its clock gets there.
+      cpu.queue.schedule(this.now, cpu.id, () => {
+        if (t.state === 'ready' && cpu.current !== t && !t.queued) {
+          cpu.ready.pushWoken(t, this.choices);
+          cpu.needResched = true;
+        }
+      });
+      return;
+    }
+    if (direct && cpu === this.exec) cpu.direct.push(t);
+    else cpu.ready.pushWoken(t, this.choices);
+    cpu.needResched = true;
+  }
+
+  /** Decide who runs on `cpu` after something changed. */
+  reschedule(cpu: Cpu): void {
+    cpu.needResched = false;
+    const cur = cpu.current;
+    if (cur && cur.state !== 'ready') {
+      const d = cpu.direct.shift();
+      for (const x of cpu.direct.splice(0)) cpu.ready.pushWoken(x, this.choices);
+      if (d && d.state === 'ready' && d.prio >= cpu.ready.highest()) this.switchTo(cpu, d, cur.state === 'dead' ? SWITCH.EXIT : SWITCH.DONATE, true);
+      else {
+        if (d && d.state === 'ready') cpu.ready.pushWoken(d, this.choices);
+        this.switchTo(cpu, cpu.ready.popHighest() ?? null, cur.state === 'dead' ? SWITCH.EXIT : SWITCH.BLOCK, false);
+      }
+      return;
+    }
+    for (const x of cpu.direct.splice(0)) cpu.ready.pushWoken(x, this.choices);
+    if (cur) {
+      if (cpu.ready.highest() > cur.prio) {
+        this.saveSlice(cpu, cur);
+        cpu.ready.pushHead(cur);
+        this.switchTo(cpu, cpu.ready.popHighest()!, SWITCH.PREEMPT, false);
+      }
+    } else if (cpu.ready.size > 0) {
+      this.switchTo(cpu, cpu.ready.popHighest()!, SWITCH.PREEMPT, false);
+    }
+  }
+
+  private saveSlice(cpu: Cpu, t: Thread): void {
+    t.sliceLeft = Math.max(0, t.sliceLeft - (cpu.time - cpu.sliceStart));
+    cpu.sliceStart = cpu.time;
+  }
+
+  /** Switch `cpu` to `next` (null = idle), writing the CONTEXT_SWITCH event in the previous thread's buffer. */
+  switchTo(cpu: Cpu, next: Thread | null, reason: number, viaIpc: boolean): void {
+    const prev = cpu.current;
+    if (prev === next) return;
+    if (prev && prev.state !== 'dead') this.saveSlice(cpu, prev);
+    if (cpu.sliceEvent) {
+      cpu.sliceEvent.cancelled = true;
+      cpu.sliceEvent = null;
+    }
+    const from = prev ?? cpu.idle;
+    const to = next ?? cpu.idle;
+    this.ev(from, Kind.CONTEXT_SWITCH, cpu.id, to.gid, reason, stateCode(prev), from.prio, to.prio);
+    this.counters.contextSwitches++;
+    if (!viaIpc) this.charge(this.costs.dispatch);
+    if (next && next.task.space !== cpu.space) {
+      if (cpu.space !== null) {
+        this.counters.asSwitches++;
+        this.charge(this.costs.smallSpaceSwitch > 0 && next.task.smallSpace ? this.costs.smallSpaceSwitch : this.costs.asSwitch);
+      }
+      cpu.space = next.task.space;
+    }
+    cpu.current = next;
+    if (next) {
+      next.fresh = false;
+      if (next.sliceLeft <= 0) next.sliceLeft = next.quantum;
+      cpu.sliceStart = cpu.time;
+      this.armSlice(cpu, next);
+    }
+  }
+
+  private armSlice(cpu: Cpu, t: Thread): void {
+    cpu.sliceEvent = cpu.queue.schedule(cpu.time + t.sliceLeft, cpu.id, () => this.sliceExpired(cpu, t));
+  }
+
+  private sliceExpired(cpu: Cpu, t: Thread): void {
+    cpu.sliceEvent = null;
+    if (cpu.current !== t) return;
+    t.sliceLeft = t.quantum;
+    cpu.sliceStart = cpu.time;
+    this.ev(t, Kind.SCHED, SCHED.EXPIRE, t.gid, t.prio, 0, t.quantum);
+    if (cpu.ready.highest() >= t.prio) {
+      cpu.ready.pushTail(t);
+      this.switchTo(cpu, cpu.ready.popHighest()!, SWITCH.TIMESLICE, false);
+    } else {
+      this.armSlice(cpu, t);
+    }
+  }
+
+  /** thread_switch(nil) and timeslice donation put the caller at the tail of its level. */
+  yieldCurrent(cpu: Cpu, t: Thread, to: Thread | null): void {
+    this.saveSlice(cpu, t);
+    this.ev(t, Kind.SCHED, SCHED.YIELD, t.gid, t.prio, t.sliceLeft, t.quantum);
+    if (to && to.queued && to.cpu === cpu.id) {
+      cpu.ready.remove(to);
+      cpu.ready.pushTail(t);
+      this.switchTo(cpu, to, SWITCH.DONATE, false);
+    } else if (cpu.ready.highest() >= t.prio) {
+      cpu.ready.pushTail(t);
+      this.switchTo(cpu, cpu.ready.popHighest()!, SWITCH.YIELD, false);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Timed events
+
+  /** Schedule `fire` on `cpu` at `time` (the deadline of a timeout, a device interrupt ...). */
+  at(cpuId: number, time: number, fire: () => void) {
+    return this.cpus[cpuId]!.queue.schedule(time, cpuId, fire);
+  }
+
+  /** The instant a timeout of `cycles` armed now fires: rounded up to the timer tick, plus jitter. */
+  timeoutDeadline(cycles: number): number {
+    const tick = this.costs.timerGranularityUs * this.costs.cyclesPerUs;
+    const due = this.now + cycles;
+    const rounded = tick > 0 ? Math.ceil(due / tick) * tick : due;
+    const jitter = this.timerJitter > 0 ? this.choices.choose(ChoiceSite.TIMER_JITTER, this.timerJitter + 1) : 0;
+    return rounded + jitter;
+  }
+
+  /** A device raises interrupt line `irq` at `time`. */
+  scheduleIrq(irq: number, time: number, then?: () => void): void {
+    this.at(0, time, () => {
+      raiseIrq(this, irq);
+      then?.();
+    });
+  }
+
+  irqLine(n: number): IrqLine {
+    let line = this.irqs.get(n);
+    if (!line) {
+      line = new IrqLine(this, n);
+      this.irqs.set(n, line);
+    }
+    return line;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Running
+
+  /**
+   * Run until the scenario's goal is met, nothing can happen any more, the deadline for the goal passes
+   * (hang) or the cycle limit is reached.
+   */
+  run(limit: number, deadline = Infinity, onRound?: () => void): StopReason {
+    while (!this.stopping) {
+      const t0 = Math.min(...this.cpus.map((c) => c.time));
+      if (t0 >= deadline) {
+        this.stopping = { outcome: 'hang', detail: `goal not reached by cycle ${deadline}: ${this.blockedSummary()}` };
+        break;
+      }
+      if (t0 >= limit) {
+        this.stopping = { outcome: 'limit', detail: `cycle limit ${limit} reached` };
+        break;
+      }
+      if (this.allIdle()) {
+        const next = this.nextEventTime();
+        if (next === Infinity) {
+          this.stopping = this.quiescentOutcome();
+          break;
+        }
+        const target = Math.min(next, limit, deadline);
+        for (const c of this.cpus) if (c.time < target) c.time = target;
+        continue;
+      }
+      const end = Math.min(t0 + this.roundCycles, limit, deadline);
+      for (const cpu of this.cpus) {
+        this.exec = cpu;
+        this.runCpu(cpu, end);
+        if (this.stopping) break;
+      }
+      onRound?.();
+    }
+    return this.stopping!;
+  }
+
+  private allIdle(): boolean {
+    return this.cpus.every((c) => !c.current && c.ready.size === 0 && c.direct.length === 0 && !c.needResched);
+  }
+
+  private nextEventTime(): number {
+    let t = Infinity;
+    for (const c of this.cpus) {
+      const e = c.queue.peek();
+      if (e && e.time < t) t = e.time;
+    }
+    return t;
+  }
+
+  private quiescentOutcome(): StopReason {
+    if (!this.sawEssential) return { outcome: 'ok', detail: 'nothing left to run' };
+    if (this.essentialLeft === 0) return { outcome: 'ok', detail: 'every essential thread finished' };
+    return { outcome: 'deadlock', detail: `no thread can run and no event is pending: ${this.blockedSummary()}` };
+  }
+
+  /** Who waits for whom, for outcome details. */
+  blockedSummary(): string {
+    const parts: string[] = [];
+    for (const t of this.threads.values()) {
+      if (t.state === 'dead' || t.task.no === SIGMA0_TASK) continue;
+      const c = t.active;
+      if (t.state === 'ready') parts.push(`${t.name} ready`);
+      else if (t.state === 'sending') parts.push(`${t.name} sending to ${c?.partner?.name ?? '?'}`);
+      else if (t.state === 'receiving') parts.push(`${t.name} receiving from ${c?.recv && c.recv.from >= 0 ? (this.threads.get(c.recv.from)?.name ?? this.flavour.showId(c.recv.from)) : 'any'}`);
+      else parts.push(`${t.name} ${t.state}`);
+    }
+    return parts.join('; ');
+  }
+
+  private runCpu(cpu: Cpu, until: number): void {
+    while (cpu.time < until && !this.stopping) {
+      const ev = cpu.queue.peek();
+      if (ev && ev.time <= cpu.time) {
+        cpu.queue.pop();
+        ev.fire();
+        continue;
+      }
+      if (cpu.needResched) this.reschedule(cpu);
+      const t = cpu.current;
+      const stop = Math.min(until, ev ? ev.time : Infinity);
+      if (!t) {
+        cpu.time = stop;
+        continue;
+      }
+      if (t.deliver) {
+        const d = t.deliver;
+        t.deliver = null;
+        d();
+        continue;
+      }
+      const budget = stop - cpu.time;
+      if (budget <= 0) continue;
+      const r = t.engine.run(budget);
+      cpu.time += r.cycles;
+      if (r.op) this.handleOp(cpu, t, r.op);
+    }
+  }
+
+  private handleOp(cpu: Cpu, t: Thread, op: KernelOp | FaultOp): void {
+    const c = this.costs;
+    switch (op.op) {
+      case 'work':
+        return;
+      case 'ipc':
+        this.counters.syscalls++;
+        this.charge(c.syscallEntryExit);
+        startUserIpc(this, t, op);
+        break;
+      case 'exRegs':
+        this.syscall(c.exRegs, () => doExRegs(this, t, op));
+        break;
+      case 'taskNew':
+        this.syscall(c.taskNew, () => doTaskNew(this, t, op));
+        break;
+      case 'threadSwitch':
+        this.syscall(c.threadSwitch, () => doThreadSwitch(this, cpu, t, op.dest));
+        break;
+      case 'threadSchedule':
+        this.syscall(c.threadSchedule, () => doThreadSchedule(this, t, op));
+        break;
+      case 'unmap':
+        this.syscall(0, () => doUnmap(this, t, op));
+        break;
+      case 'unmaskIrq':
+        this.syscall(0, () => {
+          unmaskIrq(this, op.irq, t);
+          t.engine.resume(undefined);
+        });
+        break;
+      case 'touch':
+        touch(this, t, op.addr, op.write);
+        break;
+      case 'fault':
+        this.fault(t, op);
+        break;
+      case 'exit':
+        this.killThread(t, 1, op.code ?? 0);
+        break;
+    }
+    cpu.needResched = true;
+  }
+
+  private syscall(cost: number, body: () => void): void {
+    this.counters.syscalls++;
+    this.charge(this.costs.syscallEntryExit + cost);
+    body();
+  }
+
+  /** A fault raised by guest code. Page faults go to the pager; other exceptions end the thread for now. */
+  fault(t: Thread, f: FaultOp): void {
+    if (f.fault === 'pf') {
+      pageFault(this, t, f.addr, f.write, f.ip);
+      return;
+    }
+    const handler = this.exceptionHandler;
+    if (handler && handler(this, t, f)) return;
+    this.killThread(t, 4, f.fault === 'ud' ? 4 : f.fault === 'de' ? 8 : 11);
+    if (!this.stopping && t.essential) this.stopping = { outcome: 'fault', detail: `${t.name}: ${f.detail ?? f.fault} at 0x${f.ip.toString(16)}` };
+  }
+
+  /** Hook for a personality that reflects exceptions into user-level handlers (L4Linux). */
+  exceptionHandler: ((k: Kernel, t: Thread, f: FaultOp) => boolean) | null = null;
+
+  // -------------------------------------------------------------------------------------------------
+  // ModelServices
+
+  requestStop(outcome: 'ok' | 'hang' | 'fault', detail: string): void {
+    if (!this.stopping) this.stopping = { outcome, detail };
+  }
+
+  metric(name: string, value: number, unit: string): void {
+    const i = this.metrics.findIndex((m) => m.name === name);
+    if (i >= 0) this.metrics.splice(i, 1);
+    this.metrics.push({ name, value, unit });
+  }
+
+  param<T = unknown>(name: string): T {
+    if (!this.params.has(name)) throw new Error(`model code asked for unknown parameter ${name}`);
+    return this.params.get(name) as T;
+  }
+
+  threadId(task: number, lthread: number): number {
+    const t = this.tasks[task];
+    return t ? t.gid(lthread) : NIL;
+  }
+}
+
+/** trace.proto SwitchReason values. */
+export const SWITCH = { BLOCK: 1, PREEMPT: 2, TIMESLICE: 3, YIELD: 4, DONATE: 5, EXIT: 6, IDLE: 7, START: 8 } as const;
+/** trace.proto SchedMode values. */
+export const SCHED = { LOAD: 1, EXPIRE: 2, SET_PARAM: 3, YIELD: 4 } as const;
+
+function stateCode(t: Thread | null): number {
+  if (!t) return 1;
+  switch (t.state) {
+    case 'ready':
+      return 1;
+    case 'sending':
+      return 2;
+    case 'receiving':
+    case 'xfer':
+      return 3;
+    case 'dead':
+      return 4;
+  }
+}
+
+/** The idle threads never run code. */
+const idleEngine: Engine = {
+  kind: 'model',
+  run: () => ({ cycles: 0 }),
+  resume: () => {},
+  retry: () => {},
+  regs: () => ({ ip: 0, sp: 0, flags: 0 }),
+  redirect: () => false,
+  stateDigest: () => 'idle',
+  describe: () => ({ engine: 'idle' }),
+};

@@ -1,0 +1,113 @@
+/**
+ * The model-code engine: a thread whose code is a TypeScript generator yielding kernel operations.
+ * `work(n)` consumes n cycles (and can be preempted half-way); every other operation traps into the
+ * kernel, and the generator is resumed with the result when the operation completes.
+ */
+import type { EventBuffer } from '../../tracer/recorder.js';
+import type { Engine, Registers, RunResult } from './engine.js';
+import { KEEP } from './engine.js';
+import type { KernelOp, OpGenerator, OpResult } from './ops.js';
+
+/** What model code can see of its thread and the machine. */
+export interface ModelCtx {
+  readonly gid: number;
+  readonly task: number;
+  readonly lthread: number;
+  /** Initial stack pointer and entry point (model code ignores them, but ex_regs reports them). */
+  readonly ip: number;
+  readonly sp: number;
+  readonly trace: EventBuffer;
+  /** Current cycle time of the thread's CPU. */
+  now(): number;
+  intern(s: string): number;
+  /** Services of the machine that model code may use (names, stop requests, scenario hooks). */
+  readonly machine: ModelServices;
+}
+
+export interface ModelServices {
+  /** End the run with an outcome (model code that knows the scenario's goal is reached). */
+  requestStop(outcome: 'ok' | 'hang' | 'fault', detail: string): void;
+  /** Record a scenario metric for the footer. */
+  metric(name: string, value: number, unit: string): void;
+  /** Look up a named value the scenario provided (gids of servers, parameters). */
+  param<T = unknown>(name: string): T;
+  /** The gid of lthread `lthread` in the current incarnation of task `task`. */
+  threadId(task: number, lthread: number): number;
+}
+
+export interface ModelProgram {
+  readonly name: string;
+  run(ctx: ModelCtx): OpGenerator;
+}
+
+export class ModelEngine implements Engine {
+  readonly kind = 'model' as const;
+  private gen: OpGenerator;
+  private pendingWork = 0;
+  private result: OpResult = undefined;
+  private lastOp: KernelOp | undefined;
+  private retrying = false;
+  private finished = false;
+
+  constructor(
+    private program: ModelProgram,
+    ctx: ModelCtx,
+    private ip: number,
+    private sp: number,
+  ) {
+    this.gen = program.run(ctx);
+  }
+
+  run(budget: number): RunResult {
+    if (this.pendingWork > 0) {
+      const n = Math.min(this.pendingWork, budget);
+      this.pendingWork -= n;
+      return { cycles: n };
+    }
+    if (this.finished) return { cycles: 0, op: { op: 'exit', code: 0 } };
+    if (this.retrying && this.lastOp) {
+      this.retrying = false;
+      return { cycles: 0, op: this.lastOp };
+    }
+    const step = this.gen.next(this.result);
+    this.result = undefined;
+    if (step.done) {
+      this.finished = true;
+      return { cycles: 0, op: { op: 'exit', code: 0 } };
+    }
+    const op = step.value;
+    this.lastOp = op;
+    if (op.op === 'work') {
+      const n = Math.min(op.cycles, budget);
+      this.pendingWork = op.cycles - n;
+      return { cycles: n };
+    }
+    return { cycles: 0, op };
+  }
+
+  resume(result: OpResult): void {
+    this.result = result;
+  }
+
+  retry(): void {
+    this.retrying = true;
+  }
+
+  regs(): Registers {
+    return { ip: this.ip, sp: this.sp, flags: 0 };
+  }
+
+  redirect(ip: number, sp: number): boolean {
+    if (sp !== KEEP) this.sp = sp;
+    // Model code cannot jump into itself; a new ip means a new program (chosen by the kernel).
+    return ip === KEEP || ip === this.ip;
+  }
+
+  stateDigest(): string {
+    return `model:${this.program.name}:${this.pendingWork}:${this.finished ? 1 : 0}:${this.lastOp?.op ?? '-'}`;
+  }
+
+  describe(): Record<string, unknown> {
+    return { engine: 'model', program: this.program.name, pendingWork: this.pendingWork, lastOp: this.lastOp?.op ?? null, finished: this.finished };
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * pingpong: two threads exchanging short IPC, as in the Pistachio pingpong benchmark. `ping` calls,
+ * `pong` answers with reply-and-wait; after a warm-up, ping times `rounds` round trips. Variants: both
+ * threads in one address space (intra) or in two (inter). The figure is cycles per round trip, and it
+ * comes only from the cost profile: 2 x (system call entry/exit + IPC path) plus 2 address-space
+ * switches for inter.
+ */
+import { z } from 'zod';
+import type { ModelProgram } from '../l4/model-engine.js';
+import { call, exRegs, receive, replyWait, send, taskNew, wait } from '../l4/ops.js';
+import type { ScenarioDef } from './scenario.js';
+
+const Params = z
+  .object({
+    rounds: z.number().int().min(1).max(10_000_000).default(2000),
+    warmup: z.number().int().min(0).max(1_000_000).default(10),
+    spaces: z.array(z.enum(['intra', 'inter'])).min(1).default(['intra', 'inter']),
+    /** Also run, untraced, under these flavours and report their figures. */
+    compare: z.array(z.enum(['v2', 'x2'])).default(['v2', 'x2']),
+    prio: z.number().int().min(1).max(250).default(100),
+    /** X.2: put the inter-space pair in small address spaces. */
+    smallSpaces: z.boolean().default(false),
+  })
+  .strict();
+type Params = z.infer<typeof Params>;
+
+const PING_TASK = 5;
+const PONG_TASK = 6;
+
+export const pingpong: ScenarioDef<Params> = {
+  name: 'pingpong',
+  description: 'two threads exchange short IPC; reports cycles per round trip, intra- and inter-address-space',
+  params: Params,
+  build(ctx, p) {
+    const pong: ModelProgram = {
+      name: 'pong',
+      *run() {
+        let r = yield* wait();
+        for (;;) r = yield* replyWait(r.src, [(r.words[0] ?? 0) + 1]);
+      },
+    };
+    const pongIp = ctx.program(pong);
+    const ping: ModelProgram = {
+      name: 'ping',
+      *run(c) {
+        const root = c.machine.threadId(4, 0);
+        const cfg = yield* receive(root);
+        let partner = cfg.words[0]!;
+        if (partner === 0) {
+          const made = yield* exRegs(1, pongIp, 0x8000, { annotate: { name: 'pong' } });
+          if (!made.ok) throw new Error('pingpong: could not create pong');
+          partner = c.machine.threadId(c.task, 1);
+        }
+        for (let i = 0; i < p.warmup; i++) yield* call(partner, [i]);
+        const t0 = c.now();
+        let errors = 0;
+        for (let i = 0; i < p.rounds; i++) {
+          const r = yield* call(partner, [i]);
+          if (r.error !== 0) errors++;
+        }
+        const t1 = c.now();
+        yield* send(root, [t1 - t0, errors]);
+      },
+    };
+    const pingIp = ctx.program(ping);
+    return {
+      root: {
+        name: 'roottask',
+        *run(c) {
+          const flavour = ctx.k.flavour.name;
+          for (const variant of p.spaces) {
+            let pongGid = 0;
+            if (variant === 'inter') {
+              pongGid = (yield* taskNew(PONG_TASK, 255, c.machine.threadId(2, 0), pongIp, 0x8000, { prio: p.prio, annotate: { name: 'pong', taskName: 'pong', smallSpace: p.smallSpaces } })).task;
+            }
+            const pingGid = (yield* taskNew(PING_TASK, 255, c.machine.threadId(2, 0), pingIp, 0x8000, {
+              prio: p.prio,
+              annotate: { name: 'ping', taskName: variant === 'intra' ? 'pingpong' : 'ping', smallSpace: p.smallSpaces },
+            })).task;
+            yield* send(pingGid, [pongGid]);
+            const res = yield* receive(pingGid);
+            const [cycles, errors] = res.words as [number, number];
+            c.machine.metric(`${flavour}.${variant}.cycles_per_roundtrip`, cycles / p.rounds, 'cycles');
+            if (errors) c.machine.metric(`${flavour}.${variant}.ipc_errors`, errors, 'calls');
+          }
+        },
+      },
+      compare: p.compare,
+    };
+  },
+  defaults: {},
+};

@@ -1,0 +1,18 @@
+/** The built-in scenarios, by name. */
+import { clientsServer } from './clients-server.js';
+import { irqScenario } from './irq.js';
+import { pingpong } from './pingpong.js';
+import type { ScenarioDef } from './scenario.js';
+import { ScenarioError } from './spec.js';
+
+export const SCENARIOS: ReadonlyMap<string, ScenarioDef<any>> = new Map<string, ScenarioDef<any>>([
+  [pingpong.name, pingpong],
+  [irqScenario.name, irqScenario],
+  [clientsServer.name, clientsServer],
+]);
+
+export function getScenario(name: string): ScenarioDef<any> {
+  const def = SCENARIOS.get(name);
+  if (!def) throw new ScenarioError(`scenario: unknown scenario ${JSON.stringify(name)} (built-in: ${[...SCENARIOS.keys()].join(', ')})`);
+  return def;
+}

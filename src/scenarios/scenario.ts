@@ -1,0 +1,31 @@
+/** What a built-in scenario provides. */
+import type { z } from 'zod';
+import type { FlavourName } from '../l4/flavour.js';
+import type { Kernel, StopReason } from '../l4/kernel.js';
+import type { ModelProgram } from '../l4/model-engine.js';
+import type { CommonSpec, ScenarioSpec } from './spec.js';
+
+export interface ScenarioContext {
+  readonly k: Kernel;
+  readonly spec: ScenarioSpec;
+  /** Load model code: returns the address threads start at to run it. */
+  program(p: ModelProgram): number;
+}
+
+export interface ScenarioBuild {
+  /** The root task's program. */
+  root: ModelProgram;
+  /** Runs after the machine stopped (compute metrics). */
+  finish?(k: Kernel, stop: StopReason): void;
+  /** Also run the scenario, untraced, under these flavours and report their metrics too. */
+  compare?: FlavourName[];
+}
+
+export interface ScenarioDef<P = Record<string, unknown>> {
+  readonly name: string;
+  readonly description: string;
+  readonly params: z.ZodType<P>;
+  /** Defaults for common fields (e.g. a deadline) when the file does not set them. */
+  readonly defaults?: Partial<CommonSpec>;
+  build(ctx: ScenarioContext, params: P): ScenarioBuild;
+}

@@ -1,0 +1,92 @@
+/**
+ * The scenario file format: JSON, validated with zod so every error names the path of the bad field.
+ * Common fields configure the machine; `params` belong to the scenario named in `scenario` and are
+ * validated by its own schema. `--set path=value` overrides any field before validation.
+ */
+import { z } from 'zod';
+import { COST_KEYS } from '../l4/costs.js';
+
+const costShape = Object.fromEntries(COST_KEYS.map((k) => [k, z.number().int().nonnegative().optional()])) as Record<string, z.ZodOptional<z.ZodNumber>>;
+
+export const CommonSchema = z
+  .object({
+    scenario: z.string().min(1),
+    description: z.string().optional(),
+    flavour: z.enum(['v2', 'x2']).default('v2'),
+    cpus: z.number().int().min(1).max(16).default(1),
+    seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+    /** Cycle limit of the run (outcome `limit` when reached). */
+    limit: z.number().int().positive().default(2_000_000_000),
+    /** Cycles by which the scenario's goal must be met (outcome `hang` when it is not). 0 = no deadline. */
+    deadline: z.number().int().nonnegative().default(0),
+    /** Up to this many cycles of jitter on every timeout (TIMER_JITTER choices). */
+    timerJitter: z.number().int().nonnegative().default(0),
+    physFrames: z.number().int().min(512).max(262144).default(8192),
+    /** Cost profile overrides, in cycles (see src/l4/costs.ts). */
+    costs: z.object(costShape).strict().default({}),
+    trace: z
+      .object({
+        policy: z.enum(['flush', 'discard', 'overwrite']).default('flush'),
+        capacityChunks: z.number().int().positive().default(64),
+        chunkEvents: z.number().int().min(1).max(1 << 20).default(4096),
+        chunkBytes: z.number().int().min(64).max(1 << 24).default(32 * 1024),
+      })
+      .strict()
+      .default({ policy: 'flush', capacityChunks: 64, chunkEvents: 4096, chunkBytes: 32 * 1024 }),
+    params: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export type CommonSpec = z.infer<typeof CommonSchema>;
+
+/** A fully resolved scenario: common fields plus validated params. This is what the trace header stores. */
+export interface ScenarioSpec extends CommonSpec {
+  params: Record<string, unknown>;
+}
+
+export class ScenarioError extends Error {}
+
+/** "path.to.field: message" for each zod issue. */
+export function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[], prefix: string[] = []): string {
+  return issues
+    .map((i) => {
+      const path = [...prefix, ...i.path.map(String)].join('.');
+      return `${path || '(top level)'}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+const TOP_LEVEL = new Set(Object.keys(CommonSchema.shape));
+
+/** Parse a `--set` value: JSON when it is valid JSON (numbers, true, arrays ...), else a string. */
+export function parseSetValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/**
+ * Apply `path=value` to a raw scenario object. A path whose first part is not a common field is taken
+ * to be inside `params` (so `--set signalFix=handshake` sets params.signalFix).
+ */
+export function applySet(raw: Record<string, unknown>, assignment: string): void {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) throw new ScenarioError(`--set ${JSON.stringify(assignment)}: expected path=value`);
+  let path = assignment.slice(0, eq).split('.');
+  if (path.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) {
+    throw new ScenarioError(`--set ${JSON.stringify(assignment)}: bad path`);
+  }
+  if (!TOP_LEVEL.has(path[0]!)) path = ['params', ...path];
+  let obj: Record<string, unknown> = raw;
+  for (const key of path.slice(0, -1)) {
+    const next = obj[key];
+    if (next === undefined) obj[key] = {};
+    else if (typeof next !== 'object' || next === null || Array.isArray(next)) {
+      throw new ScenarioError(`--set ${path.join('.')}: ${key} is not an object`);
+    }
+    obj = obj[key] as Record<string, unknown>;
+  }
+  obj[path[path.length - 1]!] = parseSetValue(assignment.slice(eq + 1));
+}
