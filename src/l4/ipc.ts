@@ -319,8 +319,10 @@ const abortedResult = (error: number): IpcResult => ({ kind: 'ipc', error, src: 
 function endTransfer(k: Kernel, x: Transfer, sndErr: number, rcvErr: number): void {
   const { sender: s, receiver: r, sc, rc } = x;
   sc.xfer = rc.xfer = null;
+  // A page-fault IPC still in flight for this transfer (it is being aborted) dies with it; the
+  // transfer's own contexts may be page-fault IPCs themselves (a pager's reply), which end normally.
   for (const t of [s, r]) {
-    if (t.pf && t.pf.kind === 'xferfault') {
+    if (t.pf && t.pf.kind === 'xferfault' && t.pf !== sc && t.pf !== rc) {
       const pf = t.pf;
       abortCtx(t, pf);
       t.pf = null;

@@ -465,6 +465,16 @@ export class Kernel implements ModelServices {
    */
   run(limit: number, deadline = Infinity, onRound?: () => void): StopReason {
     while (!this.stopping) {
+      if (this.allIdle()) {
+        // Nothing runs anywhere: jump every clock to the next event (or stop if there is none).
+        const next = this.nextEventTime();
+        if (next === Infinity) {
+          this.stopping = this.quiescentOutcome();
+          break;
+        }
+        const target = Math.min(next, limit, deadline);
+        for (const c of this.cpus) if (c.time < target) c.time = target;
+      }
       const t0 = Math.min(...this.cpus.map((c) => c.time));
       if (t0 >= deadline) {
         this.stopping = { outcome: 'hang', detail: `goal not reached by cycle ${deadline}: ${this.blockedSummary()}` };
@@ -473,16 +483,6 @@ export class Kernel implements ModelServices {
       if (t0 >= limit) {
         this.stopping = { outcome: 'limit', detail: `cycle limit ${limit} reached` };
         break;
-      }
-      if (this.allIdle()) {
-        const next = this.nextEventTime();
-        if (next === Infinity) {
-          this.stopping = this.quiescentOutcome();
-          break;
-        }
-        const target = Math.min(next, limit, deadline);
-        for (const c of this.cpus) if (c.time < target) c.time = target;
-        continue;
       }
       const end = Math.min(t0 + this.roundCycles, limit, deadline);
       for (const cpu of this.cpus) {

@@ -19,7 +19,7 @@ const Params = z
     /** Minimum cycles between hits; each gap adds a choice in [0, spread). */
     minGap: z.number().int().min(1).default(20_000),
     spread: z.number().int().min(1).default(40_000),
-    handlerWork: z.number().int().min(0).default(30_000),
+    handlerWork: z.number().int().min(0).default(45_000),
     handlerPrio: z.number().int().min(1).max(250).default(200),
     background: z.boolean().default(true),
   })

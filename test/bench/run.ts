@@ -3,10 +3,11 @@
  * the figure it is compared to and the ratio side by side. Timings vary between machines and runs;
  * the ratios are what to watch.
  */
+import { machineGroup } from './groups/machine.js';
 import { tracerGroup } from './groups/tracer.js';
 import type { BenchGroup, Figure } from './figure.js';
 
-const GROUPS: BenchGroup[] = [tracerGroup];
+const GROUPS: BenchGroup[] = [tracerGroup, machineGroup];
 
 function fmt(v: number): string {
   if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');

@@ -1,0 +1,53 @@
+/**
+ * Recording a scenario: machine + tracer + decision tape, written to any sink (a file for `record`,
+ * memory for tests and sweeps).
+ */
+import { Outcome } from '../../tracer/packets.js';
+import type { TraceSink } from '../../tracer/sink.js';
+import { Tracer } from '../../tracer/tracer.js';
+import type { Kernel } from '../l4/kernel.js';
+import { RecordingChoices } from '../sim/choices.js';
+import { runScenario, type RunOutcome } from './runner.js';
+import type { ScenarioSpec } from './spec.js';
+import { POLICY_IDS, traceHeaderFor } from './trace-header.js';
+
+export interface RecordOptions {
+  entropy: 'prng' | 'os';
+  toolVersion: string;
+  untilCycles?: number;
+  onRound?: (k: Kernel, tracer: Tracer) => void;
+}
+
+export interface RecordResult {
+  run: RunOutcome;
+  events: number;
+  choices: number;
+}
+
+export const OUTCOME_IDS = { ok: Outcome.OK, deadlock: Outcome.DEADLOCK, hang: Outcome.HANG, fault: Outcome.FAULT, limit: Outcome.LIMIT } as const;
+
+export function recordScenario(spec: ScenarioSpec, sink: TraceSink, opts: RecordOptions): RecordResult {
+  const limit = Math.min(spec.limit, opts.untilCycles ?? Infinity);
+  const tracer = new Tracer(sink, traceHeaderFor(spec, opts.toolVersion, opts.entropy, limit), {
+    chunkEvents: spec.trace.chunkEvents,
+    chunkBytes: spec.trace.chunkBytes,
+    policy: POLICY_IDS[spec.trace.policy],
+    capacityChunks: spec.trace.capacityChunks,
+  });
+  const choices = new RecordingChoices(spec.seed, opts.entropy, (site, value, range) => tracer.choice(site, value, range));
+  const run = runScenario(spec, {
+    recorder: tracer,
+    choices,
+    untilCycles: limit,
+    ...(opts.onRound ? { onRound: (k: Kernel) => opts.onRound!(k, tracer) } : {}),
+  });
+  const footer = tracer.finish({
+    outcome: OUTCOME_IDS[run.stop.outcome],
+    outcomeDetail: run.stop.detail,
+    endTime: run.endTime,
+    stateDigest: run.digest,
+    stateParts: run.parts,
+    metrics: run.metrics,
+  });
+  return { run, events: footer.events, choices: footer.choices };
+}

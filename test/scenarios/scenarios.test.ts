@@ -1,0 +1,138 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { kindName } from '../../tracer/catalogue.js';
+import { summarize } from '../../tracer/summary.js';
+import { loadScenario, resolveScenario } from '../../src/scenarios/resolve.js';
+import { ScenarioError } from '../../src/scenarios/spec.js';
+import { tempDir } from '../support/cli.js';
+import { metric, recordInMemory } from '../support/record.js';
+
+describe('determinism', () => {
+  for (const name of ['pingpong', 'irq', 'clients-server']) {
+    it(`${name}: the same scenario and seed give byte-identical traces`, () => {
+      const o = { seed: 7, sets: name === 'pingpong' ? ['rounds=200'] : [] };
+      const a = recordInMemory(name, o);
+      const b = recordInMemory(name, o);
+      expect(a.result.run.stop.outcome).toBe('ok');
+      expect(Buffer.from(a.bytes).equals(Buffer.from(b.bytes))).toBe(true);
+    });
+  }
+
+  it('different seeds give different tie orders where the scenario has ties (clients-server)', () => {
+    const dispatchOrder = (seed: number) => {
+      const r = recordInMemory('clients-server', { seed, sets: ['calls=5'] });
+      const reader = r.reader();
+      const order: string[] = [];
+      for (const ev of reader.events({ kinds: new Set([10]) })) {
+        const name = reader.string(reader.threads.find((t) => t.l4Id === ev.args[1])?.name ?? 0);
+        if (name.startsWith('client')) order.push(name);
+      }
+      return { order: order.join(' '), tape: reader.tape() };
+    };
+    const runs = [0, 1, 2, 3, 4, 5].map(dispatchOrder);
+    expect(runs[0]!.tape.sites.length).toBeGreaterThan(0);
+    expect(new Set(runs.map((r) => r.order)).size).toBeGreaterThan(1);
+    expect(new Set(runs.map((r) => r.tape.values.join(','))).size).toBeGreaterThan(1);
+  });
+});
+
+describe('pingpong figures come from the cost profile', () => {
+  const base = recordInMemory('pingpong', { sets: ['rounds=100'] });
+
+  it('V2: 2 x (entry/exit 100 + IPC path 120) intra, plus 2 address-space switches of 250 inter; X.2 from its own profile', () => {
+    expect(metric(base, 'v2.intra.cycles_per_roundtrip')).toBe(440);
+    expect(metric(base, 'v2.inter.cycles_per_roundtrip')).toBe(940);
+    expect(metric(base, 'x2.intra.cycles_per_roundtrip')).toBe(240);
+    expect(metric(base, 'x2.inter.cycles_per_roundtrip')).toBe(500);
+  });
+
+  it('raising the address-space switch cost by 13 moves only the inter figure, by 26 per round trip', () => {
+    const r = recordInMemory('pingpong', { sets: ['rounds=100', 'costs.asSwitch=263'] });
+    expect(metric(r, 'v2.intra.cycles_per_roundtrip')).toBe(metric(base, 'v2.intra.cycles_per_roundtrip'));
+    expect(metric(r, 'v2.inter.cycles_per_roundtrip') - metric(base, 'v2.inter.cycles_per_roundtrip')).toBe(26);
+  });
+
+  it('raising the IPC path cost by 5 moves both figures by 10', () => {
+    const r = recordInMemory('pingpong', { sets: ['rounds=100', 'costs.ipcPath=125'] });
+    expect(metric(r, 'v2.intra.cycles_per_roundtrip') - 440).toBe(10);
+    expect(metric(r, 'v2.inter.cycles_per_roundtrip') - 940).toBe(10);
+  });
+
+  it('X.2 small address spaces make the inter-space switch cheap', () => {
+    const r = recordInMemory('pingpong', { flavour: 'x2', sets: ['rounds=100', 'smallSpaces=true', 'compare=[]'] });
+    expect(metric(r, 'x2.inter.cycles_per_roundtrip')).toBe(240 + 2 * 20);
+  });
+});
+
+describe('outcomes', () => {
+  it('a deadlock ends the run with outcome deadlock, naming who waits for whom', () => {
+    const r = recordInMemory('clients-server', { sets: ['deadlock=true', 'calls=3'] });
+    expect(r.result.run.stop.outcome).toBe('deadlock');
+    expect(r.result.run.stop.detail).toMatch(/a sending to b; b sending to a/);
+    const s = summarize(r.reader());
+    expect(s.outcome).toBe('deadlock');
+  });
+
+  it('a cycle limit ends the run with outcome limit', () => {
+    const r = recordInMemory('clients-server', { sets: ['limit=1000000'] });
+    expect(r.result.run.stop.outcome).toBe('limit');
+    expect(r.result.run.endTime).toBeLessThanOrEqual(1_000_000 + 200_000);
+  });
+
+  it('the irq scenario delivers every hit or coalesces it, and records one IRQ_INSTANT choice per hit', () => {
+    const r = recordInMemory('irq', { sets: ['hits=100'] });
+    const raised = metric(r, 'irq.raised');
+    const delivered = metric(r, 'irq.delivered');
+    expect(raised).toBe(100);
+    expect(delivered).toBeLessThanOrEqual(100);
+    const reader = r.reader();
+    const kinds = new Map<string, number>();
+    for (const e of reader.events()) kinds.set(kindName(e.kind), (kinds.get(kindName(e.kind)) ?? 0) + 1);
+    expect(kinds.get('IRQ_RAISE')).toBe(100);
+    expect(kinds.get('IRQ_DELIVER')).toBe(delivered);
+    expect(reader.tape().sites.filter((s) => s === 2)).toHaveLength(100);
+  });
+});
+
+describe('scenario files', () => {
+  const dir = tempDir();
+  const file = (name: string, content: unknown) => {
+    const p = join(dir, name);
+    writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content));
+    return p;
+  };
+  const errorOf = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ScenarioError);
+      return (e as Error).message;
+    }
+    throw new Error('expected an error');
+  };
+
+  it('a valid file resolves with defaults filled in', () => {
+    const spec = loadScenario(file('ok.json', { scenario: 'pingpong', params: { rounds: 5 }, costs: { asSwitch: 300 } }));
+    expect(spec.params).toMatchObject({ rounds: 5, warmup: 10 });
+    expect(spec.costs).toEqual({ asSwitch: 300 });
+    expect(spec.flavour).toBe('v2');
+  });
+
+  it('each bad field gets one error naming its path', () => {
+    expect(errorOf(() => loadScenario(file('a.json', { scenario: 'pingpong', params: { rounds: 'many' } })))).toMatch(/a\.json: params\.rounds: .*expected number/);
+    expect(errorOf(() => loadScenario(file('b.json', { scenario: 'pingpong', cpus: 0 })))).toMatch(/b\.json: cpus: /);
+    expect(errorOf(() => loadScenario(file('c.json', { scenario: 'pingpong', costs: { warpDrive: 1 } })))).toMatch(/c\.json: costs: Unrecognized key: "warpDrive"/);
+    expect(errorOf(() => loadScenario(file('d.json', { scenario: 'pingpong', flavour: 'v4' })))).toMatch(/d\.json: flavour: /);
+    expect(errorOf(() => loadScenario(file('e.json', { scenario: 'warp' })))).toMatch(/e\.json: scenario: unknown scenario "warp"/);
+    expect(errorOf(() => loadScenario(file('f.json', '{ "scenario": ')))).toMatch(/f\.json: not valid JSON/);
+    expect(errorOf(() => loadScenario(file('g.json', { scenario: 'irq', params: { hits: 10, bogus: true } })))).toMatch(/g\.json: params: Unrecognized key: "bogus"/);
+    expect(errorOf(() => loadScenario(join(dir, 'missing.json')))).toMatch(/missing\.json: no such file/);
+  });
+
+  it('--set overrides any field and is validated the same way', () => {
+    expect(resolveScenario({ scenario: 'irq' }, 'x', { sets: ['hits=7', 'trace.policy=overwrite', 'seed=9'] })).toMatchObject({ seed: 9, params: { hits: 7 }, trace: { policy: 'overwrite' } });
+    expect(errorOf(() => resolveScenario({ scenario: 'irq' }, 'scenario irq', { sets: ['hits=-3'] }))).toMatch(/params\.hits/);
+    expect(errorOf(() => resolveScenario({ scenario: 'irq' }, 'scenario irq', { sets: ['noequals'] }))).toMatch(/expected path=value/);
+  });
+});
