@@ -8,4 +8,5 @@ if (!existsSync(entry)) {
   process.exit(1);
 }
 const { main } = await import(entry.href);
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+if (code !== 0 || process.exitCode === undefined) process.exitCode = code;

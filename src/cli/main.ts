@@ -9,6 +9,7 @@ import { register as registerDump } from './dump.js';
 import { CliError, UsageError } from './errors.js';
 import { register as registerInfo } from './info.js';
 import { register as registerRecord } from './record.js';
+import { register as registerRun } from './run.js';
 import { toolVersion } from './version.js';
 
 export function buildProgram(): Command {
@@ -18,7 +19,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces on errors')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of [registerDemo, registerRecord, registerInfo, registerDump]) register(program);
+  for (const register of [registerDemo, registerRecord, registerRun, registerInfo, registerDump]) register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }

@@ -8,6 +8,8 @@ import { toolVersion } from './version.js';
 
 export interface FileRecordOptions {
   entropy: 'prng' | 'os';
+  images?: ReadonlyMap<string, Uint8Array>;
+  console?: (fd: number, data: Uint8Array) => void;
   untilCycles?: number;
   onRound?: (k: Kernel, tracer: Tracer) => void;
 }

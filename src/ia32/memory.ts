@@ -18,11 +18,24 @@ export class PhysicalMemory {
   readonly frames: number;
   /** Frames that were ever mapped writable: the only ones whose contents can differ from zero-fill. */
   readonly touched: Uint8Array;
+  /** Frames holding decoded instructions; anyone writing such a frame must call `codeWritten`. */
+  readonly codeFrames: Uint8Array;
+  /** Set by the code cache: forget the decoded instructions of a frame. */
+  codeWritten: (frame: number) => void = () => {};
 
   constructor(frames: number) {
     this.frames = frames;
     this.bytes = new Uint8Array(frames * PAGE_SIZE);
     this.touched = new Uint8Array(frames);
+    this.codeFrames = new Uint8Array(frames);
+  }
+
+  /** Copy bytes into physical memory (kernel and model-code writers), keeping decoded code coherent. */
+  write(addr: number, data: Uint8Array): void {
+    for (let f = Math.floor(addr / PAGE_SIZE); f <= Math.floor((addr + data.length - 1) / PAGE_SIZE); f++) {
+      if (this.codeFrames[f]) this.codeWritten(f);
+    }
+    this.bytes.set(data, addr);
   }
 
   frame(n: number): Uint8Array {

@@ -42,6 +42,8 @@ export interface CostProfile {
   exceptionReflect: number;
   /** Kernel part of a page fault: exception entry, building the page-fault IPC. */
   pageFault: number;
+  /** Linux work per system call in the server (or the native kernel): dispatch, checks, return path. */
+  linuxSyscall: number;
   /** Default timeslice, microseconds. */
   timesliceUs: number;
   /** Timeouts fire at the next multiple of this (the kernel tick), microseconds. */
@@ -72,6 +74,7 @@ export const FIASCO_V2: CostProfile = {
   irqDelivery: 200, // [INF] §10 "IRQ -> IPC to handler 200"
   exceptionReflect: 230, // S5 trampoline vs modified libc: 753 - 526 = 227 cy [MEM] §10
   pageFault: 100, // [INF] exception entry + PF message; §10 "PF -> pager IPC -> map -> resume ~700" with 2 IPC + map
+  linuxSyscall: 150, // [INF] §10 "Linux work 150" in the L4Linux getpid composite
   timesliceUs: 10_000, // 10 ms [MEM] §5 (Pistachio DEFAULT_TIMESLICE_LENGTH = 625*16 us)
   timerGranularityUs: 1000, // Fiasco 1 ms tick [MEM] §5
 };

@@ -186,7 +186,8 @@ function continueTransfer(k: Kernel, x: Transfer): void {
       if (!spec.window) return endTransfer(k, x, IpcError.SEMAPFAILED, IpcError.REMAPFAILED);
       const n = mapFpage(s.task.space, fp, r.task.space, spec.window);
       k.counters.pagesMapped += n;
-      k.charge(n * c.mapPerPage);
+      // IA32 maps aligned 4 MiB regions with one superpage entry (PSE), so large flexpages are cheap.
+      k.charge((Math.min(fp.log2, spec.window.log2) >= 22 ? Math.ceil(n / 1024) : n) * c.mapPerPage);
       x.fpageReceived = true;
     }
     x.wordsDone = true;
@@ -205,6 +206,7 @@ function continueTransfer(k: Kernel, x: Transfer): void {
       const dst = physAddr(r.task.space, to, W);
       if (dst < 0) return startXferFault(k, x, r, to, true);
       const n = Math.min(str.len - x.offset, 4096 - (from & 4095), 4096 - (to & 4095));
+      if (k.mem.codeFrames[Math.floor(dst / 4096)]) k.mem.codeWritten(Math.floor(dst / 4096));
       k.mem.bytes.copyWithin(dst, src, src + n);
       k.counters.bytesCopied += n;
       k.charge(n * c.copyPerByte);
@@ -233,20 +235,24 @@ export function physAddr(space: AddressSpace, addr: number, need: number): numbe
  * larger at the send base modulo the larger's size. Returns the number of pages mapped.
  */
 export function mapFpage(from: AddressSpace, fp: SendFpage, to: AddressSpace, win: { base: number; log2: number }): number {
+  // Addresses arrive as int32 or uint32 depending on who built them; work in uint32.
+  const fpBase = fp.base >>> 0;
+  const sndBase = fp.sndBase >>> 0;
+  const winBase = win.base >>> 0;
   const fpSize = 2 ** fp.log2;
   const winSize = 2 ** win.log2;
   let src: number;
   let dst: number;
   let size: number;
   if (fp.log2 <= win.log2) {
-    const off = Math.floor((fp.sndBase % winSize) / fpSize) * fpSize;
-    src = fp.base;
-    dst = win.base + off;
+    const off = Math.floor((sndBase % winSize) / fpSize) * fpSize;
+    src = fpBase;
+    dst = winBase + off;
     size = fpSize;
   } else {
-    const off = Math.floor((fp.sndBase % fpSize) / winSize) * winSize;
-    src = fp.base + off;
-    dst = win.base;
+    const off = Math.floor((sndBase % fpSize) / winSize) * winSize;
+    src = fpBase + off;
+    dst = winBase;
     size = winSize;
   }
   const rights = R | X | (fp.write ? W : 0);

@@ -10,14 +10,16 @@
 import { Kind } from '../../tracer/catalogue.js';
 import { ThreadKind } from '../../tracer/packets.js';
 import type { EventBuffer, TraceRecorder } from '../../tracer/recorder.js';
-import { PhysicalMemory } from '../ia32/memory.js';
+import { PhysicalMemory, R, W } from '../ia32/memory.js';
 import type { Choices } from '../sim/choices.js';
 import { ChoiceSite } from '../sim/choices.js';
 import { type CostProfile } from './costs.js';
 import type { Engine, FaultOp } from './engine.js';
 import type { Flavour } from './flavour.js';
 import { gid, MAX_TASKS, NIL } from './ids.js';
-import { cancelIpc, dropSenders, startUserIpc } from './ipc.js';
+import { cancelIpc, dropSenders, physAddr, startUserIpc } from './ipc.js';
+import { GuestImage } from './guest-image.js';
+import { Ia32Engine } from './ia32-engine.js';
 import { IrqLine, raiseIrq, unmaskIrq } from './irq.js';
 import { AddressSpace, flushSpace } from './mapdb.js';
 import { ModelEngine, type ModelCtx, type ModelProgram, type ModelServices } from './model-engine.js';
@@ -54,7 +56,28 @@ export interface KernelConfig {
 }
 
 /** Creates an engine for code at `ip` in a task that has no model program there (the IA32 engine). */
-export type EngineProvider = (k: Kernel, task: Task, thread: { gid: number; lthread: number }, ip: number, sp: number) => Engine | undefined;
+export type EngineProvider = (k: Kernel, task: Task, thread: { gid: number; lthread: number }, ip: number, sp: number, trace: () => EventBuffer) => Engine | undefined;
+
+/** Guest IA32 code: tasks that run a guest image get the interpreter. */
+const ia32Provider: EngineProvider = (k, task, thread, ip, sp, trace) => {
+  const image = task.image;
+  if (!image) return undefined;
+  return new Ia32Engine(
+    {
+      phys: k.mem,
+      space: task.space,
+      image,
+      costs: k.costs,
+      recorder: k.recorder,
+      self: thread.gid,
+      handler: () => k.threadByGid(thread.gid)?.pager ?? NIL,
+      now: () => k.now,
+      trace,
+    },
+    ip,
+    sp,
+  );
+};
 
 /** Mechanism counts: what the figures are made of. */
 export interface Counters {
@@ -89,7 +112,10 @@ export class Kernel implements ModelServices {
   readonly threads = new Map<number, Thread>();
   readonly irqs = new Map<number, IrqLine>();
   readonly programs = new Map<number, ModelProgram>();
-  readonly providers: EngineProvider[] = [];
+  readonly providers: EngineProvider[] = [ia32Provider];
+  readonly images = new Map<string, GuestImage>();
+  /** Where guest console output goes (the `run` command prints it). */
+  consoleSink: (fd: number, data: Uint8Array) => void = () => {};
   readonly counters: Counters = {
     syscalls: 0,
     ipcOps: 0,
@@ -214,6 +240,8 @@ export class Kernel implements ModelServices {
         },
         now: () => this.now,
         intern: (s) => this.recorder.intern(s),
+        readMem: (vaddr, len) => this.readUser(task, vaddr, len),
+        writeMem: (vaddr, data) => this.writeUser(task, vaddr, data),
         machine: this,
       };
       const e = new ModelEngine(program, ctx, ip, sp);
@@ -221,7 +249,7 @@ export class Kernel implements ModelServices {
       return e;
     }
     for (const p of this.providers) {
-      const e = p(this, task, { gid: threadGid, lthread }, ip, sp);
+      const e = p(this, task, { gid: threadGid, lthread }, ip, sp, traceLazy);
       if (e) {
         this.threadKindOf.set(e, ThreadKind.IA32);
         return e;
@@ -233,6 +261,7 @@ export class Kernel implements ModelServices {
   /** Create and start a thread (task_new's thread 0, or lthread_ex_regs on a missing lthread). */
   createThread(task: Task, lthread: number, ip: number, sp: number, prio: number, mcp: number, pager: number, note: Annotation, creator: number): Thread | undefined {
     const threadGid = task.gid(lthread);
+    if (note.image) task.image = this.image(note.image);
     let thread: Thread | undefined;
     const engine = this.engineFor(task, lthread, threadGid, ip, sp, () => thread!.trace);
     if (!engine) return undefined;
@@ -571,7 +600,7 @@ export class Kernel implements ModelServices {
         this.syscall(c.exRegs, () => doExRegs(this, t, op));
         break;
       case 'taskNew':
-        this.syscall(c.taskNew, () => doTaskNew(this, t, op));
+        this.syscall(0, () => doTaskNew(this, t, op)); // charges task creation itself
         break;
       case 'threadSwitch':
         this.syscall(c.threadSwitch, () => doThreadSwitch(this, cpu, t, op.dest));
@@ -643,6 +672,40 @@ export class Kernel implements ModelServices {
   threadId(task: number, lthread: number): number {
     const t = this.tasks[task];
     return t ? t.gid(lthread) : NIL;
+  }
+
+  image(name: string): GuestImage {
+    const img = this.images.get(name);
+    if (!img) throw new Error(`no guest image named ${name}`);
+    return img;
+  }
+
+  console(fd: number, data: Uint8Array): void {
+    this.consoleSink(fd, data);
+  }
+
+  /** Model code reading its own address space (pages must be mapped readable). */
+  readUser(task: Task, vaddr: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    for (let i = 0; i < len; ) {
+      const p = physAddr(task.space, vaddr + i, R);
+      if (p < 0) throw new Error(`model code in task ${task.no} read unmapped 0x${(vaddr + i).toString(16)}`);
+      const n = Math.min(len - i, 4096 - ((vaddr + i) & 4095));
+      out.set(this.mem.bytes.subarray(p, p + n), i);
+      i += n;
+    }
+    return out;
+  }
+
+  /** Model code writing its own address space (pages must be mapped writable). */
+  writeUser(task: Task, vaddr: number, data: Uint8Array): void {
+    for (let i = 0; i < data.length; ) {
+      const p = physAddr(task.space, vaddr + i, W);
+      if (p < 0) throw new Error(`model code in task ${task.no} wrote unmapped 0x${(vaddr + i).toString(16)}`);
+      const n = Math.min(data.length - i, 4096 - ((vaddr + i) & 4095));
+      this.mem.write(p, data.subarray(i, i + n));
+      i += n;
+    }
   }
 }
 

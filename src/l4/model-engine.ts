@@ -4,6 +4,8 @@
  * kernel, and the generator is resumed with the result when the operation completes.
  */
 import type { EventBuffer } from '../../tracer/recorder.js';
+import type { CostProfile } from './costs.js';
+import type { GuestImage } from './guest-image.js';
 import type { Engine, Registers, RunResult } from './engine.js';
 import { KEEP } from './engine.js';
 import type { KernelOp, OpGenerator, OpResult } from './ops.js';
@@ -20,6 +22,9 @@ export interface ModelCtx {
   /** Current cycle time of the thread's CPU. */
   now(): number;
   intern(s: string): number;
+  /** Read / write the thread's own address space (the pages must be mapped; model code touches them first). */
+  readMem(vaddr: number, len: number): Uint8Array;
+  writeMem(vaddr: number, data: Uint8Array): void;
   /** Services of the machine that model code may use (names, stop requests, scenario hooks). */
   readonly machine: ModelServices;
 }
@@ -33,6 +38,12 @@ export interface ModelServices {
   param<T = unknown>(name: string): T;
   /** The gid of lthread `lthread` in the current incarnation of task `task`. */
   threadId(task: number, lthread: number): number;
+  /** A guest program of this machine, by name. */
+  image(name: string): GuestImage;
+  /** The cost profile in force (model code charges its own work with it). */
+  readonly costs: CostProfile;
+  /** Write guest console output (stdout of `l4trace run`); it never influences the machine. */
+  console(fd: number, data: Uint8Array): void;
 }
 
 export interface ModelProgram {

@@ -51,6 +51,8 @@ export interface Annotation {
   essential?: boolean;
   /** X.2: put the new task in a small address space. */
   smallSpace?: boolean;
+  /** The guest image (by name) whose code the task runs, for IA32 threads and function names. */
+  image?: string;
 }
 
 export type KernelOp =

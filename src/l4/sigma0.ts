@@ -2,7 +2,9 @@
  * sigma0, the root pager: it owns all physical memory 1:1 and answers page-fault-style requests by
  * mapping the page at the requested physical address, each page to one task only (a page already given
  * to another task is refused: the requester then faults again). The request 0xfffffffc asks for any
- * free page. (l4-semantics.md §6.)
+ * free page; with a second word n (12..24) it asks for any free, naturally aligned region of 2^n bytes,
+ * mapped as one flexpage (our extension, so servers can take their memory in one request, as L4Linux
+ * takes its memory from RMGR at boot). (l4-semantics.md §6.)
  */
 import { gidTask } from './ids.js';
 import { IpcError } from './ipc-errors.js';
@@ -28,9 +30,23 @@ export const sigma0Program: ModelProgram = {
       const req = r.words[0]! >>> 0;
       let frame = -1;
       let sndBase = 0;
+      let log2 = 12;
       if (req === SIGMA0_ANY_PAGE) {
-        while (nextFree < frames && given.has(nextFree)) nextFree++;
-        if (nextFree < frames) frame = nextFree;
+        const want = r.words[1] ?? 0;
+        log2 = want >= 12 && want <= 24 ? want : 12;
+        const pages = 2 ** (log2 - 12);
+        let f = Math.ceil(nextFree / pages) * pages;
+        while (f + pages <= frames) {
+          let free = true;
+          for (let i = 0; i < pages && free; i++) free = !given.has(f + i);
+          if (free) break;
+          f += pages;
+        }
+        if (f + pages <= frames) {
+          frame = f;
+          for (let i = 0; i < pages; i++) given.set(f + i, requester);
+          if (pages === 1) nextFree = f + 1;
+        }
       } else {
         const f = Math.floor((req & ~3) / 4096);
         const owner = given.get(f);
@@ -42,7 +58,7 @@ export const sigma0Program: ModelProgram = {
         continue;
       }
       given.set(frame, requester);
-      r = yield* replyWait(r.src, [], timeouts({ snd: ZERO }), fpageMsg({ base: frame * 4096, log2: 12, write: true, grant: false, sndBase: sndBase || frame * 4096 }));
+      r = yield* replyWait(r.src, [], timeouts({ snd: ZERO }), fpageMsg({ base: frame * 4096, log2, write: true, grant: false, sndBase: sndBase || frame * 4096 }));
     }
   },
 };

@@ -81,6 +81,7 @@ export function doTaskNew(k: Kernel, t: Thread, op: Op<'taskNew'>): void {
     return result(NIL);
   }
   const note = op.annotate ?? {};
+  k.charge(k.costs.taskNew);
   const task = k.newTask(no, t.task.no, note.taskName ?? `task${no}`, note.linuxPid ?? 0, false);
   const mcp = Math.min(op.mcp, t.mcp);
   const prio = Math.min(op.prio ?? t.prio, mcp);

@@ -5,6 +5,7 @@
 import type { EventBuffer } from '../../tracer/recorder.js';
 import type { QueuedEvent } from '../sim/event-queue.js';
 import type { Engine } from './engine.js';
+import type { GuestImage } from './guest-image.js';
 import { gid } from './ids.js';
 import type { AddressSpace } from './mapdb.js';
 import type { IpcResult, MsgOut, RecvSpec } from './ops.js';
@@ -21,6 +22,8 @@ export class Task {
   alive = true;
   /** Lives in a small address space (X.2 / Pistachio): switching into it only reloads segments. */
   smallSpace = false;
+  /** The guest program the task runs (IA32 threads), if any. */
+  image: GuestImage | undefined;
   constructor(
     readonly no: number,
     readonly version: number,

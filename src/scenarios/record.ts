@@ -7,12 +7,15 @@ import type { TraceSink } from '../../tracer/sink.js';
 import { Tracer } from '../../tracer/tracer.js';
 import type { Kernel } from '../l4/kernel.js';
 import { RecordingChoices } from '../sim/choices.js';
-import { runScenario, type RunOutcome } from './runner.js';
+import { imagesFor, runScenario, type RunOutcome } from './runner.js';
 import type { ScenarioSpec } from './spec.js';
 import { POLICY_IDS, traceHeaderFor } from './trace-header.js';
 
 export interface RecordOptions {
   entropy: 'prng' | 'os';
+  /** Guest images to use instead of the committed ones (e.g. `l4trace run FILE`). */
+  images?: ReadonlyMap<string, Uint8Array>;
+  console?: (fd: number, data: Uint8Array) => void;
   toolVersion: string;
   untilCycles?: number;
   onRound?: (k: Kernel, tracer: Tracer) => void;
@@ -28,7 +31,8 @@ export const OUTCOME_IDS = { ok: Outcome.OK, deadlock: Outcome.DEADLOCK, hang: O
 
 export function recordScenario(spec: ScenarioSpec, sink: TraceSink, opts: RecordOptions): RecordResult {
   const limit = Math.min(spec.limit, opts.untilCycles ?? Infinity);
-  const tracer = new Tracer(sink, traceHeaderFor(spec, opts.toolVersion, opts.entropy, limit), {
+  const images = imagesFor(spec, opts.images);
+  const tracer = new Tracer(sink, traceHeaderFor(spec, opts.toolVersion, opts.entropy, limit, images), {
     chunkEvents: spec.trace.chunkEvents,
     chunkBytes: spec.trace.chunkBytes,
     policy: POLICY_IDS[spec.trace.policy],
@@ -38,6 +42,8 @@ export function recordScenario(spec: ScenarioSpec, sink: TraceSink, opts: Record
   const run = runScenario(spec, {
     recorder: tracer,
     choices,
+    images,
+    ...(opts.console ? { console: opts.console } : {}),
     untilCycles: limit,
     ...(opts.onRound ? { onRound: (k: Kernel) => opts.onRound!(k, tracer) } : {}),
   });

@@ -1,6 +1,7 @@
 /** The built-in scenarios, by name. */
 import { clientsServer } from './clients-server.js';
 import { irqScenario } from './irq.js';
+import { linuxRun } from './linux-run.js';
 import { pingpong } from './pingpong.js';
 import type { ScenarioDef } from './scenario.js';
 import { ScenarioError } from './spec.js';
@@ -9,6 +10,7 @@ export const SCENARIOS: ReadonlyMap<string, ScenarioDef<any>> = new Map<string, 
   [pingpong.name, pingpong],
   [irqScenario.name, irqScenario],
   [clientsServer.name, clientsServer],
+  [linuxRun.name, linuxRun],
 ]);
 
 export function getScenario(name: string): ScenarioDef<any> {

@@ -7,8 +7,10 @@ import { costsOf, FLAVOURS, type FlavourName } from '../l4/flavour.js';
 import { Kernel, type StopReason } from '../l4/kernel.js';
 import { RecordingChoices, type Choices } from '../sim/choices.js';
 import { machineDigest, type DigestPart } from '../l4/digest.js';
+import { GuestImage } from '../l4/guest-image.js';
 import { getScenario } from './registry.js';
 import type { ScenarioSpec } from './spec.js';
+import { loadCommittedGuest } from '../guests/catalog.js';
 
 /** Behaviour version of the machine. Bump whenever the same spec and tape would give different events. */
 export const MACHINE_VERSION = 1;
@@ -19,6 +21,10 @@ const PROGRAM_BASE = 0xc0100000;
 export interface RunOptions {
   recorder: TraceRecorder;
   choices: Choices;
+  /** Guest images by name (from imagesFor, or a trace header). */
+  images: ReadonlyMap<string, Uint8Array>;
+  /** Guest console output. */
+  console?: (fd: number, data: Uint8Array) => void;
   /** Stop at this cycle (outcome `limit`) if earlier than the spec's limit. */
   untilCycles?: number;
   /** Called after every round of the run loop (progress display). */
@@ -36,7 +42,12 @@ export interface RunOutcome {
   parts: DigestPart[];
 }
 
-export function buildKernel(spec: ScenarioSpec, recorder: TraceRecorder, choices: Choices): { k: Kernel; finish: (stop: StopReason) => void; compare: FlavourName[] } {
+export function buildKernel(
+  spec: ScenarioSpec,
+  recorder: TraceRecorder,
+  choices: Choices,
+  images: ReadonlyMap<string, Uint8Array>,
+): { k: Kernel; finish: (stop: StopReason) => void; compare: FlavourName[] } {
   const flavour = FLAVOURS[spec.flavour];
   const k = new Kernel({
     flavour,
@@ -47,6 +58,7 @@ export function buildKernel(spec: ScenarioSpec, recorder: TraceRecorder, choices
     physFrames: spec.physFrames,
     timerJitter: spec.timerJitter,
   });
+  for (const [name, data] of images) k.images.set(name, new GuestImage(name, data));
   const def = getScenario(spec.scenario);
   let next = PROGRAM_BASE;
   const build = def.build(
@@ -69,7 +81,8 @@ export function buildKernel(spec: ScenarioSpec, recorder: TraceRecorder, choices
 }
 
 export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunOutcome {
-  const { k, finish, compare } = buildKernel(spec, opts.recorder, opts.choices);
+  const { k, finish, compare } = buildKernel(spec, opts.recorder, opts.choices, opts.images);
+  if (opts.console) k.consoleSink = opts.console;
   opts.onBuilt?.(k);
   const limit = Math.min(spec.limit, opts.untilCycles ?? Infinity);
   const stop = k.run(limit, spec.deadline > 0 ? spec.deadline : Infinity, opts.onRound ? () => opts.onRound!(k) : undefined);
@@ -77,7 +90,7 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunOutcome {
   const metrics = [...k.metrics];
   for (const f of compare) {
     if (f === spec.flavour) continue;
-    const side = buildKernel({ ...spec, flavour: f }, new NullRecorder(), new RecordingChoices(spec.seed, 'prng'));
+    const side = buildKernel({ ...spec, flavour: f }, new NullRecorder(), new RecordingChoices(spec.seed, 'prng'), opts.images);
     const sideStop = side.k.run(spec.limit, spec.deadline > 0 ? spec.deadline : Infinity);
     side.finish(sideStop);
     metrics.push(...side.k.metrics);
@@ -85,4 +98,12 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunOutcome {
   const endTime = Math.max(...k.cpus.map((c) => c.time));
   const { digest, parts } = machineDigest(k);
   return { stop, kernel: k, endTime, metrics, digest, parts };
+}
+
+/** The guest images a scenario needs: given ones first, else the committed guest programs. */
+export function imagesFor(spec: ScenarioSpec, given: ReadonlyMap<string, Uint8Array> = new Map()): Map<string, Uint8Array> {
+  const names = getScenario(spec.scenario).images?.(spec.params) ?? [];
+  const out = new Map<string, Uint8Array>();
+  for (const n of names) out.set(n, given.get(n) ?? loadCommittedGuest(n));
+  return out;
 }

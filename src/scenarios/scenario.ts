@@ -27,5 +27,7 @@ export interface ScenarioDef<P = Record<string, unknown>> {
   readonly params: z.ZodType<P>;
   /** Defaults for common fields (e.g. a deadline) when the file does not set them. */
   readonly defaults?: Partial<CommonSpec>;
+  /** Guest programs (by name) the scenario runs; they are embedded in the trace header. */
+  images?(params: P): string[];
   build(ctx: ScenarioContext, params: P): ScenarioBuild;
 }

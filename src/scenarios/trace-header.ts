@@ -1,11 +1,12 @@
 /** The trace header for a recorded scenario: everything replay needs to rebuild the same machine. */
+import { createHash } from 'node:crypto';
 import { emptyHeader, type HeaderData } from '../../tracer/packets.js';
 import { costsOf, FLAVOURS } from '../l4/flavour.js';
 import { canonicalJson } from './canonical-json.js';
 import { MACHINE_VERSION } from './runner.js';
 import type { ScenarioSpec } from './spec.js';
 
-export function traceHeaderFor(spec: ScenarioSpec, toolVersion: string, entropy: 'prng' | 'os', cycleLimit: number): HeaderData {
+export function traceHeaderFor(spec: ScenarioSpec, toolVersion: string, entropy: 'prng' | 'os', cycleLimit: number, images: ReadonlyMap<string, Uint8Array>): HeaderData {
   const costs = costsOf(FLAVOURS[spec.flavour], spec.costs);
   return {
     ...emptyHeader(),
@@ -21,6 +22,7 @@ export function traceHeaderFor(spec: ScenarioSpec, toolVersion: string, entropy:
     cpus: spec.cpus,
     cyclesPerUs: costs.cyclesPerUs,
     cycleLimit,
+    images: [...images].map(([name, data]) => ({ name, sha256: createHash('sha256').update(data).digest(), data })),
   };
 }
 

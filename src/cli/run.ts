@@ -1,0 +1,90 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { NullRecorder } from '../../tracer/recorder.js';
+import { hasCommittedGuest, loadCommittedGuest } from '../guests/catalog.js';
+import { ElfError, parseElf } from '../ia32/elf.js';
+import { resolveScenario } from '../scenarios/resolve.js';
+import { runScenario, type RunOutcome } from '../scenarios/runner.js';
+import { ScenarioError } from '../scenarios/spec.js';
+import { RecordingChoices } from '../sim/choices.js';
+import { CliError } from './errors.js';
+import { intOption } from './options.js';
+import { recordToFile } from './record-run.js';
+
+interface RunCliOptions {
+  trace?: string;
+  seed?: string;
+  flavour?: string;
+  until?: string;
+  set: string[];
+}
+
+/** A guest program from a file path or a committed guest name. */
+function loadProgram(arg: string): { name: string; data: Uint8Array } {
+  let data: Uint8Array;
+  let name: string;
+  if (existsSync(arg) && statSync(arg).isFile()) {
+    data = readFileSync(arg);
+    name = basename(arg).replace(/[^A-Za-z0-9._-]/g, '_') || 'program';
+  } else if (hasCommittedGuest(arg)) {
+    data = loadCommittedGuest(arg);
+    name = arg;
+  } else {
+    throw new CliError(`${arg}: no such file, and not a committed guest program (see src/guests/bin)`);
+  }
+  try {
+    parseElf(data);
+  } catch (e) {
+    if (e instanceof ElfError) throw new CliError(`${arg}: ${e.message}`);
+    throw e;
+  }
+  return { name, data };
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run a guest program (static i386 ELF) as the first process on L4Linux; its console is stdout')
+    .argument('<elf>', 'ELF file, or the name of a committed guest (e.g. hello)')
+    .argument('[args...]', 'arguments for the guest')
+    .option('--trace <file>', 'record a trace at the same time')
+    .option('--seed <n>', 'seed of the decision PRNG')
+    .option('--flavour <abi>', 'kernel flavour: v2 or x2')
+    .option('--until <cycles>', 'stop at this cycle')
+    .option('--set <path=value>', 'override a scenario field (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .allowUnknownOption(false)
+    .action((elf: string, args: string[], opts: RunCliOptions) => {
+      const prog = loadProgram(elf);
+      let spec;
+      try {
+        spec = resolveScenario({ scenario: 'run', params: { program: prog.name, args } }, `run ${elf}`, {
+          ...(opts.seed !== undefined ? { seed: intOption('seed', opts.seed) } : {}),
+          ...(opts.flavour !== undefined ? { flavour: opts.flavour } : {}),
+          sets: opts.set,
+        });
+      } catch (e) {
+        if (e instanceof ScenarioError) throw new CliError(e.message);
+        throw e;
+      }
+      const images = new Map([[prog.name, prog.data]]);
+      const console = (_fd: number, data: Uint8Array): void => void process.stdout.write(data);
+      const until = opts.until !== undefined ? intOption('until', opts.until) : undefined;
+      let run: RunOutcome;
+      if (opts.trace) {
+        run = recordToFile(spec, opts.trace, { entropy: 'prng', images, console, ...(until !== undefined ? { untilCycles: until } : {}) }).run;
+      } else {
+        run = runScenario(spec, {
+          recorder: new NullRecorder(),
+          choices: new RecordingChoices(spec.seed, 'prng'),
+          images,
+          console,
+          ...(until !== undefined ? { untilCycles: until } : {}),
+        });
+      }
+      const status = run.metrics.find((m) => m.name === 'init.exit_status');
+      if (run.stop.outcome !== 'ok' || !status) throw new CliError(`${prog.name} did not finish: ${run.stop.outcome}: ${run.stop.detail}`);
+      if (status.value > 128) process.stderr.write(`l4trace: ${prog.name}: ${run.stop.detail}\n`);
+      process.exitCode = status.value;
+    });
+}

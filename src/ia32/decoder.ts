@@ -1,0 +1,863 @@
+/**
+ * The instruction decoder: bytes at an address become a closure specialised on its operands (registers,
+ * addressing form, immediates, operand size), so executing it does no decoding at all. Table-driven:
+ * `PRIMARY[opcode]` and `SECONDARY[opcode]` (after 0F) hold one decode function per opcode, in the style
+ * of v86's table-driven CPU. An opcode without an entry is reported as Unimplemented with its address and
+ * bytes (the coverage gate decodes whole .text sections with this).
+ */
+import { ALU, dec, inc, neg, sext, sizeMask, test } from './alu.js';
+import { AF, CF, Cpu, DF, EAX, EBP, ECX, EDX, ESP, FAULT, PF, SF, ZF } from './cpu.js';
+import { div, idiv, imul1, imul2, mul } from './muldiv.js';
+import { shiftOp, shld, shrd } from './shift.js';
+import { stringOp, type RepPrefix, type StringKind } from './strings.js';
+
+export type Op = (c: Cpu) => void;
+
+export interface Insn {
+  op: Op;
+  len: number;
+  /** The instruction may change EIP or trap: it ends a basic block. */
+  ends: boolean;
+  /** A call to a function-instrumentation hook: no cycles, not an instruction of the program. */
+  free: boolean;
+  /** Opcode form, e.g. "01", "0f af", "66 c1/5", for coverage reports. */
+  form: string;
+}
+
+export interface DecodeContext {
+  /** The code byte at virtual address `a` (raises a fetch fault if it is not executable). */
+  byte(a: number): number;
+  /** Addresses of __cyg_profile_func_enter / _exit, or -1. */
+  hookEnter: number;
+  hookExit: number;
+}
+
+export class Unimplemented extends Error {
+  constructor(
+    readonly addr: number,
+    readonly bytes: number[],
+    readonly form: string,
+  ) {
+    super(`unimplemented instruction ${form} at 0x${addr.toString(16)}: ${bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ')}`);
+    this.name = 'Unimplemented';
+  }
+}
+
+type Ea = (c: Cpu) => number;
+
+/** Per-instruction decoding state. */
+class D {
+  pos: number;
+  opsize: 2 | 4 = 4;
+  rep: RepPrefix = 0;
+  prefix66 = false;
+  form = '';
+  // ModRM
+  mod = 0;
+  reg = 0;
+  rm = 0;
+  isReg = false;
+  ea: Ea = () => 0;
+  /** Set by decoders that do not end the block but are free (hooks). */
+  free = false;
+  /** Set by decoders whose instruction ends the block although their table entry does not say so. */
+  endsBlock = false;
+
+  constructor(
+    readonly ctx: DecodeContext,
+    readonly start: number,
+    /** Cycles taken by earlier instructions of the block (for RDTSC and hook timestamps). */
+    readonly offset: number,
+  ) {
+    this.pos = start;
+  }
+
+  get next(): number {
+    return this.pos >>> 0;
+  }
+
+  u8(): number {
+    const b = this.ctx.byte(this.pos >>> 0);
+    this.pos++;
+    return b;
+  }
+  i8(): number {
+    return (this.u8() << 24) >> 24;
+  }
+  u16(): number {
+    return this.u8() | (this.u8() << 8);
+  }
+  i32(): number {
+    return this.u8() | (this.u8() << 8) | (this.u8() << 16) | (this.u8() << 24);
+  }
+  imm(sz: number): number {
+    return sz === 4 ? this.i32() : sz === 2 ? this.u16() : this.u8();
+  }
+
+  modrm(): void {
+    const m = this.u8();
+    this.mod = m >> 6;
+    this.reg = (m >> 3) & 7;
+    this.rm = m & 7;
+    this.isReg = this.mod === 3;
+    if (!this.isReg) this.ea = this.parseEa();
+  }
+
+  private parseEa(): Ea {
+    let base = this.rm;
+    let index = -1;
+    let scale = 0;
+    let disp = 0;
+    if (this.rm === 4) {
+      const s = this.u8();
+      scale = s >> 6;
+      index = (s >> 3) & 7;
+      if (index === 4) index = -1;
+      base = s & 7;
+      if (base === 5 && this.mod === 0) {
+        base = -1;
+        disp = this.i32();
+      }
+    } else if (this.rm === 5 && this.mod === 0) {
+      base = -1;
+      disp = this.i32();
+    }
+    if (this.mod === 1) disp = this.i8();
+    else if (this.mod === 2) disp = this.i32();
+    const b = base;
+    const i = index;
+    const sc = scale;
+    const d = disp | 0;
+    if (b < 0 && i < 0) return () => d;
+    if (i < 0) return d === 0 ? (c) => c.r[b]! : (c) => (c.r[b]! + d) | 0;
+    if (b < 0) return (c) => ((c.r[i]! << sc) + d) | 0;
+    return d === 0 ? (c) => (c.r[b]! + (c.r[i]! << sc)) | 0 : (c) => (c.r[b]! + (c.r[i]! << sc) + d) | 0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Operand access by size
+
+const getReg = (c: Cpu, n: number, sz: number): number => (sz === 4 ? c.r[n]! : sz === 2 ? c.r[n]! & 0xffff : c.get8(n));
+function setReg(c: Cpu, n: number, v: number, sz: number): void {
+  if (sz === 4) c.r[n] = v;
+  else if (sz === 2) c.set16(n, v);
+  else c.set8(n, v);
+}
+const readMem = (c: Cpu, a: number, sz: number): number => (sz === 4 ? c.read32(a) : sz === 2 ? c.read16(a) : c.read8(a));
+function writeMem(c: Cpu, a: number, v: number, sz: number): void {
+  if (sz === 4) c.write32(a, v);
+  else if (sz === 2) c.write16(a, v);
+  else c.write8(a, v);
+}
+
+/** Read the r/m operand (register or memory). */
+function rmReader(d: D, sz: number): (c: Cpu) => number {
+  if (d.isReg) {
+    const n = d.rm;
+    if (sz === 4) return (c) => c.r[n]!;
+    return (c) => getReg(c, n, sz);
+  }
+  const ea = d.ea;
+  if (sz === 4) return (c) => c.read32(ea(c));
+  return (c) => readMem(c, ea(c), sz);
+}
+
+/** Write the r/m operand. */
+function rmWriter(d: D, sz: number): (c: Cpu, v: number) => void {
+  if (d.isReg) {
+    const n = d.rm;
+    if (sz === 4) return (c, v) => (c.r[n] = v);
+    return (c, v) => setReg(c, n, v, sz);
+  }
+  const ea = d.ea;
+  if (sz === 4) return (c, v) => c.write32(ea(c), v);
+  return (c, v) => writeMem(c, ea(c), v, sz);
+}
+
+/**
+ * Read-modify-write of the r/m operand: `f(c, old)` returns the new value, or undefined to write nothing.
+ * The address is computed once.
+ */
+function rmw(d: D, sz: number, f: (c: Cpu, old: number) => number | undefined): Op {
+  if (d.isReg) {
+    const n = d.rm;
+    return (c) => {
+      const v = f(c, getReg(c, n, sz));
+      if (v !== undefined) setReg(c, n, v, sz);
+    };
+  }
+  const ea = d.ea;
+  return (c) => {
+    const a = ea(c);
+    const v = f(c, readMem(c, a, sz));
+    if (v !== undefined) writeMem(c, a, v, sz);
+  };
+}
+
+const hex = (b: number): string => b.toString(16).padStart(2, '0');
+
+// ---------------------------------------------------------------------------------------------------
+// Instruction families
+
+/** 00-3F: ALU r/m,reg / reg,r/m / acc,imm. */
+function aluFamily(d: D, opcode: number): Op {
+  const op = opcode >> 3;
+  const f = opcode & 7;
+  const sz = f & 1 ? d.opsize : 1;
+  const fn = ALU[sz]![op]!;
+  const wb = op !== 7;
+  if (f === 4 || f === 5) {
+    const imm = sz === 4 ? d.i32() : d.imm(sz);
+    if (sz === 4) return wb ? (c) => void (c.r[EAX] = fn(c, c.r[EAX]!, imm)) : (c) => void fn(c, c.r[EAX]!, imm);
+    return (c) => {
+      const r = fn(c, getReg(c, EAX, sz), imm);
+      if (wb) setReg(c, EAX, r, sz);
+    };
+  }
+  d.modrm();
+  const reg = d.reg;
+  const toReg = (f & 2) !== 0;
+  if (d.isReg && sz === 4) {
+    const rm = d.rm;
+    if (toReg) return wb ? (c) => void (c.r[reg] = fn(c, c.r[reg]!, c.r[rm]!)) : (c) => void fn(c, c.r[reg]!, c.r[rm]!);
+    return wb ? (c) => void (c.r[rm] = fn(c, c.r[rm]!, c.r[reg]!)) : (c) => void fn(c, c.r[rm]!, c.r[reg]!);
+  }
+  if (toReg) {
+    const src = rmReader(d, sz);
+    if (sz === 4) return wb ? (c) => void (c.r[reg] = fn(c, c.r[reg]!, src(c))) : (c) => void fn(c, c.r[reg]!, src(c));
+    return (c) => {
+      const r = fn(c, getReg(c, reg, sz), src(c));
+      if (wb) setReg(c, reg, r, sz);
+    };
+  }
+  if (!d.isReg && sz === 4) {
+    const ea = d.ea;
+    return wb
+      ? (c) => {
+          const a = ea(c);
+          c.write32(a, fn(c, c.read32(a), c.r[reg]!));
+        }
+      : (c) => void fn(c, c.read32(ea(c)), c.r[reg]!);
+  }
+  return rmw(d, sz, (c, old) => {
+    const r = fn(c, old, getReg(c, reg, sz));
+    return wb ? r : undefined;
+  });
+}
+
+/** 80/81/82/83: ALU r/m, imm. */
+function aluImm(d: D, opcode: number): Op {
+  const sz = opcode === 0x80 || opcode === 0x82 ? 1 : d.opsize;
+  d.modrm();
+  const op = d.reg;
+  d.form += `/${op}`;
+  const imm = opcode === 0x83 ? sext(d.i8(), 4) & sizeMask(sz) : d.imm(sz);
+  const v = sz === 4 ? imm | 0 : imm & sizeMask(sz);
+  const fn = ALU[sz]![op]!;
+  const wb = op !== 7;
+  if (d.isReg && sz === 4) {
+    const n = d.rm;
+    return wb ? (c) => void (c.r[n] = fn(c, c.r[n]!, v)) : (c) => void fn(c, c.r[n]!, v);
+  }
+  if (!d.isReg && sz === 4) {
+    const ea = d.ea;
+    return wb
+      ? (c) => {
+          const a = ea(c);
+          c.write32(a, fn(c, c.read32(a), v));
+        }
+      : (c) => void fn(c, c.read32(ea(c)), v);
+  }
+  return rmw(d, sz, (c, old) => {
+    const r = fn(c, old, v);
+    return wb ? r : undefined;
+  });
+}
+
+/** MOV forms. */
+function movRmReg(d: D, opcode: number): Op {
+  const sz = opcode & 1 ? d.opsize : 1;
+  d.modrm();
+  const reg = d.reg;
+  if (opcode & 2) {
+    // MOV reg, r/m
+    if (d.isReg && sz === 4) {
+      const s = d.rm;
+      return (c) => void (c.r[reg] = c.r[s]!);
+    }
+    if (sz === 4) {
+      const ea = d.ea;
+      return (c) => void (c.r[reg] = c.read32(ea(c)));
+    }
+    const src = rmReader(d, sz);
+    return (c) => setReg(c, reg, src(c), sz);
+  }
+  // MOV r/m, reg
+  if (sz === 4) {
+    if (d.isReg) {
+      const t = d.rm;
+      return (c) => void (c.r[t] = c.r[reg]!);
+    }
+    const ea = d.ea;
+    return (c) => c.write32(ea(c), c.r[reg]!);
+  }
+  const dst = rmWriter(d, sz);
+  return (c) => dst(c, getReg(c, reg, sz));
+}
+
+function shiftGroup(d: D, opcode: number): Op {
+  const sz = opcode === 0xc0 || opcode === 0xd0 || opcode === 0xd2 ? 1 : d.opsize;
+  d.modrm();
+  const op = d.reg;
+  d.form += `/${op}`;
+  let countOf: (c: Cpu) => number;
+  if (opcode === 0xc0 || opcode === 0xc1) {
+    const n = d.u8() & 31;
+    countOf = () => n;
+  } else if (opcode === 0xd0 || opcode === 0xd1) countOf = () => 1;
+  else countOf = (c) => c.r[ECX]! & 31;
+  return rmw(d, sz, (c, old) => {
+    const n = countOf(c);
+    return n === 0 ? undefined : shiftOp(c, op, old, n, sz);
+  });
+}
+
+/** F6/F7 group 3: TEST NOT NEG MUL IMUL DIV IDIV. */
+function group3(d: D, opcode: number): Op {
+  const sz = opcode === 0xf6 ? 1 : d.opsize;
+  d.modrm();
+  const op = d.reg;
+  d.form += `/${op}`;
+  const src = rmReader(d, sz);
+  switch (op) {
+    case 0:
+    case 1: {
+      const imm = d.imm(sz);
+      return (c) => test(c, src(c), imm, sz);
+    }
+    case 2:
+      return rmw(d, sz, (_c, old) => ~old & sizeMask(sz));
+    case 3:
+      return rmw(d, sz, (c, old) => neg(c, old, sz));
+    case 4:
+      return (c) => mul(c, src(c), sz);
+    case 5:
+      return (c) => imul1(c, src(c), sz);
+    case 6:
+      return (c) => div(c, src(c), sz);
+    default:
+      return (c) => idiv(c, src(c), sz);
+  }
+}
+
+function condBranch(d: D, cc: number, rel: number): Op {
+  const target = (d.next + rel) >>> 0;
+  return (c) => {
+    if (c.cond(cc)) c.eip = target;
+  };
+}
+
+/** FF group 5: INC DEC CALL JMP PUSH. */
+function group5(d: D): Op | null {
+  d.modrm();
+  const op = d.reg;
+  d.form += `/${op}`;
+  const sz = d.opsize;
+  switch (op) {
+    case 0:
+      return rmw(d, sz, (c, old) => inc(c, old, sz));
+    case 1:
+      return rmw(d, sz, (c, old) => dec(c, old, sz));
+    case 2: {
+      if (sz !== 4) return null;
+      d.endsBlock = true;
+      const src = rmReader(d, 4);
+      const ret = d.next;
+      return (c) => {
+        const t = src(c) >>> 0;
+        c.push32(ret);
+        c.eip = t;
+      };
+    }
+    case 4: {
+      if (sz !== 4) return null;
+      d.endsBlock = true;
+      const src = rmReader(d, 4);
+      return (c) => void (c.eip = src(c) >>> 0);
+    }
+    case 6: {
+      const src = rmReader(d, sz);
+      return sz === 4 ? (c) => c.push32(src(c)) : (c) => c.push16(src(c));
+    }
+    default:
+      return null;
+  }
+}
+
+function stringInsn(d: D, opcode: number): Op {
+  const kinds: Record<number, StringKind> = { 0xa4: 'movs', 0xa6: 'cmps', 0xaa: 'stos', 0xac: 'lods', 0xae: 'scas' };
+  const kind = kinds[opcode & 0xfe]!;
+  const sz = opcode & 1 ? d.opsize : 1;
+  return stringOp(kind, sz, d.rep);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Opcode tables
+
+type Decode = (d: D, opcode: number) => Op | null;
+/** Decoders that end a basic block (they may change EIP or trap). */
+const ENDS = new Set<Decode>();
+function ends(f: Decode): Decode {
+  ENDS.add(f);
+  return f;
+}
+
+const PRIMARY: (Decode | undefined)[] = new Array(256);
+const SECONDARY: (Decode | undefined)[] = new Array(256);
+
+for (let op = 0; op < 8; op++) for (let f = 0; f < 6; f++) PRIMARY[(op << 3) | f] = aluFamily;
+for (let r = 0; r < 8; r++) {
+  PRIMARY[0x40 + r] = (d) => {
+    const sz = d.opsize;
+    return (c) => setReg(c, r, inc(c, getReg(c, r, sz), sz), sz);
+  };
+  PRIMARY[0x48 + r] = (d) => {
+    const sz = d.opsize;
+    return (c) => setReg(c, r, dec(c, getReg(c, r, sz), sz), sz);
+  };
+  PRIMARY[0x50 + r] = (d) => (d.opsize === 4 ? (r === ESP ? (c) => c.push32(c.r[ESP]!) : (c) => c.push32(c.r[r]!)) : (c) => c.push16(c.r[r]! & 0xffff));
+  PRIMARY[0x58 + r] = (d) =>
+    d.opsize === 4
+      ? (c) => {
+          const v = c.pop32();
+          c.r[r] = v;
+        }
+      : (c) => {
+          const v = c.pop16();
+          c.set16(r, v);
+        };
+  PRIMARY[0xb0 + r] = (d) => {
+    const v = d.u8();
+    return (c) => c.set8(r, v);
+  };
+  PRIMARY[0xb8 + r] = (d) => {
+    const v = d.imm(d.opsize);
+    return d.opsize === 4 ? (c) => void (c.r[r] = v) : (c) => c.set16(r, v);
+  };
+  if (r > 0) {
+    PRIMARY[0x90 + r] = (d) => {
+      const sz = d.opsize;
+      return (c) => {
+        const t = getReg(c, EAX, sz);
+        setReg(c, EAX, getReg(c, r, sz), sz);
+        setReg(c, r, t, sz);
+      };
+    };
+  }
+}
+PRIMARY[0x90] = (d) => (d.rep === 0xf2 ? null : () => {}); // NOP, 66 NOP, F3 90 PAUSE
+PRIMARY[0x68] = (d) => {
+  const v = d.imm(d.opsize);
+  return d.opsize === 4 ? (c) => c.push32(v) : (c) => c.push16(v);
+};
+PRIMARY[0x6a] = (d) => {
+  const v = d.i8();
+  return d.opsize === 4 ? (c) => c.push32(v) : (c) => c.push16(v & 0xffff);
+};
+PRIMARY[0x69] = (d) => {
+  d.modrm();
+  const reg = d.reg;
+  const sz = d.opsize;
+  const src = rmReader(d, sz);
+  const imm = d.imm(sz);
+  return (c) => setReg(c, reg, imm2(c, src(c), imm, sz), sz);
+};
+PRIMARY[0x6b] = (d) => {
+  d.modrm();
+  const reg = d.reg;
+  const sz = d.opsize;
+  const src = rmReader(d, sz);
+  const imm = d.i8();
+  return (c) => setReg(c, reg, imm2(c, src(c), imm, sz), sz);
+};
+function imm2(c: Cpu, a: number, b: number, sz: number): number {
+  return imul2(c, a, b, sz);
+}
+for (let cc = 0; cc < 16; cc++) {
+  PRIMARY[0x70 + cc] = ends((d) => condBranch(d, cc, d.i8()));
+  SECONDARY[0x80 + cc] = ends((d) => condBranch(d, cc, d.opsize === 4 ? d.i32() : (d.u16() << 16) >> 16));
+  SECONDARY[0x90 + cc] = (d) => {
+    d.modrm();
+    const dst = rmWriter(d, 1);
+    return (c) => dst(c, c.cond(cc) ? 1 : 0);
+  };
+  SECONDARY[0x40 + cc] = (d) => {
+    d.modrm();
+    const reg = d.reg;
+    const sz = d.opsize;
+    const src = rmReader(d, sz);
+    return (c) => {
+      const v = src(c); // the source is read (and may fault) whatever the condition
+      if (c.cond(cc)) setReg(c, reg, v, sz);
+    };
+  };
+}
+PRIMARY[0x80] = aluImm;
+PRIMARY[0x81] = aluImm;
+PRIMARY[0x82] = aluImm;
+PRIMARY[0x83] = aluImm;
+PRIMARY[0x84] = PRIMARY[0x85] = (d, opcode) => {
+  const sz = opcode & 1 ? d.opsize : 1;
+  d.modrm();
+  const reg = d.reg;
+  const src = rmReader(d, sz);
+  return (c) => test(c, src(c), getReg(c, reg, sz), sz);
+};
+PRIMARY[0x86] = PRIMARY[0x87] = (d, opcode) => {
+  const sz = opcode & 1 ? d.opsize : 1;
+  d.modrm();
+  const reg = d.reg;
+  return rmw(d, sz, (c, old) => {
+    const v = getReg(c, reg, sz);
+    setReg(c, reg, old, sz);
+    return v;
+  });
+};
+for (const o of [0x88, 0x89, 0x8a, 0x8b]) PRIMARY[o] = movRmReg;
+PRIMARY[0x8d] = (d) => {
+  d.modrm();
+  if (d.isReg) return null;
+  const reg = d.reg;
+  const ea = d.ea;
+  return d.opsize === 4 ? (c) => void (c.r[reg] = ea(c)) : (c) => c.set16(reg, ea(c));
+};
+PRIMARY[0x8f] = (d) => {
+  d.modrm();
+  if (d.reg !== 0) return null;
+  d.form += '/0';
+  const sz = d.opsize;
+  if (d.isReg) {
+    const n = d.rm;
+    return sz === 4 ? (c) => void (c.r[n] = c.pop32()) : (c) => c.set16(n, c.pop16());
+  }
+  const ea = d.ea;
+  // The address is computed after ESP was incremented (a base of ESP sees the new value).
+  return (c) => {
+    const sp = c.r[ESP]!;
+    const v = readMem(c, sp, sz);
+    c.r[ESP] = sp + sz;
+    try {
+      writeMem(c, ea(c), v, sz);
+    } catch (e) {
+      c.r[ESP] = sp;
+      throw e;
+    }
+  };
+};
+PRIMARY[0x98] = (d) => (d.opsize === 4 ? (c) => void (c.r[EAX] = (c.r[EAX]! << 16) >> 16) : (c) => c.set16(EAX, (c.r[EAX]! << 24) >> 24));
+PRIMARY[0x99] = (d) => (d.opsize === 4 ? (c) => void (c.r[EDX] = c.r[EAX]! >> 31) : (c) => c.set16(EDX, (c.r[EAX]! << 16) >> 31));
+PRIMARY[0x9c] = (d) => (d.opsize === 4 ? (c) => c.push32(c.eflags()) : (c) => c.push16(c.eflags()));
+PRIMARY[0x9d] = (d) => (d.opsize === 4 ? (c) => c.setEflags(c.pop32()) : (c) => c.setEflags(c.pop16()));
+PRIMARY[0x9e] = () => (c) => c.setFlagBits(SF | ZF | AF | PF | CF, c.get8(4));
+PRIMARY[0x9f] = () => (c) => {
+  c.materialize();
+  c.set8(4, (c.flags & (SF | ZF | AF | PF | CF)) | 2);
+};
+PRIMARY[0xa0] = PRIMARY[0xa1] = (d, opcode) => {
+  const sz = opcode & 1 ? d.opsize : 1;
+  const addr = d.i32();
+  return (c) => setReg(c, EAX, readMem(c, addr, sz), sz);
+};
+PRIMARY[0xa2] = PRIMARY[0xa3] = (d, opcode) => {
+  const sz = opcode & 1 ? d.opsize : 1;
+  const addr = d.i32();
+  return (c) => writeMem(c, addr, getReg(c, EAX, sz), sz);
+};
+for (const o of [0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf]) PRIMARY[o] = stringInsn;
+PRIMARY[0xa8] = PRIMARY[0xa9] = (d, opcode) => {
+  const sz = opcode & 1 ? d.opsize : 1;
+  const imm = d.imm(sz);
+  return (c) => test(c, getReg(c, EAX, sz), imm, sz);
+};
+PRIMARY[0xc0] = PRIMARY[0xc1] = PRIMARY[0xd0] = PRIMARY[0xd1] = PRIMARY[0xd2] = PRIMARY[0xd3] = shiftGroup;
+PRIMARY[0xc2] = ends((d) => {
+  const n = d.u16();
+  return (c) => {
+    const t = c.read32(c.r[ESP]!);
+    c.r[ESP] = c.r[ESP]! + 4 + n;
+    c.eip = t >>> 0;
+  };
+});
+PRIMARY[0xc3] = ends(() => (c) => void (c.eip = c.pop32() >>> 0));
+PRIMARY[0xc6] = PRIMARY[0xc7] = (d, opcode) => {
+  const sz = opcode & 1 ? d.opsize : 1;
+  d.modrm();
+  if (d.reg !== 0) return null;
+  d.form += '/0';
+  const dst = rmWriter(d, sz);
+  const imm = d.imm(sz);
+  return (c) => dst(c, imm);
+};
+PRIMARY[0xc9] = () => (c) => {
+  const v = c.read32(c.r[EBP]!);
+  c.r[ESP] = c.r[EBP]! + 4;
+  c.r[EBP] = v;
+};
+PRIMARY[0xcc] = ends(() => (c) => void (c.trap = 3));
+PRIMARY[0xcd] = ends((d) => {
+  const n = d.u8();
+  return (c) => void (c.trap = n);
+});
+PRIMARY[0xe8] = ends((d) => {
+  const rel = d.opsize === 4 ? d.i32() : (d.u16() << 16) >> 16;
+  const ret = d.next;
+  const target = (ret + rel) >>> 0;
+  if (target === d.ctx.hookEnter || target === d.ctx.hookExit) {
+    // -finstrument-functions hook: record the event, skip the empty hook body, cost nothing.
+    d.free = true;
+    const enter = target === d.ctx.hookEnter;
+    const off = d.offset;
+    return (c) => c.funcHook(enter, c.read32(c.r[ESP]!) >>> 0, c.blockTime + off);
+  }
+  return (c) => {
+    c.push32(ret);
+    c.eip = target;
+  };
+});
+PRIMARY[0xe9] = ends((d) => {
+  const rel = d.opsize === 4 ? d.i32() : (d.u16() << 16) >> 16;
+  const target = (d.next + rel) >>> 0;
+  return (c) => void (c.eip = target);
+});
+PRIMARY[0xeb] = ends((d) => {
+  const rel = d.i8(); // read the displacement before taking the end of the instruction
+  const target = (d.next + rel) >>> 0;
+  return (c) => void (c.eip = target);
+});
+PRIMARY[0xf4] = ends(() => (c) => c.raise('gp', 'hlt in user mode'));
+PRIMARY[0xf5] = () => (c) => c.setFlagBits(CF, c.cf() ^ CF);
+PRIMARY[0xf6] = PRIMARY[0xf7] = group3;
+PRIMARY[0xf8] = () => (c) => c.setFlagBits(CF, 0);
+PRIMARY[0xf9] = () => (c) => c.setFlagBits(CF, CF);
+PRIMARY[0xfc] = () => (c) => void (c.flags &= ~DF);
+PRIMARY[0xfd] = () => (c) => void (c.flags |= DF);
+PRIMARY[0xfe] = (d) => {
+  d.modrm();
+  d.form += `/${d.reg}`;
+  if (d.reg === 0) return rmw(d, 1, (c, old) => inc(c, old, 1));
+  if (d.reg === 1) return rmw(d, 1, (c, old) => dec(c, old, 1));
+  return null;
+};
+PRIMARY[0xff] = (d) => group5(d);
+
+// 0F xx
+SECONDARY[0x0b] = ends(() => (c) => c.raise('ud', 'ud2'));
+SECONDARY[0x1e] = SECONDARY[0x1f] = (d) => {
+  d.modrm(); // hint NOPs (0F 1F NOPL, F3 0F 1E FB ENDBR32): the operand is never accessed
+  return () => {};
+};
+SECONDARY[0x31] = (d) => {
+  const off = d.offset;
+  return (c) => {
+    const t = c.blockTime + off;
+    c.r[EAX] = t % 0x100000000;
+    c.r[EDX] = Math.floor(t / 0x100000000);
+  };
+};
+SECONDARY[0xaf] = (d) => {
+  d.modrm();
+  const reg = d.reg;
+  const sz = d.opsize;
+  const src = rmReader(d, sz);
+  return (c) => setReg(c, reg, imul2(c, getReg(c, reg, sz), src(c), sz), sz);
+};
+SECONDARY[0xa4] = SECONDARY[0xa5] = SECONDARY[0xac] = SECONDARY[0xad] = (d, opcode) => {
+  d.modrm();
+  const reg = d.reg;
+  const sz = d.opsize;
+  let countOf: (c: Cpu) => number;
+  if (opcode === 0xa4 || opcode === 0xac) {
+    const n = d.u8() & 31;
+    countOf = () => n;
+  } else countOf = (c) => c.r[ECX]! & 31;
+  const left = opcode < 0xa8;
+  return rmw(d, sz, (c, old) => {
+    const n = countOf(c);
+    if (n === 0) return undefined;
+    return left ? shld(c, old, getReg(c, reg, sz), n, sz) : shrd(c, old, getReg(c, reg, sz), n, sz);
+  });
+};
+/** BT/BTS/BTR/BTC: 0 test, 1 set, 2 reset, 3 complement. */
+function bitOp(d: D, kind: number, offsetOf: ((c: Cpu) => number) | number): Op {
+  const sz = d.opsize;
+  const bits = sz * 8;
+  if (d.isReg || typeof offsetOf === 'number') {
+    // Register operand, or memory with an immediate offset: the offset is taken modulo the size.
+    const get = (c: Cpu): number => (typeof offsetOf === 'number' ? offsetOf : offsetOf(c)) & (bits - 1);
+    return rmw(d, sz, (c, old) => {
+      const bit = get(c);
+      const m = 1 << bit;
+      c.setFlagBits(CF, (old >>> bit) & 1);
+      if (kind === 0) return undefined;
+      const v = kind === 1 ? old | m : kind === 2 ? old & ~m : old ^ m;
+      return sz === 4 ? v | 0 : v & 0xffff;
+    });
+  }
+  // Memory with a register offset: the bit string extends beyond the operand (signed offset).
+  const ea = d.ea;
+  const offFn = offsetOf;
+  return (c) => {
+    const off = sz === 4 ? offFn(c) | 0 : (offFn(c) << 16) >> 16;
+    const a = (ea(c) + Math.floor(off / bits) * sz) | 0;
+    const bit = ((off % bits) + bits) % bits;
+    const old = readMem(c, a, sz);
+    c.setFlagBits(CF, (old >>> bit) & 1);
+    if (kind === 0) return;
+    const m = 1 << bit;
+    const v = kind === 1 ? old | m : kind === 2 ? old & ~m : old ^ m;
+    writeMem(c, a, v, sz);
+  };
+}
+for (const [opcode, kind] of [
+  [0xa3, 0],
+  [0xab, 1],
+  [0xb3, 2],
+  [0xbb, 3],
+] as const) {
+  SECONDARY[opcode] = (d) => {
+    d.modrm();
+    const reg = d.reg;
+    const sz = d.opsize;
+    return bitOp(d, kind, (c) => getReg(c, reg, sz));
+  };
+}
+SECONDARY[0xba] = (d) => {
+  d.modrm();
+  d.form += `/${d.reg}`;
+  if (d.reg < 4) return null;
+  const kind = d.reg - 4;
+  const imm = d.u8();
+  return bitOp(d, kind, imm);
+};
+SECONDARY[0xbc] = SECONDARY[0xbd] = (d, opcode) => {
+  d.modrm();
+  const reg = d.reg;
+  const sz = d.opsize;
+  const src = rmReader(d, sz);
+  const forward = opcode === 0xbc;
+  return (c) => {
+    const v = src(c) & sizeMask(sz);
+    if (v === 0) {
+      // Destination unchanged (what Intel and AMD do); other flags unchanged (our policy).
+      c.setFlagBits(ZF, ZF);
+      return;
+    }
+    const idx = forward ? 31 - Math.clz32(v & -v) : 31 - Math.clz32(v);
+    c.setFlagBits(ZF, 0);
+    setReg(c, reg, idx, sz);
+  };
+};
+for (let r = 0; r < 8; r++) {
+  SECONDARY[0xc8 + r] = () => (c) => {
+    const v = c.r[r]!;
+    c.r[r] = ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
+  };
+}
+SECONDARY[0xb6] = SECONDARY[0xb7] = SECONDARY[0xbe] = SECONDARY[0xbf] = (d, opcode) => {
+  d.modrm();
+  const reg = d.reg;
+  const srcSz = opcode & 1 ? 2 : 1;
+  const signed = opcode >= 0xbe;
+  const src = rmReader(d, srcSz);
+  const dsz = d.opsize;
+  return signed ? (c) => setReg(c, reg, sext(src(c), srcSz), dsz) : (c) => setReg(c, reg, src(c), dsz);
+};
+SECONDARY[0xb0] = SECONDARY[0xb1] = (d, opcode) => {
+  const sz = opcode & 1 ? d.opsize : 1;
+  d.modrm();
+  const reg = d.reg;
+  const cmp = ALU[sz]![7]!;
+  return rmw(d, sz, (c, old) => {
+    const accv = getReg(c, EAX, sz);
+    cmp(c, accv, old);
+    if (c.zf()) return getReg(c, reg, sz);
+    setReg(c, EAX, old, sz);
+    return old; // the destination is written back in any case
+  });
+};
+SECONDARY[0xc0] = SECONDARY[0xc1] = (d, opcode) => {
+  const sz = opcode & 1 ? d.opsize : 1;
+  d.modrm();
+  const reg = d.reg;
+  const add = ALU[sz]![0]!;
+  if (d.isReg) {
+    const n = d.rm;
+    return (c) => {
+      const a = getReg(c, n, sz);
+      const b = getReg(c, reg, sz);
+      const sum = add(c, a, b);
+      setReg(c, reg, a, sz);
+      setReg(c, n, sum, sz);
+    };
+  }
+  const ea = d.ea;
+  return (c) => {
+    const at = ea(c);
+    const a = readMem(c, at, sz);
+    const b = getReg(c, reg, sz);
+    const sum = add(c, a, b);
+    writeMem(c, at, sum, sz);
+    setReg(c, reg, a, sz);
+  };
+};
+
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * Decode the instruction at `addr`. `offset` is the number of cycles earlier instructions of the block
+ * take. Throws Unimplemented for a form the interpreter does not have; fetch faults propagate (FAULT).
+ */
+export function decode(ctx: DecodeContext, addr: number, offset = 0): Insn {
+  const d = new D(ctx, addr, offset);
+  let b = d.u8();
+  const prefixes: number[] = [];
+  // Prefixes: operand size, REP/REPNE, segment overrides (ignored in the flat model), LOCK.
+  for (let i = 0; i < 14; i++) {
+    if (b === 0x66) d.opsize = 2;
+    else if (b === 0xf3 || b === 0xf2) d.rep = b;
+    else if (b === 0x2e || b === 0x3e || b === 0x26 || b === 0x36 || b === 0xf0) {
+      // no effect
+    } else break;
+    prefixes.push(b);
+    b = d.u8();
+  }
+  d.prefix66 = d.opsize === 2;
+  let table = PRIMARY;
+  const formBytes = [...prefixes.filter((p) => p === 0x66 || p === 0xf2 || p === 0xf3).map(hex)];
+  if (b === 0x0f) {
+    table = SECONDARY;
+    b = d.u8();
+    formBytes.push('0f');
+  }
+  formBytes.push(hex(b));
+  d.form = formBytes.join(' ');
+  const fn = table[b];
+  let op: Op | null = null;
+  if (fn) op = fn(d, b);
+  if (!op) {
+    const len = Math.max(1, d.pos - addr);
+    const bytes: number[] = [];
+    for (let i = 0; i < Math.min(len + 2, 15); i++) {
+      try {
+        bytes.push(ctx.byte((addr + i) >>> 0));
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        break;
+      }
+    }
+    throw new Unimplemented(addr, bytes, d.form);
+  }
+  const ends = d.endsBlock || (fn !== undefined && ENDS.has(fn) && !d.free);
+  return { op, len: d.pos - addr, ends, free: d.free, form: d.form };
+}

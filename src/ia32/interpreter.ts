@@ -1,0 +1,192 @@
+/**
+ * Executes guest code: basic blocks of decoded instruction closures, cached by physical address (so
+ * processes sharing text after fork share the decoded code) and per engine by virtual address. A block
+ * ends at a control transfer, a trap, a page boundary or 64 instructions. Writing to a frame that holds
+ * decoded code drops its blocks.
+ */
+import { Cpu, FAULT } from './cpu.js';
+import { decode, Unimplemented, type DecodeContext, type Op } from './decoder.js';
+import { PAGE_SIZE, PhysicalMemory } from './memory.js';
+
+export interface Block {
+  vaddr: number;
+  frame: number;
+  ops: Op[];
+  /** Virtual address of each instruction. */
+  addrs: number[];
+  /** Cycles taken by the instructions before each one (free hook calls take none). */
+  offs: number[];
+  /** Cycles of the whole block. */
+  cost: number;
+  fallthrough: number;
+  valid: boolean;
+  hookKey: string;
+}
+
+const MAX_BLOCK = 64;
+
+/** The decoded code of one physical memory. */
+export class CodeCache {
+  private readonly byPhys = new Map<number, Block>();
+  private readonly byFrame = new Map<number, Block[]>();
+  decodedInstructions = 0;
+
+  constructor(readonly phys: PhysicalMemory) {
+    phys.codeWritten = (frame) => this.invalidate(frame);
+  }
+
+  static of(phys: PhysicalMemory): CodeCache {
+    let c = CACHES.get(phys);
+    if (!c) {
+      c = new CodeCache(phys);
+      CACHES.set(phys, c);
+    }
+    return c;
+  }
+
+  get(physAddr: number): Block | undefined {
+    return this.byPhys.get(physAddr);
+  }
+
+  add(physAddr: number, b: Block): void {
+    this.byPhys.set(physAddr, b);
+    let list = this.byFrame.get(b.frame);
+    if (!list) this.byFrame.set(b.frame, (list = []));
+    list.push(b);
+    this.phys.codeFrames[b.frame] = 1;
+  }
+
+  invalidate(frame: number): void {
+    const list = this.byFrame.get(frame);
+    if (list) {
+      for (const b of list) b.valid = false;
+      this.byFrame.delete(frame);
+    }
+    for (const [k, b] of this.byPhys) if (b.frame === frame) this.byPhys.delete(k);
+    this.phys.codeFrames[frame] = 0;
+  }
+}
+
+const CACHES = new WeakMap<PhysicalMemory, CodeCache>();
+
+export type StopKind = 'budget' | 'trap' | 'fault';
+
+export interface RunStop {
+  kind: StopKind;
+  /** Cycles used (instructions, free hook calls excluded). */
+  cycles: number;
+}
+
+const LOCAL = 1024;
+
+/** Runs one thread's CPU state. */
+export class Interpreter {
+  readonly cache: CodeCache;
+  private readonly local: (Block | undefined)[] = new Array(LOCAL).fill(undefined);
+  private localGeneration = -1;
+  private readonly hookKey: string;
+  private readonly ctx: DecodeContext;
+  /** Instructions executed (for MIPS figures). */
+  instructions = 0;
+
+  constructor(
+    readonly cpu: Cpu,
+    hookEnter = -1,
+    hookExit = -1,
+  ) {
+    this.cache = CodeCache.of(cpu.phys);
+    cpu.codeFrames = cpu.phys.codeFrames;
+    cpu.onCodeWrite = (frame) => this.cache.invalidate(frame);
+    this.hookKey = `${hookEnter}:${hookExit}`;
+    this.ctx = { byte: (a) => cpu.mem8[cpu.fetchPhys(a)]!, hookEnter, hookExit };
+  }
+
+  /** Run up to `budget` cycles starting at cycle time `time`. */
+  run(budget: number, time: number): RunStop {
+    const c = this.cpu;
+    c.syncTlb();
+    if (this.localGeneration !== c.pages.generation) {
+      this.local.fill(undefined);
+      this.localGeneration = c.pages.generation;
+    }
+    c.trap = -1;
+    let cyc = 0;
+    while (cyc < budget) {
+      let b: Block;
+      try {
+        b = this.lookup(c.eip);
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        return { kind: 'fault', cycles: cyc };
+      }
+      const start = c.eip;
+      c.blockTime = time + cyc;
+      c.eip = b.fallthrough;
+      const ops = b.ops;
+      const n = ops.length;
+      let i = 0;
+      try {
+        for (; i < n; i++) ops[i]!(c);
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        c.eip = i === 0 ? start : b.addrs[i]!;
+        cyc += b.offs[i]!;
+        this.instructions += b.offs[i]!;
+        return { kind: 'fault', cycles: cyc };
+      }
+      cyc += b.cost;
+      this.instructions += b.cost;
+      if (c.trap >= 0) return { kind: 'trap', cycles: cyc };
+    }
+    return { kind: 'budget', cycles: cyc };
+  }
+
+  private lookup(eip: number): Block {
+    const slot = eip & (LOCAL - 1);
+    const b = this.local[slot];
+    if (b !== undefined && b.vaddr === eip && b.valid) return b;
+    const phys = this.cpu.fetchPhys(eip);
+    let g = this.cache.get(phys);
+    if (!g || !g.valid || g.vaddr !== eip || g.hookKey !== this.hookKey) {
+      g = this.build(eip, Math.floor(phys / PAGE_SIZE));
+      this.cache.add(phys, g);
+    }
+    this.local[slot] = g;
+    return g;
+  }
+
+  private build(eip: number, frame: number): Block {
+    const ops: Op[] = [];
+    const addrs: number[] = [];
+    const offs: number[] = [];
+    let a = eip >>> 0;
+    let cost = 0;
+    const pageEnd = (Math.floor(a / PAGE_SIZE) + 1) * PAGE_SIZE;
+    while (ops.length < MAX_BLOCK) {
+      let insn;
+      try {
+        insn = decode(this.ctx, a, cost);
+      } catch (e) {
+        if (ops.length > 0 && (e === FAULT || e instanceof Unimplemented)) break; // fault when we get there
+        if (e instanceof Unimplemented) {
+          const detail = e.message;
+          const at = a;
+          ops.push((cpu) => cpu.raise('ud', detail, at));
+          addrs.push(a);
+          offs.push(cost);
+          break;
+        }
+        throw e;
+      }
+      ops.push(insn.op);
+      addrs.push(a);
+      offs.push(cost);
+      if (!insn.free) cost++;
+      a = (a + insn.len) >>> 0;
+      this.cache.decodedInstructions++;
+      if (insn.ends || a >= pageEnd) break;
+    }
+    offs.push(cost);
+    return { vaddr: eip >>> 0, frame, ops, addrs, offs, cost, fallthrough: a, valid: true, hookKey: this.hookKey };
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The initial stack of a Linux i386 process: argc, argv pointers, NULL, envp pointers, NULL, auxv pairs
+ * ending with AT_NULL, then the strings. Returns the bytes to place just below `top` and the initial ESP.
+ */
+export const AT_NULL = 0;
+export const AT_PAGESZ = 6;
+export const AT_ENTRY = 9;
+export const AT_RANDOM = 25;
+
+export function buildInitialStack(top: number, argv: string[], envp: string[], entry: number): { sp: number; bytes: Uint8Array } {
+  const enc = new TextEncoder();
+  const strings: Uint8Array[] = [...argv, ...envp].map((s) => enc.encode(s + '\0'));
+  const random = new Uint8Array(16).map((_, i) => (i * 37 + 11) & 0xff); // AT_RANDOM: fixed, for determinism
+  const strBytes = strings.reduce((a, s) => a + s.length, 0) + random.length;
+  const auxv = [AT_PAGESZ, 4096, AT_ENTRY, entry, AT_RANDOM, 0, AT_NULL, 0];
+  const words = 1 + argv.length + 1 + envp.length + 1 + auxv.length;
+  let size = words * 4 + strBytes;
+  size = (size + 15) & ~15;
+  const sp = top - size;
+  const bytes = new Uint8Array(size);
+  const dv = new DataView(bytes.buffer);
+  let strAt = words * 4;
+  const ptrs: number[] = [];
+  for (const s of strings) {
+    ptrs.push(sp + strAt);
+    bytes.set(s, strAt);
+    strAt += s.length;
+  }
+  const randomAt = sp + strAt;
+  bytes.set(random, strAt);
+  auxv[5] = randomAt;
+  let w = 0;
+  const put = (v: number): void => {
+    dv.setUint32(w * 4, v >>> 0, true);
+    w++;
+  };
+  put(argv.length);
+  for (let i = 0; i < argv.length; i++) put(ptrs[i]!);
+  put(0);
+  for (let i = 0; i < envp.length; i++) put(ptrs[argv.length + i]!);
+  put(0);
+  for (const v of auxv) put(v);
+  return { sp, bytes };
+}

@@ -1,0 +1,78 @@
+/**
+ * String instructions with their REP / REPE / REPNE forms. Each iteration updates ESI, EDI and ECX before
+ * the next one starts, so a fault in the middle leaves a state from which re-executing the instruction
+ * continues correctly (as on a real CPU).
+ */
+import { ALU } from './alu.js';
+import { Cpu, DF, EAX, ECX, EDI, ESI } from './cpu.js';
+
+export type StringKind = 'movs' | 'cmps' | 'stos' | 'lods' | 'scas';
+/** 0 = no prefix, 0xf3 = REP/REPE, 0xf2 = REPNE. */
+export type RepPrefix = 0 | 0xf2 | 0xf3;
+
+function rd(c: Cpu, a: number, sz: number): number {
+  return sz === 4 ? c.read32(a) : sz === 2 ? c.read16(a) : c.read8(a);
+}
+function wr(c: Cpu, a: number, v: number, sz: number): void {
+  if (sz === 4) c.write32(a, v);
+  else if (sz === 2) c.write16(a, v);
+  else c.write8(a, v);
+}
+function acc(c: Cpu, sz: number): number {
+  return sz === 4 ? c.r[EAX]! : sz === 2 ? c.r[EAX]! & 0xffff : c.r[EAX]! & 0xff;
+}
+function setAcc(c: Cpu, v: number, sz: number): void {
+  if (sz === 4) c.r[EAX] = v;
+  else if (sz === 2) c.set16(EAX, v);
+  else c.set8(0, v);
+}
+
+/** One iteration; returns false when a REPE/REPNE condition ends the loop. */
+function step(c: Cpu, kind: StringKind, sz: number, delta: number, rep: RepPrefix): boolean {
+  const r = c.r;
+  switch (kind) {
+    case 'movs':
+      wr(c, r[EDI]!, rd(c, r[ESI]!, sz), sz);
+      r[ESI] = r[ESI]! + delta;
+      r[EDI] = r[EDI]! + delta;
+      return true;
+    case 'stos':
+      wr(c, r[EDI]!, acc(c, sz), sz);
+      r[EDI] = r[EDI]! + delta;
+      return true;
+    case 'lods':
+      setAcc(c, rd(c, r[ESI]!, sz), sz);
+      r[ESI] = r[ESI]! + delta;
+      return true;
+    case 'cmps': {
+      const a = rd(c, r[ESI]!, sz);
+      const b = rd(c, r[EDI]!, sz);
+      ALU[sz]![7]!(c, a, b);
+      r[ESI] = r[ESI]! + delta;
+      r[EDI] = r[EDI]! + delta;
+      return rep === 0xf3 ? c.zf() !== 0 : c.zf() === 0;
+    }
+    default: {
+      const b = rd(c, r[EDI]!, sz);
+      ALU[sz]![7]!(c, acc(c, sz), b);
+      r[EDI] = r[EDI]! + delta;
+      return rep === 0xf3 ? c.zf() !== 0 : c.zf() === 0;
+    }
+  }
+}
+
+export function stringOp(kind: StringKind, sz: number, rep: RepPrefix): (c: Cpu) => void {
+  if (rep === 0) {
+    return (c) => {
+      step(c, kind, sz, c.flags & DF ? -sz : sz, 0);
+    };
+  }
+  return (c) => {
+    const delta = c.flags & DF ? -sz : sz;
+    while (c.r[ECX] !== 0) {
+      const go = step(c, kind, sz, delta, rep);
+      c.r[ECX] = c.r[ECX]! - 1;
+      if (!go && (kind === 'cmps' || kind === 'scas')) break;
+    }
+  };
+}

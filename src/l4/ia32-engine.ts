@@ -1,0 +1,322 @@
+/**
+ * The IA32 thread engine: runs guest code in the interpreter until a trap, a fault or the end of the
+ * budget, and turns what stopped it into a kernel operation (docs/ia32-abi.md):
+ *
+ * - `int $0x30`..`$0x36`: L4 V2 system calls, decoded from registers.
+ * - `int $0x80`, other software interrupts, and #UD / #DE / #GP: the exception is reflected into the task,
+ *   where the emulation library (L4Linux 2.4's trampoline) calls the task's pager, which is the Linux server,
+ *   with the registers: words [trapno, error, eip, eflags, edi, esi, ebp, esp, ebx, edx, ecx, eax]. The
+ *   server answers with the same layout and the thread continues with those registers.
+ * - page faults: a page-fault IPC to the pager (by the kernel), then the instruction is retried.
+ */
+import type { EventBuffer, TraceRecorder } from '../../tracer/recorder.js';
+import { Cpu, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from '../ia32/cpu.js';
+import { Interpreter } from '../ia32/interpreter.js';
+import type { PhysicalMemory } from '../ia32/memory.js';
+import type { CostProfile } from './costs.js';
+import type { Engine, FaultOp, Registers, RunResult } from './engine.js';
+import { KEEP } from './engine.js';
+import type { GuestImage } from './guest-image.js';
+import { fromV2, gidTask, INVALID, NIL, toV2 } from './ids.js';
+import type { AddressSpace } from './mapdb.js';
+import { OPEN, type KernelOp, type MsgOut, type OpResult, type RecvSpec, type SendFpage } from './ops.js';
+import { decodeV2 } from './timeouts.js';
+
+/** Exception words exchanged with the Linux server (emulation library protocol). */
+export const EXC_WORDS = 12;
+export const EXC = { TRAPNO: 0, ERR: 1, EIP: 2, EFLAGS: 3, EDI: 4, ESI: 5, EBP: 6, ESP: 7, EBX: 8, EDX: 9, ECX: 10, EAX: 11 } as const;
+
+/** Trap numbers. */
+export const TRAP_DE = 0;
+export const TRAP_UD = 6;
+export const TRAP_GP = 13;
+
+type Pending = 'none' | 'ipc' | 'exception' | 'exRegs' | 'taskNew' | 'schedule' | 'other';
+
+interface IpcBuffers {
+  /** Address of the long receive buffer (0 = short receive). */
+  rcvMsg: number;
+}
+
+export interface Ia32EngineDeps {
+  phys: PhysicalMemory;
+  space: AddressSpace;
+  image: GuestImage;
+  costs: CostProfile;
+  recorder: TraceRecorder;
+  /** The thread's own gid (for id_nearest(nil)). */
+  self: number;
+  /** The exception handler to call (the pager, i.e. the Linux server). */
+  handler: () => number;
+  /** Current cycle time of the CPU the thread runs on. */
+  now: () => number;
+  trace: () => EventBuffer;
+}
+
+export class Ia32Engine implements Engine {
+  readonly kind = 'ia32' as const;
+  readonly cpu: Cpu;
+  readonly interp: Interpreter;
+  private pending: Pending = 'none';
+  private bufs: IpcBuffers = { rcvMsg: 0 };
+
+  constructor(
+    private readonly deps: Ia32EngineDeps,
+    ip: number,
+    sp: number,
+  ) {
+    this.cpu = new Cpu(deps.phys, deps.space.pages);
+    this.cpu.eip = ip >>> 0;
+    this.cpu.r[ESP] = sp | 0;
+    this.interp = new Interpreter(this.cpu, deps.image.elf.hookEnter, deps.image.elf.hookExit);
+    const image = deps.image;
+    const recorder = deps.recorder;
+    this.cpu.funcHook = (enter, fn, time) => {
+      const t = deps.trace();
+      const id = image.functionId(fn, recorder);
+      if (enter) t.funcEnter(time, id);
+      else t.funcExit(time, id);
+    };
+  }
+
+  run(budget: number): RunResult {
+    const stop = this.interp.run(budget, this.deps.now());
+    const c = this.cpu;
+    switch (stop.kind) {
+      case 'budget':
+        return { cycles: stop.cycles };
+      case 'trap': {
+        const vec = c.trap;
+        c.trap = -1;
+        if (vec >= 0x30 && vec <= 0x36) return this.l4Syscall(vec, stop.cycles);
+        return this.exception(vec, 0, stop.cycles);
+      }
+      default: {
+        const f = c.fault;
+        if (f.kind === 'pf') {
+          const op: FaultOp = { op: 'fault', fault: 'pf', addr: f.addr, write: f.write, ip: c.eip, detail: f.detail };
+          return { cycles: stop.cycles, op };
+        }
+        return this.exception(f.kind === 'de' ? TRAP_DE : f.kind === 'ud' ? TRAP_UD : TRAP_GP, 0, stop.cycles);
+      }
+    }
+  }
+
+  /** Reflect an exception to the emulation library, which calls the handler with the registers. */
+  private exception(trapno: number, err: number, cycles: number): RunResult {
+    const c = this.cpu;
+    const r = c.r;
+    const words = [trapno, err, c.eip >>> 0, c.eflags(), r[EDI]!, r[ESI]!, r[EBP]!, r[ESP]!, r[EBX]!, r[EDX]!, r[ECX]!, r[EAX]!].map((v) => v >>> 0);
+    const handler = this.deps.handler();
+    this.pending = 'exception';
+    const op: KernelOp = { op: 'ipc', dest: handler, send: { words }, recv: { from: handler, maxWords: EXC_WORDS }, timeouts: decodeV2(0) };
+    return { cycles: cycles + this.deps.costs.exceptionReflect, op };
+  }
+
+  private l4Syscall(vec: number, cycles: number): RunResult {
+    const r = this.cpu.r;
+    const u = (n: number): number => r[n]! >>> 0;
+    switch (vec) {
+      case 0x30:
+        return this.ipc(cycles);
+      case 0x31: {
+        // id_nearest: answered in the engine (no clans here): nil asks for our own id.
+        const id = u(ESI) === 0 ? toV2(this.deps.self).low : u(ESI);
+        r[ESI] = id;
+        r[EAX] = 0;
+        return { cycles: cycles + this.deps.costs.syscallEntryExit };
+      }
+      case 0x32: {
+        const fp = u(EAX);
+        this.pending = 'other';
+        return { cycles, op: { op: 'unmap', base: fp & ~0xfff, log2: (fp >>> 2) & 0x3f, downgrade: (u(ECX) & 2) === 0, self: (u(ECX) & 0x80000000) !== 0 } };
+      }
+      case 0x33:
+        this.pending = 'other';
+        return { cycles, op: { op: 'threadSwitch', dest: u(ESI) === 0 ? NIL : fromV2(u(ESI)) } };
+      case 0x34: {
+        this.pending = 'schedule';
+        const prio = u(EAX);
+        const ts = u(ECX);
+        return { cycles, op: { op: 'threadSchedule', dest: fromV2(u(ESI)), ...(prio !== 0xffffffff ? { prio } : {}), ...(ts !== 0 ? { timesliceUs: ts } : {}) } };
+      }
+      case 0x35: {
+        this.pending = 'exRegs';
+        const pager = u(ESI);
+        return { cycles, op: { op: 'exRegs', lthread: u(EAX), sp: u(ECX), ip: u(EDX), ...(pager !== 0xffffffff ? { pager: fromV2(pager) } : {}) } };
+      }
+      default: {
+        this.pending = 'taskNew';
+        const pager = u(EBP);
+        return {
+          cycles,
+          op: {
+            op: 'taskNew',
+            task: gidTask(fromV2(u(ESI))),
+            mcp: u(EAX),
+            sp: u(ECX),
+            ip: u(EDX),
+            pager: pager === 0 ? NIL : fromV2(pager),
+            annotate: { image: this.deps.image.name },
+          },
+        };
+      }
+    }
+  }
+
+  /** int $0x30: build the IPC operation from the registers (and long message buffers). */
+  private ipc(cycles: number): RunResult {
+    const c = this.cpu;
+    const r = c.r;
+    const snd = r[EAX]! >>> 0;
+    const rcv = r[EBP]! >>> 0;
+    const dest = fromV2(r[ESI]! >>> 0);
+    let send: MsgOut | null = null;
+    let recv: RecvSpec | null = null;
+    this.bufs = { rcvMsg: 0 };
+    const regWords = [r[EDX]! >>> 0, r[EBX]! >>> 0, r[EDI]! >>> 0];
+    try {
+      if (snd !== 0xffffffff) {
+        if (snd === 0) send = { words: regWords };
+        else if (snd === 2) send = { words: regWords.slice(0, 2), fpages: [fpageOf(regWords[1]!, regWords[0]!)] };
+        else send = this.readLongMessage(snd & ~3, regWords);
+      }
+      if (rcv !== 0xffffffff) {
+        recv = { from: rcv & 1 ? OPEN : dest };
+        if (rcv & 2) recv.window = { base: rcv & ~0xfff, log2: (rcv >>> 2) & 0x3f };
+        else if ((rcv & ~3) !== 0) this.readReceiveBuffer(rcv & ~3, recv);
+      }
+    } catch (e) {
+      // A descriptor in unmapped memory: fault at the int instruction so the pager maps it, then retry.
+      if (e && (e as { fault?: boolean }).fault) {
+        c.eip = (c.eip - 2) >>> 0;
+        const f = c.fault;
+        return { cycles, op: { op: 'fault', fault: 'pf', addr: f.addr, write: f.write, ip: c.eip, detail: f.detail } };
+      }
+      throw e;
+    }
+    this.pending = 'ipc';
+    return { cycles, op: { op: 'ipc', dest, send, recv, timeouts: decodeV2(r[ECX]! >>> 0), sndDesc: snd, rcvDesc: rcv } };
+  }
+
+  private readLongMessage(addr: number, regWords: number[]): MsgOut {
+    const c = this.cpu;
+    const sizeDope = c.read32(addr + 4) >>> 0;
+    const sndDope = c.read32(addr + 8) >>> 0;
+    const dwords = Math.min(sndDope >>> 13, 1024);
+    const capacity = sizeDope >>> 13;
+    const words = regWords.slice(0, Math.min(3, dwords || 3));
+    for (let i = 3; i < dwords; i++) words.push(c.read32(addr + 12 + i * 4) >>> 0);
+    const strings = [];
+    const nstr = (sndDope >>> 8) & 0x1f;
+    const strBase = addr + 12 + capacity * 4;
+    for (let i = 0; i < nstr; i++) strings.push({ len: c.read32(strBase + i * 16) >>> 0, addr: c.read32(strBase + i * 16 + 4) >>> 0 });
+    const fpage = c.read32(addr) >>> 0;
+    void fpage;
+    return { words, strings };
+  }
+
+  private readReceiveBuffer(addr: number, recv: RecvSpec): void {
+    const c = this.cpu;
+    const fpage = c.read32(addr) >>> 0;
+    const sizeDope = c.read32(addr + 4) >>> 0;
+    if (fpage !== 0) recv.window = { base: fpage & ~0xfff, log2: (fpage >>> 2) & 0x3f };
+    const capacity = Math.min(sizeDope >>> 13, 1024);
+    recv.maxWords = Math.max(3, capacity);
+    const nstr = (sizeDope >>> 8) & 0x1f;
+    const buffers = [];
+    for (let i = 0; i < nstr; i++) buffers.push({ len: c.read32(addr + 12 + capacity * 4 + i * 16 + 8) >>> 0, addr: c.read32(addr + 12 + capacity * 4 + i * 16 + 12) >>> 0 });
+    recv.buffers = buffers;
+    this.bufs.rcvMsg = addr;
+  }
+
+  resume(result: OpResult): void {
+    const r = this.cpu.r;
+    const pending = this.pending;
+    this.pending = 'none';
+    if (!result) return;
+    switch (result.kind) {
+      case 'ipc': {
+        if (pending === 'exception') {
+          if (result.error === 0 && result.words.length >= EXC_WORDS) this.applyExceptionReply(result.words);
+          return;
+        }
+        const w = result.words;
+        r[EAX] = (result.error | (result.fpageReceived ? 2 : 0) | (Math.min(w.length, 0x7ffff) << 13)) >>> 0;
+        r[EDX] = w[0] ?? 0;
+        r[EBX] = w[1] ?? 0;
+        r[EDI] = w[2] ?? 0;
+        r[ESI] = result.src ? toV2(result.src).low : 0;
+        if (this.bufs.rcvMsg && w.length > 3) {
+          try {
+            for (let i = 3; i < w.length; i++) this.cpu.write32(this.bufs.rcvMsg + 12 + i * 4, w[i]!);
+          } catch {
+            // an unmapped receive buffer loses the extra words (the kernel could not copy them either)
+          }
+        }
+        return;
+      }
+      case 'exRegs':
+        r[EAX] = result.ok ? result.oldFlags : -1;
+        r[ECX] = result.oldSp;
+        r[EDX] = result.oldIp;
+        r[ESI] = result.oldPager === INVALID ? -1 : toV2(result.oldPager).low;
+        return;
+      case 'taskNew':
+        r[ESI] = result.task === NIL ? 0 : toV2(result.task).low;
+        return;
+      case 'schedule':
+        r[EAX] = result.ok ? result.oldPrio : -1;
+        return;
+      default:
+        return;
+    }
+  }
+
+  private applyExceptionReply(w: number[]): void {
+    const c = this.cpu;
+    const r = c.r;
+    c.eip = w[EXC.EIP]! >>> 0;
+    c.setEflags(w[EXC.EFLAGS]!);
+    r[EDI] = w[EXC.EDI]!;
+    r[ESI] = w[EXC.ESI]!;
+    r[EBP] = w[EXC.EBP]!;
+    r[ESP] = w[EXC.ESP]!;
+    r[EBX] = w[EXC.EBX]!;
+    r[EDX] = w[EXC.EDX]!;
+    r[ECX] = w[EXC.ECX]!;
+    r[EAX] = w[EXC.EAX]!;
+  }
+
+  retry(): void {
+    // The faulting instruction is re-executed: EIP still points at it.
+  }
+
+  regs(): Registers {
+    return { ip: this.cpu.eip >>> 0, sp: this.cpu.r[ESP]! >>> 0, flags: this.cpu.eflags() };
+  }
+
+  redirect(ip: number, sp: number): boolean {
+    if (ip !== KEEP) this.cpu.eip = ip >>> 0;
+    if (sp !== KEEP) this.cpu.r[ESP] = sp;
+    return true;
+  }
+
+  stateDigest(): string {
+    const c = this.cpu;
+    return `ia32:${c.eip}:${Array.from(c.r).join(',')}:${c.eflags()}:${this.pending}`;
+  }
+
+  describe(): Record<string, unknown> {
+    const c = this.cpu;
+    const names = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
+    const regs: Record<string, string> = { eip: `0x${(c.eip >>> 0).toString(16)}` };
+    names.forEach((n, i) => (regs[n] = `0x${(c.r[i]! >>> 0).toString(16)}`));
+    regs.eflags = `0x${c.eflags().toString(16)}`;
+    return { engine: 'ia32', image: this.deps.image.name, regs, instructions: this.interp.instructions };
+  }
+}
+
+function fpageOf(word: number, sndBase: number): SendFpage {
+  return { base: word & ~0xfff, log2: (word >>> 2) & 0x3f, write: (word & 2) !== 0, grant: (word & 1) !== 0, sndBase };
+}
