@@ -61,7 +61,8 @@ const LIBC_ARCHIVE_MEMBERS = LIBC_SOURCES.filter((s) => s !== 'start.c').map((s)
 const COMPUTE = ['rec', 'strings', 'sort', 'int64', 'switch', 'fnptr'];
 
 // args: the arguments after argv[0]; argv[0] is always the binary's name (as l4trace passes it).
-/** @type {{name: string, source: string, opt: string, kind: 'linux'|'l4', args?: string[]}[]} */
+// signal: the program is expected to die natively with this signal (the fault guests).
+/** @type {{name: string, source: string, opt: string, kind: 'linux'|'l4', args?: string[], signal?: string}[]} */
 const BINARIES = [
   { name: 'hello', source: 'hello.c', opt: '-O2', kind: 'linux', args: ['a', 'bc'] },
   ...COMPUTE.flatMap((p) =>
@@ -74,6 +75,12 @@ const BINARIES = [
     })),
   ),
   { name: 'pingpong', source: 'pingpong.c', opt: '-O2', kind: 'l4' },
+  ...[
+    ['ud2', 'SIGILL'],
+    ['div0', 'SIGFPE'],
+    ['writetext', 'SIGSEGV'],
+    ['null', 'SIGSEGV'],
+  ].map(([mode, signal]) => ({ name: `faults-${mode}`, source: 'faults.c', opt: '-O2', kind: /** @type {const} */ ('linux'), args: [mode], signal })),
 ];
 
 function fail(message) {
@@ -167,14 +174,16 @@ function nativeDescription() {
 const HAVE_SETARCH = have('setarch', ['-R', 'true']);
 
 /** Runs argv (argv[0] becomes the program's argv[0]) with an empty environment, ASLR off. */
-function runNative(file, argv) {
+function runNative(file, argv, expectSignal) {
   // env -i: empty environment; bash's exec -c -a: keep it empty and set argv[0].
   const inner = ['env', '-i', '/bin/bash', '-c', 'exec -c -a "$0" "$@"', argv[0], file, ...argv.slice(1)];
   const [cmd, args] = HAVE_SETARCH ? ['setarch', ['-R', ...inner]] : [inner[0], inner.slice(1)];
   const r = run(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   if (r.error) fail(`running ${path.basename(file)}: ${r.error.message}`);
-  if (r.signal) fail(`${path.basename(file)} was killed by ${r.signal}`);
-  return { stdout: r.stdout, stderr: r.stderr, exitCode: r.status };
+  if (r.signal && r.signal !== expectSignal) fail(`${path.basename(file)} was killed by ${r.signal}`);
+  if (expectSignal && r.signal !== expectSignal) fail(`${path.basename(file)} was expected to die with ${expectSignal}`);
+  // A process killed by signal n is reported as 128 + n, as a shell does.
+  return { stdout: r.stdout, stderr: r.stderr, exitCode: r.signal ? 128 + os.constants.signals[r.signal] : r.status, signal: r.signal ?? null };
 }
 
 /** Counts the hook calls with gdb (breakpoints with huge ignore counts). */
@@ -362,12 +371,12 @@ async function main() {
     const file = path.join(BIN, b.name);
     const t0 = Date.now();
     const argv = [b.name, ...b.args];
-    const r = runNative(file, argv);
+    const r = runNative(file, argv, b.signal);
     if (r.stderr) warn(`${b.name} wrote to stderr: ${r.stderr.trim()}`);
     let funcEnter = null;
     let funcExit = null;
     const expectedFile = path.join(EXPECTED, `${b.name}.json`);
-    if (haveGdb) {
+    if (haveGdb && !b.signal) {
       const c = await countHooks(file, argv);
       if (c.error) fail(`${b.name}: gdb: ${c.error}`);
       if (c.exitCode !== r.exitCode)
@@ -383,6 +392,7 @@ async function main() {
       args: b.args,
       stdout: r.stdout,
       exitCode: r.exitCode,
+      ...(r.signal ? { signal: r.signal } : {}),
       funcEnter,
       funcExit,
       native,
