@@ -599,11 +599,19 @@ PRIMARY[0xc6] = PRIMARY[0xc7] = (d, opcode) => {
   const imm = d.imm(sz);
   return (c) => dst(c, imm);
 };
-PRIMARY[0xc9] = () => (c) => {
-  const v = c.read32(c.r[EBP]!);
-  c.r[ESP] = c.r[EBP]! + 4;
-  c.r[EBP] = v;
-};
+PRIMARY[0xc9] = (d) =>
+  d.opsize === 4
+    ? (c) => {
+        const v = c.read32(c.r[EBP]!);
+        c.r[ESP] = c.r[EBP]! + 4;
+        c.r[EBP] = v;
+      }
+    : (c) => {
+        // 66 LEAVE: ESP = EBP (32-bit stack), then pop 16 bits into BP
+        const v = c.read16(c.r[EBP]!);
+        c.r[ESP] = c.r[EBP]! + 2;
+        c.set16(EBP, v);
+      };
 PRIMARY[0xcc] = ends(() => (c) => void (c.trap = 3));
 PRIMARY[0xcd] = ends((d) => {
   const n = d.u8();
