@@ -51,6 +51,8 @@ export interface Ia32EngineDeps {
   /** Current cycle time of the CPU the thread runs on. */
   now: () => number;
   trace: () => EventBuffer;
+  /** Reports guest instructions executed (machine counters). */
+  executed: (n: number) => void;
 }
 
 export class Ia32Engine implements Engine {
@@ -81,6 +83,7 @@ export class Ia32Engine implements Engine {
 
   run(budget: number): RunResult {
     const stop = this.interp.run(budget, this.deps.now());
+    this.deps.executed(stop.cycles);
     const c = this.cpu;
     switch (stop.kind) {
       case 'budget':

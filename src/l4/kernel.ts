@@ -73,6 +73,7 @@ const ia32Provider: EngineProvider = (k, task, thread, ip, sp, trace) => {
       handler: () => k.threadByGid(thread.gid)?.pager ?? NIL,
       now: () => k.now,
       trace,
+      executed: (n) => void (k.counters.guestInstructions += n),
     },
     ip,
     sp,
@@ -93,6 +94,8 @@ export interface Counters {
   taskNews: number;
   irqs: number;
   timeouts: number;
+  /** Guest IA32 instructions executed. */
+  guestInstructions: number;
 }
 
 export interface StopReason {
@@ -129,6 +132,7 @@ export class Kernel implements ModelServices {
     taskNews: 0,
     irqs: 0,
     timeouts: 0,
+    guestInstructions: 0,
   };
   readonly metrics: { name: string; value: number; unit: string }[] = [];
   readonly params = new Map<string, unknown>();
@@ -266,7 +270,7 @@ export class Kernel implements ModelServices {
     const engine = this.engineFor(task, lthread, threadGid, ip, sp, () => thread!.trace);
     if (!engine) return undefined;
     const cpu = note.cpu !== undefined && note.cpu < this.cpus.length ? note.cpu : this.exec.id;
-    const name = note.name ?? this.programs.get(ip)?.name ?? `${task.name}.${lthread}`;
+    const name = note.name ?? this.programs.get(ip)?.name ?? task.image?.elf.functions.get(ip) ?? `${task.name}.${lthread}`;
     if (note.taskName) task.name = note.taskName;
     if (note.linuxPid) task.linuxPid = note.linuxPid;
     if (note.smallSpace && this.costs.smallSpaceSwitch > 0) task.smallSpace = true;

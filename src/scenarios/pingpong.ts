@@ -8,7 +8,9 @@
 import { z } from 'zod';
 import type { ModelProgram } from '../l4/model-engine.js';
 import { call, exRegs, receive, replyWait, send, taskNew, wait } from '../l4/ops.js';
-import type { ScenarioDef } from './scenario.js';
+import { elfPagerProgram, STACK_TOP } from '../l4/elf-pager.js';
+import { toV2 } from '../l4/ids.js';
+import type { ScenarioBuild, ScenarioContext, ScenarioDef } from './scenario.js';
 
 const Params = z
   .object({
@@ -20,6 +22,8 @@ const Params = z
     prio: z.number().int().min(1).max(250).default(100),
     /** X.2: put the inter-space pair in small address spaces. */
     smallSpaces: z.boolean().default(false),
+    /** model: both partners are model code; ia32: both run the pingpong guest (src/guests/programs/pingpong.c). */
+    engine: z.enum(['model', 'ia32']).default('model'),
   })
   .strict();
 type Params = z.infer<typeof Params>;
@@ -31,7 +35,9 @@ export const pingpong: ScenarioDef<Params> = {
   name: 'pingpong',
   description: 'two threads exchange short IPC; reports cycles per round trip, intra- and inter-address-space',
   params: Params,
+  images: (p) => (p.engine === 'ia32' ? ['pingpong'] : []),
   build(ctx, p) {
+    if (p.engine === 'ia32') return buildGuest(ctx, p);
     const pong: ModelProgram = {
       name: 'pong',
       *run() {
@@ -44,7 +50,7 @@ export const pingpong: ScenarioDef<Params> = {
       name: 'ping',
       *run(c) {
         const root = c.machine.threadId(4, 0);
-        const cfg = yield* receive(root);
+        const cfg = yield* wait(); // the configuration from the root task, as the guest version does
         let partner = cfg.words[0]!;
         if (partner === 0) {
           const made = yield* exRegs(1, pongIp, 0x8000, { annotate: { name: 'pong' } });
@@ -90,3 +96,44 @@ export const pingpong: ScenarioDef<Params> = {
   },
   defaults: {},
 };
+
+/**
+ * Both partners as IA32 guests: an ELF pager (lthread 1 of the root task) serves the image; ping starts
+ * at the ELF entry, an inter-space pong at `pong_entry`. The guest speaks the same protocol as the model
+ * version (configuration [pong id, rounds, warmup] from the root; result [cycles, errors] back), with
+ * V2 thread ids in the words.
+ */
+function buildGuest(ctx: ScenarioContext, p: Params): ScenarioBuild {
+  const pagerIp = ctx.program(elfPagerProgram('pingpong'));
+  return {
+    root: {
+      name: 'roottask',
+      *run(c) {
+        const flavour = ctx.k.flavour.name;
+        yield* exRegs(1, pagerIp, 0, { annotate: { name: 'elf-pager' } });
+        const pager = c.machine.threadId(4, 1);
+        const image = c.machine.image('pingpong');
+        for (const variant of p.spaces) {
+          let pongId = 0;
+          if (variant === 'inter') {
+            const pong = yield* taskNew(PONG_TASK, 255, pager, image.symbol('pong_entry'), STACK_TOP, {
+              prio: p.prio,
+              annotate: { name: 'pong', taskName: 'pong', image: 'pingpong', smallSpace: p.smallSpaces },
+            });
+            pongId = toV2(pong.task).low;
+          }
+          const ping = yield* taskNew(PING_TASK, 255, pager, image.elf.entry, STACK_TOP, {
+            prio: p.prio,
+            annotate: { name: 'ping', taskName: variant === 'intra' ? 'pingpong' : 'ping', image: 'pingpong', smallSpace: p.smallSpaces },
+          });
+          yield* send(ping.task, [pongId, p.rounds, p.warmup]);
+          const res = yield* receive(ping.task);
+          const [cycles, errors] = res.words as [number, number];
+          c.machine.metric(`${flavour}.${variant}.cycles_per_roundtrip`, cycles / p.rounds, 'cycles');
+          if (errors) c.machine.metric(`${flavour}.${variant}.ipc_errors`, errors, 'calls');
+        }
+      },
+    },
+    compare: p.compare,
+  };
+}

@@ -3,11 +3,12 @@
  * the figure it is compared to and the ratio side by side. Timings vary between machines and runs;
  * the ratios are what to watch.
  */
+import { guestsGroup } from './groups/guests.js';
 import { machineGroup } from './groups/machine.js';
 import { tracerGroup } from './groups/tracer.js';
 import type { BenchGroup, Figure } from './figure.js';
 
-const GROUPS: BenchGroup[] = [tracerGroup, machineGroup];
+const GROUPS: BenchGroup[] = [tracerGroup, machineGroup, guestsGroup];
 
 function fmt(v: number): string {
   if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
