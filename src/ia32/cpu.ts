@@ -153,6 +153,8 @@ export class Cpu {
     if ((e & W) === 0) this.raise('pf', e === 0 ? 'write to an unmapped page' : 'write to a read-only page', a, true);
     const frame = e >>> 3;
     const base = frame * PAGE_SIZE;
+    // Every frame a guest writes passes here at least once (the write TLB starts empty).
+    this.phys.touched[frame] = 1;
     if (this.codeFrames[frame]) {
       this.onCodeWrite(frame);
       return base + (a & 0xfff);

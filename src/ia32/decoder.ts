@@ -10,11 +10,44 @@ import { AF, CF, Cpu, DF, EAX, EBP, ECX, EDX, ESP, FAULT, PF, SF, ZF } from './c
 import { div, idiv, imul1, imul2, mul } from './muldiv.js';
 import { shiftOp, shld, shrd } from './shift.js';
 import { stringOp, type RepPrefix, type StringKind } from './strings.js';
+import { templateOp } from './templates.js';
 
 export type Op = (c: Cpu) => void;
 
+/** An operand of the compilable subset: register, memory (base + index << scale + disp), or immediate. */
+export type JitOperand = { k: 'r'; n: number } | { k: 'm'; b: number; i: number; s: number; d: number } | { k: 'i'; v: number };
+
+/**
+ * A compact description of common instruction forms, from which templates.ts generates their code.
+ * Forms without one run their interpreter closure.
+ */
+export type JitOp =
+  | { t: 'mov'; sz: number; dst: JitOperand; src: JitOperand }
+  | { t: 'alu'; op: number; sz: number; dst: JitOperand; src: JitOperand }
+  | { t: 'test'; sz: number; a: JitOperand; b: JitOperand }
+  | { t: 'lea'; n: number; ea: JitOperand }
+  | { t: 'incdec'; inc: boolean; sz: number; dst: JitOperand }
+  | { t: 'push'; src: JitOperand }
+  | { t: 'pop'; n: number }
+  | { t: 'jcc'; cc: number; target: number }
+  | { t: 'jmp'; target: number }
+  | { t: 'jmpind'; src: JitOperand }
+  | { t: 'call'; target: number; ret: number }
+  | { t: 'callind'; src: JitOperand; ret: number }
+  | { t: 'ret'; n: number }
+  | { t: 'hook'; enter: boolean; off: number }
+  | { t: 'movx'; signed: boolean; srcSz: number; dstSz: number; n: number; src: JitOperand }
+  | { t: 'shift'; op: number; n: number; dst: JitOperand; count: number }
+  | { t: 'setcc'; cc: number; dst: JitOperand }
+  | { t: 'cmov'; cc: number; n: number; src: JitOperand }
+  | { t: 'leave' }
+  | { t: 'cdq' }
+  | { t: 'nop' };
+
 export interface Insn {
   op: Op;
+  /** IR of the instruction, when the form has one (it then runs as a generated template). */
+  jit: JitOp | undefined;
   len: number;
   /** The instruction may change EIP or trap: it ends a basic block. */
   ends: boolean;
@@ -30,6 +63,8 @@ export interface DecodeContext {
   /** Addresses of __cyg_profile_func_enter / _exit, or -1. */
   hookEnter: number;
   hookExit: number;
+  /** Use generated instruction templates where the form has IR (default true; false = plain closures). */
+  templates?: boolean;
 }
 
 export class Unimplemented extends Error {
@@ -62,6 +97,15 @@ class D {
   free = false;
   /** Set by decoders whose instruction ends the block although their table entry does not say so. */
   endsBlock = false;
+  /** IR of the instruction (set by decoders of common forms). */
+  jit: JitOp | undefined = undefined;
+  /** The parsed memory operand, for the IR. */
+  eaInfo: JitOperand = { k: 'i', v: 0 };
+
+  /** The r/m operand as IR. */
+  rmOperand(): JitOperand {
+    return this.isReg ? { k: 'r', n: this.rm } : this.eaInfo;
+  }
 
   constructor(
     readonly ctx: DecodeContext,
@@ -128,6 +172,7 @@ class D {
     const i = index;
     const sc = scale;
     const d = disp | 0;
+    this.eaInfo = { k: 'm', b, i, s: sc, d };
     if (b < 0 && i < 0) return () => d;
     if (i < 0) return d === 0 ? (c) => c.r[b]! : (c) => (c.r[b]! + d) | 0;
     if (b < 0) return (c) => ((c.r[i]! << sc) + d) | 0;
@@ -209,6 +254,7 @@ function aluFamily(d: D, opcode: number): Op {
   const wb = op !== 7;
   if (f === 4 || f === 5) {
     const imm = sz === 4 ? d.i32() : d.imm(sz);
+    d.jit = { t: 'alu', op, sz, dst: { k: 'r', n: EAX }, src: { k: 'i', v: imm } };
     if (sz === 4) return wb ? (c) => void (c.r[EAX] = fn(c, c.r[EAX]!, imm)) : (c) => void fn(c, c.r[EAX]!, imm);
     return (c) => {
       const r = fn(c, getReg(c, EAX, sz), imm);
@@ -218,6 +264,7 @@ function aluFamily(d: D, opcode: number): Op {
   d.modrm();
   const reg = d.reg;
   const toReg = (f & 2) !== 0;
+  d.jit = toReg ? { t: 'alu', op, sz, dst: { k: 'r', n: reg }, src: d.rmOperand() } : { t: 'alu', op, sz, dst: d.rmOperand(), src: { k: 'r', n: reg } };
   if (d.isReg && sz === 4) {
     const rm = d.rm;
     if (toReg) return wb ? (c) => void (c.r[reg] = fn(c, c.r[reg]!, c.r[rm]!)) : (c) => void fn(c, c.r[reg]!, c.r[rm]!);
@@ -254,6 +301,7 @@ function aluImm(d: D, opcode: number): Op {
   d.form += `/${op}`;
   const imm = opcode === 0x83 ? sext(d.i8(), 4) & sizeMask(sz) : d.imm(sz);
   const v = sz === 4 ? imm | 0 : imm & sizeMask(sz);
+  d.jit = { t: 'alu', op, sz, dst: d.rmOperand(), src: { k: 'i', v } };
   const fn = ALU[sz]![op]!;
   const wb = op !== 7;
   if (d.isReg && sz === 4) {
@@ -280,6 +328,7 @@ function movRmReg(d: D, opcode: number): Op {
   const sz = opcode & 1 ? d.opsize : 1;
   d.modrm();
   const reg = d.reg;
+  d.jit = opcode & 2 ? { t: 'mov', sz, dst: { k: 'r', n: reg }, src: d.rmOperand() } : { t: 'mov', sz, dst: d.rmOperand(), src: { k: 'r', n: reg } };
   if (opcode & 2) {
     // MOV reg, r/m
     if (d.isReg && sz === 4) {
@@ -315,8 +364,11 @@ function shiftGroup(d: D, opcode: number): Op {
   if (opcode === 0xc0 || opcode === 0xc1) {
     const n = d.u8() & 31;
     countOf = () => n;
-  } else if (opcode === 0xd0 || opcode === 0xd1) countOf = () => 1;
-  else countOf = (c) => c.r[ECX]! & 31;
+    if (sz === 4 && n !== 0 && (op === 4 || op === 5 || op === 6 || op === 7)) d.jit = { t: 'shift', op: op === 6 ? 4 : op, n: 0, dst: d.rmOperand(), count: n };
+  } else if (opcode === 0xd0 || opcode === 0xd1) {
+    countOf = () => 1;
+    if (sz === 4 && (op === 4 || op === 5 || op === 6 || op === 7)) d.jit = { t: 'shift', op: op === 6 ? 4 : op, n: 0, dst: d.rmOperand(), count: 1 };
+  } else countOf = (c) => c.r[ECX]! & 31;
   return rmw(d, sz, (c, old) => {
     const n = countOf(c);
     return n === 0 ? undefined : shiftOp(c, op, old, n, sz);
@@ -334,6 +386,7 @@ function group3(d: D, opcode: number): Op {
     case 0:
     case 1: {
       const imm = d.imm(sz);
+      d.jit = { t: 'test', sz, a: d.rmOperand(), b: { k: 'i', v: imm } };
       return (c) => test(c, src(c), imm, sz);
     }
     case 2:
@@ -353,6 +406,7 @@ function group3(d: D, opcode: number): Op {
 
 function condBranch(d: D, cc: number, rel: number): Op {
   const target = (d.next + rel) >>> 0;
+  d.jit = { t: 'jcc', cc, target };
   return (c) => {
     if (c.cond(cc)) c.eip = target;
   };
@@ -366,14 +420,17 @@ function group5(d: D): Op | null {
   const sz = d.opsize;
   switch (op) {
     case 0:
+      d.jit = { t: 'incdec', inc: true, sz, dst: d.rmOperand() };
       return rmw(d, sz, (c, old) => inc(c, old, sz));
     case 1:
+      d.jit = { t: 'incdec', inc: false, sz, dst: d.rmOperand() };
       return rmw(d, sz, (c, old) => dec(c, old, sz));
     case 2: {
       if (sz !== 4) return null;
       d.endsBlock = true;
       const src = rmReader(d, 4);
       const ret = d.next;
+      d.jit = { t: 'callind', src: d.rmOperand(), ret };
       return (c) => {
         const t = src(c) >>> 0;
         c.push32(ret);
@@ -383,11 +440,13 @@ function group5(d: D): Op | null {
     case 4: {
       if (sz !== 4) return null;
       d.endsBlock = true;
+      d.jit = { t: 'jmpind', src: d.rmOperand() };
       const src = rmReader(d, 4);
       return (c) => void (c.eip = src(c) >>> 0);
     }
     case 6: {
       const src = rmReader(d, sz);
+      if (sz === 4) d.jit = { t: 'push', src: d.rmOperand() };
       return sz === 4 ? (c) => c.push32(src(c)) : (c) => c.push16(src(c));
     }
     default:
@@ -420,29 +479,34 @@ for (let op = 0; op < 8; op++) for (let f = 0; f < 6; f++) PRIMARY[(op << 3) | f
 for (let r = 0; r < 8; r++) {
   PRIMARY[0x40 + r] = (d) => {
     const sz = d.opsize;
+    d.jit = { t: 'incdec', inc: true, sz, dst: { k: 'r', n: r } };
     return (c) => setReg(c, r, inc(c, getReg(c, r, sz), sz), sz);
   };
   PRIMARY[0x48 + r] = (d) => {
     const sz = d.opsize;
+    d.jit = { t: 'incdec', inc: false, sz, dst: { k: 'r', n: r } };
     return (c) => setReg(c, r, dec(c, getReg(c, r, sz), sz), sz);
   };
-  PRIMARY[0x50 + r] = (d) => (d.opsize === 4 ? (r === ESP ? (c) => c.push32(c.r[ESP]!) : (c) => c.push32(c.r[r]!)) : (c) => c.push16(c.r[r]! & 0xffff));
+  PRIMARY[0x50 + r] = (d) => (d.opsize === 4 ? ((d.jit = { t: 'push', src: { k: 'r', n: r } }), r === ESP ? (c) => c.push32(c.r[ESP]!) : (c) => c.push32(c.r[r]!)) : (c) => c.push16(c.r[r]! & 0xffff));
   PRIMARY[0x58 + r] = (d) =>
     d.opsize === 4
-      ? (c) => {
+      ? ((d.jit = { t: 'pop', n: r }),
+        (c) => {
           const v = c.pop32();
           c.r[r] = v;
-        }
+        })
       : (c) => {
           const v = c.pop16();
           c.set16(r, v);
         };
   PRIMARY[0xb0 + r] = (d) => {
     const v = d.u8();
+    d.jit = { t: 'mov', sz: 1, dst: { k: 'r', n: r }, src: { k: 'i', v } };
     return (c) => c.set8(r, v);
   };
   PRIMARY[0xb8 + r] = (d) => {
     const v = d.imm(d.opsize);
+    d.jit = { t: 'mov', sz: d.opsize, dst: { k: 'r', n: r }, src: { k: 'i', v } };
     return d.opsize === 4 ? (c) => void (c.r[r] = v) : (c) => c.set16(r, v);
   };
   if (r > 0) {
@@ -456,13 +520,15 @@ for (let r = 0; r < 8; r++) {
     };
   }
 }
-PRIMARY[0x90] = (d) => (d.rep === 0xf2 ? null : () => {}); // NOP, 66 NOP, F3 90 PAUSE
+PRIMARY[0x90] = (d) => (d.rep === 0xf2 ? null : ((d.jit = { t: 'nop' }), () => {})); // NOP, 66 NOP, F3 90 PAUSE
 PRIMARY[0x68] = (d) => {
   const v = d.imm(d.opsize);
+  if (d.opsize === 4) d.jit = { t: 'push', src: { k: 'i', v } };
   return d.opsize === 4 ? (c) => c.push32(v) : (c) => c.push16(v);
 };
 PRIMARY[0x6a] = (d) => {
   const v = d.i8();
+  if (d.opsize === 4) d.jit = { t: 'push', src: { k: 'i', v } };
   return d.opsize === 4 ? (c) => c.push32(v) : (c) => c.push16(v & 0xffff);
 };
 PRIMARY[0x69] = (d) => {
@@ -489,6 +555,7 @@ for (let cc = 0; cc < 16; cc++) {
   SECONDARY[0x80 + cc] = ends((d) => condBranch(d, cc, d.opsize === 4 ? d.i32() : (d.u16() << 16) >> 16));
   SECONDARY[0x90 + cc] = (d) => {
     d.modrm();
+    d.jit = { t: 'setcc', cc, dst: d.rmOperand() };
     const dst = rmWriter(d, 1);
     return (c) => dst(c, c.cond(cc) ? 1 : 0);
   };
@@ -497,6 +564,7 @@ for (let cc = 0; cc < 16; cc++) {
     const reg = d.reg;
     const sz = d.opsize;
     const src = rmReader(d, sz);
+    if (sz === 4) d.jit = { t: 'cmov', cc, n: reg, src: d.rmOperand() };
     return (c) => {
       const v = src(c); // the source is read (and may fault) whatever the condition
       if (c.cond(cc)) setReg(c, reg, v, sz);
@@ -512,6 +580,7 @@ PRIMARY[0x84] = PRIMARY[0x85] = (d, opcode) => {
   d.modrm();
   const reg = d.reg;
   const src = rmReader(d, sz);
+  d.jit = { t: 'test', sz, a: d.rmOperand(), b: { k: 'r', n: reg } };
   return (c) => test(c, src(c), getReg(c, reg, sz), sz);
 };
 PRIMARY[0x86] = PRIMARY[0x87] = (d, opcode) => {
@@ -530,6 +599,7 @@ PRIMARY[0x8d] = (d) => {
   if (d.isReg) return null;
   const reg = d.reg;
   const ea = d.ea;
+  if (d.opsize === 4) d.jit = { t: 'lea', n: reg, ea: d.eaInfo };
   return d.opsize === 4 ? (c) => void (c.r[reg] = ea(c)) : (c) => c.set16(reg, ea(c));
 };
 PRIMARY[0x8f] = (d) => {
@@ -556,7 +626,7 @@ PRIMARY[0x8f] = (d) => {
   };
 };
 PRIMARY[0x98] = (d) => (d.opsize === 4 ? (c) => void (c.r[EAX] = (c.r[EAX]! << 16) >> 16) : (c) => c.set16(EAX, (c.r[EAX]! << 24) >> 24));
-PRIMARY[0x99] = (d) => (d.opsize === 4 ? (c) => void (c.r[EDX] = c.r[EAX]! >> 31) : (c) => c.set16(EDX, (c.r[EAX]! << 16) >> 31));
+PRIMARY[0x99] = (d) => (d.opsize === 4 ? ((d.jit = { t: 'cdq' }), (c) => void (c.r[EDX] = c.r[EAX]! >> 31)) : (c) => c.set16(EDX, (c.r[EAX]! << 16) >> 31));
 PRIMARY[0x9c] = (d) => (d.opsize === 4 ? (c) => c.push32(c.eflags()) : (c) => c.push16(c.eflags()));
 PRIMARY[0x9d] = (d) => (d.opsize === 4 ? (c) => c.setEflags(c.pop32()) : (c) => c.setEflags(c.pop16()));
 PRIMARY[0x9e] = () => (c) => c.setFlagBits(SF | ZF | AF | PF | CF, c.get8(4));
@@ -567,29 +637,33 @@ PRIMARY[0x9f] = () => (c) => {
 PRIMARY[0xa0] = PRIMARY[0xa1] = (d, opcode) => {
   const sz = opcode & 1 ? d.opsize : 1;
   const addr = d.i32();
+  d.jit = { t: 'mov', sz, dst: { k: 'r', n: EAX }, src: { k: 'm', b: -1, i: -1, s: 0, d: addr } };
   return (c) => setReg(c, EAX, readMem(c, addr, sz), sz);
 };
 PRIMARY[0xa2] = PRIMARY[0xa3] = (d, opcode) => {
   const sz = opcode & 1 ? d.opsize : 1;
   const addr = d.i32();
+  d.jit = { t: 'mov', sz, dst: { k: 'm', b: -1, i: -1, s: 0, d: addr }, src: { k: 'r', n: EAX } };
   return (c) => writeMem(c, addr, getReg(c, EAX, sz), sz);
 };
 for (const o of [0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf]) PRIMARY[o] = stringInsn;
 PRIMARY[0xa8] = PRIMARY[0xa9] = (d, opcode) => {
   const sz = opcode & 1 ? d.opsize : 1;
   const imm = d.imm(sz);
+  d.jit = { t: 'test', sz, a: { k: 'r', n: EAX }, b: { k: 'i', v: imm } };
   return (c) => test(c, getReg(c, EAX, sz), imm, sz);
 };
 PRIMARY[0xc0] = PRIMARY[0xc1] = PRIMARY[0xd0] = PRIMARY[0xd1] = PRIMARY[0xd2] = PRIMARY[0xd3] = shiftGroup;
 PRIMARY[0xc2] = ends((d) => {
   const n = d.u16();
+  d.jit = { t: 'ret', n };
   return (c) => {
     const t = c.read32(c.r[ESP]!);
     c.r[ESP] = c.r[ESP]! + 4 + n;
     c.eip = t >>> 0;
   };
 });
-PRIMARY[0xc3] = ends(() => (c) => void (c.eip = c.pop32() >>> 0));
+PRIMARY[0xc3] = ends((d) => ((d.jit = { t: 'ret', n: 0 }), (c) => void (c.eip = c.pop32() >>> 0)));
 PRIMARY[0xc6] = PRIMARY[0xc7] = (d, opcode) => {
   const sz = opcode & 1 ? d.opsize : 1;
   d.modrm();
@@ -597,15 +671,17 @@ PRIMARY[0xc6] = PRIMARY[0xc7] = (d, opcode) => {
   d.form += '/0';
   const dst = rmWriter(d, sz);
   const imm = d.imm(sz);
+  d.jit = { t: 'mov', sz, dst: d.rmOperand(), src: { k: 'i', v: imm } };
   return (c) => dst(c, imm);
 };
 PRIMARY[0xc9] = (d) =>
   d.opsize === 4
-    ? (c) => {
+    ? ((d.jit = { t: 'leave' }),
+      (c) => {
         const v = c.read32(c.r[EBP]!);
         c.r[ESP] = c.r[EBP]! + 4;
         c.r[EBP] = v;
-      }
+      })
     : (c) => {
         // 66 LEAVE: ESP = EBP (32-bit stack), then pop 16 bits into BP
         const v = c.read16(c.r[EBP]!);
@@ -626,8 +702,10 @@ PRIMARY[0xe8] = ends((d) => {
     d.free = true;
     const enter = target === d.ctx.hookEnter;
     const off = d.offset;
+    d.jit = { t: 'hook', enter, off };
     return (c) => c.funcHook(enter, c.read32(c.r[ESP]!) >>> 0, c.blockTime + off);
   }
+  d.jit = { t: 'call', target, ret };
   return (c) => {
     c.push32(ret);
     c.eip = target;
@@ -636,11 +714,13 @@ PRIMARY[0xe8] = ends((d) => {
 PRIMARY[0xe9] = ends((d) => {
   const rel = d.opsize === 4 ? d.i32() : (d.u16() << 16) >> 16;
   const target = (d.next + rel) >>> 0;
+  d.jit = { t: 'jmp', target };
   return (c) => void (c.eip = target);
 });
 PRIMARY[0xeb] = ends((d) => {
   const rel = d.i8(); // read the displacement before taking the end of the instruction
   const target = (d.next + rel) >>> 0;
+  d.jit = { t: 'jmp', target };
   return (c) => void (c.eip = target);
 });
 PRIMARY[0xf4] = ends(() => (c) => c.raise('gp', 'hlt in user mode'));
@@ -653,6 +733,7 @@ PRIMARY[0xfd] = () => (c) => void (c.flags |= DF);
 PRIMARY[0xfe] = (d) => {
   d.modrm();
   d.form += `/${d.reg}`;
+  if (d.reg === 0 || d.reg === 1) d.jit = { t: 'incdec', inc: d.reg === 0, sz: 1, dst: d.rmOperand() };
   if (d.reg === 0) return rmw(d, 1, (c, old) => inc(c, old, 1));
   if (d.reg === 1) return rmw(d, 1, (c, old) => dec(c, old, 1));
   return null;
@@ -663,6 +744,7 @@ PRIMARY[0xff] = (d) => group5(d);
 SECONDARY[0x0b] = ends(() => (c) => c.raise('ud', 'ud2'));
 SECONDARY[0x1e] = SECONDARY[0x1f] = (d) => {
   d.modrm(); // hint NOPs (0F 1F NOPL, F3 0F 1E FB ENDBR32): the operand is never accessed
+  d.jit = { t: 'nop' };
   return () => {};
 };
 SECONDARY[0x31] = (d) => {
@@ -779,6 +861,7 @@ SECONDARY[0xb6] = SECONDARY[0xb7] = SECONDARY[0xbe] = SECONDARY[0xbf] = (d, opco
   const signed = opcode >= 0xbe;
   const src = rmReader(d, srcSz);
   const dsz = d.opsize;
+  if (dsz === 4) d.jit = { t: 'movx', signed, srcSz, dstSz: 4, n: reg, src: d.rmOperand() };
   return signed ? (c) => setReg(c, reg, sext(src(c), srcSz), dsz) : (c) => setReg(c, reg, src(c), dsz);
 };
 SECONDARY[0xb0] = SECONDARY[0xb1] = (d, opcode) => {
@@ -867,5 +950,7 @@ export function decode(ctx: DecodeContext, addr: number, offset = 0): Insn {
     throw new Unimplemented(addr, bytes, d.form);
   }
   const ends = d.endsBlock || (fn !== undefined && ENDS.has(fn) && !d.free);
-  return { op, len: d.pos - addr, ends, free: d.free, form: d.form };
+  // Forms with IR run as a generated template (monomorphic and optimised once per shape).
+  const fast = d.jit && ctx.templates !== false ? templateOp(d.jit) : null;
+  return { op: fast ?? op, jit: d.jit, len: d.pos - addr, ends, free: d.free, form: d.form };
 }

@@ -4,6 +4,7 @@
  * ends at a control transfer, a trap, a page boundary or 64 instructions. Writing to a frame that holds
  * decoded code drops its blocks.
  */
+import { createHash } from 'node:crypto';
 import { Cpu, FAULT } from './cpu.js';
 import { decode, Unimplemented, type DecodeContext, type Op } from './decoder.js';
 import { PAGE_SIZE, PhysicalMemory } from './memory.js';
@@ -12,6 +13,7 @@ export interface Block {
   vaddr: number;
   frame: number;
   ops: Op[];
+
   /** Virtual address of each instruction. */
   addrs: number[];
   /** Cycles taken by the instructions before each one (free hook calls take none). */
@@ -25,11 +27,49 @@ export interface Block {
 
 const MAX_BLOCK = 64;
 
+/** What decoding produced for a block: immutable, so machines with the same code can share it. */
+interface BlockCode {
+  ops: Op[];
+  addrs: number[];
+  offs: number[];
+  cost: number;
+  fallthrough: number;
+  /** Set when the last instruction runs into the next page: its address and that frame's hash. */
+  crossFrame?: number;
+  crossHash?: string;
+}
+
+/**
+ * Decoded blocks shared by every machine in the process, keyed by the content of the frames the code
+ * came from (and its virtual address and hooks): runs of the same program (sweeps, replays, benchmarks)
+ * decode it once.
+ */
+const SHARED = new Map<string, BlockCode>();
+
 /** The decoded code of one physical memory. */
 export class CodeCache {
   private readonly byPhys = new Map<number, Block>();
   private readonly byFrame = new Map<number, Block[]>();
+  private readonly frameHash = new Map<number, string>();
   decodedInstructions = 0;
+
+  /** Content hash of a frame (computed once until the frame is written). */
+  hashOf(frame: number): string {
+    let h = this.frameHash.get(frame);
+    if (h === undefined) {
+      h = createHash('sha1').update(this.phys.frame(frame)).digest('base64');
+      this.frameHash.set(frame, h);
+    }
+    return h;
+  }
+
+  shared(key: string): BlockCode | undefined {
+    return SHARED.get(key);
+  }
+
+  share(key: string, code: BlockCode): void {
+    SHARED.set(key, code);
+  }
 
   constructor(readonly phys: PhysicalMemory) {
     phys.codeWritten = (frame) => this.invalidate(frame);
@@ -57,6 +97,7 @@ export class CodeCache {
   }
 
   invalidate(frame: number): void {
+    this.frameHash.delete(frame);
     const list = this.byFrame.get(frame);
     if (list) {
       for (const b of list) b.valid = false;
@@ -156,6 +197,26 @@ export class Interpreter {
   }
 
   private build(eip: number, frame: number): Block {
+    const key = `${this.cache.hashOf(frame)}:${eip >>> 0}:${this.hookKey}`;
+    let code = this.cache.shared(key);
+    if (code && code.crossFrame !== undefined) {
+      // The last instruction reaches into the next page: that frame must hold the same bytes too.
+      let next = -1;
+      try {
+        next = Math.floor(this.cpu.fetchPhys(code.crossFrame) / PAGE_SIZE);
+      } catch (e) {
+        if (e !== FAULT) throw e;
+      }
+      if (next < 0 || this.cache.hashOf(next) !== code.crossHash) code = undefined;
+    }
+    if (!code) {
+      code = this.decodeBlock(eip);
+      if (code.crossFrame === undefined || code.crossHash !== undefined) this.cache.share(key, code);
+    }
+    return { vaddr: eip >>> 0, frame, ...code, valid: true, hookKey: this.hookKey };
+  }
+
+  private decodeBlock(eip: number): BlockCode {
     const ops: Op[] = [];
     const addrs: number[] = [];
     const offs: number[] = [];
@@ -187,6 +248,17 @@ export class Interpreter {
       if (insn.ends || a >= pageEnd) break;
     }
     offs.push(cost);
-    return { vaddr: eip >>> 0, frame, ops, addrs, offs, cost, fallthrough: a, valid: true, hookKey: this.hookKey };
+    const code: BlockCode = { ops, addrs, offs, cost, fallthrough: a };
+    const lastEnd = a;
+    if (lastEnd > pageEnd) {
+      // the last instruction straddles the page boundary
+      code.crossFrame = pageEnd;
+      try {
+        code.crossHash = this.cache.hashOf(Math.floor(this.cpu.fetchPhys(pageEnd) / PAGE_SIZE));
+      } catch (e) {
+        if (e !== FAULT) throw e;
+      }
+    }
+    return code;
   }
 }

@@ -16,7 +16,7 @@ export const RWX = R | W | X;
 export class PhysicalMemory {
   readonly bytes: Uint8Array;
   readonly frames: number;
-  /** Frames that were ever mapped writable: the only ones whose contents can differ from zero-fill. */
+  /** Frames that were ever written: the only ones whose contents can differ from zero-fill. */
   readonly touched: Uint8Array;
   /** Frames holding decoded instructions; anyone writing such a frame must call `codeWritten`. */
   readonly codeFrames: Uint8Array;
@@ -34,6 +34,7 @@ export class PhysicalMemory {
   write(addr: number, data: Uint8Array): void {
     for (let f = Math.floor(addr / PAGE_SIZE); f <= Math.floor((addr + data.length - 1) / PAGE_SIZE); f++) {
       if (this.codeFrames[f]) this.codeWritten(f);
+      this.touched[f] = 1;
     }
     this.bytes.set(data, addr);
   }

@@ -73,11 +73,22 @@ export class Ia32Engine implements Engine {
     this.interp = new Interpreter(this.cpu, deps.image.elf.hookEnter, deps.image.elf.hookExit);
     const image = deps.image;
     const recorder = deps.recorder;
+    // Function addresses -> string ids, through a small direct-mapped cache (hooks are the hot path).
+    const tags = new Int32Array(256).fill(-1);
+    const ids = new Int32Array(256);
+    let trace: EventBuffer | null = null;
     this.cpu.funcHook = (enter, fn, time) => {
-      const t = deps.trace();
-      const id = image.functionId(fn, recorder);
-      if (enter) t.funcEnter(time, id);
-      else t.funcExit(time, id);
+      trace ??= deps.trace();
+      const slot = (fn ^ (fn >>> 8)) & 255;
+      let id: number;
+      if (tags[slot] === fn) id = ids[slot]!;
+      else {
+        id = image.functionId(fn, recorder);
+        tags[slot] = fn;
+        ids[slot] = id;
+      }
+      if (enter) trace.funcEnter(time, id);
+      else trace.funcExit(time, id);
     };
   }
 

@@ -207,6 +207,7 @@ function continueTransfer(k: Kernel, x: Transfer): void {
       if (dst < 0) return startXferFault(k, x, r, to, true);
       const n = Math.min(str.len - x.offset, 4096 - (from & 4095), 4096 - (to & 4095));
       if (k.mem.codeFrames[Math.floor(dst / 4096)]) k.mem.codeWritten(Math.floor(dst / 4096));
+      k.mem.touched[Math.floor(dst / 4096)] = 1;
       k.mem.bytes.copyWithin(dst, src, src + n);
       k.counters.bytesCopied += n;
       k.charge(n * c.copyPerByte);

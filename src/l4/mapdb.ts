@@ -53,7 +53,6 @@ export function mapPage(from: AddressSpace, fromVpn: number, to: AddressSpace, t
   if (existing && existing.parent === src) {
     existing.rights = r;
     to.pages.set(toVpn, existing.frame, r);
-    if (r & W) to.mem.touched[existing.frame] = 1;
     return true;
   }
   if (existing) removeSubtree(existing);
@@ -71,7 +70,6 @@ export function mapPage(from: AddressSpace, fromVpn: number, to: AddressSpace, t
     to.nodes.set(toVpn, child);
     to.pages.set(toVpn, src.frame, r);
   }
-  if (r & W) to.mem.touched[src.frame] = 1;
   return true;
 }
 

@@ -14,7 +14,7 @@ const Params = z
     args: z.array(z.string()).default([]),
     env: z.array(z.string()).default([]),
     /** Memory the Linux server takes from sigma0 (log2 bytes). */
-    poolLog2: z.number().int().min(16).max(24).default(24),
+    poolLog2: z.number().int().min(16).max(24).default(22),
   })
   .strict();
 type Params = z.infer<typeof Params>;
@@ -23,6 +23,7 @@ export const linuxRun: ScenarioDef<Params> = {
   name: 'run',
   description: 'one guest program as the first process on L4Linux',
   params: Params,
+  defaults: { physFrames: 2048 }, // 8 MiB: sigma0's first megabyte, the server's 4 MiB pool, room to spare
   images: (p) => [p.program],
   build(ctx, p) {
     const server = new LinuxServer({ init: p.program, args: p.args, env: p.env, poolLog2: p.poolLog2 });

@@ -1,0 +1,195 @@
+/**
+ * Instruction templates: for every instruction form with IR (JitOp, from the decoder), JavaScript is
+ * generated once per *shape* (operation, operand size, addressing form, condition) with the registers and
+ * constants of the instruction as parameters, and compiled with `new Function`. All instructions of one
+ * shape share that function, so V8 optimises it after a few thousand executions machine-wide, and inside
+ * it everything is monomorphic and inline. Forms without IR keep their interpreter closure.
+ * Generated code has exactly the closures' semantics (the instruction vectors run through it).
+ */
+import { ARITH, CF, LOP_ADD, LOP_LOGIC, LOP_SUB } from './cpu.js';
+
+const ALL = ARITH;
+import type { JitOp, JitOperand, Op } from './decoder.js';
+
+/** How numbers get into generated code: as template parameters (P0, P1, ...). */
+export interface Lit {
+  (v: number): string;
+}
+let L: Lit = (v) => String(v);
+
+function ea(o: Extract<JitOperand, { k: 'm' }>): string {
+  const parts: string[] = [];
+  if (o.b >= 0) parts.push(`r[${L(o.b)}]`);
+  if (o.i >= 0) parts.push(o.s ? `(r[${L(o.i)}] << ${o.s})` : `r[${L(o.i)}]`);
+  if (o.d !== 0 || parts.length === 0) parts.push(L(o.d | 0));
+  return parts.length === 1 && o.b >= 0 && o.i < 0 && o.d === 0 ? `r[${L(o.b)}]` : `((${parts.join(' + ')}) | 0)`;
+}
+
+function readReg(n: number, sz: number): string {
+  if (sz === 4) return `r[${L(n)}]`;
+  if (sz === 2) return `(r[${L(n)}] & 65535)`;
+  return n < 4 ? `(r[${L(n)}] & 255)` : `((r[${L(n - 4)}] >> 8) & 255)`;
+}
+
+const MASK: Record<number, number> = { 1: 0xff, 2: 0xffff, 4: -1 };
+const fix = (sz: number, e: string): string => (sz === 4 ? `((${e}) | 0)` : `((${e}) & ${MASK[sz]})`);
+
+/** Read an operand; `addr` names a local holding the precomputed address of a memory operand. */
+function read(o: JitOperand, sz: number, addr?: string): string {
+  if (o.k === 'r') return readReg(o.n, sz);
+  if (o.k === 'i') return L(sz === 4 ? o.v | 0 : o.v & MASK[sz]!);
+  const a = addr ?? ea(o);
+  return sz === 4 ? `c.read32(${a})` : sz === 2 ? `c.read16(${a})` : `c.read8(${a})`;
+}
+
+function write(o: JitOperand, sz: number, v: string, addr?: string): string {
+  if (o.k === 'r') {
+    if (sz === 4) return `r[${L(o.n)}] = ${v};`;
+    return sz === 2 ? `c.set16(${L(o.n)}, ${v});` : `c.set8(${L(o.n)}, ${v});`;
+  }
+  if (o.k === 'i') throw new Error('template: write to an immediate');
+  const a = addr ?? ea(o);
+  return sz === 4 ? `c.write32(${a}, ${v});` : sz === 2 ? `c.write16(${a}, ${v});` : `c.write8(${a}, ${v});`;
+}
+
+const isMem = (o: JitOperand): boolean => o.k === 'm';
+
+function lazy(op: number, k: number, sz: number, lmask = ALL): string {
+  return `c.lop = ${op}; c.la = x${k}; c.lb = y${k}; c.lr = z${k}; c.lsz = ${sz}; c.lmask = ${lmask};`;
+}
+
+const ALU_EXPR = ['+', '|', null, null, '&', '-', '^', '-'];
+const ALU_LOP = [LOP_ADD, LOP_LOGIC, 0, 0, LOP_LOGIC, LOP_SUB, LOP_LOGIC, LOP_SUB];
+
+/** JavaScript for one instruction (its flag state is always stored), or null to keep the closure. */
+function emit(j: JitOp): string | null {
+  const k = 0;
+  const live = ALL;
+  const cond = (cc: number): string => `c.cond(${cc})`;
+  switch (j.t) {
+    case 'nop':
+      return '';
+    case 'mov': {
+      if (isMem(j.dst)) return write(j.dst, j.sz, read(j.src, j.sz));
+      return write(j.dst, j.sz, read(j.src, j.sz));
+    }
+    case 'lea':
+      return `r[${L(j.n)}] = ${j.ea.k === 'm' ? ea(j.ea) : '0'};`;
+    case 'alu': {
+      const e = ALU_EXPR[j.op];
+      if (!e) return null;
+      const same = j.dst.k === 'r' && j.src.k === 'r' && j.dst.n === j.src.n && j.sz === 4;
+      const addr = isMem(j.dst) ? `a${k}` : undefined;
+      let s = addr ? `const ${addr} = ${ea(j.dst as Extract<JitOperand, { k: 'm' }>)}; ` : '';
+      s += `x${k} = ${read(j.dst, j.sz, addr)}; y${k} = ${read(j.src, j.sz)}; `;
+      s += same && j.op === 6 ? `z${k} = 0; ` : `z${k} = ${fix(j.sz, `x${k} ${e} y${k}`)}; `;
+      if (live & ALL) s += lazy(ALU_LOP[j.op]!, k, j.sz) + ' ';
+      if (j.op !== 7) s += write(j.dst, j.sz, `z${k}`, addr);
+      return s;
+    }
+    case 'test': {
+      let s = `x${k} = ${read(j.a, j.sz)}; y${k} = ${read(j.b, j.sz)}; z${k} = ${fix(j.sz, `x${k} & y${k}`)}; `;
+      if (live & ALL) s += lazy(LOP_LOGIC, k, j.sz);
+      return s;
+    }
+    case 'incdec': {
+      const addr = isMem(j.dst) ? `a${k}` : undefined;
+      let s = addr ? `const ${addr} = ${ea(j.dst as Extract<JitOperand, { k: 'm' }>)}; ` : '';
+      s += `x${k} = ${read(j.dst, j.sz, addr)}; y${k} = 1; z${k} = ${fix(j.sz, `x${k} ${j.inc ? '+' : '-'} 1`)}; `;
+      if (live & ALL) {
+        if (live & CF) s += `c.flags = (c.flags & ~1) | c.cf(); ` + lazy(j.inc ? LOP_ADD : LOP_SUB, k, j.sz, ALL & ~CF) + ' ';
+        else s += lazy(j.inc ? LOP_ADD : LOP_SUB, k, j.sz) + ' ';
+      }
+      return s + write(j.dst, j.sz, `z${k}`, addr);
+    }
+    case 'shift': {
+      const n = j.count;
+      const addr = isMem(j.dst) ? `a${k}` : undefined;
+      let s = addr ? `const ${addr} = ${ea(j.dst as Extract<JitOperand, { k: 'm' }>)}; ` : '';
+      s += `x${k} = ${read(j.dst, 4, addr)}; y${k} = 0; `;
+      let cf: string;
+      let of: string;
+      if (j.op === 4) {
+        s += `z${k} = x${k} << ${n}; `;
+        cf = `((x${k} >>> ${32 - n}) & 1)`;
+        of = `(((z${k} >>> 31) ^ ${cf}) ? 2048 : 0)`;
+      } else if (j.op === 5) {
+        s += `z${k} = (x${k} >>> ${n}) | 0; `;
+        cf = `((x${k} >>> ${n - 1}) & 1)`;
+        of = `(x${k} < 0 ? 2048 : 0)`;
+      } else {
+        s += `z${k} = x${k} >> ${n}; `;
+        cf = `((x${k} >> ${n - 1}) & 1)`;
+        of = '0';
+      }
+      if (live & ALL) s += `c.lop = ${LOP_LOGIC}; c.la = 0; c.lb = 0; c.lr = z${k}; c.lsz = 4; c.lmask = ${ALL & ~(CF | 0x800)}; c.flags = (c.flags & ~2049) | ${cf} | ${of}; `;
+      return s + write(j.dst, 4, `z${k}`, addr);
+    }
+    case 'push':
+      return `{ const v = ${read(j.src, 4)}; const sp = (r[4] - 4) | 0; c.write32(sp, v); r[4] = sp; }`;
+    case 'pop':
+      return `{ const v = c.read32(r[4]); r[4] = (r[4] + 4) | 0; r[${L(j.n)}] = v; }`;
+    case 'jcc':
+      return `if (${cond(j.cc)}) c.eip = ${L(j.target)};`;
+    case 'jmp':
+      return `c.eip = ${L(j.target)};`;
+    case 'jmpind':
+      return `c.eip = (${read(j.src, 4)}) >>> 0;`;
+    case 'call':
+      return `{ const sp = (r[4] - 4) | 0; c.write32(sp, ${L(j.ret | 0)}); r[4] = sp; c.eip = ${L(j.target)}; }`;
+    case 'callind':
+      return `{ const t = (${read(j.src, 4)}) >>> 0; const sp = (r[4] - 4) | 0; c.write32(sp, ${L(j.ret | 0)}); r[4] = sp; c.eip = t; }`;
+    case 'ret':
+      return `{ const t = c.read32(r[4]); r[4] = (r[4] + ${L(4 + j.n)}) | 0; c.eip = t >>> 0; }`;
+    case 'hook':
+      return `c.funcHook(${j.enter}, c.read32(r[4]) >>> 0, c.blockTime + ${L(j.off)});`;
+    case 'movx': {
+      const v = read(j.src, j.srcSz);
+      const e = j.signed ? (j.srcSz === 1 ? `((${v} << 24) >> 24)` : `((${v} << 16) >> 16)`) : v;
+      return `r[${L(j.n)}] = ${e};`;
+    }
+    case 'setcc':
+      return write(j.dst, 1, `(${cond(j.cc)} ? 1 : 0)`);
+    case 'cmov':
+      return `{ const v = ${read(j.src, 4)}; if (${cond(j.cc)}) r[${L(j.n)}] = v; }`;
+    case 'leave':
+      return `{ const v = c.read32(r[5]); r[4] = (r[5] + 4) | 0; r[5] = v; }`;
+    case 'cdq':
+      return `r[2] = r[0] >> 31;`;
+  }
+}
+
+const TEMPLATES = new Map<string, (...params: number[]) => Op>();
+
+/**
+ * The closure for one instruction from its IR: the code of its shape is generated once per process and
+ * instantiated with this instruction's registers and constants. Returns null for forms emit() leaves to
+ * the interpreter's own closure.
+ */
+export function templateOp(j: JitOp): Op | null {
+  const params: number[] = [];
+  L = (v) => {
+    params.push(v);
+    return `P${params.length - 1}`;
+  };
+  let code: string | null;
+  try {
+    code = emit(j);
+  } finally {
+    L = (v) => String(v);
+  }
+  if (code === null) return null;
+  const needsLocals = j.t === 'alu' || j.t === 'test' || j.t === 'incdec' || j.t === 'shift';
+  const body = `"use strict"; return function op(c) { const r = c.r;${needsLocals ? ' let x0 = 0, y0 = 0, z0 = 0;' : ''} ${code} };`;
+  let factory = TEMPLATES.get(body);
+  if (!factory) {
+    const names = params.map((_, i) => `P${i}`);
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    factory = new Function(...names, body) as (...p: number[]) => Op;
+    TEMPLATES.set(body, factory);
+  }
+  return factory(...params);
+}
+
+/** Number of distinct instruction shapes generated so far. */
+export const templateCount = (): number => TEMPLATES.size;
