@@ -158,6 +158,7 @@ export class Interpreter {
         b = this.lookup(c.eip);
       } catch (e) {
         if (e !== FAULT) throw e;
+        this.instructions += cyc;
         return { kind: 'fault', cycles: cyc };
       }
       const start = c.eip;
@@ -172,13 +173,16 @@ export class Interpreter {
         if (e !== FAULT) throw e;
         c.eip = i === 0 ? start : b.addrs[i]!;
         cyc += b.offs[i]!;
-        this.instructions += b.offs[i]!;
+        this.instructions += cyc;
         return { kind: 'fault', cycles: cyc };
       }
       cyc += b.cost;
-      this.instructions += b.cost;
-      if (c.trap >= 0) return { kind: 'trap', cycles: cyc };
+      if (c.trap >= 0) {
+        this.instructions += cyc;
+        return { kind: 'trap', cycles: cyc };
+      }
     }
+    this.instructions += cyc;
     return { kind: 'budget', cycles: cyc };
   }
 
