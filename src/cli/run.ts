@@ -5,7 +5,7 @@ import { NullRecorder } from '../../tracer/recorder.js';
 import { hasCommittedGuest, loadCommittedGuest } from '../guests/catalog.js';
 import { ElfError, parseElf } from '../ia32/elf.js';
 import { resolveScenario } from '../scenarios/resolve.js';
-import { runScenario, type RunOutcome } from '../scenarios/runner.js';
+import { imagesFor, runScenario, type RunOutcome } from '../scenarios/runner.js';
 import { ScenarioError } from '../scenarios/spec.js';
 import { RecordingChoices } from '../sim/choices.js';
 import { CliError } from './errors.js';
@@ -45,7 +45,7 @@ function loadProgram(arg: string): { name: string; data: Uint8Array } {
 export function register(program: Command): void {
   program
     .command('run')
-    .description('run a guest program (static i386 ELF) as the first process on L4Linux; its console is stdout')
+    .description('run a guest program (static i386 ELF) as the first process on Linux (L4Linux unless --set personality=...); its console is stdout')
     .argument('<elf>', 'ELF file, or the name of a committed guest (e.g. hello)')
     .argument('[args...]', 'arguments for the guest')
     .option('--trace <file>', 'record a trace at the same time')
@@ -67,7 +67,8 @@ export function register(program: Command): void {
         if (e instanceof ScenarioError) throw new CliError(e.message);
         throw e;
       }
-      const images = new Map([[prog.name, prog.data]]);
+      // The program itself, and the committed guests it may execve.
+      const images = imagesFor(spec, new Map([[prog.name, prog.data]]));
       const console = (_fd: number, data: Uint8Array): void => void process.stdout.write(data);
       const until = opts.until !== undefined ? intOption('until', opts.until) : undefined;
       let run: RunOutcome;

@@ -61,8 +61,13 @@ const LIBC_ARCHIVE_MEMBERS = LIBC_SOURCES.filter((s) => s !== 'start.c').map((s)
 const COMPUTE = ['rec', 'strings', 'sort', 'int64', 'switch', 'fnptr'];
 
 // args: the arguments after argv[0]; argv[0] is always the binary's name (as l4trace passes it).
+// stdin: text fed to the native run's stdin (default: stdin is /dev/null).
+// exitCode: the exit status the program is expected to end with natively (default 0).
 // signal: the program is expected to die natively with this signal (the fault guests).
-/** @type {{name: string, source: string, opt: string, kind: 'linux'|'l4', args?: string[], signal?: string}[]} */
+// endsInExec: the program ends by exec'ing another guest, so its main never returns (one more
+// funcEnter than funcExit).
+// Native runs use src/guests as the current directory, so guests exec each other as bin/<name>.
+/** @type {{name: string, source: string, opt: string, kind: 'linux'|'l4', args?: string[], stdin?: string, exitCode?: number, signal?: string, endsInExec?: boolean}[]} */
 const BINARIES = [
   { name: 'hello', source: 'hello.c', opt: '-O2', kind: 'linux', args: ['a', 'bc'] },
   ...COMPUTE.flatMap((p) =>
@@ -81,6 +86,33 @@ const BINARIES = [
     ['writetext', 'SIGSEGV'],
     ['null', 'SIGSEGV'],
   ].map(([mode, signal]) => ({ name: `faults-${mode}`, source: 'faults.c', opt: '-O2', kind: /** @type {const} */ ('linux'), args: [mode], signal })),
+  // processes, pipes, signals, exec (they exec each other as bin/<name>)
+  { name: 'echo', source: 'echo.c', opt: '-O2', kind: 'linux', args: ['hello', 'from', 'echo'] },
+  { name: 'upcase', source: 'upcase.c', opt: '-O2', kind: 'linux', args: [], stdin: 'Hello, World!\nthe quick brown fox jumps over the lazy dog 0123456789\n' },
+  { name: 'wc', source: 'wc.c', opt: '-O2', kind: 'linux', args: [], stdin: 'one two  three\n\tfour\n\nfive six seven eight\nno newline at the end' },
+  { name: 'forkwait', source: 'forkwait.c', opt: '-O2', kind: 'linux', args: [] },
+  { name: 'pipes', source: 'pipes.c', opt: '-O2', kind: 'linux', args: [] },
+  { name: 'signals', source: 'signals.c', opt: '-O2', kind: 'linux', args: [] },
+  { name: 'exec', source: 'exec.c', opt: '-O2', kind: 'linux', args: [], endsInExec: true },
+  {
+    name: 'sh',
+    source: 'sh.c',
+    opt: '-O2',
+    kind: 'linux',
+    args: [],
+    stdin:
+      'echo hello world | upcase\n' +
+      'echo a b c | wc\n' +
+      'echo one two three | upcase | wc\n' +
+      'hello x\n' +
+      '\n' +
+      'nosuch\n' +
+      'faults-ud2 ud2\n' +
+      'exit 3\n',
+    exitCode: 3,
+  },
+  { name: 'sigrace', source: 'sigrace.c', opt: '-O2', kind: 'linux', args: ['3'] },
+  { name: 'table2', source: 'table2.c', opt: '-O2', kind: 'linux', args: ['200', '5', '16', '4'] },
 ];
 
 function fail(message) {
@@ -173,12 +205,24 @@ function nativeDescription() {
 
 const HAVE_SETARCH = have('setarch', ['-R', 'true']);
 
-/** Runs argv (argv[0] becomes the program's argv[0]) with an empty environment, ASLR off. */
-function runNative(file, argv, expectSignal) {
+/**
+ * Runs argv (argv[0] becomes the program's argv[0]) with an empty environment, ASLR off, no core
+ * files, in src/guests (so bin/<name> names a guest), with stdin from stdinFile (a regular file)
+ * or /dev/null.
+ */
+function runNative(file, argv, expectSignal, stdinFile) {
   // env -i: empty environment; bash's exec -c -a: keep it empty and set argv[0].
-  const inner = ['env', '-i', '/bin/bash', '-c', 'exec -c -a "$0" "$@"', argv[0], file, ...argv.slice(1)];
+  const script = 'ulimit -c 0 2>/dev/null; exec -c -a "$0" "$@"';
+  const inner = ['env', '-i', '/bin/bash', '-c', script, argv[0], file, ...argv.slice(1)];
   const [cmd, args] = HAVE_SETARCH ? ['setarch', ['-R', ...inner]] : [inner[0], inner.slice(1)];
-  const r = run(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  // A file, not a pipe: bash reads ~/.bashrc when its stdin is a socket (node's pipes are).
+  const stdinFd = stdinFile ? fs.openSync(stdinFile, 'r') : 'ignore';
+  let r;
+  try {
+    r = run(cmd, args, { cwd: HERE, stdio: [stdinFd, 'pipe', 'pipe'], timeout: 60_000 });
+  } finally {
+    if (typeof stdinFd === 'number') fs.closeSync(stdinFd);
+  }
   if (r.error) fail(`running ${path.basename(file)}: ${r.error.message}`);
   if (r.signal && r.signal !== expectSignal) fail(`${path.basename(file)} was killed by ${r.signal}`);
   if (expectSignal && r.signal !== expectSignal) fail(`${path.basename(file)} was expected to die with ${expectSignal}`);
@@ -186,12 +230,61 @@ function runNative(file, argv, expectSignal) {
   return { stdout: r.stdout, stderr: r.stderr, exitCode: r.signal ? 128 + os.constants.signals[r.signal] : r.status, signal: r.signal ?? null };
 }
 
-/** Counts the hook calls with gdb (breakpoints with huge ignore counts). */
-function countHooks(file, argv) {
-  const quoted = argv
-    .slice(1)
-    .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
-    .join(' ');
+const shellQuote = (a) => `'${a.replace(/'/g, `'\\''`)}'`;
+
+// gdb's Python part: a breakpoint on each hook whose stop() counts the hit and never stops.
+// A signal that arrives while gdb steps the inferior over a breakpoint (a SIGCHLD from a child
+// that exits at that moment) makes gdb report the same hit twice: same hook, same stack pointer,
+// same return address, with no other hit in between. A real second call cannot look like that
+// (the caller's own enter or exit hook would come between), so such a repeat is dropped.
+const GDB_COUNTER = `
+import gdb
+
+counts = {"enter": 0, "exit": 0, "repeat": 0}
+last = [None]
+
+class Hook(gdb.Breakpoint):
+    def __init__(self, kind):
+        super().__init__("__cyg_profile_func_" + kind, internal=True)
+        self.kind = kind
+
+    def stop(self):
+        sp = int(gdb.selected_frame().read_register("esp")) & 0xffffffff
+        # the return address and the first argument (this_fn)
+        key = (self.kind, sp, gdb.selected_inferior().read_memory(sp, 8).tobytes())
+        if key == last[0]:
+            counts["repeat"] += 1
+        else:
+            counts[self.kind] += 1
+        last[0] = key
+        return False
+
+def on_new_objfile(event):
+    last[0] = None  # exec: a new image
+
+gdb.events.new_objfile.connect(on_new_objfile)
+Hook("enter")
+Hook("exit")
+
+class Report(gdb.Command):
+    def __init__(self):
+        super().__init__("hook-counts", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        print("hook-counts enter=%d exit=%d repeat=%d" % (counts["enter"], counts["exit"], counts["repeat"]))
+
+Report()
+`;
+
+/**
+ * Counts the hook calls with gdb. gdb follows the first process, through its execs; forked
+ * children are detached and not counted. The signals the guests use are passed to them without
+ * stopping (SIGCHLD is dropped: its default action is to ignore it, and no traced process may
+ * rely on a SIGCHLD handler). stdinFile: a file for the program's stdin, or null.
+ */
+function countHooks(file, argv, stdinFile, counterScript) {
+  const quoted = argv.slice(1).map(shellQuote).join(' ');
+  const redirect = `${stdinFile ? ` < ${shellQuote(stdinFile)}` : ''} > /dev/null`;
   const gdbArgs = [
     '-batch',
     '-nx',
@@ -199,16 +292,22 @@ function countHooks(file, argv) {
     '-ex', 'set exec-wrapper env -i',
     '-ex', 'set disable-randomization on',
     '-ex', 'set pagination off',
-    '-ex', 'break __cyg_profile_func_enter',
-    '-ex', 'break __cyg_profile_func_exit',
-    '-ex', 'ignore 1 1000000000',
-    '-ex', 'ignore 2 1000000000',
-    '-ex', `run ${quoted} > /dev/null`,
-    '-ex', 'info breakpoints',
+    '-ex', 'set follow-fork-mode parent',
+    '-ex', 'set detach-on-fork on',
+    '-ex', 'set follow-exec-mode same',
+    '-ex', 'handle SIGUSR1 SIGUSR2 SIGPIPE SIGALRM SIGTERM nostop noprint pass',
+    '-ex', 'handle SIGCHLD nostop noprint nopass',
+    '-ex', `source ${counterScript}`,
+    '-ex', `run ${quoted}${redirect}`,
+    '-ex', 'hook-counts',
     file,
   ];
   return new Promise((resolve) => {
-    const child = spawn('gdb', gdbArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // ulimit -c 0: children that die of SIGILL/SIGSEGV leave no core files in src/guests.
+    const child = spawn('/bin/sh', ['-c', 'ulimit -c 0 2>/dev/null; exec gdb "$@"', 'gdb', ...gdbArgs], {
+      cwd: HERE,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
@@ -216,27 +315,14 @@ function countHooks(file, argv) {
     child.stderr.on('data', (d) => (out += d));
     child.on('error', (e) => resolve({ error: e.message }));
     child.on('close', () => {
-      const counts = { enter: 0, exit: 0 };
-      let current = null;
-      let sawTable = false;
-      for (const line of out.split('\n')) {
-        const bp = /^\d+\s+breakpoint\s+\S+\s+\S+\s+\S+\s+<__cyg_profile_func_(enter|exit)\b/.exec(line);
-        if (bp) {
-          current = bp[1];
-          sawTable = true;
-          continue;
-        }
-        if (/^\d+\s+/.test(line)) current = null;
-        const hit = /breakpoint already hit (\d+) times?/.exec(line);
-        if (hit && current) counts[current] = Number(hit[1]); // no such line: 0 hits
-      }
+      const counted = /^hook-counts enter=(\d+) exit=(\d+) repeat=(\d+)$/m.exec(out);
       const exited = /\[Inferior 1 \(process \d+\) exited (normally|with code (\d+))\]/.exec(out);
-      if (!sawTable || !exited) {
+      if (!counted || !exited) {
         resolve({ error: `unexpected gdb output:\n${out.trim().split('\n').slice(-12).join('\n')}` });
         return;
       }
       const exitCode = exited[1] === 'normally' ? 0 : parseInt(exited[2], 8);
-      resolve({ enter: counts.enter, exit: counts.exit, exitCode });
+      resolve({ enter: Number(counted[1]), exit: Number(counted[2]), repeats: Number(counted[3]), exitCode });
     });
   });
 }
@@ -367,22 +453,31 @@ async function main() {
   const native = nativeDescription();
   const jobs = Math.max(1, (os.availableParallelism?.() ?? os.cpus().length) | 0);
 
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'l4trace-guests-run-'));
+  const counterScript = path.join(runDir, 'count_hooks.py');
+  fs.writeFileSync(counterScript, GDB_COUNTER);
   const results = await mapLimit(linux, jobs, async (b) => {
     const file = path.join(BIN, b.name);
     const t0 = Date.now();
     const argv = [b.name, ...b.args];
-    const r = runNative(file, argv, b.signal);
+    let stdinFile = null;
+    if (b.stdin !== undefined) {
+      stdinFile = path.join(runDir, `${b.name}.stdin`);
+      fs.writeFileSync(stdinFile, b.stdin);
+    }
+    const r = runNative(file, argv, b.signal, stdinFile);
     if (r.stderr) warn(`${b.name} wrote to stderr: ${r.stderr.trim()}`);
     let funcEnter = null;
     let funcExit = null;
     const expectedFile = path.join(EXPECTED, `${b.name}.json`);
     if (haveGdb && !b.signal) {
-      const c = await countHooks(file, argv);
+      const c = await countHooks(file, argv, stdinFile, counterScript);
       if (c.error) fail(`${b.name}: gdb: ${c.error}`);
       if (c.exitCode !== r.exitCode)
         fail(`${b.name}: exit code ${c.exitCode} under gdb, ${r.exitCode} natively`);
       funcEnter = c.enter;
       funcExit = c.exit;
+      if (c.repeats) console.log(`note: ${b.name}: gdb reported ${c.repeats} breakpoint hit(s) twice (dropped)`);
     } else {
       const old = readJson(expectedFile);
       funcEnter = old?.funcEnter ?? null;
@@ -390,6 +485,7 @@ async function main() {
     }
     writeJson(expectedFile, {
       args: b.args,
+      ...(b.stdin !== undefined ? { stdin: b.stdin } : {}),
       stdout: r.stdout,
       exitCode: r.exitCode,
       ...(r.signal ? { signal: r.signal } : {}),
@@ -399,6 +495,7 @@ async function main() {
     });
     return { b, ...r, funcEnter, funcExit, seconds: (Date.now() - t0) / 1000 };
   });
+  fs.rmSync(runDir, { recursive: true, force: true });
 
   // 6. summary
   const rows = BINARIES.map((b) => {
@@ -423,11 +520,12 @@ async function main() {
 
   let problems = 0;
   for (const r of results) {
-    if (r.exitCode !== 0) {
-      warn(`${r.b.name} exited with ${r.exitCode}`);
+    const want = r.b.signal ? 128 + os.constants.signals[r.b.signal] : (r.b.exitCode ?? 0);
+    if (r.exitCode !== want) {
+      warn(`${r.b.name} exited with ${r.exitCode}, expected ${want}`);
       problems++;
     }
-    if (r.funcEnter !== null && r.funcEnter !== r.funcExit)
+    if (r.funcEnter !== null && r.funcEnter !== r.funcExit && !r.b.endsInExec)
       warn(`${r.b.name}: ${r.funcEnter} enters but ${r.funcExit} exits`);
   }
   for (const p of COMPUTE) {

@@ -30,3 +30,17 @@ export function loadCommittedGuest(name: string): Uint8Array {
   if (!hasCommittedGuest(name)) throw new Error(`no committed guest program named ${JSON.stringify(name)} (have: ${committedGuests().join(', ')})`);
   return readFileSync(join(guestBinDir(), name));
 }
+
+/**
+ * Guests a program starts by name (execve of bin/<name>): they must be in the machine's /bin, so a
+ * scenario running the program loads them too.
+ */
+export const GUEST_DEPENDENCIES: Readonly<Record<string, readonly string[]>> = {
+  exec: ['hello', 'echo'],
+  sh: ['echo', 'upcase', 'wc', 'hello', 'faults-ud2'],
+};
+
+/** A program and everything it may execve. */
+export function withDependencies(program: string, extra: readonly string[] = []): string[] {
+  return [...new Set([program, ...(GUEST_DEPENDENCIES[program] ?? []), ...extra])];
+}

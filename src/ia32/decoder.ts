@@ -711,15 +711,34 @@ PRIMARY[0xe8] = ends((d) => {
     c.eip = target;
   };
 });
+/**
+ * A sibling call to an instrumentation hook (gcc turns `call __cyg_profile_func_exit; ret` into a
+ * `jmp`): the hook's argument sits above the return address, and the hook's `ret` goes back to the
+ * caller of the instrumented function. Recorded like a call to the hook, executed as that `ret`.
+ */
+function tailHook(d: D, target: number): Op {
+  const enter = target === d.ctx.hookEnter;
+  const off = d.offset;
+  return (c) => {
+    const sp = c.r[ESP]! >>> 0;
+    c.funcHook(enter, c.read32((sp + 4) >>> 0) >>> 0, c.blockTime + off);
+    c.eip = c.read32(sp) >>> 0;
+    c.r[ESP] = (sp + 4) >>> 0;
+  };
+}
+const isHook = (d: D, target: number): boolean => target === d.ctx.hookEnter || target === d.ctx.hookExit;
+
 PRIMARY[0xe9] = ends((d) => {
   const rel = d.opsize === 4 ? d.i32() : (d.u16() << 16) >> 16;
   const target = (d.next + rel) >>> 0;
+  if (isHook(d, target)) return tailHook(d, target);
   d.jit = { t: 'jmp', target };
   return (c) => void (c.eip = target);
 });
 PRIMARY[0xeb] = ends((d) => {
   const rel = d.i8(); // read the displacement before taking the end of the instruction
   const target = (d.next + rel) >>> 0;
+  if (isHook(d, target)) return tailHook(d, target);
   d.jit = { t: 'jmp', target };
   return (c) => void (c.eip = target);
 });

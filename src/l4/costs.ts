@@ -44,6 +44,22 @@ export interface CostProfile {
   pageFault: number;
   /** Linux work per system call in the server (or the native kernel): dispatch, checks, return path. */
   linuxSyscall: number;
+  /** Linux fork: task structure, files, signal state, mm structure (do_fork without the page tables). */
+  linuxFork: number;
+  /** Linux fork, per page of the parent: copying and write-protecting one page-table entry (copy_page_range). */
+  linuxForkPerPage: number;
+  /** Linux exit: releasing files, mm and task, notifying the parent (do_exit without the page tables). */
+  linuxExit: number;
+  /** Linux exit, per page: zapping one page-table entry (zap_page_range). */
+  linuxExitPerPage: number;
+  /** Linux execve: binary format lookup, mm replacement, argument copying (without page work). */
+  linuxExec: number;
+  /** Linux page-fault handling (handle_mm_fault) without the page copy itself. */
+  linuxPageFault: number;
+  /** Linux timer interrupt work (do_timer, timer list, bottom halves) per tick. */
+  linuxTick: number;
+  /** Linux signal delivery: dequeue and frame setup (do_signal), without the copy to the user stack. */
+  linuxSignal: number;
   /** Default timeslice, microseconds. */
   timesliceUs: number;
   /** Timeouts fire at the next multiple of this (the kernel tick), microseconds. */
@@ -75,6 +91,14 @@ export const FIASCO_V2: CostProfile = {
   exceptionReflect: 230, // S5 trampoline vs modified libc: 753 - 526 = 227 cy [MEM] §10
   pageFault: 100, // [INF] exception entry + PF message; §10 "PF -> pager IPC -> map -> resume ~700" with 2 IPC + map
   linuxSyscall: 150, // [INF] §10 "Linux work 150" in the L4Linux getpid composite
+  linuxFork: 20_000, // placeholder, calibrated below
+  linuxForkPerPage: 200,
+  linuxExit: 15_000,
+  linuxExitPerPage: 100,
+  linuxExec: 20_000,
+  linuxPageFault: 300,
+  linuxTick: 500,
+  linuxSignal: 300,
   timesliceUs: 10_000, // 10 ms [MEM] §5 (Pistachio DEFAULT_TIMESLICE_LENGTH = 625*16 us)
   timerGranularityUs: 1000, // Fiasco 1 ms tick [MEM] §5
 };

@@ -30,6 +30,14 @@ export const EXC = { TRAPNO: 0, ERR: 1, EIP: 2, EFLAGS: 3, EDI: 4, ESI: 5, EBP: 
 export const TRAP_DE = 0;
 export const TRAP_UD = 6;
 export const TRAP_GP = 13;
+/** Not a CPU vector: the emulation library's signal entry (the thread was forced in by its signal thread). */
+export const TRAP_SIGNAL = 0x1000;
+
+/**
+ * The emulation library's signal entry. lthread_ex_regs to this address (by the task's signal thread)
+ * makes the user thread enter the Linux server with its interrupted state, as L4Linux 2.4 does.
+ */
+export const EMULIB_SIGNAL_ENTRY = 0xc0000ff0;
 
 type Pending = 'none' | 'ipc' | 'exception' | 'exRegs' | 'taskNew' | 'schedule' | 'other';
 
@@ -53,6 +61,10 @@ export interface Ia32EngineDeps {
   trace: () => EventBuffer;
   /** Reports guest instructions executed (machine counters). */
   executed: (n: number) => void;
+  /** The task runs under a native kernel: exceptions trap into it instead of being reflected. */
+  native?: () => boolean;
+  /** The C library calls the server itself (modified libc): no reflection for `int $0x80`. */
+  directSyscalls?: () => boolean;
 }
 
 export class Ia32Engine implements Engine {
@@ -61,6 +73,11 @@ export class Ia32Engine implements Engine {
   readonly interp: Interpreter;
   private pending: Pending = 'none';
   private bufs: IpcBuffers = { rcvMsg: 0 };
+  /** EIP of the exception in progress, and whether it was an `int $0x80` (EIP then follows it). */
+  private trapEip = 0;
+  private trapWasInt80 = false;
+  /** Set when redirected to the signal entry: the interrupted EIP and ESP. */
+  private signalEntry: { eip: number; esp: number } | null = null;
 
   constructor(
     private readonly deps: Ia32EngineDeps,
@@ -93,6 +110,11 @@ export class Ia32Engine implements Engine {
   }
 
   run(budget: number): RunResult {
+    if (this.signalEntry) {
+      const s = this.signalEntry;
+      this.signalEntry = null;
+      return this.exception(TRAP_SIGNAL, 0, 0, s.eip, s.esp);
+    }
     const stop = this.interp.run(budget, this.deps.now());
     this.deps.executed(stop.cycles);
     const c = this.cpu;
@@ -117,14 +139,24 @@ export class Ia32Engine implements Engine {
   }
 
   /** Reflect an exception to the emulation library, which calls the handler with the registers. */
-  private exception(trapno: number, err: number, cycles: number): RunResult {
+  private exception(trapno: number, err: number, cycles: number, eip = this.cpu.eip, esp = this.cpu.r[ESP]!): RunResult {
     const c = this.cpu;
     const r = c.r;
-    const words = [trapno, err, c.eip >>> 0, c.eflags(), r[EDI]!, r[ESI]!, r[EBP]!, r[ESP]!, r[EBX]!, r[EDX]!, r[ECX]!, r[EAX]!].map((v) => v >>> 0);
+    this.trapEip = eip >>> 0;
+    this.trapWasInt80 = trapno === 0x80;
+    const words = [trapno, err, eip >>> 0, c.eflags(), r[EDI]!, r[ESI]!, r[EBP]!, esp, r[EBX]!, r[EDX]!, r[ECX]!, r[EAX]!].map((v) => v >>> 0);
+    if (this.deps.native?.()) {
+      // A native kernel: the trap enters it directly (the kernel charges the entry).
+      this.pending = 'none';
+      return { cycles, op: { op: 'trap', regs: words } };
+    }
     const handler = this.deps.handler();
     this.pending = 'exception';
     const op: KernelOp = { op: 'ipc', dest: handler, send: { words }, recv: { from: handler, maxWords: EXC_WORDS }, timeouts: decodeV2(0) };
-    return { cycles: cycles + this.deps.costs.exceptionReflect, op };
+    // The trampoline path reflects the trap to the emulation library first; the modified C library
+    // issues the same IPC itself.
+    const reflect = trapno === 0x80 && this.deps.directSyscalls?.() ? 0 : this.deps.costs.exceptionReflect;
+    return { cycles: cycles + reflect, op };
   }
 
   private l4Syscall(vec: number, cycles: number): RunResult {
@@ -248,11 +280,11 @@ export class Ia32Engine implements Engine {
     const r = this.cpu.r;
     const pending = this.pending;
     this.pending = 'none';
-    if (!result) return;
+    if (!result || pending === 'none') return;
     switch (result.kind) {
       case 'ipc': {
         if (pending === 'exception') {
-          if (result.error === 0 && result.words.length >= EXC_WORDS) this.applyExceptionReply(result.words);
+          if (result.error === 0 && result.words.length >= EXC_WORDS) this.loadRegisters(result.words);
           return;
         }
         const w = result.words;
@@ -287,7 +319,8 @@ export class Ia32Engine implements Engine {
     }
   }
 
-  private applyExceptionReply(w: number[]): void {
+  /** Load the 12-word exception layout into the registers (a reply of the Linux server, or a start). */
+  loadRegisters(w: number[]): void {
     const c = this.cpu;
     const r = c.r;
     c.eip = w[EXC.EIP]! >>> 0;
@@ -302,15 +335,31 @@ export class Ia32Engine implements Engine {
     r[EAX] = w[EXC.EAX]!;
   }
 
+  /** The registers in the 12-word exception layout (trap number and error code 0). */
+  saveRegisters(): number[] {
+    const c = this.cpu;
+    const r = c.r;
+    return [0, 0, c.eip >>> 0, c.eflags(), r[EDI]!, r[ESI]!, r[EBP]!, r[ESP]!, r[EBX]!, r[EDX]!, r[ECX]!, r[EAX]!].map((v) => v >>> 0);
+  }
+
   retry(): void {
     // The faulting instruction is re-executed: EIP still points at it.
   }
 
   regs(): Registers {
+    if (this.signalEntry) return { ip: EMULIB_SIGNAL_ENTRY, sp: this.signalEntry.esp, flags: this.cpu.eflags() };
     return { ip: this.cpu.eip >>> 0, sp: this.cpu.r[ESP]! >>> 0, flags: this.cpu.eflags() };
   }
 
   redirect(ip: number, sp: number): boolean {
+    if (ip === EMULIB_SIGNAL_ENTRY) {
+      // Forced into the signal entry: remember where the thread was. A system call in progress was
+      // cancelled and is re-executed after the signal (EIP back on its int instruction).
+      const eip = this.pending === 'exception' && this.trapWasInt80 && this.trapEip === this.cpu.eip ? (this.cpu.eip - 2) >>> 0 : this.cpu.eip >>> 0;
+      this.signalEntry = { eip, esp: sp !== KEEP ? sp : this.cpu.r[ESP]! >>> 0 };
+      this.pending = 'none';
+      return true;
+    }
     if (ip !== KEEP) this.cpu.eip = ip >>> 0;
     if (sp !== KEEP) this.cpu.r[ESP] = sp;
     return true;

@@ -14,14 +14,15 @@ import { PhysicalMemory, R, W } from '../ia32/memory.js';
 import type { Choices } from '../sim/choices.js';
 import { ChoiceSite } from '../sim/choices.js';
 import { type CostProfile } from './costs.js';
-import type { Engine, FaultOp } from './engine.js';
+import { KEEP, type Engine, type FaultOp } from './engine.js';
 import type { Flavour } from './flavour.js';
 import { gid, MAX_TASKS, NIL } from './ids.js';
 import { cancelIpc, dropSenders, physAddr, startUserIpc } from './ipc.js';
 import { GuestImage } from './guest-image.js';
-import { Ia32Engine } from './ia32-engine.js';
+import { EMULIB_SIGNAL_ENTRY, Ia32Engine } from './ia32-engine.js';
 import { IrqLine, raiseIrq, unmaskIrq } from './irq.js';
 import { AddressSpace, flushSpace } from './mapdb.js';
+import { SPIN_CYCLES, type KernelLock } from './locks.js';
 import { ModelEngine, type ModelCtx, type ModelProgram, type ModelServices } from './model-engine.js';
 import type { Annotation, KernelOp } from './ops.js';
 import { pageFault, touch } from './pagefault.js';
@@ -71,6 +72,8 @@ const ia32Provider: EngineProvider = (k, task, thread, ip, sp, trace) => {
       recorder: k.recorder,
       self: thread.gid,
       handler: () => k.threadByGid(thread.gid)?.pager ?? NIL,
+      native: () => task.native,
+      directSyscalls: () => task.directSyscalls,
       now: () => k.now,
       trace,
       executed: (n) => void (k.counters.guestInstructions += n),
@@ -96,6 +99,8 @@ export interface Counters {
   timeouts: number;
   /** Guest IA32 instructions executed. */
   guestInstructions: number;
+  /** Traps of native-kernel tasks into their kernel (system calls, faults). */
+  traps: number;
 }
 
 export interface StopReason {
@@ -133,6 +138,7 @@ export class Kernel implements ModelServices {
     irqs: 0,
     timeouts: 0,
     guestInstructions: 0,
+    traps: 0,
   };
   readonly metrics: { name: string; value: number; unit: string }[] = [];
   readonly params = new Map<string, unknown>();
@@ -232,26 +238,7 @@ export class Kernel implements ModelServices {
   /** The engine for code at `ip`: a model program registered there, else an engine provider's. */
   engineFor(task: Task, lthread: number, threadGid: number, ip: number, sp: number, traceLazy: () => EventBuffer): Engine | undefined {
     const program = this.programs.get(ip);
-    if (program) {
-      const ctx: ModelCtx = {
-        gid: threadGid,
-        task: task.no,
-        lthread,
-        ip,
-        sp,
-        get trace() {
-          return traceLazy();
-        },
-        now: () => this.now,
-        intern: (s) => this.recorder.intern(s),
-        readMem: (vaddr, len) => this.readUser(task, vaddr, len),
-        writeMem: (vaddr, data) => this.writeUser(task, vaddr, data),
-        machine: this,
-      };
-      const e = new ModelEngine(program, ctx, ip, sp);
-      this.threadKindOf.set(e, ThreadKind.MODEL);
-      return e;
-    }
+    if (program) return this.modelEngine(task, lthread, threadGid, program, ip, sp, traceLazy);
     for (const p of this.providers) {
       const e = p(this, task, { gid: threadGid, lthread }, ip, sp, traceLazy);
       if (e) {
@@ -260,6 +247,30 @@ export class Kernel implements ModelServices {
       }
     }
     return undefined;
+  }
+
+  /** An engine running model code as a thread of `task`. */
+  modelEngine(task: Task, lthread: number, threadGid: number, program: ModelProgram, ip: number, sp: number, traceLazy: () => EventBuffer): ModelEngine {
+    let engine: ModelEngine | null = null;
+    const ctx: ModelCtx = {
+      gid: threadGid,
+      task: task.no,
+      lthread,
+      ip,
+      sp,
+      get trace() {
+        return traceLazy();
+      },
+      now: () => this.now,
+      intern: (s) => this.recorder.intern(s),
+      readMem: (vaddr, len) => this.readUser(task, vaddr, len),
+      writeMem: (vaddr, data) => this.writeUser(task, vaddr, data),
+      machine: this,
+      takeRedirect: () => engine!.takeRedirect(),
+    };
+    engine = new ModelEngine(program, ctx, ip, sp);
+    this.threadKindOf.set(engine, ThreadKind.MODEL);
+    return engine;
   }
 
   /** Create and start a thread (task_new's thread 0, or lthread_ex_regs on a missing lthread). */
@@ -274,6 +285,8 @@ export class Kernel implements ModelServices {
     if (note.taskName) task.name = note.taskName;
     if (note.linuxPid) task.linuxPid = note.linuxPid;
     if (note.smallSpace && this.costs.smallSpaceSwitch > 0) task.smallSpace = true;
+    if (note.native) task.native = true;
+    if (note.directSyscalls) task.directSyscalls = true;
     const trace = this.recorder.addThread({
       l4Id: threadGid,
       name,
@@ -308,6 +321,11 @@ export class Kernel implements ModelServices {
     if (t.state === 'dead') return;
     cancelIpc(this, t, false);
     dropSenders(this, t);
+    if (t.waitingLock) {
+      const wi = t.waitingLock.waiters.indexOf(t);
+      if (wi >= 0) t.waitingLock.waiters.splice(wi, 1);
+      t.waitingLock = null;
+    }
     const cpu = this.cpus[t.cpu]!;
     cpu.ready.remove(t);
     const di = cpu.direct.indexOf(t);
@@ -325,12 +343,15 @@ export class Kernel implements ModelServices {
     }
   }
 
-  /** Delete a task: all its threads die and its address space is torn down. Returns pages removed. */
-  deleteTask(task: Task): number {
+  /**
+   * Delete a task: all its threads die and its address space is torn down. Returns pages removed. A
+   * native kernel's own bookkeeping (`charge` false) costs what that kernel's exit path says instead.
+   */
+  deleteTask(task: Task, charge = true): number {
     for (const t of task.threads) if (t) this.killThread(t, 3, 0);
     task.alive = false;
     const pages = flushSpace(task.space);
-    this.charge(pages * this.costs.taskDeletePerPage);
+    if (charge) this.charge(pages * this.costs.taskDeletePerPage);
     return pages;
   }
 
@@ -369,7 +390,10 @@ export class Kernel implements ModelServices {
     if (cur && cur.state !== 'ready') {
       const d = cpu.direct.shift();
       for (const x of cpu.direct.splice(0)) cpu.ready.pushWoken(x, this.choices);
-      if (d && d.state === 'ready' && d.prio >= cpu.ready.highest()) this.switchTo(cpu, d, cur.state === 'dead' ? SWITCH.EXIT : SWITCH.DONATE, true);
+      // Direct switch to the IPC partner, unless threads of its priority were woken too and have not run
+      // yet: then which of them runs first is a tie (a TIE choice), as for any wakeups close together.
+      const top = cpu.ready.highest();
+      if (d && d.state === 'ready' && (d.prio > top || (d.prio === top && !cpu.ready.hasFresh(top)))) this.switchTo(cpu, d, cur.state === 'dead' ? SWITCH.EXIT : SWITCH.DONATE, true);
       else {
         if (d && d.state === 'ready') cpu.ready.pushWoken(d, this.choices);
         this.switchTo(cpu, cpu.ready.popHighest() ?? null, cur.state === 'dead' ? SWITCH.EXIT : SWITCH.BLOCK, false);
@@ -523,6 +547,10 @@ export class Kernel implements ModelServices {
         this.runCpu(cpu, end);
         if (this.stopping) break;
       }
+      if (!this.stopping) {
+        const spin = this.spinDeadlock();
+        if (spin) this.stopping = { outcome: 'deadlock', detail: `priority inversion: ${spin}` };
+      }
       onRound?.();
     }
     return this.stopping!;
@@ -627,6 +655,26 @@ export class Kernel implements ModelServices {
       case 'fault':
         this.fault(t, op);
         break;
+      case 'lock':
+        this.acquire(t, op.lock);
+        break;
+      case 'unlock':
+        this.release(t, op.lock);
+        t.engine.resume(undefined);
+        break;
+      case 'enterGuest':
+        this.enterGuest(t, op.regs, op.signalEntry ?? false);
+        break;
+      case 'trap':
+        this.enterKernelMode(t, op);
+        break;
+      case 'returnToUser':
+        this.leaveKernelMode(t, op.regs);
+        break;
+      case 'sleep':
+        t.state = 'sleeping';
+        break;
+
       case 'exit':
         this.killThread(t, 1, op.code ?? 0);
         break;
@@ -642,6 +690,10 @@ export class Kernel implements ModelServices {
 
   /** A fault raised by guest code. Page faults go to the pager; other exceptions end the thread for now. */
   fault(t: Thread, f: FaultOp): void {
+    if (t.task.native) {
+      this.enterKernelMode(t, { op: 'trap', regs: null, pf: { addr: f.addr, write: f.write, ip: f.ip } });
+      return;
+    }
     if (f.fault === 'pf') {
       pageFault(this, t, f.addr, f.write, f.ip);
       return;
@@ -650,6 +702,123 @@ export class Kernel implements ModelServices {
     if (handler && handler(this, t, f)) return;
     this.killThread(t, 4, f.fault === 'ud' ? 4 : f.fault === 'de' ? 8 : 11);
     if (!this.stopping && t.essential) this.stopping = { outcome: 'fault', detail: `${t.name}: ${f.detail ?? f.fault} at 0x${f.ip.toString(16)}` };
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Locks and user-level code switching into the guest
+
+  private acquire(t: Thread, l: KernelLock): void {
+    if (l.holder === null || l.holder === t || l.holder.state === 'dead') {
+      l.holder = t;
+      t.waitingLock = null;
+      t.engine.resume(undefined);
+      return;
+    }
+    if (t.waitingLock !== l) l.contended++;
+    t.waitingLock = l;
+    if (l.spin) {
+      // Busy-wait: burn cycles on this CPU and try again.
+      this.charge(SPIN_CYCLES);
+      t.engine.retry();
+      return;
+    }
+    t.state = 'locked';
+    l.waiters.push(t);
+  }
+
+  private release(t: Thread, l: KernelLock): void {
+    if (l.holder !== t) return;
+    l.holder = null;
+    const next = l.waiters.shift();
+    if (next) {
+      l.holder = next;
+      next.waitingLock = null;
+      next.deliver = () => next.engine.resume(undefined);
+      this.wake(next);
+    }
+  }
+
+  /** The emulation library jumps into guest code: the thread's engine becomes the IA32 interpreter. */
+  private enterGuest(t: Thread, regs: number[], signalEntry: boolean): void {
+    const engine = this.engineFor(t.task, t.lthread, t.gid, regs[2]! >>> 0, regs[7]! >>> 0, () => t.trace);
+    if (!(engine instanceof Ia32Engine)) {
+      this.killThread(t, 4, 11);
+      return;
+    }
+    engine.loadRegisters(regs);
+    if (signalEntry) engine.redirect(EMULIB_SIGNAL_ENTRY, KEEP);
+    t.engine = engine;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Native kernels: kernel-mode code on the trapping thread
+
+  /** Builds the kernel-mode code for a trap of a native task (installed by a native personality). */
+  trapHandler: ((t: Thread, trap: Extract<KernelOp, { op: 'trap' }>) => ModelProgram | null) | null = null;
+  /** Threads in kernel mode run at least at this priority (a kernel that user code cannot preempt). */
+  kernelModePrio = 0;
+
+  private enterKernelMode(t: Thread, trap: Extract<KernelOp, { op: 'trap' }>): void {
+    const program = this.trapHandler?.(t, trap);
+    if (!program || t.userEngine) {
+      this.killThread(t, 4, 11);
+      return;
+    }
+    this.counters.traps++;
+    this.charge(this.costs.syscallEntryExit);
+    t.userEngine = t.engine;
+    t.engine = this.modelEngine(t.task, t.lthread, t.gid, program, 0, 0, () => t.trace);
+    t.userPrio = t.prio;
+    if (this.kernelModePrio > t.prio) t.prio = this.kernelModePrio;
+  }
+
+  private leaveKernelMode(t: Thread, regs: number[] | null): void {
+    const user = t.userEngine;
+    if (!user) return;
+    t.engine = user;
+    t.userEngine = null;
+    t.prio = t.userPrio;
+    if (regs && user instanceof Ia32Engine) user.loadRegisters(regs);
+  }
+
+  /** Kernel-mode code asleep (op 'sleep') continues. */
+  unblock(t: Thread): void {
+    if (t.state !== 'sleeping') return;
+    t.engine.resume(undefined);
+    this.wake(t);
+  }
+
+  /**
+   * A native kernel's execve: the thread's task gets a new program and an empty address space; the
+   * thread continues there with `regs` when it returns to user mode.
+   */
+  execGuest(t: Thread, image: GuestImage, regs: number[]): boolean {
+    t.task.image = image;
+    flushSpace(t.task.space);
+    const engine = this.engineFor(t.task, t.lthread, t.gid, regs[2]! >>> 0, regs[7]! >>> 0, () => t.trace);
+    if (!(engine instanceof Ia32Engine)) return false;
+    engine.loadRegisters(regs);
+    if (t.userEngine) t.userEngine = engine;
+    else t.engine = engine;
+    return true;
+  }
+
+  /**
+   * A spin deadlock: every running thread spins on a lock whose holder is ready but can never run,
+   * because a spinner of higher priority occupies the holder's CPU (priority inversion between spinlock
+   * waiters and the holder).
+   */
+  spinDeadlock(): string | null {
+    const spinners = this.cpus.map((c) => c.current).filter((t): t is Thread => t !== null && t.waitingLock !== null && t.waitingLock.spin);
+    if (spinners.length === 0) return null;
+    for (const c of this.cpus) if (c.current && !spinners.includes(c.current)) return null;
+    for (const s of spinners) {
+      const h = s.waitingLock!.holder;
+      if (!h || h.state !== 'ready') return null;
+      const occupant = this.cpus[h.cpu]!.current;
+      if (!occupant || !spinners.includes(occupant) || occupant.prio <= h.prio) return null;
+    }
+    return spinners.map((s) => `${s.name} (prio ${s.prio}) spins on ${s.waitingLock!.name} held by ${s.waitingLock!.holder!.name} (prio ${s.waitingLock!.holder!.prio}) on the same CPU`).join('; ');
   }
 
   /** Hook for a personality that reflects exceptions into user-level handlers (L4Linux). */
@@ -728,6 +897,9 @@ function stateCode(t: Thread | null): number {
     case 'receiving':
     case 'xfer':
       return 3;
+    case 'locked':
+    case 'sleeping':
+      return 5;
     case 'dead':
       return 4;
   }

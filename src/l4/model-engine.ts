@@ -27,6 +27,11 @@ export interface ModelCtx {
   writeMem(vaddr: number, data: Uint8Array): void;
   /** Services of the machine that model code may use (names, stop requests, scenario hooks). */
   readonly machine: ModelServices;
+  /**
+   * For programs that accept redirection: the ip/sp another thread set with lthread_ex_regs since the
+   * last call (cleared by reading), or null.
+   */
+  takeRedirect(): { ip: number; sp: number } | null;
 }
 
 export interface ModelServices {
@@ -48,6 +53,11 @@ export interface ModelServices {
 
 export interface ModelProgram {
   readonly name: string;
+  /**
+   * lthread_ex_regs to another ip is noted (ctx.takeRedirect) instead of replacing the program: model
+   * code that stands for code which would handle the redirection itself (the emulation library).
+   */
+  readonly acceptsRedirect?: boolean;
   run(ctx: ModelCtx): OpGenerator;
 }
 
@@ -59,6 +69,7 @@ export class ModelEngine implements Engine {
   private lastOp: KernelOp | undefined;
   private retrying = false;
   private finished = false;
+  private redirected: { ip: number; sp: number } | null = null;
 
   constructor(
     private program: ModelProgram,
@@ -108,7 +119,17 @@ export class ModelEngine implements Engine {
     return { ip: this.ip, sp: this.sp, flags: 0 };
   }
 
+  takeRedirect(): { ip: number; sp: number } | null {
+    const r = this.redirected;
+    this.redirected = null;
+    return r;
+  }
+
   redirect(ip: number, sp: number): boolean {
+    if (this.program.acceptsRedirect && ip !== KEEP && ip !== this.ip) {
+      this.redirected = { ip, sp };
+      return true;
+    }
     if (sp !== KEEP) this.sp = sp;
     // Model code cannot jump into itself; a new ip means a new program (chosen by the kernel).
     return ip === KEEP || ip === this.ip;

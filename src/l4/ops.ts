@@ -2,6 +2,7 @@
  * The kernel operations a thread can ask for. Model code yields them from a generator; the IA32 engine
  * decodes them from registers at `int 0x30`..`0x36`. The kernel never cares which engine asked.
  */
+import type { KernelLock } from './locks.js';
 import type { IpcTimeouts } from './timeouts.js';
 import { TIMEOUTS_NEVER } from './timeouts.js';
 
@@ -53,6 +54,10 @@ export interface Annotation {
   smallSpace?: boolean;
   /** The guest image (by name) whose code the task runs, for IA32 threads and function names. */
   image?: string;
+  /** The task runs under a native kernel: its traps and faults enter kernel-mode code on the same thread. */
+  native?: boolean;
+  /** The task's C library calls the Linux server directly (modified libc): `int $0x80` is that IPC. */
+  directSyscalls?: boolean;
 }
 
 export type KernelOp =
@@ -74,6 +79,23 @@ export type KernelOp =
   | { op: 'unmap'; base: number; log2: number; downgrade: boolean; self: boolean }
   | { op: 'unmaskIrq'; irq: number }
   | { op: 'touch'; addr: number; write: boolean }
+  | { op: 'lock'; lock: KernelLock }
+  | { op: 'unlock'; lock: KernelLock }
+  /**
+   * User-level code of the emulation library jumping into guest code with these registers (12-word
+   * exception layout); `signalEntry`: and straight on into the signal entry (it was forced there).
+   */
+  | { op: 'enterGuest'; regs: number[]; signalEntry?: boolean }
+  /**
+   * Guest code of a native-kernel task entering its kernel: an exception with its registers (12-word
+   * layout), or a page fault. The kernel runs the trap handler's code on the same thread.
+   */
+  | { op: 'trap'; regs: number[] | null; pf?: { addr: number; write: boolean; ip: number } }
+  /** Kernel-mode code of a native task going back to the guest, with new registers or (null) as it was. */
+  | { op: 'returnToUser'; regs: number[] | null }
+  /** Kernel-mode code of a native task blocks until Kernel.unblock. */
+  | { op: 'sleep' }
+
   | { op: 'exit'; code?: number };
 
 export interface IpcResult {
@@ -184,4 +206,16 @@ export function fpageWord(fp: { base: number; log2: number; write: boolean; gran
 /** A short message carrying one flexpage: words = (send base, fpage word). */
 export function fpageMsg(fp: SendFpage): MsgOut {
   return { words: [fp.sndBase >>> 0, fpageWord(fp)], fpages: [fp] };
+}
+
+export function* lock(l: KernelLock): OpGenerator {
+  yield { op: 'lock', lock: l };
+}
+
+export function* unlock(l: KernelLock): OpGenerator {
+  yield { op: 'unlock', lock: l };
+}
+
+export function* enterGuest(regs: number[], signalEntry = false): OpGenerator {
+  yield { op: 'enterGuest', regs, signalEntry };
 }

@@ -47,6 +47,12 @@ export class ReadyQueue {
     this.added(t, true);
   }
 
+  /** Whether threads woken at `prio` wait that have not run since (the tail of the level is fresh). */
+  hasFresh(prio: number): boolean {
+    const level = this.levels[prio]!;
+    return level.length > 0 && level[level.length - 1]!.fresh;
+  }
+
   private added(t: Thread, fresh: boolean): void {
     t.queued = true;
     t.fresh = fresh;

@@ -39,6 +39,13 @@ export function doExRegs(k: Kernel, t: Thread, op: Op<'exRegs'>): void {
     t.engine.resume({ kind: 'exRegs', ok: created !== undefined, oldIp: KEEP, oldSp: KEEP, oldFlags: KEEP, oldPager: INVALID, created: true });
     return;
   }
+  if (target.deliver && target !== t) {
+    // An operation of the target completed and its result is not yet in its registers: put it there
+    // first, so the state ex_regs reads and redirects is the one after the operation.
+    const d = target.deliver;
+    target.deliver = null;
+    d();
+  }
   const old = target.engine.regs();
   const oldPager = target.pager;
   const cancelled = target === t ? false : cancelIpc(k, target, true);

@@ -6,6 +6,7 @@ import type { EventBuffer } from '../../tracer/recorder.js';
 import type { QueuedEvent } from '../sim/event-queue.js';
 import type { Engine } from './engine.js';
 import type { GuestImage } from './guest-image.js';
+import type { KernelLock } from './locks.js';
 import { gid } from './ids.js';
 import type { AddressSpace } from './mapdb.js';
 import type { IpcResult, MsgOut, RecvSpec } from './ops.js';
@@ -13,9 +14,11 @@ import type { IpcTimeouts } from './timeouts.js';
 
 /**
  * 'ready' covers running too (the CPU's `current` tells). 'sending' = polling in a partner's sender
- * queue; 'receiving' = waiting for a message; 'xfer' = locked in a long-message transfer.
+ * queue; 'receiving' = waiting for a message; 'xfer' = locked in a long-message transfer; 'locked' =
+ * waiting for a blocking KernelLock; 'sleeping' = kernel-mode code of a native task waiting for
+ * Kernel.unblock.
  */
-export type ThreadState = 'ready' | 'sending' | 'receiving' | 'xfer' | 'dead';
+export type ThreadState = 'ready' | 'sending' | 'receiving' | 'xfer' | 'locked' | 'sleeping' | 'dead';
 
 export class Task {
   readonly threads: (Thread | undefined)[] = new Array(128).fill(undefined);
@@ -24,6 +27,10 @@ export class Task {
   smallSpace = false;
   /** The guest program the task runs (IA32 threads), if any. */
   image: GuestImage | undefined;
+  /** Runs under a native kernel (traps enter kernel-mode code, Kernel.trapHandler). */
+  native = false;
+  /** `int $0x80` calls the pager directly (L4Linux's modified C library) instead of being reflected. */
+  directSyscalls = false;
   constructor(
     readonly no: number,
     readonly version: number,
@@ -95,6 +102,11 @@ export class Thread {
   exitCode = 0;
   /** The run ends OK once every essential thread has exited. */
   essential = false;
+  /** The lock this thread spins on or waits for. */
+  waitingLock: KernelLock | null = null;
+  /** Native tasks in kernel mode: the guest engine to return to, and the priority to go back to. */
+  userEngine: Engine | null = null;
+  userPrio = 0;
 
   constructor(
     readonly gid: number,

@@ -1,21 +1,73 @@
-/** A Linux process as the server keeps it (its task_struct). */
-import type { ProcessMemory } from './mm.js';
+/** A Linux process as the kernel keeps it (its task_struct). */
+import { NSIG } from './abi.js';
+import { WaitQueue, type Coroutine } from './coroutine.js';
+import type { FileTable } from './files.js';
+import type { ProcessMemory } from './memory.js';
 
-export type ProcessState = 'running' | 'zombie';
+export type ProcessState = 'running' | 'stopped' | 'zombie';
+
+export interface SigAction {
+  handler: number;
+  flags: number;
+  restorer: number;
+  mask: number;
+}
+
+export const defaultSigAction = (): SigAction => ({ handler: 0, flags: 0, restorer: 0, mask: 0 });
 
 export class Process {
   state: ProcessState = 'running';
+  /** Wait status for the parent (exit code << 8, or the terminating signal). */
   exitStatus = 0;
-  /** The L4 id of the process's user thread (lthread 0 of its task). */
-  thread = 0;
+  readonly children = new Set<Process>();
+  /** The parent sleeps here in waitpid until a child exits (wait_chldexit). */
+  readonly childWait = new WaitQueue('wait-child');
+  /** A stopped process sleeps here until SIGCONT. */
+  readonly stopWait = new WaitQueue('stopped');
+  /** actions[sig] for signals 1..NSIG. */
+  readonly actions: SigAction[] = Array.from({ length: NSIG + 1 }, defaultSigAction);
+  /** Pending and blocked signals (signals 1..32). */
+  pending = 0;
+  blocked = 0;
+  /** Who sent each pending signal (siginfo si_pid). */
+  readonly sender: number[] = new Array(33).fill(0);
+  /** Jiffy at which SIGALRM is due, or 0. */
+  alarmAt = 0;
+  /** The kernel path the process is executing (it is "in the kernel"), if any. */
+  coroutine: Coroutine | null = null;
+
+  // --- platform state (L4Linux) ------------------------------------------------------------------
+  /** The L4 task number (both platforms run a process in a task of the simulated machine). */
+  task = 0;
+  /** Registers the process enters user mode with the first time (fork return, exec entry). */
+  startRegs: number[] | null = null;
+  /** The user thread got its start registers: it runs in user mode (L4Linux "threads up"). */
+  started = false;
+  /** The signal thread reported that it waits for kicks (the handshake fix). */
+  sigReady = false;
+  /** A kick failed while a signal was pending (the recheck fix retries it). */
+  kickLost = false;
+  /** The server's kernel thread (virtual CPU) that serves this process. */
+  vcpu = 0;
+  /** Pages of kernel memory (task structure, page tables) held for the process. */
+  kernelPages: number[] = [];
 
   constructor(
     readonly pid: number,
-    readonly ppid: number,
-    readonly task: number,
+    public parent: Process | null,
+    public pgrp: number,
     public name: string,
     public mm: ProcessMemory,
+    public files: FileTable,
   ) {}
+
+  get ppid(): number {
+    return this.parent?.pid ?? 0;
+  }
+
+  get alive(): boolean {
+    return this.state !== 'zombie';
+  }
 }
 
 /** Wait status as waitpid reports it: exit code << 8, or the terminating signal. */

@@ -3,6 +3,7 @@ import { clientsServer } from './clients-server.js';
 import { irqScenario } from './irq.js';
 import { linuxRun } from './linux-run.js';
 import { pingpong } from './pingpong.js';
+import { signalRace } from './signal-race.js';
 import type { ScenarioDef } from './scenario.js';
 import { ScenarioError } from './spec.js';
 
@@ -11,6 +12,7 @@ export const SCENARIOS: ReadonlyMap<string, ScenarioDef<any>> = new Map<string, 
   [irqScenario.name, irqScenario],
   [clientsServer.name, clientsServer],
   [linuxRun.name, linuxRun],
+  [signalRace.name, signalRace],
 ]);
 
 export function getScenario(name: string): ScenarioDef<any> {

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemorySink } from '../../tracer/sink.js';
 import { TraceReader } from '../../tracer/reader.js';
-import { loadCommittedGuest } from '../../src/guests/catalog.js';
 import { recordScenario } from '../../src/scenarios/record.js';
 import { resolveScenario } from '../../src/scenarios/resolve.js';
+import { imagesFor } from '../../src/scenarios/runner.js';
 
 export const EXPECTED_DIR = fileURLToPath(new URL('../../src/guests/expected/', import.meta.url));
 
@@ -15,6 +15,7 @@ export interface Expected {
   stdout: string;
   exitCode: number;
   signal?: string;
+  stdin?: string;
   funcEnter: number | null;
   funcExit: number | null;
 }
@@ -26,16 +27,16 @@ export function expectedGuests(): Expected[] {
     .map((f) => ({ name: f.replace(/\.json$/, ''), ...JSON.parse(readFileSync(join(EXPECTED_DIR, f), 'utf8')) }));
 }
 
-/** Run a committed guest as init under L4Linux, recording the trace in memory. */
-export function runGuest(name: string, args: string[], sets: string[] = []) {
-  const spec = resolveScenario({ scenario: 'run', params: { program: name, args } }, `run ${name}`, { sets });
+/** Run a committed guest as init (under L4Linux unless `sets` say otherwise), recording the trace in memory. */
+export function runGuest(name: string, args: string[], sets: string[] = [], stdin: string | null = null) {
+  const spec = resolveScenario({ scenario: 'run', params: { program: name, args, stdin } }, `run ${name}`, { sets });
   const sink = new MemorySink();
   let stdout = '';
   const dec = new TextDecoder();
   const r = recordScenario(spec, sink, {
     entropy: 'prng',
     toolVersion: 'test',
-    images: new Map([[name, loadCommittedGuest(name)]]),
+    images: imagesFor(spec),
     console: (_fd, data) => void (stdout += dec.decode(data)),
   });
   const status = r.run.metrics.find((m) => m.name === 'init.exit_status')?.value;

@@ -1,0 +1,178 @@
+/**
+ * Linux on L4 (l4-semantics.md §7): pages of user memory are pages of the server's pool, mapped to
+ * processes in page-fault replies; fork write-protects the parent with fpage_unmap (downgrade) per page;
+ * a process is an L4 task whose thread 0 starts in the emulation library; a signal for a process in user
+ * mode is a kick IPC, with send timeout 0, to its signal thread.
+ *
+ * On L4Env the same server gets its tasks from the task server and its memory from the dataspace
+ * manager (l4env.ts), one IPC per request.
+ */
+import { NIL, gidTask } from '../../l4/ids.js';
+import { MemoryPool } from '../../l4/memory-pool.js';
+import type { ModelCtx } from '../../l4/model-engine.js';
+import { call, send, taskNew, unmap, type OpGenerator, type TaskNewResult } from '../../l4/ops.js';
+import { timeouts, ZERO } from '../../l4/timeouts.js';
+import type { Coroutine, LxGen } from '../coroutine.js';
+import type { PageEntry } from '../memory.js';
+import { SIG_PATH, type KickOutcome, type Platform, type UserPage } from '../platform.js';
+import type { Process } from '../process.js';
+import { DM_ALLOC, DM_FREE, LX_KICK, TS_CREATE, TS_DELETE } from './protocol.js';
+import { FIRST_USER_TASK, SERVER_TASK, USER_TASKS, type LinuxServer } from './server.js';
+import { SIGNAL_THREAD } from './emulib.js';
+import { DM_TASK, TASK_SERVER_TASK } from './l4env.js';
+
+/** Where the page pool sits in the server's address space. */
+export const POOL_BASE = 0x10000000;
+
+/** The OpGenerators of the L4 helpers yield kernel operations only; in Linux code they are coroutine steps. */
+const lx = <T>(g: OpGenerator<T>): LxGen<T> => g as unknown as LxGen<T>;
+
+export class L4Platform implements Platform {
+  readonly personality: 'l4linux' | 'l4env';
+  /** Where new tasks start: the emulation library's startup code. */
+  emulibStartIp = 0;
+  private pool: MemoryPool | null = null;
+  /** L4Env: free virtual pages of the pool region, and the dataspace page behind each used one. */
+  private readonly vpool: number[] = [];
+  private vnext = 0;
+  private readonly dsPage = new Map<number, number>();
+  private readonly freeTasks: number[] = [];
+
+  constructor(private readonly server: LinuxServer) {
+    this.personality = server.opts.personality;
+    for (let i = 0; i < USER_TASKS; i++) this.freeTasks.push(FIRST_USER_TASK + i);
+  }
+
+  private get ctx(): ModelCtx {
+    return this.server.lx.ctx;
+  }
+
+  private get l4env(): boolean {
+    return this.personality === 'l4env';
+  }
+
+  /** Get the pool: from sigma0 in one request (V2), or nothing yet (L4Env allocates page by page). */
+  *initMemory(ctx: ModelCtx): OpGenerator<boolean> {
+    if (this.l4env) return true;
+    this.pool = new MemoryPool(POOL_BASE, this.server.opts.poolLog2);
+    return yield* this.pool.init(ctx);
+  }
+
+  *allocPage(): LxGen<number> {
+    if (!this.l4env) return this.pool!.alloc();
+    const at = this.vpool.pop() ?? POOL_BASE + 4096 * this.vnext++;
+    if (at >= POOL_BASE + 2 ** this.server.opts.poolLog2) throw new Error('linux server: the pool region is exhausted');
+    const dm = this.ctx.machine.threadId(DM_TASK, 0);
+    const r = yield* lx(call(dm, [DM_ALLOC], undefined, {}, { window: { base: at, log2: 12 } }));
+    if (r.error !== 0 || !r.fpageReceived) throw new Error('linux server: the dataspace manager gave no page');
+    this.dsPage.set(at, r.words[0]!);
+    return at;
+  }
+
+  *freePage(at: number): LxGen {
+    if (!this.l4env) {
+      this.pool!.release(at);
+      return;
+    }
+    const dm = this.ctx.machine.threadId(DM_TASK, 0);
+    yield* lx(call(dm, [DM_FREE, this.dsPage.get(at) ?? 0]));
+    this.dsPage.delete(at);
+    this.vpool.push(at);
+  }
+
+  readPage(at: number, offset: number, len: number): Uint8Array {
+    return this.ctx.readMem(at + offset, len);
+  }
+
+  writePage(at: number, offset: number, data: Uint8Array): void {
+    this.ctx.writeMem(at + offset, data);
+  }
+
+  /** One fpage_unmap per page, as L4Linux flushes per page-table entry. */
+  *writeProtect(_proc: Process, pages: UserPage[]): LxGen {
+    for (const p of pages) yield* lx(unmap(p.at, 12, true, false));
+  }
+
+  *unmapPages(_proc: Process, pages: UserPage[]): LxGen {
+    for (const p of pages) yield* lx(unmap(p.at, 12, false, false));
+  }
+
+  /** Pages reach the process in page-fault replies. */
+  *mapPage(_proc: Process, _vpn: number, _e: PageEntry): LxGen {}
+
+  *startProcess(proc: Process, kind: 'init' | 'fork' | 'exec'): LxGen<boolean> {
+    const server = this.server;
+    if (kind !== 'exec') {
+      const task = this.l4env ? 0 : this.freeTasks.shift();
+      if (task === undefined) return false;
+      proc.task = task;
+      proc.vcpu = server.assignVcpu(proc);
+    }
+    proc.started = false;
+    proc.sigReady = false;
+    proc.kickLost = false;
+    const handler = server.vcpuGid(this.ctx, proc.vcpu);
+    const annotate = {
+      name: proc.name,
+      taskName: proc.name,
+      linuxPid: proc.pid,
+      image: proc.mm.image.name,
+      directSyscalls: server.opts.syscalls === 'direct',
+    };
+    const prio = server.opts.prio.user;
+    let thread: number;
+    if (this.l4env) {
+      // The task server creates the task (a new number unless exec re-creates it in place).
+      const ts = this.ctx.machine.threadId(TASK_SERVER_TASK, 0);
+      server.opts.l4env!.pendingAnnotation = annotate;
+      const r = yield* lx(call(ts, [TS_CREATE, proc.task, this.emulibStartIp, handler, handler, prio]));
+      thread = r.error === 0 ? (r.words[0] ?? NIL) : NIL;
+      if (thread !== NIL && kind !== 'exec') proc.task = gidTask(thread);
+    } else {
+      // task_new on an existing task deletes it first: exec re-creates the task in place.
+      const r: TaskNewResult = yield* lx(taskNew(proc.task, prio, handler, this.emulibStartIp, handler, { prio, annotate }));
+      thread = r.task;
+    }
+    if (thread === NIL) return false;
+    server.byTask.set(proc.task, proc);
+    return true;
+  }
+
+  *endProcess(proc: Process): LxGen {
+    if (this.l4env) {
+      const ts = this.ctx.machine.threadId(TASK_SERVER_TASK, 0);
+      yield* lx(call(ts, [TS_DELETE, proc.task]));
+    } else {
+      yield* lx(taskNew(proc.task, SERVER_TASK, NIL, 0, 0)); // delete; the server stays chief
+      this.freeTasks.push(proc.task);
+    }
+    this.server.byTask.delete(proc.task);
+  }
+
+  canKick(proc: Process): boolean {
+    return this.server.lx.config.signalFix !== 'handshake' || (proc.started && proc.sigReady);
+  }
+
+  /**
+   * The kick: a short IPC with send timeout 0 to the signal thread. It is lost (ENOT_EXISTENT,
+   * SETIMEOUT) while the signal thread does not exist yet or is not yet waiting.
+   */
+  *kick(proc: Process): LxGen<KickOutcome> {
+    if (!this.canKick(proc)) return { path: SIG_PATH.DEFERRED, error: 0 };
+    const target = this.ctx.machine.threadId(proc.task, SIGNAL_THREAD);
+    const r = yield* lx(send(target, [LX_KICK], timeouts({ snd: ZERO })));
+    // The handshake's signal thread reports ready again after each kick.
+    if (this.server.lx.config.signalFix === 'handshake') proc.sigReady = false;
+    if (r.error !== 0) {
+      proc.kickLost = true;
+      this.server.lx.stats.kicksLost++;
+    }
+    return { path: SIG_PATH.KICK, error: r.error };
+  }
+
+  schedule(co: Coroutine): void {
+    const v = this.server.vcpus[co.proc.vcpu]!;
+    v.runnable.push(co);
+    v.doorbell = true;
+  }
+}

@@ -1,0 +1,425 @@
+/**
+ * The Linux 2.4 kernel core shared by every personality: processes, their memory, files and signals,
+ * the system-call dispatcher and the kernel entry and exit paths. It never talks to the machine itself;
+ * what differs between native Linux and L4Linux goes through the Platform (platform.ts).
+ *
+ * Entry points each return a coroutine body (coroutine.ts): `syscall`, `pageFault`, `trap` (a CPU
+ * exception or the L4Linux signal entry) and `start` (the first entry of a new process on L4Linux).
+ * Their drivers set `ctx` to the model context they run on before every step, so trace events land in
+ * the buffer of the thread that executes the kernel path.
+ */
+import { Kind } from '../../tracer/catalogue.js';
+import type { ModelCtx } from '../l4/model-engine.js';
+import type { CostProfile } from '../l4/costs.js';
+import { EXC, EXC_WORDS, TRAP_DE, TRAP_GP, TRAP_SIGNAL, TRAP_UD } from '../l4/ia32-engine.js';
+import { buildInitialStack } from '../ia32/process-stack.js';
+import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, HZ, NR, SIG } from './abi.js';
+import { work, type Coroutine, type LxGen, type SleepOp, type WakeReason, type WaitQueue } from './coroutine.js';
+export { work };
+import { Console, FileSystem, FileTable, OpenFile } from './files.js';
+import { ProcessMemory, USER_STACK_TOP, type Backing } from './memory.js';
+import type { Platform } from './platform.js';
+import { Process } from './process.js';
+import { deliverableSignal, deliverSignal, sendSignal } from './signals.js';
+import { SYSCALLS } from './syscalls.js';
+import { copyToUser } from './uaccess.js';
+
+export type SignalFix = 'none' | 'handshake' | 'recheck';
+export const SIGNAL_FIXES: readonly SignalFix[] = ['none', 'handshake', 'recheck'];
+
+export { HZ };
+
+export interface LinuxConfig {
+  /** The first process: a guest program, its arguments after argv[0], and its environment. */
+  init: string;
+  args: string[];
+  env: string[];
+  /** Guest programs reachable under /bin (execve). */
+  programs: string[];
+  /** Console input available from the start (then end of input); null = input comes from the keyboard. */
+  stdin: string | null;
+  /** L4Linux's fix for the fresh-process signal race (l4-semantics.md §8). */
+  signalFix: SignalFix;
+}
+
+/** Mechanism counts kept by Linux (the L4 kernel keeps its own). */
+export interface LinuxStats {
+  syscalls: number;
+  pageFaults: number;
+  /** Pages copied to break copy-on-write sharing. */
+  pagesCopied: number;
+  /** Pages filled from the program file or with zeros. */
+  pagesFilled: number;
+  forks: number;
+  execs: number;
+  exits: number;
+  signalsSent: number;
+  signalsDelivered: number;
+  /** Kicks that did not reach the signal thread (L4Linux). */
+  kicksLost: number;
+}
+
+/** A marker syscall (the benchmark's timestamps): when, by whom, and which. */
+export interface MarkerHit {
+  pid: number;
+  id: number;
+}
+
+export const REG_WORDS = EXC_WORDS;
+
+export class Linux {
+  readonly processes = new Map<number, Process>();
+  readonly fs: FileSystem;
+  readonly console = new Console();
+  readonly stats: LinuxStats = { syscalls: 0, pageFaults: 0, pagesCopied: 0, pagesFilled: 0, forks: 0, execs: 0, exits: 0, signalsSent: 0, signalsDelivered: 0, kicksLost: 0 };
+  /** Coroutines sleeping with a deadline. */
+  readonly timers: Coroutine[] = [];
+  jiffies = 0;
+  /** Everything written to the console, in order. */
+  readonly consoleOutput: number[] = [];
+  /** The model context of the thread executing Linux code right now (set by the drivers). */
+  ctx!: ModelCtx;
+  platform!: Platform;
+  init: Process | null = null;
+  /** Called for each l4trace_marker system call (benchmarks snapshot counters there). */
+  onMarker: ((hit: MarkerHit) => void) | null = null;
+  /** The process whose kernel path ran last (LX_SWITCH events mark changes). */
+  private current = 0;
+  private nextPid = 1;
+
+  constructor(readonly config: LinuxConfig) {
+    this.fs = new FileSystem(config.programs);
+    if (config.stdin !== null) {
+      this.console.input.push(...new TextEncoder().encode(config.stdin));
+      this.console.eof = true;
+      this.console.canonical = false;
+    }
+  }
+
+  get costs(): CostProfile {
+    return this.ctx.machine.costs;
+  }
+
+  now(): number {
+    return this.ctx.now();
+  }
+
+  /** Write a Linux-level trace event into the executing thread's buffer. */
+  ev(kind: number, ...a: number[]): number {
+    return this.ctx.trace.emit(kind, this.ctx.now(), a[0] ?? 0, a[1] ?? 0, a[2] ?? 0, a[3] ?? 0, a[4] ?? 0, a[5] ?? 0);
+  }
+
+  /** The driver is about to run a kernel path of `proc` (Linux's `current` changes). */
+  switchTo(proc: Process): void {
+    if (proc.pid !== this.current) {
+      this.ev(Kind.LX_SWITCH, this.current, proc.pid);
+      this.current = proc.pid;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Processes
+
+  newProcess(parent: Process | null, name: string, mm: ProcessMemory, files: FileTable): Process {
+    const pid = this.nextPid++;
+    const proc = new Process(pid, parent, parent?.pgrp ?? pid, name, mm, files);
+    this.processes.set(pid, proc);
+    parent?.children.add(proc);
+    return proc;
+  }
+
+  /** Create init: its memory, its initial stack with argv and environment, its console descriptors. */
+  *spawnInit(): LxGen<Process> {
+    const image = this.ctx.machine.image(this.config.init);
+    const files = new FileTable();
+    const tty = this.fs.lookup('/dev/console')!;
+    for (let fd = 0; fd < 3; fd++) files.fds[fd] = fd === 0 ? new OpenFile('console', 0, tty, null) : files.fds[0]!;
+    files.fds[0]!.refs = 3;
+    const proc = this.newProcess(null, this.config.init, new ProcessMemory(image), files);
+    this.init = proc;
+    const stack = buildInitialStack(USER_STACK_TOP, [this.config.init, ...this.config.args], this.config.env, image.elf.entry);
+    if (!(yield* copyToUser(this, proc, stack.sp, stack.bytes))) throw new Error(`linux: cannot build the stack of ${this.config.init}`);
+    proc.startRegs = entryRegs(image.elf.entry, stack.sp);
+    if (!(yield* this.platform.startProcess(proc, 'init'))) throw new Error(`linux: cannot start ${this.config.init}`);
+    return proc;
+  }
+
+  byPid(pid: number): Process | undefined {
+    const p = this.processes.get(pid);
+    return p && p.alive ? p : undefined;
+  }
+
+  /**
+   * The process ends with wait status `status`: files closed, memory released, children handed to init,
+   * the parent told. Called from the process's own kernel path (exit, a fatal signal on its way out) or
+   * from another's (SIGKILL, which the kernel performs at once).
+   */
+  *exit(proc: Process, status: number): LxGen {
+    if (!proc.alive) return;
+    this.stats.exits++;
+    proc.state = 'zombie';
+    proc.exitStatus = status;
+    const co = proc.coroutine;
+    if (co && co.state !== 'running') this.abandon(co);
+    proc.alarmAt = 0;
+    for (let fd = 0; fd < proc.files.fds.length; fd++) this.closeFd(proc, fd);
+    const pages = proc.mm.pages.size;
+    yield* work(this.costs.linuxExit + pages * this.costs.linuxExitPerPage);
+    for (const child of proc.children) {
+      child.parent = this.init !== proc ? this.init : null;
+      if (child.parent) child.parent.children.add(child);
+    }
+    proc.children.clear();
+    if (proc === this.init) {
+      const sig = status & 0x7f;
+      const code = sig ? 128 + sig : (status >> 8) & 0xff;
+      this.ctx.machine.metric('init.exit_status', code, 'status');
+      this.ctx.machine.requestStop('ok', sig ? `init was killed by signal ${sig}` : `init exited with status ${code}`);
+    }
+    const parent = proc.parent;
+    if (parent && parent.alive) {
+      this.wakeAll(parent.childWait);
+      yield* sendSignal(this, parent, SIG.CHLD, proc.pid);
+    }
+    // The platform removes what ran the process; on native Linux that may be the running thread itself,
+    // so memory is given back first and this comes last.
+    const freed = proc.mm.release();
+    yield* this.freeBackings(freed);
+    for (const at of proc.kernelPages.splice(0)) yield* this.platform.freePage(at);
+    yield* this.platform.endProcess(proc);
+  }
+
+  /** waitpid reaped a zombie: it is gone. */
+  reap(proc: Process): void {
+    proc.parent?.children.delete(proc);
+    this.processes.delete(proc.pid);
+  }
+
+  *freeBackings(freed: Backing[]): LxGen {
+    for (const b of freed) yield* this.platform.freePage(b.at);
+  }
+
+  closeFd(proc: Process, fd: number): boolean {
+    const f = proc.files.get(fd);
+    if (!f) return false;
+    proc.files.fds[fd] = undefined;
+    const wq = f.release();
+    if (wq) this.wakeAll(wq);
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Sleeping and waking coroutines
+
+  /**
+   * A coroutine asked to sleep. Returns the reason it must not sleep at all (a signal is already
+   * pending for an interruptible sleep, the deadline passed), or null after parking it.
+   */
+  park(co: Coroutine, op: SleepOp): WakeReason | null {
+    if (!co.proc.alive) return 'killed';
+    if (op.interruptible && deliverableSignal(co.proc) !== 0) return 'signal';
+    if (op.untilJiffy !== 0 && op.untilJiffy <= this.jiffies) return 'timeout';
+    co.state = 'sleeping';
+    co.sleep = op;
+    op.wq?.sleepers.push(co);
+    if (op.untilJiffy !== 0) this.timers.push(co);
+    return null;
+  }
+
+  private unpark(co: Coroutine): void {
+    const op = co.sleep;
+    if (op?.wq) {
+      const i = op.wq.sleepers.indexOf(co);
+      if (i >= 0) op.wq.sleepers.splice(i, 1);
+    }
+    const ti = this.timers.indexOf(co);
+    if (ti >= 0) this.timers.splice(ti, 1);
+    co.sleep = null;
+  }
+
+  /** End a coroutine's sleep; its driver continues it with `reason`. */
+  wakeCo(co: Coroutine, reason: WakeReason): void {
+    if (co.state !== 'sleeping') return;
+    this.unpark(co);
+    co.state = 'runnable';
+    co.resumeWith = reason;
+    this.platform.schedule(co);
+  }
+
+  /** Drop a sleeping coroutine for good (its process left the system call another way). */
+  abandon(co: Coroutine): void {
+    if (co.state === 'sleeping') this.unpark(co);
+    co.state = 'done';
+    if (co.proc.coroutine === co) co.proc.coroutine = null;
+  }
+
+  wakeAll(wq: WaitQueue): void {
+    for (const co of wq.sleepers.slice()) this.wakeCo(co, 'woken');
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Kernel entries
+
+  /** A system call: `regs` in the exception layout (EAX = number, EBX.. = arguments). */
+  *syscall(proc: Process, regs: number[]): LxGen<number[] | null> {
+    this.stats.syscalls++;
+    const nr = regs[EXC.EAX]! >>> 0;
+    const args = [regs[EXC.EBX]!, regs[EXC.ECX]!, regs[EXC.EDX]!, regs[EXC.ESI]!, regs[EXC.EDI]!, regs[EXC.EBP]!].map((v) => v >>> 0);
+    this.ev(Kind.SYSCALL_ENTER, proc.pid, nr, args[0]!, args[1]!, args[2]!);
+    yield* work(this.costs.linuxSyscall);
+    const fn = SYSCALLS.get(nr);
+    const ret = fn ? yield* fn(this, proc, args, regs) : -38; /* ENOSYS */
+    if (ret === null || !proc.alive) return null;
+    const isReturn = nr === NR.sigreturn || nr === NR.rt_sigreturn;
+    if (!isReturn) regs[EXC.EAX] = ret >>> 0;
+    this.ev(Kind.SYSCALL_EXIT, proc.pid, nr, isReturn ? 0 : ret | 0);
+    return yield* this.returnToUser(proc, regs, isReturn ? null : { nr, ret });
+  }
+
+  /**
+   * A CPU exception of the user program (invalid opcode, divide error, protection fault) or, on L4Linux,
+   * the signal entry the signal thread forced the user thread into. Either way: deliver what is pending.
+   */
+  *trap(proc: Process, regs: number[]): LxGen<number[] | null> {
+    const trapno = regs[EXC.TRAPNO]!;
+    if (trapno !== TRAP_SIGNAL) {
+      const sig = trapno === TRAP_UD ? SIG.ILL : trapno === TRAP_DE ? SIG.FPE : trapno === 3 ? SIG.TRAP : trapno === TRAP_GP ? SIG.SEGV : SIG.SEGV;
+      this.forceSignal(proc, sig);
+    }
+    return yield* this.returnToUser(proc, regs, null);
+  }
+
+  /**
+   * Linux's fault handler for a user page fault (handle_mm_fault): returns the page to map, or null
+   * when the address is not part of the process; SIGSEGV is then pending, for the caller to deliver.
+   */
+  *pageFault(proc: Process, addr: number, write: boolean): LxGen<{ vpn: number; writable: boolean; at: number } | null> {
+    this.stats.pageFaults++;
+    const r = yield* resolvePage(this, proc, addr, write);
+    if (!r) {
+      this.forceSignal(proc, SIG.SEGV);
+      return null;
+    }
+    return { vpn: r.vpn, writable: r.e.writable && !r.e.cow, at: r.e.b.at };
+  }
+
+  /** A signal the CPU raised: it cannot be blocked or ignored. */
+  forceSignal(proc: Process, sig: number): void {
+    const act = proc.actions[sig]!;
+    if (act.handler === 1 /* SIG_IGN */) act.handler = 0;
+    proc.blocked &= ~((1 << (sig - 1)) >>> 0);
+    proc.pending |= (1 << (sig - 1)) >>> 0;
+  }
+
+  /**
+   * The way back to user mode (ret_from_sys_call): deliver pending signals, which may build a handler
+   * frame on the user stack, stop, or end the process; then restart an interrupted system call.
+   */
+  *returnToUser(proc: Process, regs: number[], sys: { nr: number; ret: number } | null): LxGen<number[] | null> {
+    let restart = sys !== null && (sys.ret === -ERESTARTSYS || sys.ret === -ERESTARTNOHAND || sys.ret === -ERESTARTNOINTR);
+    for (;;) {
+      const sig = deliverableSignal(proc);
+      if (sig === 0) break;
+      const outcome = yield* deliverSignal(this, proc, sig, regs, sys && restart ? { ret: sys.ret, nr: sys.nr } : null);
+      if (outcome === 'terminated' || !proc.alive) return null;
+      if (outcome === 'handler') {
+        restart = false; // deliverSignal settled the restart against the handler's SA_RESTART
+        break;
+      }
+    }
+    if (restart && sys) {
+      regs[EXC.EAX] = sys.nr;
+      regs[EXC.EIP] = (regs[EXC.EIP]! - 2) >>> 0;
+    }
+    return regs;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Time
+
+  /** The timer interrupt (HZ per second): timeouts, alarms, and the recheck fix's lost kicks. */
+  *tick(): LxGen {
+    this.jiffies++;
+    yield* work(this.costs.linuxTick);
+    for (const co of this.timers.slice()) if (co.sleep && co.sleep.untilJiffy <= this.jiffies) this.wakeCo(co, 'timeout');
+    for (const proc of this.processes.values()) {
+      if (!proc.alive) continue;
+      if (proc.alarmAt !== 0 && proc.alarmAt <= this.jiffies) {
+        proc.alarmAt = 0;
+        yield* sendSignal(this, proc, SIG.ALRM, 0);
+      } else if (proc.kickLost && this.config.signalFix === 'recheck' && proc.coroutine === null && deliverableSignal(proc) !== 0) {
+        yield* this.retryKick(proc);
+      }
+    }
+  }
+
+  /** The recheck fix: try again to force a process with a pending signal into the kernel. */
+  *retryKick(proc: Process): LxGen {
+    const k = yield* this.platform.kick(proc);
+    const sig = deliverableSignal(proc);
+    this.ev(Kind.SIG_SEND, 0, proc.pid, sig, k.path, k.error);
+  }
+
+  /** Console output: to the machine's console, and kept for scenarios that check it. */
+  writeConsole(fd: number, data: Uint8Array): void {
+    this.consoleOutput.push(...data);
+    this.ctx.machine.console(fd, data);
+  }
+
+  /** Seconds since the epoch: the machine boots at a fixed date, for determinism. */
+  time(): number {
+    return BOOT_EPOCH + Math.floor(this.now() / this.costs.cyclesPerUs / 1_000_000);
+  }
+
+  /** The jiffy at which a sleep of `us` microseconds from now ends. */
+  jiffyAfterUs(us: number): number {
+    return this.jiffies + Math.max(1, Math.ceil((us * HZ) / 1_000_000));
+  }
+}
+
+/** 2003-01-01T00:00:00Z, the year of the seed thesis. */
+export const BOOT_EPOCH = 1_041_379_200;
+
+/** Registers that start user mode at `eip` with stack `esp` (the exception-layout words). */
+export function entryRegs(eip: number, esp: number): number[] {
+  const r = new Array<number>(EXC_WORDS).fill(0);
+  r[EXC.EIP] = eip >>> 0;
+  r[EXC.ESP] = esp >>> 0;
+  r[EXC.EFLAGS] = 0x202;
+  return r;
+}
+
+/** Resolve a user page for an access (Linux handle_mm_fault): allocate, fill, or break copy-on-write. */
+export function* resolvePage(lx: Linux, proc: Process, addr: number, write: boolean): LxGen<{ vpn: number; e: import('./memory.js').PageEntry; replaced: Backing | null } | null> {
+  const region = proc.mm.region(addr >>> 0);
+  if (!region || (write && !region.writable)) return null;
+  const vpn = Math.floor((addr >>> 0) / 4096);
+  let e = proc.mm.pages.get(vpn);
+  const c = lx.costs;
+  yield* work(c.linuxPageFault);
+  if (!e) {
+    const at = yield* lx.platform.allocPage();
+    lx.platform.writePage(at, 0, proc.mm.initialContent(vpn));
+    lx.stats.pagesFilled++;
+    yield* work(4096 * c.copyPerByte);
+    e = { b: { at, refs: 1 }, writable: region.writable, cow: false };
+    proc.mm.pages.set(vpn, e);
+    return { vpn, e, replaced: null };
+  }
+  if (write && e.cow) {
+    let replaced: Backing | null = null;
+    if (e.b.refs > 1) {
+      const at = yield* lx.platform.allocPage();
+      lx.platform.writePage(at, 0, lx.platform.readPage(e.b.at, 0, 4096));
+      lx.stats.pagesCopied++;
+      yield* work(4096 * c.copyPerByte);
+      replaced = e.b;
+      e.b.refs--;
+      e.b = { at, refs: 1 };
+    }
+    e.cow = false;
+    return { vpn, e, replaced };
+  }
+  return { vpn, e, replaced: null };
+}
+

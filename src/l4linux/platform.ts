@@ -1,0 +1,71 @@
+/**
+ * What the Linux core needs from the machine it runs on. The core (linux.ts, syscalls.ts, signals.ts)
+ * is the same for every personality; a platform decides how pages are held and mapped, how processes
+ * become tasks, how a running process is forced into the kernel, and who runs woken coroutines:
+ *
+ *  - native Linux 2.4 (native/platform.ts): the kernel owns the page tables; traps enter it directly.
+ *  - L4Linux 2.4 on L4 V2 (l4/platform.ts): a user-level server task; every interaction is IPC.
+ *  - L4Linux 2.4 on L4Env (l4/l4env.ts): as V2, with tasks from a task server and memory from a
+ *    dataspace manager.
+ */
+import type { Coroutine, LxGen } from './coroutine.js';
+import type { PageEntry } from './memory.js';
+import type { Process } from './process.js';
+
+/** A user page: its virtual page number and the address of the page that backs (or backed) it. */
+export interface UserPage {
+  vpn: number;
+  at: number;
+}
+
+export type Personality = 'native' | 'l4linux' | 'l4env';
+export const PERSONALITIES: readonly Personality[] = ['native', 'l4linux', 'l4env'];
+
+/** How a signal reached (or failed to reach) its target, for the SIG_SEND event (trace.proto SigPath). */
+export const SIG_PATH = { NONE: 0, IN_KERNEL: 1, KICK: 2, DEFERRED: 3, IGNORED: 4, BLOCKED: 5, SERVER: 6 } as const;
+
+export interface KickOutcome {
+  path: number;
+  /** The kick IPC's error code (0 = delivered; ENOT_EXISTENT / SETIMEOUT when lost). */
+  error: number;
+}
+
+export interface Platform {
+  readonly personality: Personality;
+
+  // --- pages of memory backing user pages and kernel data --------------------------------------------
+  /** A fresh page; its address is in the platform's terms (server pool address, physical address). */
+  allocPage(): LxGen<number>;
+  freePage(at: number): LxGen;
+  readPage(at: number, offset: number, len: number): Uint8Array;
+  writePage(at: number, offset: number, data: Uint8Array): void;
+
+  // --- changes to a process's address space ------------------------------------------------------------
+  /** Take write access away from these pages (fork's copy-on-write); the next write faults. */
+  writeProtect(proc: Process, pages: UserPage[]): LxGen;
+  /** Remove these translations from the process's address space (brk shrinking, a page replaced). */
+  unmapPages(proc: Process, pages: UserPage[]): LxGen;
+  /**
+   * Linux resolved a page of the process outside a user page fault (copy_to_user). Native Linux enters
+   * it into the page table now; L4Linux maps it when the process faults on it.
+   */
+  mapPage(proc: Process, vpn: number, e: PageEntry): LxGen;
+
+  // --- processes -----------------------------------------------------------------------------------------
+  /**
+   * Give a new process (init, a fork child, an exec'd image) something to run: it enters user mode with
+   * `proc.startRegs`. For exec the process's previous incarnation is replaced.
+   */
+  startProcess(proc: Process, kind: 'init' | 'fork' | 'exec'): LxGen<boolean>;
+  /** The process has exited: remove what ran it. */
+  endProcess(proc: Process): LxGen;
+  /**
+   * A signal is pending for a process that runs in user mode: force it into the kernel (L4Linux 2.4:
+   * a kick IPC to its signal thread). Returns how that went, for the trace.
+   */
+  kick(proc: Process): LxGen<KickOutcome>;
+  /** A sleeping coroutine was woken: arrange for its driver to continue it. */
+  schedule(co: Coroutine): void;
+  /** Whether the process's user thread may be forced into the kernel right now (the fix variants). */
+  canKick(proc: Process): boolean;
+}

@@ -1,0 +1,95 @@
+/**
+ * i386 signal frames as Linux 2.4 builds them on the user stack (arch/i386/kernel/signal.c layout):
+ *
+ *   rt frame (SA_SIGINFO)               old frame
+ *   +0   pretcode                       +0   pretcode
+ *   +4   sig                            +4   sig
+ *   +8   pinfo  -> info                 +8   struct sigcontext (88 bytes)
+ *   +12  puc    -> uc                   +96  extramask (unused: 32 signals)
+ *   +16  siginfo (128 bytes)            +100 retcode (8 bytes)
+ *   +144 ucontext: flags, link, stack (12), sigcontext (88) at +164, sigmask (8) at +252
+ *   +260 retcode (8 bytes)
+ *
+ * struct sigcontext: gs fs es ds edi esi ebp esp ebx edx ecx eax trapno err eip cs eflags esp_at_signal
+ * ss fpstate oldmask cr2 (22 words). The handler returns through pretcode: the restorer the C library
+ * passed with SA_RESTORER, or the retcode in the frame.
+ */
+import { EXC } from '../l4/ia32-engine.js';
+import { NR, SA_RESTORER } from './abi.js';
+import type { SigAction } from './process.js';
+
+export const RT_FRAME = { INFO: 16, UC: 144, SC: 164, MASK: 252, RETCODE: 260, SIZE: 268 } as const;
+export const OLD_FRAME = { SC: 8, EXTRAMASK: 96, RETCODE: 100, SIZE: 108 } as const;
+
+const USER_CS = 0x23;
+const USER_DS = 0x2b;
+/** EFLAGS bits a handler may change through sigreturn (AC OF DF TF SF ZF AF PF CF; Linux FIX_EFLAGS). */
+const FIX_EFLAGS = 0x40dd5;
+
+/** sigcontext word index -> register index in the exception layout. */
+const SC_REGS: [number, number][] = [
+  [4, EXC.EDI],
+  [5, EXC.ESI],
+  [6, EXC.EBP],
+  [7, EXC.ESP],
+  [8, EXC.EBX],
+  [9, EXC.EDX],
+  [10, EXC.ECX],
+  [11, EXC.EAX],
+  [14, EXC.EIP],
+];
+
+export interface Frame {
+  at: number;
+  bytes: Uint8Array;
+}
+
+/** Build the frame for `sig` below the interrupted stack pointer. */
+export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: number[], oldMask: number, senderPid: number): Frame {
+  const size = rt ? RT_FRAME.SIZE : OLD_FRAME.SIZE;
+  const at = ((regs[EXC.ESP]! - size) & ~7) >>> 0;
+  const bytes = new Uint8Array(size);
+  const dv = new DataView(bytes.buffer);
+  const put = (off: number, v: number): void => dv.setUint32(off, v >>> 0, true);
+  const retcode = at + (rt ? RT_FRAME.RETCODE : OLD_FRAME.RETCODE);
+  put(0, act.flags & SA_RESTORER ? act.restorer : retcode);
+  put(4, sig);
+  const sc = rt ? RT_FRAME.SC : OLD_FRAME.SC;
+  if (rt) {
+    put(8, at + RT_FRAME.INFO);
+    put(12, at + RT_FRAME.UC);
+    put(RT_FRAME.INFO, sig); // si_signo
+    put(RT_FRAME.INFO + 8, senderPid ? 0 : 0x80); // si_code: SI_USER, or SI_KERNEL
+    put(RT_FRAME.INFO + 12, senderPid); // si_pid
+    put(RT_FRAME.MASK, oldMask);
+    // movl $__NR_rt_sigreturn, %eax ; int $0x80
+    bytes.set([0xb8, NR.rt_sigreturn & 0xff, NR.rt_sigreturn >> 8, 0, 0, 0xcd, 0x80, 0x90], RT_FRAME.RETCODE);
+  } else {
+    put(sc + 20 * 4, oldMask); // sc.oldmask
+    // popl %eax ; movl $__NR_sigreturn, %eax ; int $0x80
+    bytes.set([0x58, 0xb8, NR.sigreturn & 0xff, NR.sigreturn >> 8, 0, 0, 0xcd, 0x80], OLD_FRAME.RETCODE);
+  }
+  put(sc + 0 * 4, 0); // gs
+  put(sc + 1 * 4, 0); // fs
+  put(sc + 2 * 4, USER_DS); // es
+  put(sc + 3 * 4, USER_DS); // ds
+  for (const [w, r] of SC_REGS) put(sc + w * 4, regs[r]!);
+  put(sc + 12 * 4, regs[EXC.TRAPNO]!);
+  put(sc + 13 * 4, regs[EXC.ERR]!);
+  put(sc + 15 * 4, USER_CS);
+  put(sc + 16 * 4, regs[EXC.EFLAGS]!);
+  put(sc + 17 * 4, regs[EXC.ESP]!);
+  put(sc + 18 * 4, USER_DS);
+  return { at, bytes };
+}
+
+/** The registers (exception-layout index, value) and signal mask saved in a frame. */
+export function readSigcontext(bytes: Uint8Array, rt: boolean): { regs: [number, number][]; mask: number } {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const sc = rt ? RT_FRAME.SC : OLD_FRAME.SC;
+  const get = (off: number): number => dv.getUint32(off, true);
+  const regs: [number, number][] = SC_REGS.map(([w, r]) => [r, get(sc + w * 4)]);
+  regs.push([EXC.EFLAGS, (get(sc + 16 * 4) & FIX_EFLAGS) | 0x202]);
+  const mask = rt ? get(RT_FRAME.MASK) : get(sc + 20 * 4);
+  return { regs, mask };
+}

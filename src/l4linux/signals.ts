@@ -1,0 +1,190 @@
+/**
+ * Signals as Linux 2.4 handles them: sending marks the signal pending and wakes the target; delivery
+ * happens on the target's way back to user mode (do_signal), where a handler gets a signal frame on the
+ * user stack and the default actions terminate, stop or ignore.
+ *
+ * How a signal reaches a process that runs in user mode is the platform's business: native Linux
+ * interrupts it; L4Linux 2.4 sends a kick IPC to the process's signal thread (l4-semantics.md §7), which
+ * is where the fresh-process race lives (§8).
+ */
+import { Kind } from '../../tracer/catalogue.js';
+import { EXC } from '../l4/ia32-engine.js';
+import { defaultAction, EINTR, ERESTARTNOINTR, ERESTARTSYS, SA_NODEFER, SA_RESTART, SA_RESETHAND, SA_SIGINFO, SIG, SIG_DFL, SIG_IGN, sigbit, UNBLOCKABLE } from './abi.js';
+import { sleepOn, work, type LxGen } from './coroutine.js';
+import type { Linux } from './linux.js';
+import { SIG_PATH } from './platform.js';
+import { signaledStatus, type Process } from './process.js';
+import { buildFrame, readSigcontext, RT_FRAME, OLD_FRAME } from './sigframe.js';
+import { copyFromUser, copyToUser } from './uaccess.js';
+
+/** trace.proto SigAction values for SIG_DELIVER. */
+export const SIG_ACTION = { HANDLER: 1, TERMINATE: 2, IGNORE: 3, STOP: 4, CONTINUE: 5 } as const;
+
+const STOP_SIGNALS = sigbit(SIG.STOP) | sigbit(SIG.TSTP) | sigbit(SIG.TTIN) | sigbit(SIG.TTOU);
+
+/** The lowest pending signal that is not blocked, or 0. */
+export function deliverableSignal(proc: Process): number {
+  const ready = (proc.pending & ~proc.blocked) >>> 0;
+  if (ready === 0) return 0;
+  return 31 - Math.clz32(ready & -ready) + 1;
+}
+
+function isIgnored(proc: Process, sig: number): boolean {
+  if (proc.blocked & sigbit(sig)) return false;
+  const h = proc.actions[sig]!.handler;
+  return h === SIG_IGN || (h === SIG_DFL && defaultAction(sig) === 'ignore');
+}
+
+/**
+ * send_sig_info: `from` (a pid, 0 for the kernel) sends `sig` to `target`. The SIG_SEND event records
+ * how it went: ignored, blocked, woke the target inside the kernel, or a kick and its IPC result.
+ */
+export function* sendSignal(lx: Linux, target: Process, sig: number, from: number): LxGen {
+  if (!target.alive || sig < 1 || sig > 32) return;
+  lx.stats.signalsSent++;
+  const bit = sigbit(sig);
+  if (sig === SIG.KILL) {
+    // SIGKILL is carried out by the kernel (the Linux server) itself: nothing has to run in the task.
+    lx.ev(Kind.SIG_SEND, from, target.pid, sig, SIG_PATH.SERVER, 0);
+    lx.ev(Kind.SIG_DELIVER, target.pid, sig, 0, SIG_ACTION.TERMINATE);
+    lx.stats.signalsDelivered++;
+    yield* lx.exit(target, signaledStatus(sig));
+    return;
+  }
+  if (sig === SIG.CONT) {
+    target.pending &= ~STOP_SIGNALS;
+    if (target.state === 'stopped') {
+      target.state = 'running';
+      lx.wakeAll(target.stopWait);
+    }
+  } else if (bit & STOP_SIGNALS) {
+    target.pending &= ~sigbit(SIG.CONT);
+  }
+  if (isIgnored(target, sig)) {
+    lx.ev(Kind.SIG_SEND, from, target.pid, sig, SIG_PATH.IGNORED, 0);
+    return;
+  }
+  target.pending = (target.pending | bit) >>> 0;
+  target.sender[sig] = from;
+  if (target.blocked & bit) {
+    lx.ev(Kind.SIG_SEND, from, target.pid, sig, SIG_PATH.BLOCKED, 0);
+    return;
+  }
+  const co = target.coroutine;
+  if (co) {
+    // Inside the kernel: an interruptible sleep ends now; the way out delivers the signal.
+    if (co.state === 'sleeping' && co.sleep?.interruptible) lx.wakeCo(co, 'signal');
+    lx.ev(Kind.SIG_SEND, from, target.pid, sig, SIG_PATH.IN_KERNEL, 0);
+    return;
+  }
+  const k = yield* lx.platform.kick(target);
+  lx.ev(Kind.SIG_SEND, from, target.pid, sig, k.path, k.error);
+}
+
+/** Send to every live process of a process group. Returns how many got it. */
+export function* sendToGroup(lx: Linux, pgrp: number, sig: number, from: number, except: Process | null = null): LxGen<number> {
+  let n = 0;
+  for (const p of [...lx.processes.values()]) {
+    if (p.alive && p.pgrp === pgrp && p !== except) {
+      n++;
+      if (sig !== 0) yield* sendSignal(lx, p, sig, from);
+    }
+  }
+  return n;
+}
+
+/** The default action "terminate" for `sig`, carried out at once. */
+export function* terminateBySignal(lx: Linux, proc: Process, sig: number): LxGen {
+  proc.pending &= ~sigbit(sig);
+  lx.stats.signalsDelivered++;
+  lx.ev(Kind.SIG_DELIVER, proc.pid, sig, 0, SIG_ACTION.TERMINATE);
+  yield* lx.exit(proc, signaledStatus(sig));
+}
+
+/**
+ * do_signal for one signal on the way to user mode. `restart` describes an interrupted system call whose
+ * restart depends on the handler. Returns what happened.
+ */
+export function* deliverSignal(
+  lx: Linux,
+  proc: Process,
+  sig: number,
+  regs: number[],
+  restart: { ret: number; nr: number } | null,
+): LxGen<'handler' | 'ignored' | 'terminated'> {
+  const bit = sigbit(sig);
+  proc.pending &= ~bit;
+  proc.kickLost = false;
+  const act = proc.actions[sig]!;
+  lx.stats.signalsDelivered++;
+  if (act.handler === SIG_IGN) {
+    lx.ev(Kind.SIG_DELIVER, proc.pid, sig, SIG_IGN, SIG_ACTION.IGNORE);
+    return 'ignored';
+  }
+  if (act.handler === SIG_DFL) {
+    const what = defaultAction(sig);
+    if (what === 'ignore' || what === 'continue') {
+      lx.ev(Kind.SIG_DELIVER, proc.pid, sig, 0, what === 'ignore' ? SIG_ACTION.IGNORE : SIG_ACTION.CONTINUE);
+      return 'ignored';
+    }
+    if (what === 'stop') {
+      lx.ev(Kind.SIG_DELIVER, proc.pid, sig, 0, SIG_ACTION.STOP);
+      proc.state = 'stopped';
+      while (proc.state === 'stopped') yield* sleepOn(proc.stopWait, false);
+      return proc.alive ? 'ignored' : 'terminated';
+    }
+    lx.ev(Kind.SIG_DELIVER, proc.pid, sig, 0, SIG_ACTION.TERMINATE);
+    yield* lx.exit(proc, signaledStatus(sig));
+    return 'terminated';
+  }
+  lx.ev(Kind.SIG_DELIVER, proc.pid, sig, act.handler, SIG_ACTION.HANDLER);
+  yield* work(lx.costs.linuxSignal);
+  if (restart) {
+    if (restartForHandler(restart.ret, act.flags) === 'restart') {
+      regs[EXC.EAX] = restart.nr;
+      regs[EXC.EIP] = (regs[EXC.EIP]! - 2) >>> 0;
+    } else {
+      regs[EXC.EAX] = -EINTR >>> 0;
+    }
+  }
+  const rt = (act.flags & SA_SIGINFO) !== 0;
+  const frame = buildFrame(rt, sig, act, regs, proc.blocked, proc.sender[sig] ?? 0);
+  if (!(yield* copyToUser(lx, proc, frame.at, frame.bytes))) {
+    // No room for the frame: the process dies of SIGSEGV, as Linux's force_sigsegv ends it.
+    yield* lx.exit(proc, signaledStatus(SIG.SEGV));
+    return 'terminated';
+  }
+  yield* work(frame.bytes.length * lx.costs.copyPerByte);
+  regs[EXC.ESP] = frame.at;
+  regs[EXC.EIP] = act.handler >>> 0;
+  regs[EXC.EAX] = sig;
+  regs[EXC.EDX] = rt ? frame.at + RT_FRAME.INFO : 0;
+  regs[EXC.ECX] = rt ? frame.at + RT_FRAME.UC : 0;
+  regs[EXC.EFLAGS] = (regs[EXC.EFLAGS]! & ~0x100) >>> 0; // no single-stepping into the handler
+  if (act.flags & SA_RESETHAND) act.handler = SIG_DFL;
+  proc.blocked = ((proc.blocked | act.mask | (act.flags & SA_NODEFER ? 0 : bit)) & ~UNBLOCKABLE) >>> 0;
+  return 'handler';
+}
+
+/** sigreturn / rt_sigreturn: restore the registers and mask saved in the frame. Returns the new EAX. */
+export function* sigreturn(lx: Linux, proc: Process, regs: number[], rt: boolean): LxGen<number | null> {
+  // The handler's `ret` popped pretcode; the old-style trampoline also popped the signal number.
+  const frameAt = (regs[EXC.ESP]! - (rt ? 4 : 8)) >>> 0;
+  const size = rt ? RT_FRAME.SIZE : OLD_FRAME.SIZE;
+  const bytes = yield* copyFromUser(lx, proc, frameAt, size);
+  if (!bytes) {
+    yield* lx.exit(proc, signaledStatus(SIG.SEGV));
+    return null;
+  }
+  const saved = readSigcontext(bytes, rt);
+  proc.blocked = (saved.mask & ~UNBLOCKABLE) >>> 0;
+  for (const [i, v] of saved.regs) regs[i] = v;
+  return regs[EXC.EAX]! | 0;
+}
+
+/** Settle an interrupted system call's result when a handler runs (handle_signal's restart logic). */
+export function restartForHandler(ret: number, flags: number): 'restart' | 'eintr' {
+  if (ret === -ERESTARTNOINTR) return 'restart';
+  if (ret === -ERESTARTSYS && flags & SA_RESTART) return 'restart';
+  return 'eintr';
+}

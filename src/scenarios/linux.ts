@@ -1,0 +1,64 @@
+/**
+ * What every Linux scenario shares: the personality and its knobs as scenario parameters, booting it,
+ * and the Linux and kernel mechanism counts as metrics at the end.
+ */
+import { z } from 'zod';
+import type { Kernel, StopReason } from '../l4/kernel.js';
+import { buildLinuxMachine, type LinuxMachine } from '../l4linux/boot.js';
+import { DEFAULT_PRIORITIES } from '../l4linux/l4/server.js';
+import type { LinuxConfig } from '../l4linux/linux.js';
+import type { Keyboard } from '../l4linux/tty.js';
+import type { ScenarioContext } from './scenario.js';
+
+const prio = z.number().int().min(1).max(254);
+
+/** Parameters of the Linux personality (merged into each Linux scenario's own). */
+export const LinuxShape = {
+  /** native Linux 2.4, L4Linux 2.4 on L4 V2, or L4Linux 2.4 on L4Env. */
+  personality: z.enum(['native', 'l4linux', 'l4env']).default('l4linux'),
+  /** L4Linux's fix for the fresh-process signal race: none (2.4 as documented), handshake, recheck. */
+  signalFix: z.enum(['none', 'handshake', 'recheck']).default('none'),
+  /** Virtual CPUs of the Linux server (kernel threads). */
+  maxcpus: z.number().int().min(1).max(8).default(1),
+  /** How system calls reach the server: the int $0x80 trampoline, or the modified C library's direct IPC. */
+  syscalls: z.enum(['trampoline', 'direct']).default('trampoline'),
+  /** Memory for processes, log2 bytes. */
+  poolLog2: z.number().int().min(16).max(24).default(22),
+  prio: z
+    .object({ irq: prio, pager: prio, kernel: prio, user: prio })
+    .strict()
+    .refine((p) => p.irq > p.pager && p.pager > p.kernel && p.kernel > p.user, 'priorities must be ordered irq > pager > kernel > user')
+    .default(DEFAULT_PRIORITIES),
+};
+
+export const LinuxParams = z.object(LinuxShape).strict();
+export type LinuxParams = z.infer<typeof LinuxParams>;
+
+/** Machine defaults for Linux scenarios: 8 MiB (sigma0's first megabyte, a 4 MiB pool, room to spare). */
+export const LINUX_DEFAULTS = { physFrames: 2048 } as const;
+
+export function bootLinux(ctx: ScenarioContext, p: LinuxParams, config: LinuxConfig, keyboard: Keyboard | null = null): LinuxMachine {
+  return buildLinuxMachine(ctx.k, (prog) => ctx.program(prog), {
+    personality: p.personality,
+    config,
+    maxcpus: p.maxcpus,
+    prio: p.prio,
+    poolLog2: p.poolLog2,
+    keyboard,
+    syscalls: p.syscalls,
+  });
+}
+
+/** Linux's mechanism counts as metrics. */
+export function linuxMetrics(k: Kernel, m: LinuxMachine, _stop: StopReason): void {
+  const s = m.lx.stats;
+  k.metric('linux.syscalls', s.syscalls, 'calls');
+  k.metric('linux.page_faults', s.pageFaults, 'faults');
+  k.metric('linux.pages_copied', s.pagesCopied, 'pages');
+  k.metric('linux.forks', s.forks, 'calls');
+  k.metric('linux.execs', s.execs, 'calls');
+  k.metric('linux.signals_sent', s.signalsSent, 'signals');
+  k.metric('linux.signals_delivered', s.signalsDelivered, 'signals');
+  k.metric('linux.kicks_lost', s.kicksLost, 'kicks');
+  k.metric('linux.console_bytes', m.lx.consoleOutput.length, 'bytes');
+}
