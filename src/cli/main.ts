@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { TraceFormatError } from '../../tracer/errors.js';
+import { register as registerBench } from './bench.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerDump } from './dump.js';
 import { CliError, UsageError } from './errors.js';
@@ -19,8 +20,9 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces on errors')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of [registerDemo, registerRecord, registerRun, registerInfo, registerDump]) register(program);
-  for (const cmd of program.commands) cmd.exitOverride();
+  for (const register of [registerDemo, registerRecord, registerRun, registerInfo, registerDump, registerBench]) register(program);
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const cmd of all(program).slice(1)) cmd.exitOverride();
   return program;
 }
 

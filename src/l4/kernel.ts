@@ -101,6 +101,8 @@ export interface Counters {
   guestInstructions: number;
   /** Traps of native-kernel tasks into their kernel (system calls, faults). */
   traps: number;
+  /** fpage_unmap system calls. */
+  unmaps: number;
 }
 
 export interface StopReason {
@@ -139,6 +141,7 @@ export class Kernel implements ModelServices {
     timeouts: 0,
     guestInstructions: 0,
     traps: 0,
+    unmaps: 0,
   };
   readonly metrics: { name: string; value: number; unit: string }[] = [];
   readonly params = new Map<string, unknown>();
@@ -293,7 +296,8 @@ export class Kernel implements ModelServices {
       task: task.no,
       lthread,
       version: task.version,
-      kind: this.threadKindOf.get(engine) ?? ThreadKind.MODEL,
+      // Thread 0 of a task with a guest image runs guest code (after the emulation library's startup).
+      kind: note.image && lthread === 0 ? ThreadKind.IA32 : (this.threadKindOf.get(engine) ?? ThreadKind.MODEL),
       cpu,
       priority: prio,
       linuxPid: task.linuxPid,
@@ -641,6 +645,7 @@ export class Kernel implements ModelServices {
         this.syscall(c.threadSchedule, () => doThreadSchedule(this, t, op));
         break;
       case 'unmap':
+        this.counters.unmaps++;
         this.syscall(0, () => doUnmap(this, t, op));
         break;
       case 'unmaskIrq':

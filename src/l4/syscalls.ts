@@ -141,7 +141,7 @@ export function doUnmap(k: Kernel, t: Thread, op: Op<'unmap'>): void {
   let n = 0;
   const vpns = pages > space.nodes.size ? [...space.nodes.keys()].filter((v) => v >= first && v < first + pages).sort((a, b) => a - b) : Array.from({ length: pages }, (_, i) => first + i);
   for (const vpn of vpns) n += unmapPage(space, vpn, op.downgrade, op.self);
-  k.charge(n * k.costs.unmapPerNode);
+  k.charge(k.costs.unmap + n * k.costs.unmapPerNode);
   k.ev(t, Kind.UNMAP, fpageWord({ base: op.base, log2: op.log2, write: false, grant: false }), (op.downgrade ? 2 : 0) | (op.self ? 0x80000000 : 0), n);
   t.engine.resume({ kind: 'unmap', mappings: n });
 }

@@ -183,8 +183,7 @@ export class Linux {
     }
     // The platform removes what ran the process; on native Linux that may be the running thread itself,
     // so memory is given back first and this comes last.
-    const freed = proc.mm.release();
-    yield* this.freeBackings(freed);
+    yield* this.dropMemory(proc, proc.mm);
     for (const at of proc.kernelPages.splice(0)) yield* this.platform.freePage(at);
     yield* this.platform.endProcess(proc);
   }
@@ -193,6 +192,17 @@ export class Linux {
   reap(proc: Process): void {
     proc.parent?.children.delete(proc);
     this.processes.delete(proc.pid);
+  }
+
+  /**
+   * exit_mmap: every page-table entry of `mm` is cleared, which takes the page out of the process's
+   * address space (on L4Linux an fpage_unmap of the server's page, which V2 applies to every task the
+   * page was mapped to), and pages nobody uses any more are freed.
+   */
+  *dropMemory(proc: Process, mm: ProcessMemory): LxGen {
+    const pages = [...mm.pages].map(([vpn, e]) => ({ vpn, at: e.b.at }));
+    yield* this.platform.unmapPages(proc, pages);
+    yield* this.freeBackings(mm.release());
   }
 
   *freeBackings(freed: Backing[]): LxGen {

@@ -150,7 +150,7 @@ function* sysExecve(lx: Linux, proc: Process, a: number[]): LxGen<number | null>
     yield* lx.exit(proc, exitedStatus(127));
     return null;
   }
-  yield* lx.freeBackings(old.release());
+  yield* lx.dropMemory(proc, old);
   return null;
 }
 

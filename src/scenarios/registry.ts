@@ -2,8 +2,11 @@
 import { clientsServer } from './clients-server.js';
 import { irqScenario } from './irq.js';
 import { linuxRun } from './linux-run.js';
+import { maxcpusDeadlock } from './maxcpus-deadlock.js';
 import { pingpong } from './pingpong.js';
+import { shell } from './shell.js';
 import { signalRace } from './signal-race.js';
+import { table2 } from './table2.js';
 import type { ScenarioDef } from './scenario.js';
 import { ScenarioError } from './spec.js';
 
@@ -13,6 +16,9 @@ export const SCENARIOS: ReadonlyMap<string, ScenarioDef<any>> = new Map<string, 
   [clientsServer.name, clientsServer],
   [linuxRun.name, linuxRun],
   [signalRace.name, signalRace],
+  [maxcpusDeadlock.name, maxcpusDeadlock],
+  [shell.name, shell],
+  [table2.name, table2],
 ]);
 
 export function getScenario(name: string): ScenarioDef<any> {

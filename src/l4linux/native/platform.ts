@@ -135,6 +135,9 @@ export class NativePlatform implements Platform {
     proc.started = true;
     this.threads.set(proc, t);
     this.byTask.set(no, proc);
+    // fork copied the parent's page-table entries (copy_page_range, paid for per page by Linux): the
+    // child starts with every page present, shared ones read-only.
+    for (const [vpn, e] of proc.mm.pages) yield* this.mapPage(proc, vpn, e);
     return true;
   }
 
