@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FIASCO_V2 } from '../../src/l4/costs.js';
 import { runCli, tempDir } from '../support/cli.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -29,7 +30,7 @@ describe('l4trace command line', () => {
     const r = runCli(['demo', '-o', demoDir]);
     expect(r.code, r.stderr).toBe(0);
     for (const f of ['pingpong.l4t', 'clients-server.l4t', 'irq.l4t']) expect(existsSync(join(demoDir, f))).toBe(true);
-    expect(r.stdout).toMatch(/v2\.inter\.cycles_per_roundtrip\s+940/);
+    expect(r.stdout).toMatch(new RegExp(`v2\\.inter\\.cycles_per_roundtrip\\s+${(2 * (FIASCO_V2.syscallEntryExit + FIASCO_V2.ipcPath + FIASCO_V2.asSwitch)).toLocaleString('en-US')}`));
     expect(r.stdout.match(/outcome ok/g)).toHaveLength(3);
   });
 

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FIASCO_V2, PISTACHIO_X2, type CostProfile } from '../../src/l4/costs.js';
 import { kindName } from '../../tracer/catalogue.js';
 import { summarize } from '../../tracer/summary.js';
 import { loadScenario, resolveScenario } from '../../src/scenarios/resolve.js';
@@ -39,29 +40,32 @@ describe('determinism', () => {
 
 describe('pingpong figures come from the cost profile', () => {
   const base = recordInMemory('pingpong', { sets: ['rounds=100'] });
+  const v2 = FIASCO_V2;
+  const x2 = PISTACHIO_X2;
 
-  it('V2: 2 x (entry/exit 100 + IPC path 120) intra, plus 2 address-space switches of 250 inter; X.2 from its own profile', () => {
-    expect(metric(base, 'v2.intra.cycles_per_roundtrip')).toBe(440);
-    expect(metric(base, 'v2.inter.cycles_per_roundtrip')).toBe(940);
-    expect(metric(base, 'x2.intra.cycles_per_roundtrip')).toBe(240);
-    expect(metric(base, 'x2.inter.cycles_per_roundtrip')).toBe(500);
+  it('V2: 2 x (entry/exit + IPC path) intra, plus 2 address-space switches inter; X.2 from its own profile', () => {
+    const intra = (c: CostProfile): number => 2 * (c.syscallEntryExit + c.ipcPath);
+    expect(metric(base, 'v2.intra.cycles_per_roundtrip')).toBe(intra(v2));
+    expect(metric(base, 'v2.inter.cycles_per_roundtrip')).toBe(intra(v2) + 2 * v2.asSwitch);
+    expect(metric(base, 'x2.intra.cycles_per_roundtrip')).toBe(intra(x2));
+    expect(metric(base, 'x2.inter.cycles_per_roundtrip')).toBe(intra(x2) + 2 * x2.asSwitch);
   });
 
   it('raising the address-space switch cost by 13 moves only the inter figure, by 26 per round trip', () => {
-    const r = recordInMemory('pingpong', { sets: ['rounds=100', 'costs.asSwitch=263'] });
+    const r = recordInMemory('pingpong', { sets: ['rounds=100', `costs.asSwitch=${v2.asSwitch + 13}`] });
     expect(metric(r, 'v2.intra.cycles_per_roundtrip')).toBe(metric(base, 'v2.intra.cycles_per_roundtrip'));
     expect(metric(r, 'v2.inter.cycles_per_roundtrip') - metric(base, 'v2.inter.cycles_per_roundtrip')).toBe(26);
   });
 
   it('raising the IPC path cost by 5 moves both figures by 10', () => {
-    const r = recordInMemory('pingpong', { sets: ['rounds=100', 'costs.ipcPath=125'] });
-    expect(metric(r, 'v2.intra.cycles_per_roundtrip') - 440).toBe(10);
-    expect(metric(r, 'v2.inter.cycles_per_roundtrip') - 940).toBe(10);
+    const r = recordInMemory('pingpong', { sets: ['rounds=100', `costs.ipcPath=${v2.ipcPath + 5}`] });
+    expect(metric(r, 'v2.intra.cycles_per_roundtrip') - metric(base, 'v2.intra.cycles_per_roundtrip')).toBe(10);
+    expect(metric(r, 'v2.inter.cycles_per_roundtrip') - metric(base, 'v2.inter.cycles_per_roundtrip')).toBe(10);
   });
 
   it('X.2 small address spaces make the inter-space switch cheap', () => {
     const r = recordInMemory('pingpong', { flavour: 'x2', sets: ['rounds=100', 'smallSpaces=true', 'compare=[]'] });
-    expect(metric(r, 'x2.inter.cycles_per_roundtrip')).toBe(240 + 2 * 20);
+    expect(metric(r, 'x2.inter.cycles_per_roundtrip')).toBe(2 * (x2.syscallEntryExit + x2.ipcPath) + 2 * x2.smallSpaceSwitch);
   });
 });
 
