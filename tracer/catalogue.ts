@@ -141,7 +141,7 @@ export const ENUMS: Record<string, Record<number, string>> = {
   SchedMode: { 0: 'none', 1: 'load', 2: 'expire', 3: 'set_param', 4: 'yield' },
   TimeoutOp: { 1: 'send', 2: 'receive', 3: 'pagefault', 4: 'sleep' },
   ExitReason: { 1: 'exited', 2: 'killed', 3: 'task_deleted', 4: 'fault' },
-  SigPath: { 0: 'none', 1: 'in_kernel', 2: 'kick', 3: 'deferred', 4: 'ignored' },
+  SigPath: { 0: 'none', 1: 'in_kernel', 2: 'kick', 3: 'deferred', 4: 'ignored', 5: 'blocked', 6: 'server' },
   SigAction: { 1: 'handler', 2: 'terminate', 3: 'ignore', 4: 'stop', 5: 'continue' },
   Signal: {
     1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE', 9: 'SIGKILL',
@@ -152,7 +152,7 @@ export const ENUMS: Record<string, Record<number, string>> = {
     1: 'exit', 2: 'fork', 3: 'read', 4: 'write', 5: 'open', 6: 'close', 7: 'waitpid', 11: 'execve', 13: 'time', 20: 'getpid',
     27: 'alarm', 29: 'pause', 37: 'kill', 42: 'pipe', 45: 'brk', 48: 'signal', 63: 'dup2', 64: 'getppid', 67: 'sigaction',
     119: 'sigreturn', 126: 'sigprocmask', 158: 'sched_yield', 162: 'nanosleep', 173: 'rt_sigreturn', 174: 'rt_sigaction',
-    175: 'rt_sigprocmask', 252: 'exit_group',
+    175: 'rt_sigprocmask', 252: 'exit_group', 65: 'getpgrp', 499: 'l4trace_marker',
   },
 };
 

@@ -1,17 +1,52 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { Kind } from '../../tracer/catalogue.js';
+import { formatEventLine } from '../../tracer/describe.js';
+import type { TraceReader } from '../../tracer/reader.js';
 import { summarize } from '../../tracer/summary.js';
 import { loadScenario } from '../scenarios/resolve.js';
 import { openTrace } from './open-trace.js';
 import { fmtInt, table } from './output.js';
 import { recordToFile } from './record-run.js';
 
-/** The built-in runs the demo records. */
-const DEMO_RUNS = [
+/** The built-in runs the demo records; `show` picks events worth printing from the trace. */
+interface DemoRun {
+  scenario: string;
+  file: string;
+  what: string;
+  seed?: number;
+  sets?: string[];
+  show?: (reader: TraceReader) => string[];
+}
+
+/** The signal path of the race: each SIG_SEND (with its kick result) and SIG_DELIVER. */
+function signalEvents(reader: TraceReader): string[] {
+  const out: string[] = [];
+  for (const e of reader.events()) if (e.kind === Kind.SIG_SEND || e.kind === Kind.SIG_DELIVER) out.push('  ' + formatEventLine(e, reader));
+  return out.length > 0 ? out : ['  (no signal events)'];
+}
+
+const DEMO_RUNS: DemoRun[] = [
   { scenario: 'pingpong', file: 'pingpong.l4t', what: 'IPC round trips, intra- and inter-address-space, both kernel flavours' },
   { scenario: 'clients-server', file: 'clients-server.l4t', what: 'four clients calling a server with timeouts' },
   { scenario: 'irq', file: 'irq.l4t', what: 'a device raising interrupts at seeded instants' },
+  {
+    scenario: 'signal-race',
+    file: 'signal-race-seed1.l4t',
+    what: 'L4Linux 2.4: kill(child, SIGTERM) right after fork(); seed 1 loses the kick (the seed document\'s race)',
+    seed: 1,
+    show: signalEvents,
+  },
+  {
+    scenario: 'signal-race',
+    file: 'signal-race-seed1-handshake.l4t',
+    what: 'the same seed with signalFix=handshake',
+    seed: 1,
+    sets: ['signalFix=handshake'],
+    show: signalEvents,
+  },
+  { scenario: 'shell', file: 'shell.l4t', what: 'L4Linux 2.4: a shell typed at through keyboard IRQs runs two pipelines' },
 ];
 
 export function register(program: Command): void {
@@ -24,18 +59,20 @@ export function register(program: Command): void {
       console.log('l4trace demo: recording built-in scenarios on the simulated L4 machine (Fiasco V2 flavour).');
       for (const run of DEMO_RUNS) {
         const path = join(opts.out, run.file);
-        const spec = loadScenario(run.scenario);
+        const spec = loadScenario(run.scenario, { ...(run.seed !== undefined ? { seed: run.seed } : {}), sets: run.sets ?? [] });
         const r = recordToFile(spec, path, { entropy: 'prng' });
         const reader = openTrace(path);
         const s = summarize(reader);
-        reader.close();
         console.log(`\n${run.scenario}: ${run.what}`);
         console.log(
           `  ${path}: outcome ${r.run.stop.outcome} at cycle ${fmtInt(r.run.endTime)}, ${fmtInt(s.events)} events on ${s.threads.length} threads, ${s.bytesPerEvent.toFixed(2)} bytes/event, ${fmtInt(s.choices)} choices, hash chains ${s.hashes}`,
         );
         for (const line of table(r.run.metrics.map((m) => ['  ' + m.name, m.value.toLocaleString('en-US', { maximumFractionDigits: 1 }), m.unit]), new Set([1]))) console.log(line);
+        if (run.show) for (const line of run.show(reader)) console.log(line);
+        reader.close();
       }
       const first = join(opts.out, DEMO_RUNS[0]!.file);
-      console.log(`\nnext: npx l4trace info ${first}   |   npx l4trace dump ${first} --kind IPC,IPC_RES --limit 20`);
+      const race = join(opts.out, 'signal-race-seed1.l4t');
+      console.log(`\nnext: npx l4trace info ${first}   |   npx l4trace dump ${race} --kind SIG_SEND,SIG_DELIVER,SYSCALL_ENTER   |   npx l4trace bench table2`);
     });
 }

@@ -47,6 +47,8 @@ export class Process {
   sigReady = false;
   /** A kick failed while a signal was pending (the recheck fix retries it). */
   kickLost = false;
+  /** A kick reached the signal thread and the user thread has not entered the server since. */
+  kicked = false;
   /** The server's kernel thread (virtual CPU) that serves this process. */
   vcpu = 0;
   /** Pages of kernel memory (task structure, page tables) held for the process. */

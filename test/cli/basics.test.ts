@@ -29,9 +29,14 @@ describe('l4trace command line', () => {
     const demoDir = join(dir, 'demo');
     const r = runCli(['demo', '-o', demoDir]);
     expect(r.code, r.stderr).toBe(0);
-    for (const f of ['pingpong.l4t', 'clients-server.l4t', 'irq.l4t']) expect(existsSync(join(demoDir, f))).toBe(true);
+    for (const f of ['pingpong.l4t', 'clients-server.l4t', 'irq.l4t', 'signal-race-seed1.l4t', 'signal-race-seed1-handshake.l4t', 'shell.l4t']) expect(existsSync(join(demoDir, f))).toBe(true);
     expect(r.stdout).toMatch(new RegExp(`v2\\.inter\\.cycles_per_roundtrip\\s+${(2 * (FIASCO_V2.syscallEntryExit + FIASCO_V2.ipcPath + FIASCO_V2.asSwitch)).toLocaleString('en-US')}`));
-    expect(r.stdout.match(/outcome ok/g)).toHaveLength(3);
+    expect(r.stdout.match(/outcome ok/g)).toHaveLength(5);
+    // The signal race: seed 1 loses the kick and hangs; the handshake fix delivers SIGTERM.
+    expect(r.stdout).toMatch(/signal-race-seed1\.l4t: outcome hang/);
+    expect(r.stdout).toMatch(/SIG_SEND from_pid=1 to_pid=2 sig=SIGTERM path=kick kick=(SETIMEOUT|ENOT_EXISTENT)/);
+    expect(r.stdout).toMatch(/SIG_DELIVER pid=2 sig=SIGTERM handler=0x0 action=terminate/);
+    expect(r.stdout).toMatch(/shell\.console_matches\s+1/);
   });
 
   it('--version and --help', () => {

@@ -163,6 +163,7 @@ export class L4Platform implements Platform {
     const r = yield* lx(send(target, [LX_KICK], timeouts({ snd: ZERO })));
     // The handshake's signal thread reports ready again after each kick.
     if (this.server.lx.config.signalFix === 'handshake') proc.sigReady = false;
+    proc.kicked = r.error === 0;
     if (r.error !== 0) {
       proc.kickLost = true;
       this.server.lx.stats.kicksLost++;

@@ -305,6 +305,7 @@ export class LinuxServer {
       body = this.pageFault(proc, (w[0]! & ~3) >>> 0, (w[0]! & 2) !== 0);
       what = 'page fault';
     } else if (w.length >= EXC_WORDS && gidLthread(r.src) === 0) {
+      proc.kicked = false; // on its way out of this entry the process takes its pending signals
       const regs = w.slice(0, EXC_WORDS);
       const trapno = regs[EXC.TRAPNO]!;
       body = asReply(trapno === 0x80 ? this.lx.syscall(proc, regs) : this.lx.trap(proc, regs));
@@ -377,7 +378,7 @@ export class LinuxServer {
    */
   private *signalReady(proc: Process): LxGen {
     proc.sigReady = true;
-    if (proc.started && proc.coroutine === null && deliverableSignal(proc) !== 0) yield* this.lx.retryKick(proc);
+    if (proc.started && proc.coroutine === null && !proc.kicked && deliverableSignal(proc) !== 0) yield* this.lx.retryKick(proc);
   }
 
   /** A page fault of the user thread: Linux resolves it, the reply maps the page. */
