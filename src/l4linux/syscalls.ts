@@ -339,36 +339,35 @@ function setAction(proc: Process, sig: number, act: { handler: number; flags: nu
   return 0;
 }
 
-function* sysRtSigaction(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
-  const sig = a[0]!;
-  if (sig < 1 || sig > 32) return -EINVAL;
-  const old = { ...proc.actions[sig]! };
-  let act = null;
-  if (a[1] !== 0) {
-    const w = yield* readWords(lx, proc, a[1]!, 4); // handler, flags, restorer, mask (low word)
-    if (!w) return -EFAULT;
-    act = { handler: w[0]!, flags: w[1]!, restorer: w[2]!, mask: w[3]! };
-  }
-  const r = setAction(proc, sig, act);
-  if (r < 0) return r;
-  if (a[2] !== 0 && !(yield* writeWords(lx, proc, a[2]!, [old.handler, old.flags, old.restorer, old.mask, 0]))) return -EFAULT;
-  return 0;
-}
+/**
+ * sigaction and rt_sigaction differ only in the layout of struct sigaction: the kernel's
+ * (handler, flags, restorer, mask[2]) and the old one (handler, mask, flags, restorer).
+ */
+const SIGACTION_LAYOUT = {
+  rt: { order: ['handler', 'flags', 'restorer', 'mask'] as const, words: 5 },
+  old: { order: ['handler', 'mask', 'flags', 'restorer'] as const, words: 4 },
+};
 
-function* sysSigaction(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
-  const sig = a[0]!;
-  if (sig < 1 || sig > 32) return -EINVAL;
-  const old = { ...proc.actions[sig]! };
-  let act = null;
-  if (a[1] !== 0) {
-    const w = yield* readWords(lx, proc, a[1]!, 4); // handler, mask, flags, restorer
-    if (!w) return -EFAULT;
-    act = { handler: w[0]!, mask: w[1]!, flags: w[2]!, restorer: w[3]! };
-  }
-  const r = setAction(proc, sig, act);
-  if (r < 0) return r;
-  if (a[2] !== 0 && !(yield* writeWords(lx, proc, a[2]!, [old.handler, old.mask, old.flags, old.restorer]))) return -EFAULT;
-  return 0;
+function sigactionCall(layout: keyof typeof SIGACTION_LAYOUT): Syscall {
+  const { order, words } = SIGACTION_LAYOUT[layout];
+  return function* (lx, proc, a) {
+    const sig = a[0]!;
+    if (sig < 1 || sig > 32) return -EINVAL;
+    const old = { ...proc.actions[sig]! };
+    let act = null;
+    if (a[1] !== 0) {
+      const w = yield* readWords(lx, proc, a[1]!, 4);
+      if (!w) return -EFAULT;
+      act = { handler: 0, flags: 0, restorer: 0, mask: 0 };
+      order.forEach((field, i) => (act![field] = w[i]!));
+    }
+    const r = setAction(proc, sig, act);
+    if (r < 0) return r;
+    const out = order.map((field) => old[field]);
+    while (out.length < words) out.push(0);
+    if (a[2] !== 0 && !(yield* writeWords(lx, proc, a[2]!, out))) return -EFAULT;
+    return 0;
+  };
 }
 
 function* sigprocmask(lx: Linux, proc: Process, how: number, setAt: number, oldAt: number, words: number): LxGen<number | null> {
@@ -472,13 +471,13 @@ export const SYSCALLS = new Map<number, Syscall>([
   [NR.pipe, sysPipe],
   [NR.brk, sysBrk],
   [NR.dup2, sysDup2],
-  [NR.sigaction, sysSigaction],
+  [NR.sigaction, sigactionCall('old')],
   [NR.sigreturn, sysSigreturn],
   [NR.sigprocmask, sysSigprocmask],
   [NR.sched_yield, () => value(0)],
   [NR.nanosleep, sysNanosleep],
   [NR.rt_sigreturn, sysRtSigreturn],
-  [NR.rt_sigaction, sysRtSigaction],
+  [NR.rt_sigaction, sigactionCall('rt')],
   [NR.rt_sigprocmask, sysRtSigprocmask],
   [NR.l4trace_marker, sysMarker],
 ]);
