@@ -4,11 +4,12 @@
  * the ratios are what to watch.
  */
 import { guestsGroup } from './groups/guests.js';
+import { linuxGroup } from './groups/linux.js';
 import { machineGroup } from './groups/machine.js';
 import { tracerGroup } from './groups/tracer.js';
 import type { BenchGroup, Figure } from './figure.js';
 
-const GROUPS: BenchGroup[] = [tracerGroup, machineGroup, guestsGroup];
+const GROUPS: BenchGroup[] = [tracerGroup, machineGroup, guestsGroup, linuxGroup];
 
 function fmt(v: number): string {
   if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');

@@ -40,6 +40,13 @@ describe('Table 2 of the seed thesis: getpid and fork on native Linux, L4Linux V
     expect(cell(more, 'native', 'getpid').simulated).toBe(cell(cells, 'native', 'getpid').simulated);
   });
 
+  it('the modified C library (syscalls=direct) saves exactly the exception reflection per L4Linux getpid', () => {
+    const direct = runTable2(['syscalls=direct', 'forks=2']);
+    const saved = cell(cells, 'l4linux', 'getpid').simulated - cell(direct, 'l4linux', 'getpid').simulated;
+    expect(saved).toBeCloseTo(FIASCO_V2.exceptionReflect, 0);
+    expect(cell(direct, 'native', 'getpid').simulated).toBe(cell(cells, 'native', 'getpid').simulated);
+  });
+
   it('`l4trace bench table2 --json` prints one object per cell', () => {
     const r = runCli(['bench', 'table2', '--json', '--set', 'forks=5', '--set', 'getpids=200']);
     expect(r.code).toBe(0);
