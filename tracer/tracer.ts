@@ -166,14 +166,7 @@ export class Tracer implements BufferOwner, TraceRecorder {
    * tape and the footer, then close the sink.
    */
   finish(info: FinishInfo): FooterData {
-    if (this.finished) throw new Error('tracer: finish() called twice');
-    this.finished = true;
-    for (const b of this.buffers) b.seal();
-    for (const b of this.buffers) {
-      if (b.policy === BufferPolicy.OVERWRITE) for (const body of b.retainedChunks()) this.writeChunk(b, body);
-    }
-    this.tape.seal();
-    this.flushStrings();
+    this.flushAll();
     let events = 0;
     let lost = 0;
     const threads = this.buffers.map((b) => {
@@ -198,5 +191,26 @@ export class Tracer implements BufferOwner, TraceRecorder {
     this.sink.packet(PacketField.footer, encodeFooter(footer));
     this.sink.close();
     return footer;
+  }
+
+  /**
+   * End a rewritten trace (filtered, or edited by a test) with the footer of the run it came from: the
+   * footer describes the run, whose hash chains and counts replay checks, not this file's chunks.
+   */
+  finishWithFooter(footer: FooterData): void {
+    this.flushAll();
+    this.sink.packet(PacketField.footer, encodeFooter(footer));
+    this.sink.close();
+  }
+
+  private flushAll(): void {
+    if (this.finished) throw new Error('tracer: finish() called twice');
+    this.finished = true;
+    for (const b of this.buffers) b.seal();
+    for (const b of this.buffers) {
+      if (b.policy === BufferPolicy.OVERWRITE) for (const body of b.retainedChunks()) this.writeChunk(b, body);
+    }
+    this.tape.seal();
+    this.flushStrings();
   }
 }

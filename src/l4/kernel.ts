@@ -595,6 +595,10 @@ export class Kernel implements ModelServices {
 
   private runCpu(cpu: Cpu, until: number): void {
     while (cpu.time < until && !this.stopping) {
+      if (this.stopAfterSeq >= 0 && this.recorder.nextSeq > this.stopAfterSeq) {
+        this.halt(`stopped after event #${this.stopAfterSeq}`);
+        break;
+      }
       const ev = cpu.queue.peek();
       if (ev && ev.time <= cpu.time) {
         cpu.queue.pop();
@@ -835,6 +839,17 @@ export class Kernel implements ModelServices {
   requestStop(outcome: 'ok' | 'hang' | 'fault', detail: string): void {
     if (!this.stopping) this.stopping = { outcome, detail };
   }
+
+  /** Stop the run from outside the machine (replay found a difference, inspect reached its point). */
+  halt(detail: string): void {
+    if (!this.stopping) this.stopping = { outcome: 'limit', detail };
+  }
+
+  /** Stop once the event with this sequence number has been recorded (replay --until); -1 = never. */
+  stopAfterSeq = -1;
+
+  /** Describers of state outside the kernel (a Linux personality's processes), for inspection. */
+  readonly inspectors: (() => Record<string, unknown>)[] = [];
 
   metric(name: string, value: number, unit: string): void {
     const i = this.metrics.findIndex((m) => m.name === name);

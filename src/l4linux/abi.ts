@@ -67,6 +67,7 @@ export const WNOHANG = 1;
 
 export const SIG = { HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10, SEGV: 11, USR2: 12, PIPE: 13, ALRM: 14, TERM: 15, CHLD: 17, CONT: 18, STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23, WINCH: 28 } as const;
 export const NSIG = 64;
+export const SIGNAL_NAMES: Record<number, string> = Object.fromEntries(Object.entries(SIG).map(([k, v]) => [v, `SIG${k}`]));
 
 export const SIG_DFL = 0;
 export const SIG_IGN = 1;

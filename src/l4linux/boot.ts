@@ -45,6 +45,7 @@ export function buildLinuxMachine(k: Kernel, program: (p: ModelProgram) => numbe
     const lx = new Linux(o.config);
     const platform = new NativePlatform(k, lx, { userPrio: o.prio.user, kernelPrio: o.prio.kernel });
     lx.platform = platform;
+    k.inspectors.push(() => lx.describe());
     const root: ModelProgram = {
       name: 'roottask',
       *run(ctx) {
@@ -66,6 +67,7 @@ export function buildLinuxMachine(k: Kernel, program: (p: ModelProgram) => numbe
     l4env,
   });
   const serverIp = server.load(program);
+  k.inspectors.push(() => server.lx.describe());
   const tsIp = l4env ? program(l4env.taskServer()) : 0;
   const dmIp = l4env ? program(l4env.dataspaceManager()) : 0;
   const root: ModelProgram = {

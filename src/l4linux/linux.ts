@@ -13,7 +13,7 @@ import type { ModelCtx } from '../l4/model-engine.js';
 import type { CostProfile } from '../l4/costs.js';
 import { EXC, EXC_WORDS, TRAP_DE, TRAP_GP, TRAP_SIGNAL, TRAP_UD } from '../l4/ia32-engine.js';
 import { buildInitialStack } from '../ia32/process-stack.js';
-import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, HZ, NR, SIG } from './abi.js';
+import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, HZ, NR, SIG, SIGNAL_NAMES } from './abi.js';
 import { work, type Coroutine, type LxGen, type SleepOp, type WakeReason, type WaitQueue } from './coroutine.js';
 export { work };
 import { Console, FileSystem, FileTable, OpenFile } from './files.js';
@@ -374,6 +374,35 @@ export class Linux {
   writeConsole(fd: number, data: Uint8Array): void {
     this.consoleOutput.push(...data);
     this.ctx.machine.console(fd, data);
+  }
+
+  /** Linux's state for inspection (replay --inspect). */
+  describe(): Record<string, unknown> {
+    const names = (mask: number): string[] => {
+      const out: string[] = [];
+      for (let sig = 1; sig <= 32; sig++) if (mask & ((1 << (sig - 1)) >>> 0)) out.push(SIGNAL_NAMES[sig] ?? `SIG${sig}`);
+      return out;
+    };
+    return {
+      linux: {
+        personality: this.platform.personality,
+        signalFix: this.config.signalFix,
+        jiffies: this.jiffies,
+        processes: [...this.processes.values()].map((p) => ({
+          pid: p.pid,
+          ppid: p.ppid,
+          name: p.name,
+          state: p.state,
+          task: p.task,
+          pending: names(p.pending),
+          blocked: names(p.blocked),
+          inKernel: p.coroutine ? `${p.coroutine.what}${p.coroutine.sleep ? ` (asleep on ${p.coroutine.sleep.wq?.name ?? 'a timer'})` : ''}` : null,
+          started: p.started,
+          signalThreadReady: p.sigReady,
+          kickLost: p.kickLost,
+        })),
+      },
+    };
   }
 
   /** Seconds since the epoch: the machine boots at a fixed date, for determinism. */

@@ -47,7 +47,13 @@ export function recordScenario(spec: ScenarioSpec, sink: TraceSink, opts: Record
     untilCycles: limit,
     ...(opts.onRound ? { onRound: (k: Kernel) => opts.onRound!(k, tracer) } : {}),
   });
-  const footer = tracer.finish({
+  const footer = finishTrace(tracer, run);
+  return { run, events: footer.events, choices: footer.choices };
+}
+
+/** The footer of a finished run: outcome, end time, final state digest, metrics. */
+export function finishTrace(tracer: Tracer, run: RunOutcome) {
+  return tracer.finish({
     outcome: OUTCOME_IDS[run.stop.outcome],
     outcomeDetail: run.stop.detail,
     endTime: run.endTime,
@@ -55,5 +61,4 @@ export function recordScenario(spec: ScenarioSpec, sink: TraceSink, opts: Record
     stateParts: run.parts,
     metrics: run.metrics,
   });
-  return { run, events: footer.events, choices: footer.choices };
 }

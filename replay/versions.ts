@@ -1,0 +1,35 @@
+/**
+ * Which traces this build can replay. A trace records the machine's behaviour version and quirk flags
+ * (as rr records the quirks of the recorder). A trace from another machine version, or with quirks this
+ * build does not implement, is refused with a message that names both versions and what changed:
+ * replaying it would only produce a misleading divergence.
+ */
+import type { HeaderData } from '../tracer/packets.js';
+import { MACHINE_VERSION } from '../src/scenarios/runner.js';
+
+/** What each machine version changed about the events a spec and tape produce. */
+export const MACHINE_HISTORY: Record<number, string> = {
+  1: 'the L4 kernel, the IA32 interpreter and a minimal Linux server',
+  2: 'Linux 2.4 personalities (native, L4Linux V2, L4Env) replace the minimal server; an IPC reply partner ties with freshly woken threads of its priority (a TIE choice); lthread_ex_regs applies a completed IPC result first; the Fiasco cost profile is calibrated to the seed thesis Table 2; function hooks reached by jmp are recorded',
+};
+
+/** Quirk flags this build implements (none yet: every trace of this machine version behaves the same). */
+export const KNOWN_QUIRKS: ReadonlySet<string> = new Set();
+
+export class IncompatibleTrace extends Error {}
+
+/** Throws IncompatibleTrace unless this build replays traces with this header. */
+export function checkReplayable(h: HeaderData, file: string): void {
+  if (h.synthetic) throw new IncompatibleTrace(`${file}: a synthetic trace (generated events, not a machine run) cannot be replayed`);
+  if (!h.scenarioJson) throw new IncompatibleTrace(`${file}: the header holds no scenario, so the machine cannot be rebuilt`);
+  if (h.machineVersion !== MACHINE_VERSION) {
+    const changed: string[] = [];
+    const [lo, hi] = h.machineVersion < MACHINE_VERSION ? [h.machineVersion, MACHINE_VERSION] : [MACHINE_VERSION, h.machineVersion];
+    for (let v = lo + 1; v <= hi; v++) changed.push(`v${v}: ${MACHINE_HISTORY[v] ?? 'unknown to this build'}`);
+    throw new IncompatibleTrace(
+      `${file}: recorded by machine v${h.machineVersion} (l4trace ${h.toolVersion || '?'}); this l4trace runs machine v${MACHINE_VERSION} and cannot reproduce it. Changed since: ${changed.join('; ')}`,
+    );
+  }
+  const unknown = h.quirks.filter((q) => !KNOWN_QUIRKS.has(q));
+  if (unknown.length > 0) throw new IncompatibleTrace(`${file}: recorded with quirks this build does not implement: ${unknown.join(', ')} (machine v${h.machineVersion})`);
+}

@@ -1,0 +1,60 @@
+/**
+ * `l4trace filter IN -o OUT`: a smaller trace with only the selected events (by kind, thread, or
+ * function name). Events keep their sequence numbers and the rules go into the header, so the reduced
+ * trace still replays (replay filters what it regenerates the same way).
+ */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { FileSink } from '../../tracer/file-writer.js';
+import { FilterError, FilterRulesSchema, type FilterRules } from '../../replay/filter.js';
+import { rewriteTrace } from '../../replay/rewrite.js';
+import { CliError, UsageError } from './errors.js';
+import { openTrace, withTrace } from './open-trace.js';
+import { fmtInt } from './output.js';
+
+interface FilterCliOptions {
+  out?: string;
+  keepKind?: string;
+  dropKind?: string;
+  thread?: string;
+  excludeFunction?: string;
+}
+
+const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
+
+export function register(program: Command): void {
+  program
+    .command('filter')
+    .description('write a reduced trace: only the events the rules select (it still replays)')
+    .argument('<file>', 'trace file (.l4t)')
+    .requiredOption('-o, --out <file>', 'the reduced trace')
+    .option('--keep-kind <kinds>', 'keep only these event kinds (comma-separated, e.g. IPC,IPC_RES)')
+    .option('--drop-kind <kinds>', 'drop these event kinds (e.g. FUNC_ENTER,FUNC_EXIT)')
+    .option('--thread <indexes>', 'keep only these threads (indexes as `info` lists them)')
+    .option('--exclude-function <globs>', 'drop enter/exit events of functions matching these globs (e.g. "printf,str*")')
+    .action((file: string, opts: FilterCliOptions) => {
+      if (resolve(file) === resolve(opts.out!)) throw new UsageError(`-o ${opts.out}: the output must not be the input`);
+      const raw: Record<string, unknown> = {};
+      if (opts.keepKind !== undefined) raw.keepKinds = list(opts.keepKind);
+      if (opts.dropKind !== undefined) raw.dropKinds = list(opts.dropKind);
+      if (opts.thread !== undefined) raw.threads = list(opts.thread)!.map((t) => (/^\d+$/.test(t) ? Number(t) : t));
+      if (opts.excludeFunction !== undefined) raw.excludeFunctions = list(opts.excludeFunction);
+      if (Object.keys(raw).length === 0) throw new UsageError('filter: give at least one rule (--keep-kind, --drop-kind, --thread, --exclude-function)');
+      const parsed = FilterRulesSchema.safeParse(raw);
+      if (!parsed.success) throw new UsageError(`filter: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const rules: FilterRules = parsed.data;
+      const reader = openTrace(file);
+      if (reader.header.filterRules) throw new CliError(`${file}: already filtered (${reader.header.filterRules}); filter the original trace`);
+      const sink = new FileSink(opts.out!);
+      try {
+        const r = withTrace(file, reader, () => rewriteTrace(reader, sink, { filter: rules }));
+        console.log(`filtered ${file} -> ${opts.out}: ${fmtInt(r.events)} of ${fmtInt(reader.footer?.events ?? 0)} events kept, ${fmtInt(sink.size)} bytes`);
+      } catch (e) {
+        sink.discard();
+        if (e instanceof FilterError) throw new CliError(e.message);
+        throw e;
+      } finally {
+        reader.close();
+      }
+    });
+}

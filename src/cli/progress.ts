@@ -1,0 +1,33 @@
+/**
+ * Progress bars for long commands (record, replay, sweep): drawn on stderr only when it is a terminal,
+ * so piped output stays clean. The wall clock here only paces the drawing; it never reaches the machine.
+ */
+import cliProgress from 'cli-progress';
+import { progressWanted } from './output.js';
+
+export interface Progress {
+  update(value: number, info?: string): void;
+  stop(): void;
+}
+
+const QUIET: Progress = { update: () => {}, stop: () => {} };
+
+/** A bar of `total` steps labelled `label`; `info` is shown after the counts. */
+export function progressBar(label: string, total: number, unit: string): Progress {
+  if (!progressWanted() || total <= 0) return QUIET;
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | {info} | eta {eta_formatted}`,
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+      fps: 10,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(total, 0, { info: '' });
+  return {
+    update: (value, info = '') => bar.update(Math.min(value, total), { info }),
+    stop: () => bar.stop(),
+  };
+}
