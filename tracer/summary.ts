@@ -30,7 +30,7 @@ export interface TraceSummary {
   scenario: string;
   flavour: string;
   seed: number;
-  entropy: 'prng' | 'os';
+  entropy: 'prng' | 'os' | 'tape';
   cpus: number;
   synthetic: boolean;
   filtered: boolean;
@@ -99,7 +99,7 @@ export function summarize(reader: TraceReader): TraceSummary {
     scenario: h.scenarioName,
     flavour: h.flavour,
     seed: h.seed,
-    entropy: h.entropy === 1 ? 'os' : 'prng',
+    entropy: h.entropy === 1 ? 'os' : h.entropy === 2 ? 'tape' : 'prng',
     cpus: h.cpus,
     synthetic: h.synthetic,
     filtered: h.filterRules !== '',

@@ -54,6 +54,8 @@ export interface KernelConfig {
   roundCycles?: number;
   /** Up to this many cycles of jitter are added to every timeout (a TIMER_JITTER choice). */
   timerJitter?: number;
+  /** Chaos: on average one perturbation per this many chaos points (0 = off). */
+  chaos?: number;
 }
 
 /** Creates an engine for code at `ip` in a task that has no model program there (the IA32 engine). */
@@ -152,6 +154,7 @@ export class Kernel implements ModelServices {
   stopping: StopReason | null = null;
   readonly roundCycles: number;
   readonly timerJitter: number;
+  readonly chaos: number;
   private essentialLeft = 0;
   private sawEssential = false;
   private readonly threadKindOf = new WeakMap<Engine, number>();
@@ -164,6 +167,7 @@ export class Kernel implements ModelServices {
     this.mem = new PhysicalMemory(config.physFrames ?? 8192);
     this.roundCycles = config.roundCycles ?? (config.cpus > 1 ? 2000 : 1 << 20);
     this.timerJitter = config.timerJitter ?? 0;
+    this.chaos = config.chaos ?? 0;
     this.params.set('physFrames', this.mem.frames);
     const kernelTask = this.newTask(KERNEL_TASK, KERNEL_TASK, 'kernel', 0, false);
     for (let c = 0; c < config.cpus; c++) {
@@ -633,7 +637,7 @@ export class Kernel implements ModelServices {
         return;
       case 'ipc':
         this.counters.syscalls++;
-        this.charge(c.syscallEntryExit);
+        this.charge(c.syscallEntryExit + this.chaosDelay());
         startUserIpc(this, t, op);
         break;
       case 'exRegs':
@@ -840,6 +844,16 @@ export class Kernel implements ModelServices {
     if (!this.stopping) this.stopping = { outcome, detail };
   }
 
+  /**
+   * A chaos point (an IPC system call, a fork, an exec, a signal): with chaos on, one point in `chaos`
+   * (a CHAOS choice) is delayed by 1..16 x CHAOS_DELAY cycles (another CHAOS choice), which moves it
+   * against timer ticks, timeslice ends and interrupts. Returns the delay (0 = none).
+   */
+  chaosDelay(): number {
+    if (this.chaos <= 0 || this.choices.choose(ChoiceSite.CHAOS, this.chaos) !== 0) return 0;
+    return (this.choices.choose(ChoiceSite.CHAOS, 16) + 1) * CHAOS_DELAY;
+  }
+
   /** Stop the run from outside the machine (replay found a difference, inspect reached its point). */
   halt(detail: string): void {
     if (!this.stopping) this.stopping = { outcome: 'limit', detail };
@@ -901,6 +915,9 @@ export class Kernel implements ModelServices {
     }
   }
 }
+
+/** Unit of a chaos delay: 10 us at 200 MHz. */
+export const CHAOS_DELAY = 2000;
 
 /** trace.proto SwitchReason values. */
 export const SWITCH = { BLOCK: 1, PREEMPT: 2, TIMESLICE: 3, YIELD: 4, DONATE: 5, EXIT: 6, IDLE: 7, START: 8 } as const;

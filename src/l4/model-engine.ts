@@ -49,6 +49,8 @@ export interface ModelServices {
   readonly costs: CostProfile;
   /** Write guest console output (stdout of `l4trace run`); it never influences the machine. */
   console(fd: number, data: Uint8Array): void;
+  /** A chaos point in model code: the cycles to delay it by (0 = none; see Kernel.chaosDelay). */
+  chaosDelay(): number;
 }
 
 export interface ModelProgram {

@@ -77,6 +77,7 @@ export function* sendSignal(lx: Linux, target: Process, sig: number, from: numbe
     lx.ev(Kind.SIG_SEND, from, target.pid, sig, SIG_PATH.IN_KERNEL, 0);
     return;
   }
+  yield* work(lx.ctx.machine.chaosDelay()); // chaos point: a signal for a process in user mode
   const k = yield* lx.platform.kick(target);
   lx.ev(Kind.SIG_SEND, from, target.pid, sig, k.path, k.error);
 }

@@ -85,6 +85,7 @@ function* sysFork(lx: Linux, parent: Process, _a: number[], regs: number[]): LxG
   child.startRegs[EXC.EAX] = 0; // fork returns 0 in the child
   for (let i = 0; i < KERNEL_PAGES_PER_PROCESS + pageTables(mm); i++) child.kernelPages.push(yield* lx.platform.allocPage());
   yield* lx.platform.writeProtect(parent, protect);
+  yield* work(lx.ctx.machine.chaosDelay()); // chaos point: fork
   if (!(yield* lx.platform.startProcess(child, 'fork'))) {
     // No task for the child: undo (fork fails with EAGAIN).
     child.state = 'zombie';
@@ -133,7 +134,7 @@ function* sysExecve(lx: Linux, proc: Process, a: number[]): LxGen<number | null>
     return -ENOEXEC;
   }
   lx.stats.execs++;
-  yield* work(lx.costs.linuxExec);
+  yield* work(lx.costs.linuxExec + lx.ctx.machine.chaosDelay()); // chaos point: exec
   const old = proc.mm;
   proc.mm = new ProcessMemory(image);
   proc.name = inode.image;

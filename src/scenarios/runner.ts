@@ -57,6 +57,7 @@ export function buildKernel(
     recorder,
     physFrames: spec.physFrames,
     timerJitter: spec.timerJitter,
+    chaos: spec.chaos,
   });
   for (const [name, data] of images) k.images.set(name, new GuestImage(name, data));
   const def = getScenario(spec.scenario);

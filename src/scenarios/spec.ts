@@ -21,6 +21,8 @@ export const CommonSchema = z
     deadline: z.number().int().nonnegative().default(0),
     /** Up to this many cycles of jitter on every timeout (TIMER_JITTER choices). */
     timerJitter: z.number().int().nonnegative().default(0),
+    /** Chaos mode: on average one perturbation (a delay) per this many chaos points (IPC, fork, exec, signal); 0 = off. */
+    chaos: z.number().int().nonnegative().max(1_000_000).default(0),
     physFrames: z.number().int().min(512).max(262144).default(8192),
     /** Cost profile overrides, in cycles (see src/l4/costs.ts). */
     costs: z.object(costShape).strict().default({}),
