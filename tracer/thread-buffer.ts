@@ -173,6 +173,14 @@ export class ThreadBuffer {
 
   private field(kind: number, i: number, v: number, seq: number): void {
     const flags = FIELD_FLAGS[kind * MAX_FIELDS + i]!;
+    if (flags === 0) {
+      // Plain unsigned field, the common case: one byte for small values without the general path.
+      const w = this.us;
+      if (v >= 0 && v < 0x80 && w.pos < w.buf.length) w.buf[w.pos++] = v;
+      else if (v >= 0) w.varint(v);
+      else throw new Error(`tracer: negative value ${v} in unsigned field ${i} of kind ${kind}`);
+      return;
+    }
     if (flags & FLAG_REF) {
       if (v < 0) v = 0;
       else if (v >= seq) throw new Error(`tracer: back reference to seq ${v} from seq ${seq}`);

@@ -40,6 +40,10 @@ export class ByteWriter {
 
   /** Unsigned varint of a non-negative integer < 2^53. */
   varint(v: number): void {
+    if (v < 0x80 && this.pos < this.buf.length) {
+      this.buf[this.pos++] = v;
+      return;
+    }
     this.ensure(10);
     const buf = this.buf;
     let pos = this.pos;

@@ -6,10 +6,11 @@
 import { guestsGroup } from './groups/guests.js';
 import { linuxGroup } from './groups/linux.js';
 import { machineGroup } from './groups/machine.js';
+import { replayGroup } from './groups/replay.js';
 import { tracerGroup } from './groups/tracer.js';
 import type { BenchGroup, Figure } from './figure.js';
 
-const GROUPS: BenchGroup[] = [tracerGroup, machineGroup, guestsGroup, linuxGroup];
+const GROUPS: BenchGroup[] = [tracerGroup, machineGroup, guestsGroup, linuxGroup, replayGroup];
 
 function fmt(v: number): string {
   if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
