@@ -1,3 +1,11 @@
+import { NullRecorder } from '../../tracer/recorder.js';
+import { NullSink } from '../../tracer/sink.js';
+import { Tracer } from '../../tracer/tracer.js';
+import { emptyHeader } from '../../tracer/packets.js';
+import { imagesFor, runScenario } from '../../src/scenarios/runner.js';
+import type { ScenarioSpec } from '../../src/scenarios/spec.js';
+import { RecordingChoices } from '../../src/sim/choices.js';
+
 /** One measured figure. `vs` names what it is compared with and `ratio` is value / that. */
 export interface Figure {
   name: string;
@@ -26,4 +34,17 @@ export function bestOf(repeats: number, fn: () => void): number {
 
 export function perSecond(count: number, ms: number): number {
   return (count / ms) * 1000;
+}
+
+/** Best-of-3 times of a scenario run traced (encoding into a NullSink) and untraced, and its events. */
+export function tracedAndPlain(spec: ScenarioSpec): { traced: number; plain: number; events: number } {
+  const images = imagesFor(spec);
+  let events = 0;
+  const traced = bestOf(3, () => {
+    const tracer = new Tracer(new NullSink(), emptyHeader());
+    runScenario(spec, { recorder: tracer, choices: new RecordingChoices(spec.seed, 'prng', (s, v, r) => tracer.choice(s, v, r)), images });
+    events = tracer.nextSeq;
+  });
+  const plain = bestOf(3, () => void runScenario(spec, { recorder: new NullRecorder(), choices: new RecordingChoices(spec.seed, 'prng'), images }));
+  return { traced, plain, events };
 }

@@ -4,14 +4,11 @@
  * tracing costs on a Linux run.
  */
 import { NullRecorder } from '../../../tracer/recorder.js';
-import { NullSink } from '../../../tracer/sink.js';
-import { Tracer } from '../../../tracer/tracer.js';
-import { emptyHeader } from '../../../tracer/packets.js';
 import { runTable2 } from '../../../src/cli/bench.js';
 import { resolveScenario } from '../../../src/scenarios/resolve.js';
 import { imagesFor, runScenario } from '../../../src/scenarios/runner.js';
 import { RecordingChoices } from '../../../src/sim/choices.js';
-import { bestOf, perSecond, type BenchGroup, type Figure } from '../figure.js';
+import { bestOf, perSecond, tracedAndPlain, type BenchGroup, type Figure } from '../figure.js';
 
 function table2Figures(): Figure[] {
   return runTable2().map((c) => ({
@@ -43,14 +40,7 @@ function sweepFigures(): Figure[] {
 function forkFigures(): Figure[] {
   const forks = 200;
   const spec = resolveScenario({ scenario: 'table2' }, 'table2', { sets: ['getpids=1', `forks=${forks}`] });
-  const images = imagesFor(spec);
-  let events = 0;
-  const traced = bestOf(3, () => {
-    const tracer = new Tracer(new NullSink(), emptyHeader());
-    runScenario(spec, { recorder: tracer, choices: new RecordingChoices(spec.seed, 'prng', (s, v, r) => tracer.choice(s, v, r)), images });
-    events = tracer.nextSeq;
-  });
-  const plain = bestOf(3, () => void runScenario(spec, { recorder: new NullRecorder(), choices: new RecordingChoices(spec.seed, 'prng'), images }));
+  const { traced, plain, events } = tracedAndPlain(spec);
   return [
     { name: 'linux.l4linux.forks_per_s', value: perSecond(forks, plain), unit: 'forks/s' },
     { name: 'linux.l4linux.events_per_s', value: perSecond(events, traced), unit: 'events/s' },

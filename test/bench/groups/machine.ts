@@ -2,27 +2,12 @@
  * Machine figures: simulated events per second of wall time for pingpong and irq, and the cost of
  * tracing (the same run with tracing off, i.e. no encoding at all, side by side).
  */
-import { NullRecorder } from '../../../tracer/recorder.js';
-import { NullSink } from '../../../tracer/sink.js';
-import { Tracer } from '../../../tracer/tracer.js';
-import { emptyHeader } from '../../../tracer/packets.js';
 import { resolveScenario } from '../../../src/scenarios/resolve.js';
-import { imagesFor, runScenario } from '../../../src/scenarios/runner.js';
-import { RecordingChoices } from '../../../src/sim/choices.js';
-import { bestOf, perSecond, type BenchGroup, type Figure } from '../figure.js';
+import { perSecond, tracedAndPlain, type BenchGroup, type Figure } from '../figure.js';
 
 function measure(name: string, sets: string[]): Figure[] {
   const spec = resolveScenario({ scenario: name }, name, { sets: [...sets, 'compare=[]'].filter((s) => name === 'pingpong' || !s.startsWith('compare')) });
-  const images = imagesFor(spec);
-  let events = 0;
-  const traced = bestOf(3, () => {
-    const tracer = new Tracer(new NullSink(), emptyHeader());
-    runScenario(spec, { recorder: tracer, choices: new RecordingChoices(spec.seed, 'prng', (s, v, r) => tracer.choice(s, v, r)), images });
-    events = tracer.nextSeq;
-  });
-  const plain = bestOf(3, () => {
-    runScenario(spec, { recorder: new NullRecorder(), choices: new RecordingChoices(spec.seed, 'prng'), images });
-  });
+  const { traced, plain, events } = tracedAndPlain(spec);
   return [
     { name: `machine.${name}.events_per_s`, value: perSecond(events, traced), unit: 'events/s' },
     { name: `machine.${name}.run_untraced`, value: plain, unit: 'ms' },
