@@ -65,7 +65,16 @@ export function recordedImages(reader: TraceReader): Map<string, Uint8Array> {
 export function replayTrace(reader: TraceReader, file: string, opts: ReplayOptions = {}): ReplayResult {
   checkReplayable(reader.header, file);
   const spec = recordedSpec(reader, file);
-  const selector = reader.header.filterRules ? new EventSelector(parseFilterRules(reader.header.filterRules), (id) => sink.strings[id] ?? '') : null;
+  const selector = reader.header.filterRules
+    ? new EventSelector(
+        parseFilterRules(reader.header.filterRules),
+        (id) => sink.strings[id] ?? '',
+        (i) => {
+          const t = sink.threads[i];
+          return { name: t ? (sink.strings[t.name] ?? '') : '', task: t?.task ?? 0 };
+        },
+      )
+    : null;
   const sink: VerifyingSink = new VerifyingSink(reader, selector);
   const tracer = new Tracer(sink, reader.header, {
     chunkEvents: spec.trace.chunkEvents,

@@ -42,11 +42,11 @@ export function rewriteTrace(reader: TraceReader, sink: TraceSink, opts: Rewrite
       policy: BufferPolicy.FLUSH,
     });
   });
-  const selector = opts.filter ? new EventSelector(opts.filter, (id) => reader.string(id)) : null;
+  const selector = opts.filter ? new EventSelector(opts.filter, (id) => reader.string(id), (i) => ({ name: reader.threadName(i), task: reader.threads[i]?.task ?? 0 })) : null;
   let written = 0;
   for (const original of reader.events()) {
     const fn = original.kind === Kind.FUNC_ENTER || original.kind === Kind.FUNC_EXIT ? original.args[0]! : 0;
-    if (selector && !selector.keeps(original.thread, original.kind, fn)) continue;
+    if (selector && !selector.keeps(original.thread, original.kind, fn, original.time)) continue;
     const ev = opts.transform ? opts.transform(original) : original;
     tracer.nextSeq = ev.seq;
     const a = ev.kind === Kind.FUNC_EXIT ? [] : ev.args; // a FUNC_EXIT's function is implicit (the open stack)

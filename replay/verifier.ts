@@ -186,7 +186,7 @@ export class VerifyingSink implements TraceSink {
     for (let i = 0; i < regen.count && !cur.done; i++) {
       const kind = regen.kinds[i]!;
       const fn = kind === Kind.FUNC_ENTER || kind === Kind.FUNC_EXIT ? regen.args[regen.argStart[i]!]! : 0;
-      if (!this.selector!.keeps(regen.thread, kind, fn)) continue;
+      if (!this.selector!.keeps(regen.thread, kind, fn, regen.times[i]!)) continue;
       const rec = this.nextRecorded(cur, regen.thread);
       if (!rec) {
         this.stop(cur, { seq: regen.seqs[i]!, what: 'extra', thread: regen.thread, expected: null, actual: eventAt(regen, i), detail: 'the replay produced an event the filtered recording does not have' });

@@ -115,6 +115,9 @@ export const KINDS: readonly KindSpec[] = [
   { id: Kind.MARKER, name: 'MARKER', message: 'MarkerEvent', fields: [str('text'), u('value')] },
 ];
 
+/** IpcOp values whose operation sends a message: send, call, reply_wait, send_receive, pagefault, exception. */
+export const IPC_SENDING_OPS: ReadonlySet<number> = new Set([1, 4, 5, 6, 7, 9]);
+
 /** Value names for printing. Numbers follow trace.proto enums and the V2 ABI. */
 export const ENUMS: Record<string, Record<number, string>> = {
   IpcOp: { 0: 'none', 1: 'send', 2: 'receive', 3: 'wait', 4: 'call', 5: 'reply_wait', 6: 'send_receive', 7: 'pagefault', 8: 'irq', 9: 'exception' },

@@ -2,7 +2,7 @@
  * What `l4trace info` reports about a trace: computed from the header, the footer and one pass over the
  * chunks (kinds counted per thread). Kept out of the CLI so tests and other commands can use it.
  */
-import { formatGid, kindName } from './catalogue.js';
+import { formatGid, IPC_SENDING_OPS, Kind, kindName } from './catalogue.js';
 import { OUTCOME_NAMES, POLICY_NAMES, THREAD_KIND_NAMES } from './packets.js';
 import type { TraceReader, Truncation } from './reader.js';
 
@@ -41,6 +41,8 @@ export interface TraceSummary {
   eventsRecorded: number;
   threads: ThreadSummaryInfo[];
   kinds: Record<string, number>;
+  /** IPC operations that sent a message (the rows of the analyzer's ipc table). */
+  ipcMessages: number;
   bytesPerEvent: number;
   chunkBytesPerEvent: number;
   losses: { events: number; chunks: number; unmatchedExits: number };
@@ -60,11 +62,15 @@ export function summarize(reader: TraceReader): TraceSummary {
   const kindCounts = new Map<number, number>();
   const perThread = new Array<number>(reader.threads.length).fill(0);
   let events = 0;
+  let ipcMessages = 0;
   for (const chunk of reader.decodedChunks()) {
     events += chunk.count;
     perThread[chunk.thread] = (perThread[chunk.thread] ?? 0) + chunk.count;
     const k = chunk.kinds;
-    for (let i = 0; i < k.length; i++) kindCounts.set(k[i]!, (kindCounts.get(k[i]!) ?? 0) + 1);
+    for (let i = 0; i < k.length; i++) {
+      kindCounts.set(k[i]!, (kindCounts.get(k[i]!) ?? 0) + 1);
+      if (k[i] === Kind.IPC && IPC_SENDING_OPS.has(chunk.args[chunk.argStart[i]!]!)) ipcMessages++;
+    }
   }
   const kinds: Record<string, number> = {};
   for (const id of [...kindCounts.keys()].sort((a, b) => a - b)) kinds[kindName(id)] = kindCounts.get(id)!;
@@ -108,6 +114,7 @@ export function summarize(reader: TraceReader): TraceSummary {
     eventsRecorded: f ? f.events : events,
     threads,
     kinds,
+    ipcMessages,
     bytesPerEvent: events ? reader.size / events : 0,
     chunkBytesPerEvent: events ? reader.chunkBytes / events : 0,
     losses: {

@@ -3,17 +3,20 @@
  * function name). Events keep their sequence numbers and the rules go into the header, so the reduced
  * trace still replays (replay filters what it regenerates the same way).
  */
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FileSink } from '../../tracer/file-writer.js';
 import { FilterError, FilterRulesSchema, type FilterRules } from '../../replay/filter.js';
 import { rewriteTrace } from '../../replay/rewrite.js';
+import { FilterFileError, parseFilterFile } from '../../analyze/filter-file.js';
 import { CliError, UsageError } from './errors.js';
 import { openTrace, withTrace } from './open-trace.js';
 import { fmtInt } from './output.js';
 
 interface FilterCliOptions {
   out?: string;
+  file?: string;
   keepKind?: string;
   dropKind?: string;
   thread?: string;
@@ -28,18 +31,34 @@ export function register(program: Command): void {
     .description('write a reduced trace: only the events the rules select (it still replays)')
     .argument('<file>', 'trace file (.l4t)')
     .requiredOption('-o, --out <file>', 'the reduced trace')
+    .option('-f, --file <rules>', 'a filter file (Score-P syntax plus THREADS, TASKS, TIME_WINDOW, MAX_DEPTH): removes function events only')
     .option('--keep-kind <kinds>', 'keep only these event kinds (comma-separated, e.g. IPC,IPC_RES)')
     .option('--drop-kind <kinds>', 'drop these event kinds (e.g. FUNC_ENTER,FUNC_EXIT)')
     .option('--thread <indexes>', 'keep only these threads (indexes as `info` lists them)')
     .option('--exclude-function <globs>', 'drop enter/exit events of functions matching these globs (e.g. "printf,str*")')
     .action((file: string, opts: FilterCliOptions) => {
       if (resolve(file) === resolve(opts.out!)) throw new UsageError(`-o ${opts.out}: the output must not be the input`);
+      if (!existsSync(dirname(resolve(opts.out!)))) throw new CliError(`-o ${opts.out}: the folder does not exist`);
       const raw: Record<string, unknown> = {};
       if (opts.keepKind !== undefined) raw.keepKinds = list(opts.keepKind);
       if (opts.dropKind !== undefined) raw.dropKinds = list(opts.dropKind);
       if (opts.thread !== undefined) raw.threads = list(opts.thread)!.map((t) => (/^\d+$/.test(t) ? Number(t) : t));
       if (opts.excludeFunction !== undefined) raw.excludeFunctions = list(opts.excludeFunction);
-      if (Object.keys(raw).length === 0) throw new UsageError('filter: give at least one rule (--keep-kind, --drop-kind, --thread, --exclude-function)');
+      if (opts.file !== undefined) {
+        let text: string;
+        try {
+          text = readFileSync(opts.file, 'utf8');
+        } catch (e) {
+          throw new CliError(`-f ${opts.file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+        }
+        try {
+          Object.assign(raw, parseFilterFile(text, opts.file));
+        } catch (e) {
+          if (e instanceof FilterFileError) throw new UsageError(e.message);
+          throw e;
+        }
+      }
+      if (Object.keys(raw).length === 0) throw new UsageError('filter: give at least one rule (-f FILE, --keep-kind, --drop-kind, --thread, --exclude-function)');
       const parsed = FilterRulesSchema.safeParse(raw);
       if (!parsed.success) throw new UsageError(`filter: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       const rules: FilterRules = parsed.data;

@@ -30,6 +30,7 @@ export function register(program: Command): void {
       out.line(`events     ${fmtInt(s.events)} in file, ${s.bytesPerEvent.toFixed(2)} bytes/event (${s.chunkBytesPerEvent.toFixed(2)} in event chunks)`);
       out.line(`losses     ${fmtInt(s.losses.events)} events in ${fmtInt(s.losses.chunks)} chunks${s.losses.unmatchedExits ? `, ${s.losses.unmatchedExits} unmatched function exits` : ''}`);
       out.line(`tape       ${fmtInt(s.choices)} choices;  hash chains ${s.hashes}`);
+      out.line(`ipc        ${fmtInt(s.ipcMessages)} messages sent (IPC operations with a send part; the analyzer's ipc rows)`);
       const metrics = Object.entries(s.metrics);
       if (metrics.length) {
         out.line('results');

@@ -8,8 +8,12 @@ import { register as registerBench } from './bench.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerDump } from './dump.js';
 import { CliError, UsageError } from './errors.js';
+import { register as registerExport } from './export.js';
 import { register as registerFilter } from './filter.js';
 import { register as registerInfo } from './info.js';
+import { register as registerQuery } from './query.js';
+import { register as registerReport } from './report.js';
+import { register as registerScore } from './score.js';
 import { register as registerRecord } from './record.js';
 import { register as registerReplay } from './replay.js';
 import { register as registerRun } from './run.js';
@@ -24,7 +28,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces on errors')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of [registerDemo, registerRecord, registerReplay, registerSweep, registerShrink, registerRun, registerInfo, registerDump, registerFilter, registerBench]) register(program);
+  for (const register of [registerDemo, registerRecord, registerReplay, registerSweep, registerShrink, registerRun, registerInfo, registerDump, registerFilter, registerQuery, registerReport, registerScore, registerExport, registerBench]) register(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program).slice(1)) cmd.exitOverride();
   return program;

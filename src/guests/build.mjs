@@ -113,6 +113,8 @@ const BINARIES = [
   },
   { name: 'sigrace', source: 'sigrace.c', opt: '-O2', kind: 'linux', args: ['3'] },
   { name: 'table2', source: 'table2.c', opt: '-O2', kind: 'linux', args: ['200', '5', '16', '4'] },
+  // function-call-heavy traces for the analyzer (score, filter, load speed)
+  { name: 'callheavy', source: 'callheavy.c', opt: '-O2', kind: 'linux', args: ['16'] },
 ];
 
 function fail(message) {

@@ -1,0 +1,29 @@
+/**
+ * `l4trace report`: a readable summary of a loaded trace, each section one SQL query over the schema:
+ * the run, its threads, the top functions, the IPC matrix, interrupt latency, system calls, signals
+ * with their kick results, and losses.
+ */
+import type { Analysis, QueryResult } from './db.js';
+
+export interface ReportSection {
+  title: string;
+  sql: string;
+  result: QueryResult;
+}
+
+const SECTIONS: [string, string][] = [
+  ['run', `SELECT key, value FROM metadata WHERE key IN ('scenario','flavour','cpus','seed','outcome','outcome_detail','end_time','events','filter_rules') ORDER BY key`],
+  ['threads (by events)', `SELECT utid, name, kind, linux_pid AS pid, events, events_lost AS lost FROM thread ORDER BY events DESC LIMIT 12`],
+  ['top functions (inclusive cycles)', `SELECT name, calls, incl, excl, max, p50, p99 FROM function_summary ORDER BY incl DESC NULLS LAST LIMIT 12`],
+  ['IPC matrix (by messages)', `SELECT sender, receiver, msgs, words, bytes, sum_latency, max_latency FROM ipc_matrix ORDER BY msgs DESC LIMIT 12`],
+  ['interrupts', `SELECT irq, count(*) AS raised, count(ts_deliver) AS delivered, round(avg(latency)) AS avg_latency, max(latency) AS max_latency FROM irq GROUP BY irq ORDER BY irq`],
+  ['system calls', `SELECT name, count(*) AS calls, round(avg(dur) FILTER (WHERE dur >= 0)) AS avg_cycles, count(*) FILTER (WHERE dur < 0) AS unfinished FROM syscall GROUP BY name ORDER BY calls DESC LIMIT 15`],
+  ['signals', `SELECT s.ts, t.name AS sent_by, from_pid, to_pid, sig_name, path, kick_name AS kick, ts_deliver, action FROM signal s JOIN thread t USING (utid) ORDER BY s.ts LIMIT 20`],
+  ['losses and load problems', `SELECT name, idx, severity, value FROM stats WHERE severity <> 'info' OR name = 'unbalanced_slices' ORDER BY severity, name`],
+];
+
+export async function buildReport(a: Analysis): Promise<ReportSection[]> {
+  const out: ReportSection[] = [];
+  for (const [title, sql] of SECTIONS) out.push({ title, sql, result: await a.query(sql) });
+  return out;
+}

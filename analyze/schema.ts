@@ -1,0 +1,211 @@
+/**
+ * The analyzer's schema: Perfetto's table names and meanings (process, thread, track, slice, flow,
+ * sched, stats, metadata) plus the L4 and Linux tables (ipc, irq, pf, syscall, signal). Timestamps are
+ * cycles of the simulated CPU (`metadata.cycles_per_us` converts). docs/sql-schema.md documents every
+ * column.
+ */
+import type { ColumnSpec } from './table-writer.js';
+
+export const SCHEMA_VERSION = 1;
+
+/** slice_raw.category_id: function calls, IPC operations (IPC to its result), page faults. */
+export const CATEGORY = { func: 0, ipc: 1, pf: 2 } as const;
+
+const col = (name: string, type: ColumnSpec['type'], nullable = false): ColumnSpec => ({ name, type, nullable });
+
+export const TABLES: Record<string, ColumnSpec[]> = {
+  metadata: [col('key', 'VARCHAR'), col('value', 'VARCHAR')],
+  stats: [col('name', 'VARCHAR'), col('idx', 'INTEGER'), col('severity', 'VARCHAR'), col('source', 'VARCHAR'), col('value', 'BIGINT')],
+  process: [
+    col('upid', 'INTEGER'),
+    col('pid', 'INTEGER', true),
+    col('name', 'VARCHAR'),
+    col('kind', 'VARCHAR'),
+    col('task', 'INTEGER'),
+    col('parent_upid', 'INTEGER', true),
+    col('start_ts', 'BIGINT', true),
+    col('end_ts', 'BIGINT', true),
+  ],
+  thread: [
+    col('utid', 'INTEGER'),
+    col('tid', 'BIGINT'),
+    col('l4_id', 'VARCHAR'),
+    col('name', 'VARCHAR'),
+    col('upid', 'INTEGER', true),
+    col('kind', 'VARCHAR'),
+    col('task', 'INTEGER'),
+    col('lthread', 'INTEGER'),
+    col('cpu', 'INTEGER'),
+    col('priority', 'INTEGER'),
+    col('linux_pid', 'INTEGER', true),
+    col('events', 'BIGINT'),
+    col('events_lost', 'BIGINT'),
+    col('start_ts', 'BIGINT', true),
+    col('end_ts', 'BIGINT', true),
+  ],
+  track: [col('id', 'INTEGER'), col('type', 'VARCHAR'), col('name', 'VARCHAR'), col('utid', 'INTEGER', true), col('cpu', 'INTEGER', true), col('irq', 'INTEGER', true)],
+  name: [col('name_id', 'INTEGER'), col('name', 'VARCHAR')],
+  slice_raw: [
+    col('id', 'BIGINT'),
+    col('ts', 'BIGINT'),
+    col('dur', 'BIGINT'),
+    col('track_id', 'INTEGER'),
+    col('utid', 'INTEGER'),
+    col('category_id', 'INTEGER'),
+    col('name_id', 'INTEGER'),
+    col('depth', 'INTEGER'),
+    col('parent_id', 'BIGINT', true),
+    col('self_dur', 'BIGINT'),
+    col('seq', 'BIGINT'),
+  ],
+  flow: [col('id', 'BIGINT'), col('slice_out', 'BIGINT'), col('slice_in', 'BIGINT'), col('ipc_id', 'BIGINT'), col('kind', 'VARCHAR')],
+  sched: [
+    col('id', 'BIGINT'),
+    col('ts', 'BIGINT'),
+    col('dur', 'BIGINT'),
+    col('cpu', 'INTEGER'),
+    col('utid', 'INTEGER'),
+    col('end_state', 'VARCHAR'),
+    col('priority', 'INTEGER'),
+    col('switch_reason', 'VARCHAR'),
+  ],
+  ipc: [
+    col('id', 'BIGINT'),
+    col('kind', 'VARCHAR'),
+    col('sender_utid', 'INTEGER'),
+    col('receiver_utid', 'INTEGER', true),
+    col('dest', 'VARCHAR'),
+    col('label', 'BIGINT'),
+    col('words', 'INTEGER'),
+    col('bytes', 'INTEGER'),
+    col('ts_send', 'BIGINT'),
+    col('ts_recv', 'BIGINT', true),
+    col('ts_reply', 'BIGINT', true),
+    col('result', 'INTEGER', true),
+    col('result_name', 'VARCHAR', true),
+    col('send_slice_id', 'BIGINT', true),
+    col('recv_slice_id', 'BIGINT', true),
+    col('seq', 'BIGINT'),
+  ],
+  irq: [
+    col('id', 'BIGINT'),
+    col('irq', 'INTEGER'),
+    col('ts_raise', 'BIGINT'),
+    col('ts_deliver', 'BIGINT', true),
+    col('latency', 'BIGINT', true),
+    col('handler_utid', 'INTEGER', true),
+    col('interrupted_utid', 'INTEGER', true),
+    col('masked', 'BOOLEAN'),
+    col('coalesced', 'INTEGER'),
+  ],
+  pf: [
+    col('id', 'BIGINT'),
+    col('ts', 'BIGINT'),
+    col('dur', 'BIGINT'),
+    col('utid', 'INTEGER'),
+    col('addr', 'BIGINT'),
+    col('write', 'BOOLEAN'),
+    col('ip', 'BIGINT'),
+    col('task', 'INTEGER'),
+    col('result', 'INTEGER', true),
+    col('mapped', 'BOOLEAN', true),
+  ],
+  syscall: [
+    col('id', 'BIGINT'),
+    col('ts', 'BIGINT'),
+    col('dur', 'BIGINT'),
+    col('utid', 'INTEGER'),
+    col('pid', 'INTEGER'),
+    col('nr', 'INTEGER'),
+    col('name', 'VARCHAR'),
+    col('arg0', 'BIGINT'),
+    col('arg1', 'BIGINT'),
+    col('arg2', 'BIGINT'),
+    col('ret', 'BIGINT', true),
+  ],
+  signal: [
+    col('id', 'BIGINT'),
+    col('ts', 'BIGINT'),
+    col('utid', 'INTEGER'),
+    col('from_pid', 'INTEGER'),
+    col('to_pid', 'INTEGER'),
+    col('sig', 'INTEGER'),
+    col('sig_name', 'VARCHAR'),
+    col('path', 'VARCHAR'),
+    col('kick_result', 'INTEGER'),
+    col('kick_name', 'VARCHAR'),
+    col('ts_deliver', 'BIGINT', true),
+    col('action', 'VARCHAR', true),
+    col('handler', 'BIGINT', true),
+    col('seq', 'BIGINT'),
+  ],
+};
+
+export function createTablesSql(): string {
+  return Object.entries(TABLES)
+    .map(([t, cols]) => `CREATE TABLE ${t} (${cols.map((c) => `${c.name} ${c.type}${c.nullable ? '' : ' NOT NULL'}`).join(', ')});`)
+    .join('\n');
+}
+
+/** Views and table macros, created after loading. */
+export const VIEWS_SQL = `
+CREATE VIEW slice AS
+  SELECT s.id, s.ts, s.dur, s.track_id, s.utid,
+         CASE s.category_id WHEN 0 THEN 'func' WHEN 1 THEN 'ipc' ELSE 'pf' END AS category,
+         n.name, s.depth, s.parent_id, s.self_dur, s.seq
+  FROM slice_raw s JOIN name n USING (name_id);
+
+CREATE VIEW ipc_matrix AS
+  SELECT st.task AS sender_task, sp.name AS sender, rt.task AS receiver_task, rp.name AS receiver,
+         count(*) AS msgs, sum(i.words) AS words, sum(i.bytes) AS bytes,
+         sum(i.ts_recv - i.ts_send) AS sum_latency, max(i.ts_recv - i.ts_send) AS max_latency
+  FROM ipc i
+  JOIN thread st ON st.utid = i.sender_utid
+  LEFT JOIN thread rt ON rt.utid = i.receiver_utid
+  LEFT JOIN process sp ON sp.upid = st.upid
+  LEFT JOIN process rp ON rp.upid = rt.upid
+  GROUP BY ALL;
+
+CREATE VIEW function_summary AS
+  SELECT name, count(*) AS calls,
+         sum(dur) FILTER (WHERE dur >= 0) AS incl, sum(self_dur) FILTER (WHERE self_dur >= 0) AS excl,
+         min(dur) FILTER (WHERE dur >= 0) AS min, max(dur) AS max,
+         quantile_disc(dur, 0.5) FILTER (WHERE dur >= 0) AS p50, quantile_disc(dur, 0.99) FILTER (WHERE dur >= 0) AS p99,
+         count(*) FILTER (WHERE dur < 0) AS unfinished
+  FROM slice WHERE category = 'func'
+  GROUP BY name;
+
+CREATE VIEW call_tree AS
+  WITH RECURSIVE paths(id, path, depth) AS (
+    SELECT id, name, depth FROM slice WHERE category = 'func' AND parent_id IS NULL
+    UNION ALL
+    SELECT s.id, p.path || ' > ' || s.name, s.depth FROM slice s JOIN paths p ON s.parent_id = p.id WHERE s.category = 'func'
+  )
+  SELECT path, any_value(p.depth) AS depth, count(*) AS calls,
+         sum(s.dur) FILTER (WHERE s.dur >= 0) AS incl, sum(s.self_dur) FILTER (WHERE s.self_dur >= 0) AS excl
+  FROM paths p JOIN slice s USING (id) GROUP BY path;
+
+CREATE MACRO ancestor_slice(sid) AS TABLE
+  WITH RECURSIVE up(id) AS (
+    SELECT parent_id FROM slice_raw WHERE id = sid AND parent_id IS NOT NULL
+    UNION ALL
+    SELECT s.parent_id FROM slice_raw s JOIN up ON s.id = up.id WHERE s.parent_id IS NOT NULL
+  )
+  SELECT slice.* FROM slice JOIN up USING (id);
+
+CREATE MACRO descendant_slice(sid) AS TABLE
+  WITH RECURSIVE down(id) AS (
+    SELECT id FROM slice_raw WHERE parent_id = sid
+    UNION ALL
+    SELECT s.id FROM slice_raw s JOIN down ON s.parent_id = down.id
+  )
+  SELECT slice.* FROM slice JOIN down USING (id);
+
+CREATE MACRO following_flow(sid) AS TABLE
+  WITH RECURSIVE f(slice_out, slice_in, ipc_id) AS (
+    SELECT slice_out, slice_in, ipc_id FROM flow WHERE slice_out = sid
+    UNION ALL
+    SELECT fl.slice_out, fl.slice_in, fl.ipc_id FROM flow fl JOIN f ON fl.slice_out = f.slice_in
+  )
+  SELECT * FROM f;
+`;

@@ -1,0 +1,121 @@
+/**
+ * `l4trace score`: what each function costs in the trace, as Score-P's scorep-score reports it. Since a
+ * run replays exactly, the figures are exact, not estimates: visits, encoded bytes of its enter and exit
+ * events, time per visit, and its type: COM when a call of it had an IPC inside (it lies on a path to
+ * IPC or a system call), USR otherwise. `-g` proposes a filter by Score-P's default heuristic: exclude
+ * USR functions that take at least 1% of the trace's bytes and less than 1 µs per visit.
+ */
+import { Kind } from '../tracer/catalogue.js';
+import type { TraceReader } from '../tracer/reader.js';
+import { KIND_LIMIT } from '../tracer/format.js';
+import { varintSize } from '../tracer/varint.js';
+
+export interface ScoreRow {
+  name: string;
+  type: 'COM' | 'USR';
+  visits: number;
+  bytes: number;
+  /** Share of all event bytes, percent. */
+  percent: number;
+  /** Inclusive and exclusive cycles of finished calls. */
+  incl: number;
+  excl: number;
+  /** Exclusive time per visit (what the function itself costs per call), microseconds. */
+  usPerVisit: number;
+  /** Largest share of one thread's bytes (Score-P's max_buf). */
+  maxThreadBytes: number;
+}
+
+export interface ScoreResult {
+  rows: ScoreRow[];
+  /** Bytes of the file, and of its event chunks. */
+  fileBytes: number;
+  eventBytes: number;
+  functionBytes: number;
+  /** The functions `-g` would exclude, and the file size that would leave. */
+  suggested: string[];
+  estimatedBytes: number;
+}
+
+export interface ScoreHeuristic {
+  /** Minimum share of the trace's bytes, percent. */
+  bufferPercent: number;
+  /** Maximum time per visit, microseconds. */
+  timePerVisitUs: number;
+}
+
+/** IpcOp of a page-fault IPC (not communication the program asked for). */
+const IPC_OP_PAGEFAULT = 7;
+
+export const SCOREP_DEFAULT: ScoreHeuristic = { bufferPercent: 1, timePerVisitUs: 1 };
+
+export function scoreTrace(reader: TraceReader, heuristic: ScoreHeuristic = SCOREP_DEFAULT): ScoreResult {
+  const perFn = new Map<number, { visits: number; bytes: number; incl: number; excl: number; com: boolean; perThread: Map<number, number> }>();
+  const fnOf = (id: number) => {
+    let f = perFn.get(id);
+    if (!f) perFn.set(id, (f = { visits: 0, bytes: 0, incl: 0, excl: 0, com: false, perThread: new Map() }));
+    return f;
+  };
+  const cyclesPerUs = reader.header.cyclesPerUs || 1;
+  for (let t = 0; t < reader.threads.length; t++) {
+    const stack: { fn: number; ts: number; child: number }[] = [];
+    for (const ref of reader.chunksOf(t)) {
+      const ch = reader.decodeChunk(ref);
+      let prevSeq = ch.firstSeq - 1;
+      let prevTime = ch.firstTime;
+      for (let i = 0; i < ch.count; i++) {
+        const kind = ch.kinds[i]!;
+        const seq = ch.seqs[i]!;
+        const ts = ch.times[i]!;
+        // Exactly what the encoder wrote for this event's tag and time delta.
+        const head = varintSize(kind + (seq - prevSeq - 1) * KIND_LIMIT) + varintSize(ts - prevTime);
+        prevSeq = seq;
+        prevTime = ts;
+        if (kind === Kind.FUNC_ENTER) {
+          const fn = ch.args[ch.argStart[i]!]!;
+          const f = fnOf(fn);
+          const b = head + varintSize(fn);
+          f.visits++;
+          f.bytes += b;
+          f.perThread.set(t, (f.perThread.get(t) ?? 0) + b);
+          stack.push({ fn, ts, child: 0 });
+        } else if (kind === Kind.FUNC_EXIT) {
+          const open = stack.pop();
+          if (!open) continue;
+          const f = fnOf(open.fn);
+          f.bytes += head;
+          f.perThread.set(t, (f.perThread.get(t) ?? 0) + head);
+          f.incl += ts - open.ts;
+          f.excl += ts - open.ts - open.child;
+          if (stack.length > 0) stack[stack.length - 1]!.child += ts - open.ts;
+        } else if (kind === Kind.IPC && ch.args[ch.argStart[i]!] !== IPC_OP_PAGEFAULT) {
+          // A system call or IPC (not a page fault): every open function lies on a path to it.
+          for (const o of stack) fnOf(o.fn).com = true;
+        }
+      }
+    }
+  }
+  const eventBytes = reader.chunks.reduce((a, c) => a + c.bodyLength, 0);
+  const rows: ScoreRow[] = [...perFn].map(([id, f]) => ({
+    name: reader.string(id),
+    type: f.com ? 'COM' : 'USR',
+    visits: f.visits,
+    bytes: f.bytes,
+    percent: eventBytes > 0 ? (100 * f.bytes) / eventBytes : 0,
+    incl: f.incl,
+    excl: f.excl,
+    usPerVisit: f.visits > 0 ? f.excl / f.visits / cyclesPerUs : 0,
+    maxThreadBytes: Math.max(0, ...f.perThread.values()),
+  }));
+  rows.sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name));
+  const suggested = rows.filter((r) => r.type === 'USR' && r.percent >= heuristic.bufferPercent && r.usPerVisit < heuristic.timePerVisitUs).map((r) => r.name);
+  const dropped = rows.filter((r) => suggested.includes(r.name)).reduce((a, r) => a + r.bytes, 0);
+  return {
+    rows,
+    fileBytes: reader.size,
+    eventBytes,
+    functionBytes: rows.reduce((a, r) => a + r.bytes, 0),
+    suggested,
+    estimatedBytes: Math.max(0, reader.size - dropped),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * `l4trace export INPUT --format perfetto|chrome-json|parquet -o OUT`: the trace for other tools. Files
+ * are written beside the target and moved there when complete; a failure leaves what was there.
+ */
+import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { AnalyzeError } from '../../analyze/db.js';
+import { exportChromeJson, ExportTooLarge } from '../../analyze/export-chrome.js';
+import { exportParquet } from '../../analyze/export-parquet.js';
+import { exportPerfetto } from '../../analyze/export-perfetto.js';
+import { openAnalysis } from './analysis.js';
+import { CliError, UsageError } from './errors.js';
+import { fmtInt } from './output.js';
+
+const FORMATS = ['perfetto', 'chrome-json', 'parquet'] as const;
+
+/** Write a file through `fill`, atomically. */
+async function writeFileAtomic(out: string, fill: (write: (b: Uint8Array | string) => void) => Promise<void>): Promise<void> {
+  const partial = `${out}.${process.pid}.partial`;
+  let fd: number;
+  try {
+    fd = openSync(partial, 'w');
+  } catch (e) {
+    throw new CliError(`-o ${out}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    await fill((b) => void writeSync(fd, typeof b === 'string' ? Buffer.from(b) : b));
+    closeSync(fd);
+    renameSync(partial, out);
+  } catch (e) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+    rmSync(partial, { force: true });
+    throw e;
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('export')
+    .description('export a trace: perfetto (native protobuf), chrome-json (trace events), parquet (every table, partitioned)')
+    .argument('<input>', 'trace file (.l4t) or database (.duckdb)')
+    .requiredOption('--format <format>', FORMATS.join(', '))
+    .requiredOption('-o, --out <path>', 'output file (a folder for parquet)')
+    .option('--db <file>', 'keep the loaded database in this file')
+    .action(async (input: string, opts: { format: string; out: string; db?: string }) => {
+      if (!(FORMATS as readonly string[]).includes(opts.format)) throw new UsageError(`--format ${JSON.stringify(opts.format)}: expected ${FORMATS.join(', ')}`);
+      if (!existsSync(dirname(resolve(opts.out)))) throw new CliError(`-o ${opts.out}: the folder ${dirname(resolve(opts.out))} does not exist`);
+      const a = await openAnalysis(input, opts.db);
+      try {
+        if (opts.format === 'perfetto') {
+          let stats = { packets: 0, slices: 0, flows: 0 };
+          await writeFileAtomic(opts.out, async (write) => void (stats = await exportPerfetto(a, write)));
+          console.log(`exported ${input} -> ${opts.out}: Perfetto trace, ${fmtInt(stats.packets)} packets, ${fmtInt(stats.slices)} slices, ${fmtInt(stats.flows)} flows`);
+        } else if (opts.format === 'chrome-json') {
+          let events = 0;
+          await writeFileAtomic(opts.out, async (write) => void ({ events } = await exportChromeJson(a, write)));
+          console.log(`exported ${input} -> ${opts.out}: Chrome JSON, ${fmtInt(events)} events`);
+        } else {
+          const partial = `${opts.out}.${process.pid}.partial`;
+          rmSync(partial, { recursive: true, force: true });
+          let tables: string[];
+          try {
+            ({ tables } = await exportParquet(a, partial));
+          } catch (e) {
+            rmSync(partial, { recursive: true, force: true });
+            throw e;
+          }
+          const old = `${opts.out}.${process.pid}.old`;
+          if (existsSync(opts.out)) renameSync(opts.out, old);
+          renameSync(partial, opts.out);
+          rmSync(old, { recursive: true, force: true });
+          console.log(`exported ${input} -> ${opts.out}/: Parquet, ${tables.length} tables (${tables.join(', ')})`);
+        }
+      } catch (e) {
+        if (e instanceof ExportTooLarge) throw new CliError(`export ${input}: ${e.message}`);
+        if (e instanceof AnalyzeError) throw new CliError(`export ${input}: ${e.message}`);
+        throw e;
+      } finally {
+        a.close();
+      }
+    });
+}

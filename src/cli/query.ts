@@ -1,0 +1,42 @@
+/** `l4trace query INPUT SQL`: SQL over a trace (loaded on the fly) or a kept database. */
+import type { Command } from 'commander';
+import { AnalyzeError } from '../../analyze/db.js';
+import { openAnalysis, formatRows } from './analysis.js';
+import { CliError, UsageError } from './errors.js';
+import { guardStdoutPipe } from './output.js';
+
+export function register(program: Command): void {
+  program
+    .command('query')
+    .description('run SQL over a trace or a kept database (tables: docs/sql-schema.md)')
+    .argument('<input>', 'trace file (.l4t) or database (.duckdb)')
+    .argument('<sql>', 'the query')
+    .option('--format <format>', 'table, csv or json', 'table')
+    .option('--db <file>', 'keep the loaded database in this file (reused while the trace is unchanged)')
+    .action(async (input: string, sql: string, opts: { format: string; db?: string }) => {
+      guardStdoutPipe();
+      if (!['table', 'csv', 'json'].includes(opts.format)) throw new UsageError(`--format ${JSON.stringify(opts.format)}: expected table, csv or json`);
+      const a = await openAnalysis(input, opts.db);
+      try {
+        const r = await a.query(sql);
+        process.stdout.write(formatRows(r.columns, r.rows, opts.format) + '\n');
+      } catch (e) {
+        if (e instanceof AnalyzeError) throw new CliError(`query: ${e.message}`);
+        throw e;
+      } finally {
+        a.close();
+      }
+    });
+
+  program
+    .command('load')
+    .description('load a trace into a DuckDB database file once, for later queries, reports and exports')
+    .argument('<trace>', 'trace file (.l4t)')
+    .requiredOption('--db <file>', 'the database to write')
+    .action(async (trace: string, opts: { db: string }) => {
+      const a = await openAnalysis(trace, opts.db);
+      const n = a.loaded ? a.loaded.events : Number(await a.scalar("SELECT value FROM metadata WHERE key = 'events'"));
+      a.close();
+      console.log(`${a.loaded ? 'loaded' : 'up to date:'} ${trace} -> ${opts.db} (${n.toLocaleString('en-US')} events)`);
+    });
+}

@@ -1,0 +1,33 @@
+/** `l4trace report INPUT`: the readable summary of a trace. */
+import type { Command } from 'commander';
+import { buildReport } from '../../analyze/report.js';
+import { openAnalysis, formatRows } from './analysis.js';
+import { guardStdoutPipe } from './output.js';
+
+export function register(program: Command): void {
+  program
+    .command('report')
+    .description('summarise a trace: run outcome, threads, top functions, IPC matrix, IRQ latency, syscalls, signals and kick results, losses')
+    .argument('<input>', 'trace file (.l4t) or database (.duckdb)')
+    .option('--db <file>', 'keep the loaded database in this file')
+    .option('--json', 'one JSON object: section title -> rows')
+    .action(async (input: string, opts: { db?: string; json?: boolean }) => {
+      guardStdoutPipe();
+      const a = await openAnalysis(input, opts.db);
+      try {
+        const sections = await buildReport(a);
+        if (opts.json) {
+          process.stdout.write(JSON.stringify(Object.fromEntries(sections.map((s) => [s.title, s.result.rows]))) + '\n');
+          return;
+        }
+        const out: string[] = [`report ${input}`];
+        for (const s of sections) {
+          out.push('', `== ${s.title}`);
+          out.push(s.result.rows.length === 0 ? '(none)' : formatRows(s.result.columns, s.result.rows, 'table'));
+        }
+        process.stdout.write(out.join('\n') + '\n');
+      } finally {
+        a.close();
+      }
+    });
+}

@@ -1,0 +1,52 @@
+/** `l4trace score FILE [-g FILTER]`: per-function trace cost (Score-P style) and a starter filter. */
+import { renameSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { writeFilterFile } from '../../analyze/filter-file.js';
+import { scoreTrace } from '../../analyze/score.js';
+import { CliError } from './errors.js';
+import { openTrace, withTrace } from './open-trace.js';
+import { fmtInt, guardStdoutPipe, Out, table } from './output.js';
+
+export function register(program: Command): void {
+  program
+    .command('score')
+    .description('per function: visits, trace bytes, time per visit, COM (on a path to IPC) or USR; with -g a starter filter file')
+    .argument('<file>', 'trace file (.l4t)')
+    .option('-g, --generate <filter>', 'write a filter file excluding what Score-P\'s default heuristic would (USR, >= 1% of bytes, < 1 us per visit)')
+    .option('--top <n>', 'rows to print', '25')
+    .option('--json', 'print one JSON object')
+    .action((file: string, opts: { generate?: string; top: string; json?: boolean }) => {
+      guardStdoutPipe();
+      const reader = openTrace(file);
+      const s = withTrace(file, reader, () => scoreTrace(reader));
+      reader.close();
+      if (opts.generate) {
+        const text = writeFilterFile(s.suggested, [
+          `l4trace score -g ${file}`,
+          `exclude USR functions with >= 1% of the trace bytes and < 1 us per visit (Score-P's default)`,
+          `estimated size after filtering: ${fmtInt(s.estimatedBytes)} of ${fmtInt(s.fileBytes)} bytes`,
+        ]);
+        const partial = `${opts.generate}.${process.pid}.partial`;
+        try {
+          writeFileSync(partial, text);
+          renameSync(partial, opts.generate);
+        } catch (e) {
+          throw new CliError(`-g ${opts.generate}: cannot write: ${(e as Error).message}`);
+        }
+      }
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(s) + '\n');
+        return;
+      }
+      const out = new Out();
+      out.line(`score ${file}: ${fmtInt(s.fileBytes)} bytes, ${fmtInt(s.eventBytes)} in event chunks, ${fmtInt(s.functionBytes)} (${((100 * s.functionBytes) / Math.max(1, s.eventBytes)).toFixed(1)}%) in function events`);
+      const top = Math.max(1, Number(opts.top) || 25);
+      const rows: (string | number)[][] = [['type', 'visits', 'bytes', '%', 'max_buf', 'us/visit', 'region']];
+      for (const r of s.rows.slice(0, top)) rows.push([r.type, fmtInt(r.visits), fmtInt(r.bytes), r.percent.toFixed(1), fmtInt(r.maxThreadBytes), r.usPerVisit.toFixed(3), r.name]);
+      for (const line of table(rows, new Set([1, 2, 3, 4, 5]))) out.line(line);
+      if (s.rows.length > top) out.line(`(${s.rows.length - top} more)`);
+      out.line(`suggested filter: exclude ${s.suggested.length ? s.suggested.join(' ') : 'nothing'} -> about ${fmtInt(s.estimatedBytes)} bytes (${(s.fileBytes / Math.max(1, s.estimatedBytes)).toFixed(1)}x smaller)`);
+      if (opts.generate) out.line(`wrote ${opts.generate}; apply it with: npx l4trace filter ${file} -f ${opts.generate} -o small.l4t`);
+      out.flush();
+    });
+}
