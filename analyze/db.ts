@@ -6,7 +6,8 @@
 import { existsSync, renameSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { TraceReader } from '../tracer/reader.js';
-import { loadTrace, type LoadResult } from './load.js';
+import type { LoadResult } from './load.js';
+import { loadInto } from './load-into.js';
 import { SCHEMA_VERSION } from './schema.js';
 
 export class AnalyzeError extends Error {}
@@ -36,7 +37,7 @@ export class Analysis {
       if (!opts.db) {
         const instance = await DuckDBInstance.create(':memory:');
         const con = await instance.connect();
-        const loaded = await loadTrace(reader, con, { source: input, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+        const loaded = await loadInto(con, reader, { source: input, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
         return new Analysis(instance, con, loaded);
       }
       // Load into a new file beside the target and move it there when complete: a failure leaves
@@ -52,7 +53,7 @@ export class Analysis {
       const con = await instance.connect();
       let loaded: LoadResult;
       try {
-        loaded = await loadTrace(reader, con, { source: input, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+        loaded = await loadInto(con, reader, { source: input, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
         await con.run(`INSERT INTO metadata VALUES ('source_size', '${statSync(input).size}'), ('source_mtime', '${Math.floor(statSync(input).mtimeMs)}')`);
         await con.run('CHECKPOINT');
       } catch (e) {

@@ -2,8 +2,12 @@
  * Export to Perfetto's native protobuf trace (perfetto.protos.Trace): a process and thread track
  * descriptor per task and thread, a track per CPU (its scheduling intervals as slices named by thread),
  * TrackEvent slice begin/end pairs for every slice (function calls, IPC operations, page faults), and
- * IPC messages as flows (flow_ids on the sending slice, terminating_flow_ids on the receiving one).
- * Event names are interned on one packet sequence.
+ * IPC messages as flows between zero-length "ipc send" and "ipc receive" slices (timeline.ts): flow_ids
+ * where the message leaves, terminating_flow_ids where it arrives.
+ *
+ * Like a real tracer's per-thread buffers, every thread (and every CPU track) is its own packet sequence,
+ * in time order; event names are interned per sequence as they first appear. The export streams: rows
+ * come from DuckDB chunk by chunk and packets go out in 1 MiB writes.
  *
  * The field numbers are those of Perfetto's published schema (trace_packet.proto, track_descriptor.proto,
  * track_event.proto and interned_data.proto in google/perfetto); tests decode the output with protoc
@@ -11,6 +15,8 @@
  */
 import { ByteWriter } from '../tracer/varint.js';
 import type { Analysis } from './db.js';
+import { CHROME_IDS } from './export-chrome.js';
+import { NestingStack, schedTimeline, timeline, TIMELINE_CATEGORIES, timelineNames, traceClock } from './timeline.js';
 
 // perfetto.protos field numbers
 const TRACE_PACKET = 1; // Trace.packet
@@ -25,7 +31,6 @@ const TYPE_SLICE_BEGIN = 1;
 const TYPE_SLICE_END = 2;
 const SEQ_INCREMENTAL_STATE_CLEARED = 1;
 const SEQ_NEEDS_INCREMENTAL_STATE = 2;
-const SEQUENCE = 1;
 
 /** A tiny protobuf writer: fields appended to a ByteWriter; nested messages built in their own. */
 class Pb {
@@ -39,14 +44,6 @@ class Pb {
     // int32/int64 negative values are 10-byte two's complement varints; ours are never negative.
     return this.uint(field, Math.max(0, v));
   }
-  fixed64(field: number, v: number): this {
-    this.w.varint(field * 8 + 1);
-    this.w.ensure(8);
-    const lo = v % 4294967296;
-    const hi = Math.floor(v / 4294967296);
-    for (const x of [lo, hi]) for (let i = 0; i < 4; i++) this.w.byte((x >>> (8 * i)) & 0xff);
-    return this;
-  }
   str(field: number, s: string): this {
     return this.bytes(field, new TextEncoder().encode(s));
   }
@@ -59,131 +56,189 @@ class Pb {
   }
 }
 
-interface Edge {
-  ts: number;
-  begin: boolean;
-  track: number;
-  name: number;
-  cat: string;
-  flowOut: number[];
-  flowIn: number[];
-}
-
 export interface ExportStats {
   packets: number;
   slices: number;
   flows: number;
 }
 
+/** One packet sequence: its id and the names interned on it so far (iid per global name id; 0 = not yet). */
+class Sequence {
+  private iids: Int32Array;
+  private count = 0;
+  started = false;
+  constructor(
+    readonly id: number,
+    names: number,
+  ) {
+    this.iids = new Int32Array(names);
+  }
+
+  /** The interned id of name `nameId` on this sequence; `fresh` is set when it is new. */
+  intern(nameId: number): { iid: number; fresh: boolean } {
+    const known = this.iids[nameId]!;
+    if (known !== 0) return { iid: known, fresh: false };
+    this.iids[nameId] = ++this.count;
+    return { iid: this.count, fresh: true };
+  }
+}
+
+/**
+ * TrackEvent packets written straight into the output: the event and the packet are assembled in two
+ * scratch writers reused for every packet (millions of them), so the hot path allocates nothing.
+ */
+class TrackEventWriter {
+  private readonly ev = new ByteWriter(128);
+  private readonly pkt = new ByteWriter(256);
+  private readonly interned = new ByteWriter(256);
+  private readonly entry = new ByteWriter(256);
+  private readonly categories: Uint8Array[];
+  private readonly names: Uint8Array[];
+
+  constructor(
+    private readonly emitBytes: (buf: Uint8Array, len: number) => void,
+    names: string[],
+    categories: readonly string[],
+  ) {
+    const utf8 = new TextEncoder();
+    this.names = names.map((n) => utf8.encode(n ?? ''));
+    this.categories = categories.map((c) => utf8.encode(c));
+  }
+
+  begin(seq: Sequence, track: number, ts: number, nameId: number, category: number, flowOut: number, flowIn: number): void {
+    const { iid, fresh } = seq.intern(nameId);
+    const ev = this.ev;
+    ev.reset();
+    ev.varintField(TE.type, TYPE_SLICE_BEGIN);
+    ev.varintField(TE.trackUuid, track);
+    ev.varintField(TE.nameIid, iid);
+    const cat = this.categories[category]!;
+    ev.lengthDelimited(TE.categories, cat, 0, cat.length);
+    if (flowOut) fixed64(ev, TE.flowIds, flowOut);
+    if (flowIn) fixed64(ev, TE.terminatingFlowIds, flowIn);
+    this.finish(seq, ts, fresh ? nameId : -1, iid);
+  }
+
+  end(seq: Sequence, track: number, ts: number): void {
+    const ev = this.ev;
+    ev.reset();
+    ev.varintField(TE.type, TYPE_SLICE_END);
+    ev.varintField(TE.trackUuid, track);
+    this.finish(seq, ts, -1, 0);
+  }
+
+  /** Wrap the event in a TracePacket (interning a new name on the way) and emit it. */
+  private finish(seq: Sequence, ts: number, newName: number, iid: number): void {
+    const p = this.pkt;
+    p.reset();
+    p.varintField(P.timestamp, ts);
+    p.varintField(P.trustedSeqId, seq.id);
+    if (newName >= 0) {
+      const e = this.entry;
+      e.reset();
+      e.varintField(EN.iid, iid);
+      const name = this.names[newName]!;
+      e.lengthDelimited(EN.name, name, 0, name.length);
+      const d = this.interned;
+      d.reset();
+      d.lengthDelimited(ID.eventNames, e.buf, 0, e.pos);
+      p.lengthDelimited(P.internedData, d.buf, 0, d.pos);
+    }
+    p.varintField(P.sequenceFlags, seq.started ? SEQ_NEEDS_INCREMENTAL_STATE : SEQ_INCREMENTAL_STATE_CLEARED | SEQ_NEEDS_INCREMENTAL_STATE);
+    seq.started = true;
+    p.lengthDelimited(P.trackEvent, this.ev.buf, 0, this.ev.pos);
+    this.emitBytes(p.buf, p.pos);
+  }
+}
+
+function fixed64(w: ByteWriter, field: number, v: number): void {
+  w.varint(field * 8 + 1);
+  const lo = v >>> 0;
+  const hi = Math.floor(v / 4294967296);
+  for (const x of [lo, hi]) for (let i = 0; i < 4; i++) w.byte((x >>> (8 * i)) & 0xff);
+}
+
 /** Write the Perfetto trace through `write` (called with chunks of bytes). */
 export async function exportPerfetto(a: Analysis, write: (b: Uint8Array) => void): Promise<ExportStats> {
-  const cyclesPerUs = Number(await a.scalar("SELECT value FROM metadata WHERE key = 'cycles_per_us'")) || 1;
-  const endTs = Number(await a.scalar("SELECT value FROM metadata WHERE key = 'end_time'")) || 0;
-  const ns = (cycles: number): number => Math.round((cycles * 1000) / cyclesPerUs);
+  const clock = await traceClock(a);
   let packets = 0;
   const out = new ByteWriter(1 << 16);
-  const emit = (p: Pb): void => {
-    out.lengthDelimited(TRACE_PACKET, p.w.buf, 0, p.w.pos);
+  const emitBytes = (buf: Uint8Array, len: number): void => {
+    out.lengthDelimited(TRACE_PACKET, buf, 0, len);
     packets++;
     if (out.pos > 1 << 20) {
       write(out.toBytes());
       out.reset();
     }
   };
+  const emit = (p: Pb): void => emitBytes(p.w.buf, p.w.pos);
 
   // Tracks: a process descriptor per task incarnation, a thread track per thread, one per CPU.
   const procs = await a.query('SELECT upid, pid, name FROM process ORDER BY upid');
+  const pidOfUpid = new Map(procs.rows.map((r) => [Number(r.upid), CHROME_IDS.pidOfUpid(Number(r.upid), r.pid === null ? null : Number(r.pid))]));
+  const processUuid = (upid: number): number => 1 + upid;
   for (const r of procs.rows) {
-    const pid = r.pid === null ? 100000 + Number(r.upid) : Number(r.pid);
-    emit(new Pb().msg(P.trackDescriptor, new Pb().uint(TD.uuid, 1 + Number(r.upid)).msg(TD.process, new Pb().int(PD.pid, pid).str(PD.processName, String(r.name)))));
+    const upid = Number(r.upid);
+    emit(new Pb().msg(P.trackDescriptor, new Pb().uint(TD.uuid, processUuid(upid)).msg(TD.process, new Pb().int(PD.pid, pidOfUpid.get(upid)!).str(PD.processName, String(r.name)))));
   }
-  const pidOfUpid = new Map(procs.rows.map((r) => [Number(r.upid), r.pid === null ? 100000 + Number(r.upid) : Number(r.pid)]));
   const threads = await a.query('SELECT utid, upid, name FROM thread ORDER BY utid');
   const threadUuid = (utid: number): number => 1_000_000 + utid;
   for (const r of threads.rows) {
     const utid = Number(r.utid);
-    const pid = pidOfUpid.get(Number(r.upid)) ?? 0;
-    emit(new Pb().msg(P.trackDescriptor, new Pb().uint(TD.uuid, threadUuid(utid)).msg(TD.thread, new Pb().int(THD.pid, pid).int(THD.tid, 200000 + utid).str(THD.threadName, String(r.name)))));
+    const thread = new Pb().int(THD.pid, pidOfUpid.get(Number(r.upid)) ?? 0).int(THD.tid, CHROME_IDS.tidOfUtid(utid)).str(THD.threadName, String(r.name));
+    emit(new Pb().msg(P.trackDescriptor, new Pb().uint(TD.uuid, threadUuid(utid)).msg(TD.thread, thread)));
   }
   const cpus = await a.query('SELECT DISTINCT cpu FROM sched ORDER BY cpu');
   const cpuUuid = (cpu: number): number => 2_000_000 + cpu;
   for (const r of cpus.rows) emit(new Pb().msg(P.trackDescriptor, new Pb().uint(TD.uuid, cpuUuid(Number(r.cpu))).str(TD.name, `CPU ${String(r.cpu)}`)));
 
-  // Names, interned on the sequence.
-  const names = new Map<string, number>();
-  const iid = (s: string): number => {
-    let id = names.get(s);
-    if (id === undefined) names.set(s, (id = names.size + 1));
-    return id;
-  };
+  // CPU tracks name their slices after threads: thread names follow the trace's names.
+  const { names } = await timelineNames(a);
+  const threadNameId = new Map<string, number>();
+  for (const r of threads.rows) {
+    const n = String(r.name);
+    if (!threadNameId.has(n)) threadNameId.set(n, names.push(n) - 1);
+  }
+  const categories = [...TIMELINE_CATEGORIES, 'sched'];
+  const schedCategory = categories.length - 1;
+  const te = new TrackEventWriter(emitBytes, names, categories);
 
-  // Slice begin/end edges, with flows on the begins.
-  const flows = await a.query('SELECT id, slice_out, slice_in FROM flow');
-  const outOf = new Map<number, number[]>();
-  const inOf = new Map<number, number[]>();
-  for (const f of flows.rows) {
-    const id = Number(f.id) + 1;
-    outOf.set(Number(f.slice_out), [...(outOf.get(Number(f.slice_out)) ?? []), id]);
-    inOf.set(Number(f.slice_in), [...(inOf.get(Number(f.slice_in)) ?? []), id]);
-  }
-  // Per track, edges in nesting order (a stack closes what ends before the next slice begins); then
-  // all tracks merged by time, keeping each track's own order for equal times.
-  const edges: Edge[] = [];
-  const slices = await a.query('SELECT id, ts, dur, utid, category, name, depth FROM slice ORDER BY utid, ts, depth, id');
-  let open: { end: number; track: number; name: number }[] = [];
-  let track = -1;
-  const closeUntil = (ts: number): void => {
-    while (open.length > 0 && open[open.length - 1]!.end <= ts) {
-      const o = open.pop()!;
-      edges.push({ ts: o.end, begin: false, track: o.track, name: o.name, cat: '', flowOut: [], flowIn: [] });
+  // Threads: one sequence each, begin/end edges in nesting order.
+  let slices = 0;
+  let flows = 0;
+  let seq: Sequence | null = null;
+  let track = 0;
+  let utid = -1;
+  const stack = new NestingStack((ts) => te.end(seq!, track, ts));
+  for await (const it of timeline(a, clock)) {
+    if (it.utid !== utid) {
+      stack.closeAll();
+      utid = it.utid;
+      track = threadUuid(utid);
+      seq = new Sequence(1 + utid, names.length);
     }
-  };
-  for (const s of slices.rows) {
-    const t = threadUuid(Number(s.utid));
-    if (t !== track) {
-      closeUntil(Infinity);
-      open = [];
-      track = t;
+    stack.advance(it.ts, it.kind);
+    if (it.kind === 'slice') {
+      te.begin(seq!, track, it.ts, it.nameId, it.categoryId, 0, 0);
+      stack.open(it.end);
+      slices++;
+    } else {
+      te.begin(seq!, track, it.ts, it.nameId, it.categoryId, it.kind === 'send' ? it.flow : 0, it.kind === 'recv' ? it.flow : 0);
+      te.end(seq!, track, it.ts);
+      if (it.kind === 'send') flows++;
     }
-    const id = Number(s.id);
-    const ts = Number(s.ts);
-    const dur = Number(s.dur);
-    const name = iid(String(s.name));
-    closeUntil(ts); // what ends at or before this begin closes first
-    edges.push({ ts, begin: true, track: t, name, cat: String(s.category), flowOut: outOf.get(id) ?? [], flowIn: inOf.get(id) ?? [] });
-    open.push({ end: dur >= 0 ? ts + dur : Math.max(ts, endTs), track: t, name });
   }
-  closeUntil(Infinity);
-  const sched = await a.query('SELECT s.ts, s.dur, s.cpu, t.name FROM sched s JOIN thread t USING (utid) ORDER BY cpu, ts');
-  for (const s of sched.rows) {
-    const t = cpuUuid(Number(s.cpu));
-    const name = iid(String(s.name));
-    edges.push({ ts: Number(s.ts), begin: true, track: t, name, cat: 'sched', flowOut: [], flowIn: [] });
-    edges.push({ ts: Number(s.ts) + Number(s.dur), begin: false, track: t, name, cat: '', flowOut: [], flowIn: [] });
-  }
-  const order = edges.map((_, i) => i);
-  order.sort((x, y) => edges[x]!.ts - edges[y]!.ts || x - y);
+  stack.closeAll();
 
-  // The interned names go on the first event packet of the sequence.
-  const interned = new Pb();
-  for (const [s, id] of names) interned.msg(ID.eventNames, new Pb().uint(EN.iid, id).str(EN.name, s));
-  let first = true;
-  for (const i of order) {
-    const e = edges[i]!;
-    const ev = new Pb().uint(TE.type, e.begin ? TYPE_SLICE_BEGIN : TYPE_SLICE_END).uint(TE.trackUuid, e.track);
-    if (e.begin) {
-      ev.uint(TE.nameIid, e.name);
-      if (e.cat) ev.str(TE.categories, e.cat);
-      for (const f of e.flowOut) ev.fixed64(TE.flowIds, f);
-      for (const f of e.flowIn) ev.fixed64(TE.terminatingFlowIds, f);
-    }
-    const p = new Pb().uint(P.timestamp, ns(e.ts)).uint(P.trustedSeqId, SEQUENCE);
-    if (first) {
-      p.msg(P.internedData, interned).uint(P.sequenceFlags, SEQ_INCREMENTAL_STATE_CLEARED);
-      first = false;
-    } else p.uint(P.sequenceFlags, SEQ_NEEDS_INCREMENTAL_STATE);
-    emit(p.msg(P.trackEvent, ev));
+  // CPUs: one sequence each; intervals do not overlap.
+  const cpuSeq = new Map<number, Sequence>();
+  for await (const s of schedTimeline(a, clock)) {
+    let q = cpuSeq.get(s.cpu);
+    if (!q) cpuSeq.set(s.cpu, (q = new Sequence(1_000_000 + s.cpu, names.length)));
+    te.begin(q, cpuUuid(s.cpu), s.ts, threadNameId.get(s.name)!, schedCategory, 0, 0);
+    te.end(q, cpuUuid(s.cpu), s.end);
+    slices++;
   }
   if (out.pos > 0) write(out.toBytes());
-  return { packets, slices: slices.rows.length + sched.rows.length, flows: flows.rows.length };
+  return { packets, slices, flows };
 }

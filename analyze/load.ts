@@ -3,15 +3,14 @@
  * function enter/exit, IPC and page faults become slices (depth, parent and self time computed here,
  * unfinished ones with dur -1), and the events that pair across threads (IPC messages, interrupts,
  * context switches, signals) are collected and joined in memory at the end. Rows go to DuckDB through
- * columnar appenders (table-writer.ts).
+ * columnar batches (table-writer.ts) that a sink appends to DuckDB (duckdb-sink.ts).
  */
 import { ENUMS, formatGid, IPC_SENDING_OPS, Kind } from '../tracer/catalogue.js';
 import type { DecodedChunk } from '../tracer/chunk-codec.js';
 import { OUTCOME_NAMES, THREAD_KIND_NAMES } from '../tracer/packets.js';
 import type { TraceReader } from '../tracer/reader.js';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { CATEGORY, createTablesSql, SCHEMA_VERSION, TABLES, VIEWS_SQL } from './schema.js';
-import { put64, TableWriter } from './table-writer.js';
+import { CATEGORY, SCHEMA_VERSION, TABLES } from './schema.js';
+import { put64, TableWriter, type BatchSink } from './table-writer.js';
 
 export interface LoadOptions {
   /** Name recorded in metadata (the trace file). */
@@ -47,20 +46,57 @@ interface IpcRes {
   slice: number;
 }
 
-/** One open slice on a thread's stack. */
-interface Open {
-  id: number;
-  ts: number;
-  cat: number;
-  name: number;
-  parent: number;
-  child: number;
-  seq: number;
+/**
+ * The open slices of one thread, as parallel typed arrays (no object per slice: the walk visits
+ * millions of events). Index k is stack depth k.
+ */
+class SliceStack {
+  length = 0;
+  id: Float64Array = new Float64Array(64);
+  ts: Float64Array = new Float64Array(64);
+  child: Float64Array = new Float64Array(64);
+  seq: Float64Array = new Float64Array(64);
+  cat: Int32Array = new Int32Array(64);
+  name: Int32Array = new Int32Array(64);
+
+  push(id: number, ts: number, cat: number, name: number, seq: number): void {
+    if (this.length === this.id.length) this.grow();
+    const k = this.length++;
+    this.id[k] = id;
+    this.ts[k] = ts;
+    this.cat[k] = cat;
+    this.name[k] = name;
+    this.seq[k] = seq;
+    this.child[k] = 0;
+  }
+
+  private grow(): void {
+    const n = this.id.length * 2;
+    const f = (a: Float64Array): Float64Array => {
+      const b = new Float64Array(n);
+      b.set(a);
+      return b;
+    };
+    const i = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.id = f(this.id);
+    this.ts = f(this.ts);
+    this.child = f(this.child);
+    this.seq = f(this.seq);
+    this.cat = i(this.cat);
+    this.name = i(this.name);
+  }
 }
 
-export async function loadTrace(reader: TraceReader, con: DuckDBConnection, opts: LoadOptions): Promise<LoadResult> {
-  await con.run(createTablesSql());
-  const w = async (t: keyof typeof TABLES): Promise<TableWriter> => TableWriter.open(con, t, TABLES[t]!);
+/**
+ * Walk the trace and write every table's rows to `sink`. Synchronous: the sink either appends to
+ * DuckDB as it goes or ships the batches to the thread that does (load-worker.ts).
+ */
+export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOptions): LoadResult {
+  const w = (t: keyof typeof TABLES): TableWriter => new TableWriter(t, TABLES[t]!, sink);
   const h = reader.header;
   const footer = reader.footer;
   const endTime = footer?.endTime ?? 0;
@@ -86,35 +122,51 @@ export async function loadTrace(reader: TraceReader, con: DuckDBConnection, opts
   reader.threads.forEach((t, i) => gidToUtid.set(t.l4Id, i));
   const procKey = (task: number, version: number): string => `${task}.${version}`;
   const upids = new Map<string, number>();
-  const process = await w('process');
-  const thread = await w('thread');
-  const track = await w('track');
+  const process = w('process');
+  const thread = w('thread');
+  const track = w('track');
   const firstTs = new Float64Array(reader.threads.length).fill(NaN);
   const lastTs = new Float64Array(reader.threads.length).fill(NaN);
   const exitTs = new Float64Array(reader.threads.length).fill(NaN);
 
   // --- per-thread walk --------------------------------------------------------------------------------
-  const slice = await w('slice_raw');
-  const sIdW = slice.i64(0), sTsW = slice.i64(1), sDurW = slice.i64(2), sTrack = slice.i32(3), sUtid = slice.i32(4), sCat = slice.i32(5), sName = slice.i32(6);
-  const sDepth = slice.i32(7), sParentW = slice.i64(8), sParentNull = slice.nullFlags(8), sSelfW = slice.i64(9), sSeqW = slice.i64(10);
+  const slice = w('slice_raw');
+  // Direct views of the slice columns, fetched again whenever a batch is flushed.
+  let sIdW!: Uint32Array, sTsW!: Uint32Array, sDurW!: Uint32Array, sParentW!: Uint32Array, sSelfW!: Uint32Array, sSeqW!: Uint32Array;
+  let sUtid!: Int32Array, sCat!: Int32Array, sName!: Int32Array, sDepth!: Int32Array, sParentNull!: Uint8Array;
+  const bindSliceViews = (): void => {
+    sIdW = slice.i64(0);
+    sTsW = slice.i64(1);
+    sDurW = slice.i64(2);
+    sUtid = slice.i32(3);
+    sCat = slice.i32(4);
+    sName = slice.i32(5);
+    sDepth = slice.i32(6);
+    sParentW = slice.i64(7);
+    sParentNull = slice.nullFlags(7);
+    sSelfW = slice.i64(8);
+    sSeqW = slice.i64(9);
+  };
+  bindSliceViews();
   let nextSlice = 0;
-  const writeSlice = (o: Open, utid: number, depth: number, dur: number, self: number): void => {
+  /** Write the top of `st` as a finished (or, with dur -1, unfinished) slice and pop it. */
+  const popSlice = (st: SliceStack, utid: number, dur: number, self: number): void => {
+    const k = --st.length;
     const r = slice.current;
-    put64(sIdW, r, o.id);
-    put64(sTsW, r, o.ts);
+    put64(sIdW, r, st.id[k]!);
+    put64(sTsW, r, st.ts[k]!);
     put64(sDurW, r, dur);
-    sTrack[r] = utid;
     sUtid[r] = utid;
-    sCat[r] = o.cat;
-    sName[r] = o.name;
-    sDepth[r] = depth;
-    if (o.parent >= 0) {
-      put64(sParentW, r, o.parent);
+    sCat[r] = st.cat[k]!;
+    sName[r] = st.name[k]!;
+    sDepth[r] = k;
+    if (k > 0) {
+      put64(sParentW, r, st.id[k - 1]!);
       sParentNull[r] = 0;
     } else sParentNull[r] = 1;
     put64(sSelfW, r, self);
-    put64(sSeqW, r, o.seq);
-    slice.next();
+    put64(sSeqW, r, st.seq[k]!);
+    if (slice.next()) bindSliceViews();
   };
 
   const sends: IpcSend[] = [];
@@ -124,8 +176,8 @@ export async function loadTrace(reader: TraceReader, con: DuckDBConnection, opts
   const delivers = new Map<number, { ts: number; handler: number; interrupted: number }>();
   const signals: { seq: number; ts: number; utid: number; a: number[] }[] = [];
   const deliveries: { seq: number; ts: number; pid: number; sig: number; handler: number; action: number }[] = [];
-  const pfW = await w('pf');
-  const syscallW = await w('syscall');
+  const pfW = w('pf');
+  const syscallW = w('syscall');
   let pfId = 0;
   let syscallId = 0;
   let unbalanced = 0;
@@ -134,28 +186,29 @@ export async function loadTrace(reader: TraceReader, con: DuckDBConnection, opts
   let nextProgress = 0;
 
   for (let utid = 0; utid < reader.threads.length; utid++) {
-    const stack: Open[] = [];
+    const stack = new SliceStack();
     const pfOpen = new Map<number, { ts: number; addr: number; write: boolean; ip: number; task: number }>();
     const sysOpen = new Map<number, { ts: number; nr: number; a0: number; a1: number; a2: number; id: number }>();
     const close = (until: number, ts: number): void => {
-      // Close slices down to stack index `until` (inclusive) at ts.
+      // Close slices down to stack index `until` (inclusive) at ts; a closed slice's time is its
+      // parent's child time.
       while (stack.length > until) {
-        const o = stack.pop()!;
-        const dur = ts - o.ts;
-        writeSlice(o, utid, stack.length, dur, dur - o.child);
-        if (stack.length > 0) stack[stack.length - 1]!.child += dur;
+        const k = stack.length - 1;
+        const dur = ts - stack.ts[k]!;
+        popSlice(stack, utid, dur, dur - stack.child[k]!);
+        if (k > 0) stack.child[k - 1]! += dur;
       }
     };
     const open = (ts: number, cat: number, name: number, seq: number): number => {
       const id = nextSlice++;
-      stack.push({ id, ts, cat, name, parent: stack.length > 0 ? stack[stack.length - 1]!.id : -1, child: 0, seq });
+      stack.push(id, ts, cat, name, seq);
       return id;
     };
     /** Close the open slice that started at `seq` (and any left open inside it). */
     const closeSeq = (seq: number, ts: number): number => {
       for (let i = stack.length - 1; i >= 0; i--) {
-        if (stack[i]!.seq === seq) {
-          const id = stack[i]!.id;
+        if (stack.seq[i] === seq) {
+          const id = stack.id[i]!;
           if (i !== stack.length - 1) unbalanced++;
           close(i, ts);
           return id;
@@ -181,7 +234,7 @@ export async function loadTrace(reader: TraceReader, con: DuckDBConnection, opts
           case Kind.FUNC_EXIT: {
             // The innermost open function slice ends (IPC / fault slices inside it are closed too).
             let k = stack.length - 1;
-            while (k >= 0 && stack[k]!.cat !== CATEGORY.func) k--;
+            while (k >= 0 && stack.cat[k] !== CATEGORY.func) k--;
             if (k >= 0) {
               if (k !== stack.length - 1) unbalanced++;
               close(k, ts);
@@ -252,10 +305,7 @@ export async function loadTrace(reader: TraceReader, con: DuckDBConnection, opts
       }
     }
     // Still open at the end of the trace: unfinished (dur -1), as Perfetto has them.
-    while (stack.length > 0) {
-      const o = stack.pop()!;
-      writeSlice(o, utid, stack.length, -1, -1);
-    }
+    while (stack.length > 0) popSlice(stack, utid, -1, -1);
     for (const [pid, s] of sysOpen) syscallW.add(s.id, s.ts, -1, utid, pid, s.nr, ENUMS.Syscall![s.nr] ?? `sys_${s.nr}`, s.a0, s.a1, s.a2, null);
   }
   slice.close();
@@ -285,7 +335,7 @@ export async function loadTrace(reader: TraceReader, con: DuckDBConnection, opts
   track.close();
 
   // --- names ---------------------------------------------------------------------------------------------
-  const name = await w('name');
+  const name = w('name');
   names.forEach((n, id) => name.add(id, n));
   name.close();
 
@@ -296,8 +346,8 @@ export async function loadTrace(reader: TraceReader, con: DuckDBConnection, opts
     if (r.msg >= 0) byMsg.set(r.msg, r);
     if (r.pair >= 0) byPair.set(r.pair, r);
   }
-  const ipc = await w('ipc');
-  const flow = await w('flow');
+  const ipc = w('ipc');
+  const flow = w('flow');
   let flowId = 0;
   sends.sort((x, y) => x.seq - y.seq);
   sends.forEach((s, id) => {
@@ -328,7 +378,7 @@ export async function loadTrace(reader: TraceReader, con: DuckDBConnection, opts
   flow.close();
 
   // --- scheduling intervals per CPU -------------------------------------------------------------------
-  const sched = await w('sched');
+  const sched = w('sched');
   switches.sort((x, y) => x.seq - y.seq);
   const byCpu = new Map<number, typeof switches>();
   for (const s of switches) {
@@ -349,7 +399,7 @@ export async function loadTrace(reader: TraceReader, con: DuckDBConnection, opts
   sched.close();
 
   // --- interrupts -------------------------------------------------------------------------------------
-  const irq = await w('irq');
+  const irq = w('irq');
   let irqId = 0;
   for (const [seq, r] of [...raises].sort((x, y) => x[0] - y[0])) {
     const d = delivers.get(seq);
@@ -358,7 +408,7 @@ export async function loadTrace(reader: TraceReader, con: DuckDBConnection, opts
   irq.close();
 
   // --- signals: each send, and the first delivery of that signal to that process after it ---------------
-  const signal = await w('signal');
+  const signal = w('signal');
   signals.sort((x, y) => x.seq - y.seq);
   deliveries.sort((x, y) => x.seq - y.seq);
   const used = new Set<number>();
@@ -387,7 +437,7 @@ export async function loadTrace(reader: TraceReader, con: DuckDBConnection, opts
   signal.close();
 
   // --- stats and metadata ---------------------------------------------------------------------------------
-  const stats = await w('stats');
+  const stats = w('stats');
   reader.threads.forEach((_, i) => {
     const s = footer?.threads[i];
     if (!s) return;
@@ -400,7 +450,7 @@ export async function loadTrace(reader: TraceReader, con: DuckDBConnection, opts
   stats.add('unbalanced_slices', 0, unbalanced > 0 ? 'error' : 'info', 'load', unbalanced);
   stats.add('events_loaded', 0, 'info', 'load', loaded);
   stats.close();
-  const meta = await w('metadata');
+  const meta = w('metadata');
   const md: [string, string | number][] = [
     ['schema_version', SCHEMA_VERSION],
     ['source', opts.source],
@@ -422,7 +472,6 @@ export async function loadTrace(reader: TraceReader, con: DuckDBConnection, opts
   ];
   for (const [k, v] of md) meta.add(k, String(v));
   meta.close();
-  await con.run(VIEWS_SQL);
   opts.onProgress?.(loaded, total);
   return { events: loaded, slices: nextSlice };
 }

@@ -49,7 +49,6 @@ export const TABLES: Record<string, ColumnSpec[]> = {
     col('id', 'BIGINT'),
     col('ts', 'BIGINT'),
     col('dur', 'BIGINT'),
-    col('track_id', 'INTEGER'),
     col('utid', 'INTEGER'),
     col('category_id', 'INTEGER'),
     col('name_id', 'INTEGER'),
@@ -150,7 +149,7 @@ export function createTablesSql(): string {
 /** Views and table macros, created after loading. */
 export const VIEWS_SQL = `
 CREATE VIEW slice AS
-  SELECT s.id, s.ts, s.dur, s.track_id, s.utid,
+  SELECT s.id, s.ts, s.dur, s.utid AS track_id, s.utid,
          CASE s.category_id WHEN 0 THEN 'func' WHEN 1 THEN 'ipc' ELSE 'pf' END AS category,
          n.name, s.depth, s.parent_id, s.self_dur, s.seq
   FROM slice_raw s JOIN name n USING (name_id);

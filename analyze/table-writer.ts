@@ -1,11 +1,10 @@
 /**
- * Columnar loading into DuckDB: rows are written into typed arrays, and every 2048 rows (DuckDB's vector
- * size) the columns are copied into a data chunk in one memcpy each and handed to an appender. No SQL
- * INSERT, no per-value native call for numbers. BIGINT columns are filled through a 32-bit view (low and
- * high word), so no BigInt is ever created; NULLs go into a validity mask.
+ * Columnar rows without DuckDB: a TableWriter fills typed arrays, and every 2048 rows (DuckDB's vector
+ * size) hands the filled columns as one ColumnBatch to a BatchSink. The sink appends the batch to DuckDB
+ * (duckdb-sink.ts) and gives the batch back for reuse, so a long load allocates a handful of batches, not one per 2048
+ * rows. BIGINT columns are filled through a 32-bit view (low and high word), so no BigInt is ever
+ * created; NULLs are one byte per row and become DuckDB's validity mask on append.
  */
-import duckdb from '@duckdb/node-bindings';
-import { DuckDBDataChunk, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 
 export type ColumnType = 'INTEGER' | 'BIGINT' | 'DOUBLE' | 'VARCHAR' | 'BOOLEAN';
 
@@ -18,58 +17,56 @@ export interface ColumnSpec {
 
 export const VECTOR_SIZE = 2048;
 
-const TYPE_IDS: Record<ColumnType, number> = {
-  INTEGER: duckdb.Type.INTEGER,
-  BIGINT: duckdb.Type.BIGINT,
-  DOUBLE: duckdb.Type.DOUBLE,
-  VARCHAR: duckdb.Type.VARCHAR,
-  BOOLEAN: duckdb.Type.BOOLEAN,
-};
+/** One column's values: numbers in typed arrays (BIGINT as int64 words), strings as an array. */
+export type ColumnData = Int32Array | Float64Array | Uint32Array | Uint8Array | (string | null)[];
 
-type Buffer =
-  | { kind: 'i32'; data: Int32Array }
-  | { kind: 'f64'; data: Float64Array }
-  | { kind: 'i64'; data: BigInt64Array; words: Uint32Array }
-  | { kind: 'u8'; data: Uint8Array }
-  | { kind: 'str'; data: (string | null)[] };
+/** Up to VECTOR_SIZE rows of one table, column by column. */
+export interface ColumnBatch {
+  rows: number;
+  columns: ColumnData[];
+  /** Per nullable column, 1 = NULL; null for NOT NULL columns. */
+  nulls: (Uint8Array | null)[];
+}
+
+/** Where full batches go. `recycle` offers a spent batch of the table back (or undefined). */
+export interface BatchSink {
+  append(table: string, batch: ColumnBatch): void;
+  recycle(table: string): ColumnBatch | undefined;
+}
+
+export function newBatch(columns: readonly ColumnSpec[]): ColumnBatch {
+  return {
+    rows: 0,
+    columns: columns.map((c): ColumnData => {
+      switch (c.type) {
+        case 'INTEGER':
+          return new Int32Array(VECTOR_SIZE);
+        case 'DOUBLE':
+          return new Float64Array(VECTOR_SIZE);
+        case 'BIGINT':
+          return new Uint32Array(2 * VECTOR_SIZE);
+        case 'BOOLEAN':
+          return new Uint8Array(VECTOR_SIZE);
+        case 'VARCHAR':
+          return new Array<string | null>(VECTOR_SIZE).fill(null);
+      }
+    }),
+    nulls: columns.map((c) => (c.nullable ? new Uint8Array(VECTOR_SIZE) : null)),
+  };
+}
 
 export class TableWriter {
-  readonly columns: readonly ColumnSpec[];
-  private readonly buffers: Buffer[];
-  private readonly nulls: (Uint8Array | null)[];
-  private readonly types: duckdb.LogicalType[];
+  private batch: ColumnBatch;
   private n = 0;
   /** Rows written so far. */
   rows = 0;
 
-  private constructor(
+  constructor(
     readonly table: string,
-    columns: readonly ColumnSpec[],
-    private readonly appender: DuckDBAppender,
+    readonly columns: readonly ColumnSpec[],
+    private readonly sink: BatchSink,
   ) {
-    this.columns = columns;
-    this.types = columns.map((c) => duckdb.create_logical_type(TYPE_IDS[c.type]));
-    this.buffers = columns.map((c): Buffer => {
-      switch (c.type) {
-        case 'INTEGER':
-          return { kind: 'i32', data: new Int32Array(VECTOR_SIZE) };
-        case 'DOUBLE':
-          return { kind: 'f64', data: new Float64Array(VECTOR_SIZE) };
-        case 'BIGINT': {
-          const data = new BigInt64Array(VECTOR_SIZE);
-          return { kind: 'i64', data, words: new Uint32Array(data.buffer) };
-        }
-        case 'BOOLEAN':
-          return { kind: 'u8', data: new Uint8Array(VECTOR_SIZE) };
-        case 'VARCHAR':
-          return { kind: 'str', data: new Array<string | null>(VECTOR_SIZE).fill(null) };
-      }
-    });
-    this.nulls = columns.map((c) => (c.nullable ? new Uint8Array(VECTOR_SIZE) : null));
-  }
-
-  static async open(con: DuckDBConnection, table: string, columns: readonly ColumnSpec[]): Promise<TableWriter> {
-    return new TableWriter(table, columns, await con.createAppender(table));
+    this.batch = newBatch(columns);
   }
 
   /**
@@ -79,125 +76,80 @@ export class TableWriter {
   add(...values: (number | string | null | boolean)[]): void {
     const i = this.n;
     for (let c = 0; c < values.length; c++) this.set(c, i, values[c]!);
-    if (++this.n === VECTOR_SIZE) this.flush();
+    this.next();
   }
 
-  /** Column-wise fast path: set column `c` of the current row. Call `next()` after the last column. */
+  /** Set column `c` of row `i`. */
   set(c: number, i: number, v: number | string | null | boolean): void {
-    const b = this.buffers[c]!;
-    const nulls = this.nulls[c];
+    const data = this.batch.columns[c]!;
+    const nulls = this.batch.nulls[c];
     const isNull = v === null || (typeof v === 'number' && Number.isNaN(v));
     if (nulls) nulls[i] = isNull ? 1 : 0;
     else if (isNull) throw new Error(`${this.table}.${this.columns[c]!.name}: NULL in a NOT NULL column`);
-    switch (b.kind) {
-      case 'i32':
-        b.data[i] = isNull ? 0 : (v as number);
-        return;
-      case 'f64':
-        b.data[i] = isNull ? 0 : (v as number);
-        return;
-      case 'u8':
-        b.data[i] = v ? 1 : 0;
-        return;
-      case 'str':
-        b.data[i] = isNull ? null : String(v);
-        return;
-      case 'i64':
-        put64(b.words, i, isNull ? 0 : (v as number));
-        return;
-    }
+    const type = this.columns[c]!.type;
+    if (type === 'VARCHAR') (data as (string | null)[])[i] = isNull ? null : String(v);
+    else if (type === 'BIGINT') put64(data as Uint32Array, i, isNull ? 0 : (v as number));
+    else if (type === 'BOOLEAN') (data as Uint8Array)[i] = v ? 1 : 0;
+    else (data as Int32Array | Float64Array)[i] = isNull ? 0 : (v as number);
   }
 
+  /** The row the direct column views below write to. */
   get current(): number {
     return this.n;
   }
 
-  // Direct column access for hot loaders: write row `current` of each column, then call next().
+  // Direct column access for hot loaders: write row `current` of each column, then call next(). The
+  // views change after every flush, so fetch them again when `current` is back at 0.
   i32(c: number): Int32Array {
-    const b = this.buffers[c]!;
-    if (b.kind !== 'i32') throw new Error(`${this.table}.${this.columns[c]!.name} is not INTEGER`);
-    return b.data;
-  }
-
-  f64(c: number): Float64Array {
-    const b = this.buffers[c]!;
-    if (b.kind !== 'f64') throw new Error(`${this.table}.${this.columns[c]!.name} is not DOUBLE`);
-    return b.data;
+    this.expect(c, 'INTEGER');
+    return this.batch.columns[c] as Int32Array;
   }
 
   /** A BIGINT column as 32-bit words (use put64). */
   i64(c: number): Uint32Array {
-    const b = this.buffers[c]!;
-    if (b.kind !== 'i64') throw new Error(`${this.table}.${this.columns[c]!.name} is not BIGINT`);
-    return b.words;
+    this.expect(c, 'BIGINT');
+    return this.batch.columns[c] as Uint32Array;
   }
 
   /** The NULL flags of a nullable column (1 = NULL). */
   nullFlags(c: number): Uint8Array {
-    const n = this.nulls[c];
+    const n = this.batch.nulls[c];
     if (!n) throw new Error(`${this.table}.${this.columns[c]!.name} is not nullable`);
     return n;
   }
 
-  next(): void {
-    if (++this.n === VECTOR_SIZE) this.flush();
+  private expect(c: number, type: ColumnType): void {
+    if (this.columns[c]!.type !== type) throw new Error(`${this.table}.${this.columns[c]!.name} is not ${type}`);
   }
 
-  /** Hand the buffered rows to DuckDB. */
+  /** Finish the current row. Returns true when that flushed the batch (the column views changed). */
+  next(): boolean {
+    if (++this.n < VECTOR_SIZE) return false;
+    this.flush();
+    return true;
+  }
+
+  /** Hand the buffered rows to the sink and continue in a fresh (or recycled) batch. */
   flush(): void {
-    const n = this.n;
-    if (n === 0) return;
-    const chunk = duckdb.create_data_chunk(this.types);
-    duckdb.data_chunk_set_size(chunk, n);
-    this.buffers.forEach((b, c) => {
-      const vector = duckdb.data_chunk_get_vector(chunk, c);
-      switch (b.kind) {
-        case 'i32':
-        case 'f64':
-        case 'i64':
-        case 'u8':
-          duckdb.copy_data_to_vector(vector, 0, b.data.buffer as ArrayBuffer, 0, n * b.data.BYTES_PER_ELEMENT);
-          break;
-        case 'str':
-          for (let i = 0; i < n; i++) {
-            const s = b.data[i];
-            if (s !== null && s !== undefined) duckdb.vector_assign_string_element(vector, i, s);
-          }
-          break;
-      }
-      const nulls = this.nulls[c];
-      if (nulls) {
-        let any = false;
-        for (let i = 0; i < n; i++) if (nulls[i]) any = true;
-        if (any) {
-          duckdb.vector_ensure_validity_writable(vector);
-          const mask = new Uint8Array(Math.ceil(n / 64) * 8);
-          for (let i = 0; i < n; i++) if (!nulls[i]) mask[i >> 3]! |= 1 << (i & 7);
-          duckdb.copy_data_to_vector_validity(vector, 0, mask.buffer, 0, mask.length);
-        }
-      }
-    });
-    this.appender.appendDataChunk(new DuckDBDataChunk(chunk));
-    this.rows += n;
+    if (this.n === 0) return;
+    this.batch.rows = this.n;
+    this.sink.append(this.table, this.batch);
+    this.rows += this.n;
     this.n = 0;
+    this.batch = this.sink.recycle(this.table) ?? newBatch(this.columns);
   }
 
   close(): void {
     this.flush();
-    this.appender.closeSync();
   }
 }
 
-/** Store an integer (|v| < 2^53) as a little-endian int64 at index i of a word view. */
+/**
+ * Store an integer (|v| < 2^53) as a little-endian int64 at index i of a word view. ToUint32 (`>>> 0`)
+ * is exactly the low word, negative values included, and storing the floored high word into a
+ * Uint32Array wraps it to its two's complement, so -1 becomes 0xffffffff:ffffffff.
+ */
 export function put64(words: Uint32Array, i: number, v: number): void {
-  if (v >= 0) {
-    words[2 * i] = v % 4294967296;
-    words[2 * i + 1] = Math.floor(v / 4294967296);
-  } else {
-    // Two's complement of a negative value (-1 sentinels, negative results).
-    const lo = -v % 4294967296;
-    const hi = Math.floor(-v / 4294967296);
-    words[2 * i] = (~lo + 1) >>> 0;
-    words[2 * i + 1] = (~hi + (lo === 0 ? 1 : 0)) >>> 0;
-  }
+  words[2 * i] = v >>> 0;
+  words[2 * i + 1] = Math.floor(v / 4294967296);
 }

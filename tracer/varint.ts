@@ -79,10 +79,19 @@ export class ByteWriter {
   /** A length-delimited field: key, length, then the bytes. */
   lengthDelimited(field: number, src: Uint8Array, start = 0, end = src.length): void {
     this.varint(field * 8 + 2);
-    this.varint(end - start);
-    this.ensure(end - start);
+    const n = end - start;
+    this.varint(n);
+    this.ensure(n);
+    if (n <= 64) {
+      // Short copies (names, nested packets) are cheaper as a loop than as subarray() + set().
+      const buf = this.buf;
+      let pos = this.pos;
+      for (let i = start; i < end; i++) buf[pos++] = src[i]!;
+      this.pos = pos;
+      return;
+    }
     this.buf.set(src.subarray(start, end), this.pos);
-    this.pos += end - start;
+    this.pos += n;
   }
 
   /** A varint field, omitted when zero (proto3 canonical form). */

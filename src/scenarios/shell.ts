@@ -26,6 +26,8 @@ const Params = z
     startUs: z.number().int().min(0).default(20_000),
     keyUs: z.number().int().min(10).default(2_000),
     lineUs: z.number().int().min(0).default(60_000),
+    /** More guest programs under /bin, for lines that run them (absent: sh and what it needs). */
+    programs: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'a guest program name')).optional(),
     ...LinuxShape,
   })
   .strict();
@@ -36,7 +38,7 @@ export const shell: ScenarioDef<Params> = {
   description: 'a small shell typed at through keyboard IRQs runs pipelines of guest programs; the console transcript is checked',
   params: Params,
   defaults: LINUX_DEFAULTS,
-  images: () => withDependencies('sh'),
+  images: (p) => withDependencies('sh', p.programs ?? []),
   build(ctx, p) {
     const { k } = ctx;
     const keyboard = new ScriptedKeyboard(1);
@@ -51,7 +53,7 @@ export const shell: ScenarioDef<Params> = {
       }
       at += p.lineUs * us;
     }
-    const m = bootLinux(ctx, p, { init: 'sh', args: [], env: [], programs: withDependencies('sh'), stdin: null, signalFix: p.signalFix }, keyboard);
+    const m = bootLinux(ctx, p, { init: 'sh', args: [], env: [], programs: withDependencies('sh', p.programs ?? []), stdin: null, signalFix: p.signalFix }, keyboard);
     return {
       root: m.root,
       finish: (kk, stop) => {
