@@ -54,7 +54,7 @@ export function register(program: Command): void {
         try {
           Object.assign(raw, parseFilterFile(text, opts.file));
         } catch (e) {
-          if (e instanceof FilterFileError) throw new UsageError(e.message);
+          if (e instanceof FilterFileError) throw new CliError(e.message);
           throw e;
         }
       }
