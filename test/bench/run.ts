@@ -3,6 +3,7 @@
  * the figure it is compared to and the ratio side by side. Timings vary between machines and runs;
  * the ratios are what to watch.
  */
+import { analyzeGroup } from './groups/analyze.js';
 import { guestsGroup } from './groups/guests.js';
 import { linuxGroup } from './groups/linux.js';
 import { machineGroup } from './groups/machine.js';
@@ -10,7 +11,7 @@ import { replayGroup } from './groups/replay.js';
 import { tracerGroup } from './groups/tracer.js';
 import type { BenchGroup, Figure } from './figure.js';
 
-const GROUPS: BenchGroup[] = [tracerGroup, machineGroup, guestsGroup, linuxGroup, replayGroup];
+const GROUPS: BenchGroup[] = [tracerGroup, machineGroup, guestsGroup, linuxGroup, replayGroup, analyzeGroup];
 
 function fmt(v: number): string {
   if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
