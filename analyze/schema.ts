@@ -155,9 +155,12 @@ CREATE VIEW slice AS
   FROM slice_raw s JOIN name n USING (name_id);
 
 CREATE VIEW ipc_matrix AS
-  SELECT st.task AS sender_task, sp.name AS sender, rt.task AS receiver_task, rp.name AS receiver,
+  SELECT st.upid AS sender_upid, sp.task AS sender_task, sp.pid AS sender_pid, sp.name AS sender,
+         rt.upid AS receiver_upid, rp.task AS receiver_task, rp.pid AS receiver_pid,
+         coalesce(rp.name, '(not received)') AS receiver,
          count(*) AS msgs, sum(i.words) AS words, sum(i.bytes) AS bytes,
-         sum(i.ts_recv - i.ts_send) AS sum_latency, max(i.ts_recv - i.ts_send) AS max_latency
+         sum(i.ts_recv - i.ts_send) AS sum_latency, round(avg(i.ts_recv - i.ts_send)) AS avg_latency,
+         max(i.ts_recv - i.ts_send) AS max_latency
   FROM ipc i
   JOIN thread st ON st.utid = i.sender_utid
   LEFT JOIN thread rt ON rt.utid = i.receiver_utid

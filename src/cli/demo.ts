@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { Analysis } from '../../analyze/db.js';
+import { formatRows } from './analysis.js';
 import { Kind } from '../../tracer/catalogue.js';
 import { formatEventLine } from '../../tracer/describe.js';
 import type { TraceReader } from '../../tracer/reader.js';
@@ -54,7 +56,7 @@ export function register(program: Command): void {
     .command('demo')
     .description('record the built-in scenarios, read the traces back and summarise them')
     .option('-o, --out <dir>', 'folder for the demo outputs', 'l4trace-demo')
-    .action((opts: { out: string }) => {
+    .action(async (opts: { out: string }) => {
       mkdirSync(opts.out, { recursive: true });
       console.log('l4trace demo: recording built-in scenarios on the simulated L4 machine (Fiasco V2 flavour).');
       for (const run of DEMO_RUNS) {
@@ -71,8 +73,22 @@ export function register(program: Command): void {
         if (run.show) for (const line of run.show(reader)) console.log(line);
         reader.close();
       }
-      const first = join(opts.out, DEMO_RUNS[0]!.file);
       const race = join(opts.out, 'signal-race-seed1.l4t');
-      console.log(`\nnext: npx l4trace info ${first}   |   npx l4trace dump ${race} --kind SIG_SEND,SIG_DELIVER,SYSCALL_ENTER   |   npx l4trace bench table2`);
+      await askTheRace(race);
+      console.log(`\nnext: npx l4trace report ${race}   |   npx l4trace dump ${race} --kind SIG_SEND,SIG_DELIVER,SYSCALL_ENTER   |   npx l4trace export ${race} --format perfetto -o race.pftrace   |   npx l4trace bench table2`);
     });
+}
+
+/** The analyzer's answer for the hanging run: who sent the signal, what the kick returned, no delivery. */
+async function askTheRace(path: string): Promise<void> {
+  const sql = `SELECT t.name AS sent_by, s.from_pid, s.to_pid, s.sig_name, s.path, s.kick_name AS kick, coalesce(s.ts_deliver::VARCHAR, 'never') AS delivered
+FROM signal s JOIN thread t USING (utid) ORDER BY s.ts`;
+  const a = await Analysis.open(path);
+  try {
+    const r = await a.query(sql);
+    console.log(`\nasking ${path} in SQL (DuckDB): why did pid 2 not die?`);
+    for (const line of formatRows(r.columns, r.rows, 'table').split('\n')) console.log('  ' + line);
+  } finally {
+    a.close();
+  }
 }

@@ -37,6 +37,8 @@ describe('l4trace command line', () => {
     expect(r.stdout).toMatch(/SIG_SEND from_pid=1 to_pid=2 sig=SIGTERM path=kick kick=(SETIMEOUT|ENOT_EXISTENT)/);
     expect(r.stdout).toMatch(/SIG_DELIVER pid=2 sig=SIGTERM handler=0x0 action=terminate/);
     expect(r.stdout).toMatch(/shell\.console_matches\s+1/);
+    // The analyzer's answer for the hanging run.
+    expect(r.stdout).toMatch(/why did pid 2 not die\?\n.*\n.*\n\s+linux-server\s+1\s+2\s+SIGTERM\s+kick\s+SETIMEOUT\s+never/);
   });
 
   it('--version and --help', () => {
