@@ -8,7 +8,7 @@
  * filter first) for bigger traces.
  */
 import type { Analysis } from './db.js';
-import { schedTimeline, timeline, traceClock } from './timeline.js';
+import { schedTimeline, timeline, timelineSize, traceClock } from './timeline.js';
 
 export const CHROME_MAX_EVENTS = 1_500_000;
 
@@ -22,8 +22,8 @@ export const CHROME_IDS = {
   tidOfCpu: (cpu: number): number => 300000 + cpu,
 };
 
-export async function exportChromeJson(a: Analysis, write: (s: string) => void): Promise<{ events: number }> {
-  const count = Number(await a.scalar('SELECT (SELECT count(*) FROM slice) + (SELECT count(*) FROM sched) + 2 * (SELECT count(*) FROM flow)'));
+export async function exportChromeJson(a: Analysis, write: (s: string) => void, onProgress?: (done: number, total: number) => void): Promise<{ events: number }> {
+  const count = await timelineSize(a);
   if (count > CHROME_MAX_EVENTS) {
     throw new ExportTooLarge(`${count.toLocaleString('en-US')} events: more than the Chrome JSON export takes (${CHROME_MAX_EVENTS.toLocaleString('en-US')}); use --format perfetto, or filter the trace first`);
   }
@@ -34,6 +34,7 @@ export async function exportChromeJson(a: Analysis, write: (s: string) => void):
   const put = (e: Record<string, unknown>): void => {
     pending += (events === 0 ? '\n' : ',\n') + JSON.stringify(e);
     events++;
+    if (onProgress && events % 65536 === 0) onProgress(events, count);
     if (pending.length > 1 << 20) {
       write(pending);
       pending = '';

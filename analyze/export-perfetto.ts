@@ -16,7 +16,7 @@
 import { ByteWriter } from '../tracer/varint.js';
 import type { Analysis } from './db.js';
 import { CHROME_IDS } from './export-chrome.js';
-import { NestingStack, schedTimeline, timeline, TIMELINE_CATEGORIES, timelineNames, traceClock } from './timeline.js';
+import { NestingStack, schedTimeline, timeline, TIMELINE_CATEGORIES, timelineNames, timelineSize, traceClock } from './timeline.js';
 
 // perfetto.protos field numbers
 const TRACE_PACKET = 1; // Trace.packet
@@ -159,8 +159,13 @@ function fixed64(w: ByteWriter, field: number, v: number): void {
 }
 
 /** Write the Perfetto trace through `write` (called with chunks of bytes). */
-export async function exportPerfetto(a: Analysis, write: (b: Uint8Array) => void): Promise<ExportStats> {
+export async function exportPerfetto(a: Analysis, write: (b: Uint8Array) => void, onProgress?: (done: number, total: number) => void): Promise<ExportStats> {
   const clock = await traceClock(a);
+  const total = onProgress ? await timelineSize(a) : 0;
+  let done = 0;
+  const step = (): void => {
+    if (onProgress && ++done % 65536 === 0) onProgress(done, total);
+  };
   let packets = 0;
   const out = new ByteWriter(1 << 16);
   const emitBytes = (buf: Uint8Array, len: number): void => {
@@ -211,6 +216,7 @@ export async function exportPerfetto(a: Analysis, write: (b: Uint8Array) => void
   let utid = -1;
   const stack = new NestingStack((ts) => te.end(seq!, track, ts));
   for await (const it of timeline(a, clock)) {
+    step();
     if (it.utid !== utid) {
       stack.closeAll();
       utid = it.utid;
@@ -233,6 +239,7 @@ export async function exportPerfetto(a: Analysis, write: (b: Uint8Array) => void
   // CPUs: one sequence each; intervals do not overlap.
   const cpuSeq = new Map<number, Sequence>();
   for await (const s of schedTimeline(a, clock)) {
+    step();
     let q = cpuSeq.get(s.cpu);
     if (!q) cpuSeq.set(s.cpu, (q = new Sequence(1_000_000 + s.cpu, names.length)));
     te.begin(q, cpuUuid(s.cpu), s.ts, threadNameId.get(s.name)!, schedCategory, 0, 0);

@@ -78,6 +78,11 @@ export async function timelineNames(a: Analysis): Promise<{ names: string[]; sen
   return { names, send, recv: send + 1 };
 }
 
+/** How many items timeline() and schedTimeline() yield together (for progress and size limits). */
+export async function timelineSize(a: Analysis): Promise<number> {
+  return Number(await a.scalar('SELECT (SELECT count(*) FROM slice_raw) + 2 * (SELECT count(*) FROM flow) + (SELECT count(*) FROM sched)'));
+}
+
 /**
  * Every thread's items, thread by thread, each thread in nesting order. The item object is reused from
  * one item to the next: copy what must outlive the loop iteration.

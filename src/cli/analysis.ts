@@ -3,20 +3,13 @@ import { existsSync } from 'node:fs';
 import { Analysis, AnalyzeError } from '../../analyze/db.js';
 import { TraceFormatError } from '../../tracer/errors.js';
 import { CliError } from './errors.js';
-import { progressBar } from './progress.js';
+import { progressOnDemand } from './progress.js';
 
 export async function openAnalysis(input: string, db?: string): Promise<Analysis> {
   if (!existsSync(input)) throw new CliError(`${input}: no such file`);
-  const bar = progressBar(`load ${input}`, 1, 'events');
-  let started = false;
+  const bar = progressOnDemand(`load ${input}`, 'events');
   try {
-    return await Analysis.open(input, {
-      ...(db ? { db } : {}),
-      onProgress: (done, total) => {
-        if (!started && total > 0) started = true;
-        bar.update(total > 0 ? done / total : 0);
-      },
-    });
+    return await Analysis.open(input, { ...(db ? { db } : {}), onProgress: (done, total) => bar.update(done, total) });
   } catch (e) {
     if (e instanceof AnalyzeError) throw new CliError(e.message);
     if (e instanceof TraceFormatError) throw new CliError(`${input}: ${e.message}`);

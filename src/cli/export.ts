@@ -10,6 +10,7 @@ import { exportChromeJson, ExportTooLarge } from '../../analyze/export-chrome.js
 import { exportParquet } from '../../analyze/export-parquet.js';
 import { exportPerfetto } from '../../analyze/export-perfetto.js';
 import { openAnalysis } from './analysis.js';
+import { progressOnDemand } from './progress.js';
 import { CliError, UsageError } from './errors.js';
 import { fmtInt } from './output.js';
 
@@ -51,14 +52,16 @@ export function register(program: Command): void {
       if (!(FORMATS as readonly string[]).includes(opts.format)) throw new UsageError(`--format ${JSON.stringify(opts.format)}: expected ${FORMATS.join(', ')}`);
       if (!existsSync(dirname(resolve(opts.out)))) throw new CliError(`-o ${opts.out}: the folder ${dirname(resolve(opts.out))} does not exist`);
       const a = await openAnalysis(input, opts.db);
+      const bar = progressOnDemand(`export ${opts.format}`, 'events');
+      const progress = (done: number, total: number): void => bar.update(done, total);
       try {
         if (opts.format === 'perfetto') {
           let stats = { packets: 0, slices: 0, flows: 0 };
-          await writeFileAtomic(opts.out, async (write) => void (stats = await exportPerfetto(a, write)));
+          await writeFileAtomic(opts.out, async (write) => void (stats = await exportPerfetto(a, write, progress)));
           console.log(`exported ${input} -> ${opts.out}: Perfetto trace, ${fmtInt(stats.packets)} packets, ${fmtInt(stats.slices)} slices, ${fmtInt(stats.flows)} flows`);
         } else if (opts.format === 'chrome-json') {
           let events = 0;
-          await writeFileAtomic(opts.out, async (write) => void ({ events } = await exportChromeJson(a, write)));
+          await writeFileAtomic(opts.out, async (write) => void ({ events } = await exportChromeJson(a, write, progress)));
           console.log(`exported ${input} -> ${opts.out}: Chrome JSON, ${fmtInt(events)} events`);
         } else {
           const partial = `${opts.out}.${process.pid}.partial`;
@@ -81,6 +84,7 @@ export function register(program: Command): void {
         if (e instanceof AnalyzeError) throw new CliError(`export ${input}: ${e.message}`);
         throw e;
       } finally {
+        bar.stop();
         a.close();
       }
     });

@@ -31,3 +31,15 @@ export function progressBar(label: string, total: number, unit: string): Progres
     stop: () => bar.stop(),
   };
 }
+
+/** A bar whose total is known only once the work starts: created on the first update. */
+export function progressOnDemand(label: string, unit: string): { update(done: number, total: number): void; stop(): void } {
+  let bar: Progress | null = null;
+  return {
+    update: (done, total) => {
+      bar ??= progressBar(label, total, unit);
+      bar.update(done);
+    },
+    stop: () => bar?.stop(),
+  };
+}

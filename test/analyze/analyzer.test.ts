@@ -215,6 +215,37 @@ describe('Score-P-style filtering: score -g, then filter -f', () => {
     });
     expect(runCli(['replay', out]).code).toBe(0);
   });
+
+  it('THREADS, TASKS and TIME_WINDOW rules restrict whose calls and which calls are kept', async () => {
+    const [from, to] = await withAnalysis(big, async (a) => {
+      const r = await a.query("SELECT min(ts) AS lo, max(ts) AS hi FROM slice WHERE category = 'func' AND name = 'tree'");
+      const lo = Number(r.rows[0]!.lo);
+      const hi = Number(r.rows[0]!.hi);
+      return [Math.round(lo + (hi - lo) * 0.4), Math.round(lo + (hi - lo) * 0.5)];
+    });
+    const f = join(dir, 'window.filter');
+    writeFileSync(f, ['# only calls entered in the window, and none of the shell\'s', 'THREADS_BEGIN', '  EXCLUDE sh', 'THREADS_END', `TIME_WINDOW ${from} ${to}`, ''].join('\n'));
+    const out = join(dir, 'window.l4t');
+    const r = runCli(['filter', big, '-f', f, '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    await withAnalysis(out, async (a) => {
+      const q = await a.query("SELECT count(*) AS n, min(s.ts) AS lo, max(s.ts) AS hi, count(*) FILTER (WHERE t.name = 'sh') AS sh FROM slice s JOIN thread t USING (utid) WHERE category = 'func'");
+      expect(Number(q.rows[0]!.n)).toBeGreaterThan(100);
+      expect(Number(q.rows[0]!.lo)).toBeGreaterThanOrEqual(from);
+      expect(Number(q.rows[0]!.hi)).toBeLessThanOrEqual(to);
+      expect(Number(q.rows[0]!.sh)).toBe(0);
+    });
+    // TASKS: excluding callheavy's task leaves none of its calls.
+    const task = await withAnalysis(big, async (a) => Number(await a.scalar("SELECT task FROM thread WHERE name = 'callheavy' LIMIT 1")));
+    const tf = join(dir, 'task.filter');
+    writeFileSync(tf, `TASKS_BEGIN\n  EXCLUDE ${task}\nTASKS_END\n`);
+    const tout = join(dir, 'task.l4t');
+    expect(runCli(['filter', big, '-f', tf, '-o', tout]).code).toBe(0);
+    await withAnalysis(tout, async (a) => {
+      expect(Number(await a.scalar(`SELECT count(*) FROM slice s JOIN thread t USING (utid) WHERE category = 'func' AND t.task = ${task}`))).toBe(0);
+      expect(Number(await a.scalar("SELECT count(*) FROM slice WHERE category = 'func'"))).toBeGreaterThan(0);
+    });
+  });
 });
 
 describe('exports', () => {
