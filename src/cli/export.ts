@@ -2,7 +2,8 @@
  * `l4trace export INPUT --format perfetto|chrome-json|parquet -o OUT`: the trace for other tools. Files
  * are written beside the target and moved there when complete; a failure leaves what was there.
  */
-import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-file.js';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { AnalyzeError } from '../../analyze/db.js';
@@ -15,30 +16,6 @@ import { CliError, UsageError } from './errors.js';
 import { fmtInt } from './output.js';
 
 const FORMATS = ['perfetto', 'chrome-json', 'parquet'] as const;
-
-/** Write a file through `fill`, atomically. */
-async function writeFileAtomic(out: string, fill: (write: (b: Uint8Array | string) => void) => Promise<void>): Promise<void> {
-  const partial = `${out}.${process.pid}.partial`;
-  let fd: number;
-  try {
-    fd = openSync(partial, 'w');
-  } catch (e) {
-    throw new CliError(`-o ${out}: cannot write: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  try {
-    await fill((b) => void writeSync(fd, typeof b === 'string' ? Buffer.from(b) : b));
-    closeSync(fd);
-    renameSync(partial, out);
-  } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-    rmSync(partial, { force: true });
-    throw e;
-  }
-}
 
 export function register(program: Command): void {
   program

@@ -19,6 +19,7 @@ import { register as registerReplay } from './replay.js';
 import { register as registerRun } from './run.js';
 import { register as registerShrink } from './shrink.js';
 import { register as registerSweep } from './sweep.js';
+import { register as registerView } from './view.js';
 import { toolVersion } from './version.js';
 
 export function buildProgram(): Command {
@@ -28,7 +29,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces on errors')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of [registerDemo, registerRecord, registerReplay, registerSweep, registerShrink, registerRun, registerInfo, registerDump, registerFilter, registerQuery, registerReport, registerScore, registerExport, registerBench]) register(program);
+  for (const register of [registerDemo, registerRecord, registerReplay, registerSweep, registerShrink, registerRun, registerInfo, registerDump, registerFilter, registerQuery, registerReport, registerScore, registerExport, registerView, registerBench]) register(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program).slice(1)) cmd.exitOverride();
   return program;

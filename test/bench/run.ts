@@ -9,9 +9,10 @@ import { linuxGroup } from './groups/linux.js';
 import { machineGroup } from './groups/machine.js';
 import { replayGroup } from './groups/replay.js';
 import { tracerGroup } from './groups/tracer.js';
+import { viewerGroup } from './groups/viewer.js';
 import type { BenchGroup, Figure } from './figure.js';
 
-const GROUPS: BenchGroup[] = [tracerGroup, machineGroup, guestsGroup, linuxGroup, replayGroup, analyzeGroup];
+const GROUPS: BenchGroup[] = [tracerGroup, machineGroup, guestsGroup, linuxGroup, replayGroup, analyzeGroup, viewerGroup];
 
 function fmt(v: number): string {
   if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');

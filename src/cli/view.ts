@@ -1,0 +1,74 @@
+/**
+ * `l4trace view INPUT [-o OUT.html] [--from C --to C] [--threads A,B]`: the static HTML timeline, one
+ * self-contained file that opens from file:// with no network. Warns above 150 MB and refuses above
+ * 400 MB (browsers fail on such pages) unless --force; --from/--to/--threads or filtering make it smaller.
+ */
+import { basename, dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import type { Command } from 'commander';
+import { extractViewerData, ViewSelectionError } from '../../viewer/generate/extract.js';
+import { buildHtml, HTML_MAX_BYTES, HTML_WARN_BYTES } from '../../viewer/generate/html.js';
+import { viewerScript } from '../../viewer/generate/bundle.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { openAnalysis } from './analysis.js';
+import { CliError, UsageError } from './errors.js';
+import { fmtInt } from './output.js';
+import { intOption } from './options.js';
+
+interface ViewOptions {
+  out?: string;
+  from?: string;
+  to?: string;
+  threads?: string;
+  db?: string;
+  force?: boolean;
+}
+
+const mb = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MB`;
+
+export function register(program: Command): void {
+  program
+    .command('view')
+    .description('write a self-contained HTML timeline (CPU tracks, call stacks, IRQs, IPC arrows, signals, summaries) that opens offline')
+    .argument('<input>', 'trace file (.l4t) or database (.duckdb)')
+    .option('-o, --out <file>', 'HTML file to write (default: the input name with .html)')
+    .option('--from <cycles>', 'start of the time window')
+    .option('--to <cycles>', 'end of the time window')
+    .option('--threads <names>', 'only these threads (names or utids, comma-separated)')
+    .option('--db <file>', 'keep the loaded database in this file')
+    .option('--force', `write even above ${HTML_MAX_BYTES >> 20} MB`)
+    .action(async (input: string, opts: ViewOptions) => {
+      const out = opts.out ?? `${basename(input).replace(/\.(l4t|duckdb)$/, '')}.html`;
+      if (!existsSync(dirname(resolve(out)))) throw new CliError(`-o ${out}: the folder ${dirname(resolve(out))} does not exist`);
+      const from = opts.from !== undefined ? intOption('from', opts.from) : undefined;
+      const to = opts.to !== undefined ? intOption('to', opts.to) : undefined;
+      if (from !== undefined && to !== undefined && to <= from) throw new UsageError(`--from ${from} --to ${to}: the window must end after it starts`);
+      const a = await openAnalysis(input, opts.db);
+      try {
+        let data;
+        try {
+          data = await extractViewerData(a, basename(input), { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(opts.threads ? { threads: opts.threads.split(',').map((t) => t.trim()).filter(Boolean) } : {}) });
+        } catch (e) {
+          if (e instanceof ViewSelectionError) throw new UsageError(e.message);
+          throw e;
+        }
+        const html = buildHtml(data.header, data.columns, await viewerScript());
+        const smaller = 'make it smaller with --from/--to, --threads, or l4trace filter';
+        if (html.bytes > HTML_MAX_BYTES && !opts.force) {
+          throw new CliError(`view ${input}: the page would be ${mb(html.bytes)}, more than browsers open reliably (${mb(HTML_MAX_BYTES)}); ${smaller} (or --force)`);
+        }
+        if (html.bytes > HTML_WARN_BYTES) process.stderr.write(`l4trace: warning: ${out} is ${mb(html.bytes)}; browsers may be slow or fail to open pages this big; ${smaller}\n`);
+        await writeFileAtomic(out, async (write) => {
+          for (const c of html.chunks) write(c);
+        });
+        const slices = data.header.rows.reduce((s, r) => s + r.count, 0);
+        console.log(
+          `wrote ${out}: ${mb(html.bytes)} (${fmtInt(slices)} slices, ${fmtInt(data.header.threads.length)} threads, ${fmtInt(data.header.cpus.reduce((s, c) => s + c.count, 0))} CPU intervals; data ${mb(html.payloadBytes)} -> ${mb(html.gzipBytes)} gzipped)`,
+        );
+        console.log(`open ${pathToFileURL(resolve(out)).href}`);
+      } finally {
+        a.close();
+      }
+    });
+}

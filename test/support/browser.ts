@@ -1,0 +1,93 @@
+/// <reference lib="dom" />
+/**
+ * Headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core, for the viewer's tests and
+ * bench: every request other than file:, data: or blob: is aborted and recorded, and page errors and
+ * console errors are collected, so a test can require a self-contained, error-free page.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** What the page's test hook (viewer/app/app.ts, window.__viewerTest) offers, as the tests use it. */
+export interface ViewerTestHook {
+  ready: boolean;
+  firstFrameMs: number;
+  frames: number;
+  view: { t0: number; t1: number; scrollY: number; width: number; height: number };
+  selection: { kind: string; index: number } | null;
+  lastFrame: {
+    ms: number;
+    rectsDrawn: number;
+    itemsVisited: number;
+    cpuRows: number;
+    threadTracks: number;
+    depthRows: number;
+    arrows: number;
+    bundled: boolean;
+    failedIpc: { sender: string; dest: string; x: number; y: number }[];
+    signals: { sig: string; from: number; to: number; kick: string; delivered: boolean; x: number; y: number }[];
+    finalStates: { thread: string; state: string; x: number; y: number }[];
+  };
+  tracks: { kind: string; label: string; y: number; h: number; key: number; depth: number }[];
+  panelMarks: number;
+  setView(t0: number, t1: number, scrollY?: number): void;
+  pan(px: number): void;
+  zoom(factor: number): void;
+  select(kind: string, index: number): void;
+  search(q: string): string;
+  x(t: number): number;
+  trackY(kind: string, key: number, depth?: number): number | null;
+  detailsText(): string;
+  drawNow(): ViewerTestHook['lastFrame'];
+}
+
+declare global {
+  interface Window {
+    __viewerTest?: ViewerTestHook;
+  }
+}
+
+export const CHROMIUM = process.env.L4TRACE_CHROMIUM ?? '/usr/bin/chromium';
+
+export function chromiumAvailable(): boolean {
+  return existsSync(CHROMIUM);
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!chromiumAvailable()) throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium (.ci/run does) or set L4TRACE_CHROMIUM`);
+  return chromium.launch({ executablePath: CHROMIUM, headless: true });
+}
+
+export interface ViewerPage {
+  page: Page;
+  context: BrowserContext;
+  /** Requests that were not file:, data: or blob: (aborted). */
+  requests: string[];
+  /** Page errors and console errors/warnings. */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/** Open a viewer file and wait for its first frame. */
+export async function openViewer(browser: Browser, file: string, hash = '', size = { width: 1400, height: 800 }): Promise<ViewerPage> {
+  const context = await browser.newContext({ viewport: size, deviceScaleFactor: 1 });
+  const requests: string[] = [];
+  const errors: string[] = [];
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (/^(file|data|blob):/.test(url)) return route.continue();
+    requests.push(url);
+    return route.abort();
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') errors.push(`console.${m.type()}: ${m.text()}`);
+  });
+  page.on('dialog', (d) => {
+    errors.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  await page.goto(`file://${file}${hash}`);
+  await page.waitForFunction(() => (window.__viewerTest?.frames ?? 0) > 0, null, { timeout: 60_000 });
+  return { page, context, requests, errors, close: () => context.close() };
+}

@@ -1,0 +1,97 @@
+/**
+ * Summary panels drawn with Observable Plot from rows the generator aggregated (each chart stays under a
+ * few thousand marks): the function profile, the IPC matrix as a heatmap, the interrupt latency
+ * histogram and the per-thread running fraction over time. Built the first time the panels are opened.
+ */
+import * as Plot from '@observablehq/plot';
+import type { ViewerPanels } from '../model';
+
+export function renderPanels(el: HTMLElement, panels: ViewerPanels, cyclesPerUs: number): number {
+  el.replaceChildren();
+  let marks = 0;
+  const add = (title: string, chart: (Element & { querySelectorAll: Element['querySelectorAll'] }) | null, empty: string): void => {
+    const box = document.createElement('section');
+    const h = document.createElement('h4');
+    h.textContent = title;
+    box.append(h);
+    if (chart) {
+      box.append(chart);
+      marks += chart.querySelectorAll('rect, path, circle, line').length;
+    } else {
+      const p = document.createElement('p');
+      p.className = 'muted';
+      p.textContent = empty;
+      box.append(p);
+    }
+    el.append(box);
+  };
+
+  const profile = panels.profile.slice(0, 30);
+  const long = profile.flatMap((r) => [
+    { name: r.name, kind: 'inclusive', us: r.incl / cyclesPerUs, calls: r.calls },
+    { name: r.name, kind: 'exclusive', us: r.excl / cyclesPerUs, calls: r.calls },
+  ]);
+  add(
+    'function profile (µs, inclusive and exclusive; top 30 by inclusive)',
+    profile.length
+      ? Plot.plot({
+          marginLeft: 150,
+          height: 24 + profile.length * 16,
+          x: { label: 'µs', grid: true },
+          y: { label: null, domain: profile.map((r) => r.name) },
+          color: { domain: ['inclusive', 'exclusive'], range: ['#93c5fd', '#1d4ed8'], legend: true },
+          marks: [
+            Plot.barX(long.filter((d) => d.kind === 'inclusive'), { x: 'us', y: 'name', fill: 'kind', title: (d: { name: string; us: number; calls: number }) => `${d.name}: ${d.us.toFixed(1)} µs inclusive, ${d.calls} calls` }),
+            Plot.barX(long.filter((d) => d.kind === 'exclusive'), { x: 'us', y: 'name', fill: 'kind', insetTop: 4, insetBottom: 4, title: (d: { name: string; us: number }) => `${d.name}: ${d.us.toFixed(1)} µs exclusive` }),
+          ],
+        })
+      : null,
+    'no function events in this window',
+  );
+
+  add(
+    'IPC matrix (messages, sender task → receiver task)',
+    panels.matrix.length
+      ? Plot.plot({
+          marginLeft: 140,
+          marginBottom: 90,
+          x: { label: 'receiver', tickRotate: -35 },
+          y: { label: 'sender' },
+          color: { type: 'log', scheme: 'blues', legend: true, label: 'messages' },
+          marks: [
+            Plot.cell(panels.matrix, { x: 'receiver', y: 'sender', fill: 'msgs', title: (d: { sender: string; receiver: string; msgs: number; bytes: number }) => `${d.sender} → ${d.receiver}: ${d.msgs} messages, ${d.bytes} bytes` }),
+            Plot.text(panels.matrix.length <= 400 ? panels.matrix : [], { x: 'receiver', y: 'sender', text: 'msgs', fill: 'black', fontSize: 9 }),
+          ],
+        })
+      : null,
+    'no IPC in this window',
+  );
+
+  add(
+    'interrupt latency (raise to delivery, cycles, log bins)',
+    panels.irqLatency.length
+      ? Plot.plot({
+          x: { type: 'log', label: 'latency + 1 (cycles)' },
+          y: { label: 'interrupts', grid: true },
+          marks: [Plot.rectY(panels.irqLatency, { x1: (d: { x0: number }) => d.x0 + 1, x2: (d: { x1: number }) => d.x1 + 1, y: 'count', fill: '#7c3aed', title: (d: { x0: number; x1: number; count: number }) => `${d.count} with latency ${d.x0}..${d.x1} cycles` }), Plot.ruleY([0])],
+        })
+      : null,
+    'no delivered interrupts in this window',
+  );
+
+  add(
+    'threads over time (fraction of each bucket running on a CPU)',
+    panels.threadStates.length
+      ? Plot.plot({
+          marginLeft: 170,
+          height: 30 + new Set(panels.threadStates.map((d) => d.thread)).size * 14,
+          x: { label: 'µs', transform: (c: number) => c / cyclesPerUs },
+          y: { label: null },
+          color: { scheme: 'greens', domain: [0, 1], legend: true, label: 'running' },
+          marks: [Plot.barX(panels.threadStates, { x1: 't0', x2: 't1', y: 'thread', fill: 'running', title: (d: { thread: string; running: number }) => `${d.thread}: ${(d.running * 100).toFixed(0)}% running` })],
+        })
+      : null,
+    'no scheduling in this window',
+  );
+  return marks;
+}

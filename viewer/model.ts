@@ -1,0 +1,254 @@
+/**
+ * The viewer's embedded data: the contract between the generator (Node, viewer/generate/) and the page
+ * (browser, viewer/app/). One binary payload: a little-endian u32 header length, the header as UTF-8
+ * JSON (names, threads, small tables, panel rows, the column directory), then the numeric columns, each
+ * a run of LEB128 varints. The payload is gzipped and base64-encoded into the HTML; the page inflates it
+ * with the browser's DecompressionStream. Strings only ever travel inside this JSON, never as HTML.
+ *
+ * Times are cycles of the simulated CPU (header.meta.cyclesPerUs converts), exact integers below 2^53.
+ * Nothing here touches the DOM or Node, so both sides compile it.
+ */
+
+export const VIEWER_DATA_VERSION = 1;
+
+/** How a column's values are stored: plain unsigned varints, or zigzag varints of successive differences. */
+export type ColumnCodec = 'u' | 'zd';
+
+export interface ColumnRef {
+  name: string;
+  codec: ColumnCodec;
+  /** Values in the column. */
+  count: number;
+  /** Byte range within the column area (after the header). */
+  offset: number;
+  length: number;
+}
+
+export interface ViewerProcess {
+  upid: number;
+  pid: number | null;
+  name: string;
+  task: number;
+  kind: string;
+}
+
+export interface ViewerThread {
+  utid: number;
+  name: string;
+  upid: number;
+  task: number;
+  pid: number | null;
+  kind: string;
+  priority: number;
+  l4Id: string;
+  /** Deepest call depth + 1 (rows of its track); 0 when it has no slices. */
+  depth: number;
+  /** For a run that hung or deadlocked: where the thread was at the end ("receiving from linux-server"). */
+  finalState: string | null;
+  /** Its innermost call still open at the end, if any ("ipc:call"). */
+  openCall: string | null;
+}
+
+/** One row of slices: a thread at one call depth. Slices of a row never overlap and are sorted by start. */
+export interface SliceRow {
+  utid: number;
+  depth: number;
+  count: number;
+}
+
+export interface ViewerSignal {
+  ts: number;
+  /** Sending thread. */
+  utid: number;
+  from: number;
+  to: number;
+  sig: string;
+  path: string;
+  kick: string;
+  tsDeliver: number | null;
+  action: string | null;
+  /** Threads of the target process (where a delivery is drawn). */
+  targetUtids: number[];
+}
+
+export interface ProfileRow {
+  name: string;
+  calls: number;
+  incl: number;
+  excl: number;
+}
+
+export interface MatrixCell {
+  sender: string;
+  receiver: string;
+  msgs: number;
+  bytes: number;
+}
+
+export interface HistogramBin {
+  /** Bin bounds in cycles (log-spaced). */
+  x0: number;
+  x1: number;
+  count: number;
+}
+
+export interface ThreadStateCell {
+  thread: string;
+  /** Bucket start in cycles. */
+  t0: number;
+  t1: number;
+  /** Fraction of the bucket the thread was running on a CPU. */
+  running: number;
+}
+
+export interface ViewerPanels {
+  profile: ProfileRow[];
+  matrix: MatrixCell[];
+  irqLatency: HistogramBin[];
+  threadStates: ThreadStateCell[];
+}
+
+export interface ViewerHeader {
+  version: number;
+  source: string;
+  meta: {
+    scenario: string;
+    flavour: string;
+    cpus: number;
+    seed: string;
+    outcome: string;
+    outcomeDetail: string;
+    cyclesPerUs: number;
+    endTime: number;
+    events: number;
+    filterRules: string;
+  };
+  /** The time window the file holds (cycles). */
+  window: { from: number; to: number };
+  /** Names of slices (functions, ipc:..., page fault) by id. */
+  names: string[];
+  /** Slice categories by id: func, ipc, pf. */
+  categories: string[];
+  processes: ViewerProcess[];
+  threads: ViewerThread[];
+  rows: SliceRow[];
+  /** Scheduling intervals per CPU: cpu numbers and counts, in the order of the sched columns. */
+  cpus: { cpu: number; count: number }[];
+  /** Enumerations the numeric columns refer to. */
+  enums: { ipcKind: string[]; ipcResult: string[]; endState: string[]; switchReason: string[] };
+  signals: ViewerSignal[];
+  panels: ViewerPanels;
+  columns: ColumnRef[];
+}
+
+/**
+ * The numeric columns, by name. Slices (concatenated row after row, see SliceRow): slice.ts (zd),
+ * slice.dur (u: dur + 1, 0 = unfinished), slice.name (u), slice.cat (u), slice.seq (zd).
+ * Scheduling (concatenated per CPU): sched.ts (zd), sched.dur (u), sched.utid (u), sched.end (u: endState),
+ * sched.reason (u). Interrupts (by raise time): irq.ts (zd), irq.irq (u), irq.deliver (u: latency + 1,
+ * 0 = never), irq.handler (u: utid + 1, 0 = none), irq.coalesced (u).
+ * IPC messages (by send time): ipc.ts (zd), ipc.sender (u), ipc.receiver (u: utid + 1, 0 = nobody),
+ * ipc.recv (u: ts_recv - ts + 1, 0 = never), ipc.reply (u: ts_reply - ts + 1, 0 = none), ipc.kind (u),
+ * ipc.result (u), ipc.label (u), ipc.words (u), ipc.bytes (u), ipc.dest (u: utid + 1 of the addressed
+ * thread, 0 = not a thread of the trace).
+ */
+export const COLUMN_NAMES = [
+  'slice.ts',
+  'slice.dur',
+  'slice.name',
+  'slice.cat',
+  'slice.seq',
+  'sched.ts',
+  'sched.dur',
+  'sched.utid',
+  'sched.end',
+  'sched.reason',
+  'irq.ts',
+  'irq.irq',
+  'irq.deliver',
+  'irq.handler',
+  'irq.coalesced',
+  'ipc.ts',
+  'ipc.sender',
+  'ipc.receiver',
+  'ipc.recv',
+  'ipc.reply',
+  'ipc.kind',
+  'ipc.result',
+  'ipc.label',
+  'ipc.words',
+  'ipc.bytes',
+  'ipc.dest',
+] as const;
+
+export type ColumnName = (typeof COLUMN_NAMES)[number];
+
+// --- varints --------------------------------------------------------------------------------------
+
+/** A growable byte buffer for varint columns (generator side). */
+export class VarintWriter {
+  buf = new Uint8Array(1 << 16);
+  pos = 0;
+  count = 0;
+  private prev = 0;
+
+  constructor(readonly codec: ColumnCodec) {}
+
+  push(v: number): void {
+    if (this.codec === 'zd') {
+      const d = v - this.prev;
+      this.prev = v;
+      this.varint(d >= 0 ? d * 2 : -d * 2 - 1);
+    } else {
+      if (v < 0) throw new Error(`unsigned column value ${v}`);
+      this.varint(v);
+    }
+    this.count++;
+  }
+
+  private varint(v: number): void {
+    if (this.pos + 10 > this.buf.length) {
+      const b = new Uint8Array(this.buf.length * 2);
+      b.set(this.buf);
+      this.buf = b;
+    }
+    const buf = this.buf;
+    let pos = this.pos;
+    while (v >= 128) {
+      buf[pos++] = (v % 128) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    buf[pos++] = v;
+    this.pos = pos;
+  }
+
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+/** Decode a column into a Float64Array (times and other values up to 2^53). */
+export function decodeColumn(bytes: Uint8Array, ref: ColumnRef): Float64Array {
+  const out = new Float64Array(ref.count);
+  let pos = ref.offset;
+  const end = ref.offset + ref.length;
+  let prev = 0;
+  for (let i = 0; i < ref.count; i++) {
+    if (pos >= end) throw new Error(`column ${ref.name}: ends after ${i} of ${ref.count} values`);
+    let b = bytes[pos++]!;
+    let v = b & 0x7f;
+    if (b >= 0x80) {
+      let mul = 128;
+      do {
+        b = bytes[pos++]!;
+        v += (b & 0x7f) * mul;
+        mul *= 128;
+      } while (b >= 0x80);
+    }
+    if (ref.codec === 'zd') {
+      prev += v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+      out[i] = prev;
+    } else out[i] = v;
+  }
+  return out;
+}
