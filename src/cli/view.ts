@@ -23,9 +23,16 @@ interface ViewOptions {
   threads?: string;
   db?: string;
   force?: boolean;
+  maxSize?: string;
 }
 
 const mb = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MB`;
+
+function maxBytes(v: string | undefined): number {
+  const n = Number(v ?? HTML_MAX_BYTES >> 20);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--max-size ${JSON.stringify(v)}: expected a size in MB greater than 0`);
+  return n * 2 ** 20;
+}
 
 export function register(program: Command): void {
   program
@@ -37,7 +44,8 @@ export function register(program: Command): void {
     .option('--to <cycles>', 'end of the time window')
     .option('--threads <names>', 'only these threads (names or utids, comma-separated)')
     .option('--db <file>', 'keep the loaded database in this file')
-    .option('--force', `write even above ${HTML_MAX_BYTES >> 20} MB`)
+    .option('--max-size <MB>', 'refuse pages bigger than this (browsers fail on huge pages)', String(HTML_MAX_BYTES >> 20))
+    .option('--force', 'write the page whatever its size')
     .action(async (input: string, opts: ViewOptions) => {
       const out = opts.out ?? `${basename(input).replace(/\.(l4t|duckdb)$/, '')}.html`;
       if (!existsSync(dirname(resolve(out)))) throw new CliError(`-o ${out}: the folder ${dirname(resolve(out))} does not exist`);
@@ -55,10 +63,11 @@ export function register(program: Command): void {
         }
         const html = buildHtml(data.header, data.columns, await viewerScript());
         const smaller = 'make it smaller with --from/--to, --threads, or l4trace filter';
-        if (html.bytes > HTML_MAX_BYTES && !opts.force) {
-          throw new CliError(`view ${input}: the page would be ${mb(html.bytes)}, more than browsers open reliably (${mb(HTML_MAX_BYTES)}); ${smaller} (or --force)`);
+        const max = maxBytes(opts.maxSize);
+        if (html.bytes > max && !opts.force) {
+          throw new CliError(`view ${input}: the page would be ${mb(html.bytes)}, more than --max-size ${mb(max)} (browsers fail on pages much above ${mb(HTML_MAX_BYTES)}); ${smaller}, or --force`);
         }
-        if (html.bytes > HTML_WARN_BYTES) process.stderr.write(`l4trace: warning: ${out} is ${mb(html.bytes)}; browsers may be slow or fail to open pages this big; ${smaller}\n`);
+        if (html.bytes > Math.min(HTML_WARN_BYTES, max)) process.stderr.write(`l4trace: warning: ${out} is ${mb(html.bytes)}; browsers may be slow or fail to open pages this big; ${smaller}\n`);
         await writeFileAtomic(out, async (write) => {
           for (const c of html.chunks) write(c);
         });

@@ -9,6 +9,8 @@ import type { ViewerPanels } from '../model';
 export function renderPanels(el: HTMLElement, panels: ViewerPanels, cyclesPerUs: number): number {
   el.replaceChildren();
   let marks = 0;
+  // Two charts side by side, drawn at the width they get (Plot's SVGs would otherwise shrink their text).
+  const width = Math.max(380, Math.floor((el.clientWidth - 50) / 2));
   const add = (title: string, chart: (Element & { querySelectorAll: Element['querySelectorAll'] }) | null, empty: string): void => {
     const box = document.createElement('section');
     const h = document.createElement('h4');
@@ -35,6 +37,7 @@ export function renderPanels(el: HTMLElement, panels: ViewerPanels, cyclesPerUs:
     'function profile (µs, inclusive and exclusive; top 30 by inclusive)',
     profile.length
       ? Plot.plot({
+          width,
           marginLeft: 150,
           height: 24 + profile.length * 16,
           x: { label: 'µs', grid: true },
@@ -53,6 +56,7 @@ export function renderPanels(el: HTMLElement, panels: ViewerPanels, cyclesPerUs:
     'IPC matrix (messages, sender task → receiver task)',
     panels.matrix.length
       ? Plot.plot({
+          width,
           marginLeft: 140,
           marginBottom: 90,
           x: { label: 'receiver', tickRotate: -35 },
@@ -71,6 +75,8 @@ export function renderPanels(el: HTMLElement, panels: ViewerPanels, cyclesPerUs:
     'interrupt latency (raise to delivery, cycles, log bins)',
     panels.irqLatency.length
       ? Plot.plot({
+          width,
+          height: 260,
           x: { type: 'log', label: 'latency + 1 (cycles)' },
           y: { label: 'interrupts', grid: true },
           marks: [Plot.rectY(panels.irqLatency, { x1: (d: { x0: number }) => d.x0 + 1, x2: (d: { x1: number }) => d.x1 + 1, y: 'count', fill: '#7c3aed', title: (d: { x0: number; x1: number; count: number }) => `${d.count} with latency ${d.x0}..${d.x1} cycles` }), Plot.ruleY([0])],
@@ -83,6 +89,7 @@ export function renderPanels(el: HTMLElement, panels: ViewerPanels, cyclesPerUs:
     'threads over time (fraction of each bucket running on a CPU)',
     panels.threadStates.length
       ? Plot.plot({
+          width,
           marginLeft: 170,
           height: 30 + new Set(panels.threadStates.map((d) => d.thread)).size * 14,
           x: { label: 'µs', transform: (c: number) => c / cyclesPerUs },

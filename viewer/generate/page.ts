@@ -24,7 +24,7 @@ button { font: inherit; padding: 2px 8px; border: 1px solid var(--line); border-
 #details td:first-child { color: var(--muted); white-space: nowrap; word-break: normal; }
 #details .path { font-family: ui-monospace, monospace; font-size: 11px; white-space: pre-wrap; word-break: break-all; }
 #details .muted { color: var(--muted); }
-#panels { height: 46vh; overflow: auto; border-top: 1px solid var(--line); padding: 8px 10px; display: grid; grid-template-columns: repeat(auto-fit, minmax(440px, 1fr)); gap: 12px; }
+#panels { height: 46vh; overflow: auto; border-top: 1px solid var(--line); padding: 8px 10px; display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 12px; align-items: start; }
 #panels[hidden], #help[hidden] { display: none; }
 #panels h4 { margin: 0 0 4px; font-size: 12px; }
 #status { position: absolute; left: 50%; top: 40%; transform: translate(-50%, -50%); background: #fff; border: 1px solid var(--line); padding: 10px 14px; border-radius: 6px; max-width: 70vw; }
