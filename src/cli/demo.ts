@@ -1,8 +1,11 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { Analysis } from '../../analyze/db.js';
 import { formatRows } from './analysis.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { buildViewerPage } from '../../viewer/generate/page-builder.js';
 import { Kind } from '../../tracer/catalogue.js';
 import { formatEventLine } from '../../tracer/describe.js';
 import type { TraceReader } from '../../tracer/reader.js';
@@ -74,13 +77,17 @@ export function register(program: Command): void {
         reader.close();
       }
       const race = join(opts.out, 'signal-race-seed1.l4t');
-      await askTheRace(race);
+      const page = await askTheRace(race);
+      console.log(`\nthe timeline of the race, offline in any browser: ${pathToFileURL(resolve(page)).href}`);
       console.log(`\nnext: npx l4trace report ${race}   |   npx l4trace dump ${race} --kind SIG_SEND,SIG_DELIVER,SYSCALL_ENTER   |   npx l4trace export ${race} --format perfetto -o race.pftrace   |   npx l4trace bench table2`);
     });
 }
 
-/** The analyzer's answer for the hanging run: who sent the signal, what the kick returned, no delivery. */
-async function askTheRace(path: string): Promise<void> {
+/**
+ * The analyzer's answer for the hanging run (who sent the signal, what the kick returned, no delivery),
+ * and its timeline page beside it. Returns the page's path.
+ */
+async function askTheRace(path: string): Promise<string> {
   const sql = `SELECT t.name AS sent_by, s.from_pid, s.to_pid, s.sig_name, s.path, s.kick_name AS kick, coalesce(s.ts_deliver::VARCHAR, 'never') AS delivered
 FROM signal s JOIN thread t USING (utid) ORDER BY s.ts`;
   const a = await Analysis.open(path);
@@ -88,6 +95,12 @@ FROM signal s JOIN thread t USING (utid) ORDER BY s.ts`;
     const r = await a.query(sql);
     console.log(`\nasking ${path} in SQL (DuckDB): why did pid 2 not die?`);
     for (const line of formatRows(r.columns, r.rows, 'table').split('\n')) console.log('  ' + line);
+    const page = path.replace(/\.l4t$/, '.html');
+    const html = await buildViewerPage(a, basename(path));
+    await writeFileAtomic(page, async (write) => {
+      for (const c of html.chunks) write(c);
+    });
+    return page;
   } finally {
     a.close();
   }

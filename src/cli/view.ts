@@ -7,9 +7,9 @@ import { basename, dirname, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import { extractViewerData, ViewSelectionError } from '../../viewer/generate/extract.js';
-import { buildHtml, HTML_MAX_BYTES, HTML_WARN_BYTES } from '../../viewer/generate/html.js';
-import { viewerScript } from '../../viewer/generate/bundle.js';
+import { ViewSelectionError } from '../../viewer/generate/extract.js';
+import { HTML_MAX_BYTES, HTML_WARN_BYTES } from '../../viewer/generate/html.js';
+import { buildViewerPage } from '../../viewer/generate/page-builder.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { openAnalysis } from './analysis.js';
 import { CliError, UsageError } from './errors.js';
@@ -54,14 +54,13 @@ export function register(program: Command): void {
       if (from !== undefined && to !== undefined && to <= from) throw new UsageError(`--from ${from} --to ${to}: the window must end after it starts`);
       const a = await openAnalysis(input, opts.db);
       try {
-        let data;
+        let html;
         try {
-          data = await extractViewerData(a, basename(input), { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(opts.threads ? { threads: opts.threads.split(',').map((t) => t.trim()).filter(Boolean) } : {}) });
+          html = await buildViewerPage(a, basename(input), { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(opts.threads ? { threads: opts.threads.split(',').map((t) => t.trim()).filter(Boolean) } : {}) });
         } catch (e) {
           if (e instanceof ViewSelectionError) throw new UsageError(e.message);
           throw e;
         }
-        const html = buildHtml(data.header, data.columns, await viewerScript());
         const smaller = 'make it smaller with --from/--to, --threads, or l4trace filter';
         const max = maxBytes(opts.maxSize);
         if (html.bytes > max && !opts.force) {
@@ -71,9 +70,9 @@ export function register(program: Command): void {
         await writeFileAtomic(out, async (write) => {
           for (const c of html.chunks) write(c);
         });
-        const slices = data.header.rows.reduce((s, r) => s + r.count, 0);
+        const slices = html.header.rows.reduce((s, r) => s + r.count, 0);
         console.log(
-          `wrote ${out}: ${mb(html.bytes)} (${fmtInt(slices)} slices, ${fmtInt(data.header.threads.length)} threads, ${fmtInt(data.header.cpus.reduce((s, c) => s + c.count, 0))} CPU intervals; data ${mb(html.payloadBytes)} -> ${mb(html.gzipBytes)} gzipped)`,
+          `wrote ${out}: ${mb(html.bytes)} (${fmtInt(slices)} slices, ${fmtInt(html.header.threads.length)} threads, ${fmtInt(html.header.cpus.reduce((s, c) => s + c.count, 0))} CPU intervals; data ${mb(html.payloadBytes)} -> ${mb(html.gzipBytes)} gzipped)`,
         );
         console.log(`open ${pathToFileURL(resolve(out)).href}`);
       } finally {

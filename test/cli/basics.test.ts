@@ -39,6 +39,9 @@ describe('l4trace command line', () => {
     expect(r.stdout).toMatch(/shell\.console_matches\s+1/);
     // The analyzer's answer for the hanging run.
     expect(r.stdout).toMatch(/why did pid 2 not die\?\n.*\n.*\n\s+linux-server\s+1\s+2\s+SIGTERM\s+kick\s+SETIMEOUT\s+never/);
+    // And its timeline page.
+    expect(r.stdout).toMatch(/the timeline of the race, offline in any browser: file:\/\/.*signal-race-seed1\.html/);
+    expect(existsSync(join(demoDir, 'signal-race-seed1.html'))).toBe(true);
   });
 
   it('--version and --help', () => {

@@ -15,9 +15,7 @@ import { recordScenario } from '../../../src/scenarios/record.js';
 import { resolveScenario } from '../../../src/scenarios/resolve.js';
 import { imagesFor } from '../../../src/scenarios/runner.js';
 import { FileSink } from '../../../tracer/file-writer.js';
-import { viewerScript } from '../../../viewer/generate/bundle.js';
-import { extractViewerData } from '../../../viewer/generate/extract.js';
-import { buildHtml } from '../../../viewer/generate/html.js';
+import { buildViewerPage } from '../../../viewer/generate/page-builder.js';
 import type { Browser } from 'playwright-core';
 import { emptyHeader, Outcome } from '../../../tracer/packets.js';
 import { generateSynthetic } from '../../../tracer/synthetic.js';
@@ -44,9 +42,8 @@ async function run(): Promise<Figure[]> {
     const g0 = performance.now();
     const a = await Analysis.open(trace);
     const events = a.loaded!.events;
-    const data = await extractViewerData(a, 'big.l4t');
+    const html = await buildViewerPage(a, 'big.l4t');
     a.close();
-    const html = buildHtml(data.header, data.columns, await viewerScript());
     const file = join(dir, 'big.html');
     writeFileSync(file, html.chunks.join(''));
     const generateMs = performance.now() - g0;
@@ -59,9 +56,8 @@ async function run(): Promise<Figure[]> {
     const synthHtml = join(dir, 'synthetic.html');
     const sa = await Analysis.open(synthetic);
     const synthEvents = sa.loaded!.events;
-    const sd = await extractViewerData(sa, 'synthetic.l4t');
+    const sh = await buildViewerPage(sa, 'synthetic.l4t');
     sa.close();
-    const sh = buildHtml(sd.header, sd.columns, await viewerScript());
     writeFileSync(synthHtml, sh.chunks.join(''));
 
     const browser = await launchBrowser();
