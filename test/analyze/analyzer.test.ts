@@ -12,8 +12,14 @@ import { runCli, tempDir } from '../support/cli.js';
 const golden = (name: string): string => fileURLToPath(new URL(`../../traces/${name}`, import.meta.url));
 const HANG = golden('signal-race-seed1-hang.l4t');
 const HANDSHAKE = golden('signal-race-seed1-handshake.l4t');
-/** Perfetto's published schema, beside the project (never copied into it). */
-const PERFETTO_PROTO = resolve(fileURLToPath(new URL('../../', import.meta.url)), '../shared/data/perfetto/perfetto_trace.proto');
+/**
+ * Perfetto's published schema, referenced where the workspace keeps it (never copied into the project):
+ * $L4TRACE_PERFETTO_PROTO, else ../shared beside this checkout, else /work/shared.
+ */
+const PERFETTO_PROTO =
+  [process.env.L4TRACE_PERFETTO_PROTO, resolve(fileURLToPath(new URL('../../', import.meta.url)), '../shared/data/perfetto/perfetto_trace.proto'), '/work/shared/data/perfetto/perfetto_trace.proto'].find(
+    (p): p is string => !!p && existsSync(p),
+  ) ?? '(not found)';
 
 async function withAnalysis<T>(path: string, f: (a: Analysis) => Promise<T>): Promise<T> {
   const a = await Analysis.open(path);
