@@ -183,6 +183,61 @@ export const COLUMN_NAMES = [
 
 export type ColumnName = (typeof COLUMN_NAMES)[number];
 
+// --- the page's test hook (window.__viewerTest), shared with the browser tests and bench ------------
+
+export interface View {
+  t0: number;
+  t1: number;
+  scrollY: number;
+  /** CSS pixels. */
+  width: number;
+  height: number;
+}
+
+export type Selection =
+  | { kind: 'slice'; index: number }
+  | { kind: 'sched'; index: number }
+  | { kind: 'irq'; index: number }
+  | { kind: 'ipc'; index: number }
+  | { kind: 'signal'; index: number }
+  | null;
+
+/** What the last frame drew, for the test hook and the status line. */
+export interface FrameStats {
+  ms: number;
+  rectsDrawn: number;
+  itemsVisited: number;
+  cpuRows: number;
+  threadTracks: number;
+  depthRows: number;
+  arrows: number;
+  bundled: boolean;
+  failedIpc: { sender: string; dest: string; x: number; y: number }[];
+  signals: { sig: string; from: number; to: number; kick: string; delivered: boolean; x: number; y: number }[];
+  finalStates: { thread: string; state: string; x: number; y: number }[];
+}
+
+/** What the page exposes as window.__viewerTest: the state, what the last frame drew, and helpers. */
+export interface ViewerTestHook {
+  ready: boolean;
+  firstFrameMs: number;
+  frames: number;
+  view: View;
+  selection: Selection;
+  lastFrame: FrameStats;
+  tracks: { kind: string; label: string; y: number; h: number; key: number; depth: number }[];
+  panelMarks: number;
+  setView(t0: number, t1: number, scrollY?: number): void;
+  pan(px: number): void;
+  zoom(factor: number): void;
+  select(kind: string, index: number): void;
+  search(q: string): string;
+  x(t: number): number;
+  trackY(kind: string, key: number, depth?: number): number | null;
+  detailsText(): string;
+  drawNow(): FrameStats;
+}
+
 // --- varints --------------------------------------------------------------------------------------
 
 /** A growable byte buffer for varint columns (generator side). */

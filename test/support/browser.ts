@@ -6,39 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { ViewerTestHook } from '../../viewer/model.js';
 
-/** What the page's test hook (viewer/app/app.ts, window.__viewerTest) offers, as the tests use it. */
-export interface ViewerTestHook {
-  ready: boolean;
-  firstFrameMs: number;
-  frames: number;
-  view: { t0: number; t1: number; scrollY: number; width: number; height: number };
-  selection: { kind: string; index: number } | null;
-  lastFrame: {
-    ms: number;
-    rectsDrawn: number;
-    itemsVisited: number;
-    cpuRows: number;
-    threadTracks: number;
-    depthRows: number;
-    arrows: number;
-    bundled: boolean;
-    failedIpc: { sender: string; dest: string; x: number; y: number }[];
-    signals: { sig: string; from: number; to: number; kick: string; delivered: boolean; x: number; y: number }[];
-    finalStates: { thread: string; state: string; x: number; y: number }[];
-  };
-  tracks: { kind: string; label: string; y: number; h: number; key: number; depth: number }[];
-  panelMarks: number;
-  setView(t0: number, t1: number, scrollY?: number): void;
-  pan(px: number): void;
-  zoom(factor: number): void;
-  select(kind: string, index: number): void;
-  search(q: string): string;
-  x(t: number): number;
-  trackY(kind: string, key: number, depth?: number): number | null;
-  detailsText(): string;
-  drawNow(): ViewerTestHook['lastFrame'];
-}
+export type { ViewerTestHook } from '../../viewer/model.js';
 
 declare global {
   interface Window {

@@ -6,35 +6,16 @@
 import { renderDetails } from './details';
 import { layoutTracks, trackAtY, type Track } from './layout';
 import { renderPanels } from './panels';
-import { GUTTER, RULER, Renderer, type FrameStats, type Selection, type View } from './render';
+import { GUTTER, RULER, Renderer, type Selection, type View } from './render';
+import type { ViewerTestHook } from '../model';
 import { Search, type Hit } from './search';
 import { lowerBound, upperBound, type Store } from './store';
 
 const MIN_SPAN = 20;
 
-export interface TestHook {
-  ready: boolean;
-  firstFrameMs: number;
-  frames: number;
-  view: View;
-  selection: Selection;
-  lastFrame: FrameStats;
-  tracks: { kind: string; label: string; y: number; h: number; key: number; depth: number }[];
-  panelMarks: number;
-  setView(t0: number, t1: number, scrollY?: number): void;
-  pan(px: number): void;
-  zoom(factor: number): void;
-  select(kind: string, index: number): void;
-  search(q: string): string;
-  x(t: number): number;
-  trackY(kind: string, key: number, depth?: number): number | null;
-  detailsText(): string;
-  drawNow(): FrameStats;
-}
-
 declare global {
   interface Window {
-    __viewerTest?: TestHook;
+    __viewerTest?: ViewerTestHook;
   }
 }
 

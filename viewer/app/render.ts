@@ -9,43 +9,14 @@ import { colorFor, CATEGORY_COLOR, BAD, GOOD, fmtShort, fmtUs } from './format';
 import { Mipmap, firstEndingAfter, type Level } from './lod';
 import { ROW_H, trackAtY, type Track } from './layout';
 import { lowerBound, upperBound, type Store } from './store';
+import type { FrameStats, Selection, View } from '../model';
+
+export type { FrameStats, Selection, View } from '../model';
 
 export const GUTTER = 220;
 export const RULER = 28;
 /** Above this many visible messages, arrows are bundled per thread pair. */
 export const MAX_ARROWS = 2000;
-
-export interface View {
-  t0: number;
-  t1: number;
-  scrollY: number;
-  /** CSS pixels. */
-  width: number;
-  height: number;
-}
-
-export type Selection =
-  | { kind: 'slice'; index: number }
-  | { kind: 'sched'; index: number }
-  | { kind: 'irq'; index: number }
-  | { kind: 'ipc'; index: number }
-  | { kind: 'signal'; index: number }
-  | null;
-
-/** What the last frame drew, for the test hook and the status line. */
-export interface FrameStats {
-  ms: number;
-  rectsDrawn: number;
-  itemsVisited: number;
-  cpuRows: number;
-  threadTracks: number;
-  depthRows: number;
-  arrows: number;
-  bundled: boolean;
-  failedIpc: { sender: string; dest: string; x: number; y: number }[];
-  signals: { sig: string; from: number; to: number; kick: string; delivered: boolean; x: number; y: number }[];
-  finalStates: { thread: string; state: string; x: number; y: number }[];
-}
 
 export class Renderer {
   private readonly mipmaps = new Map<string, Mipmap>();
