@@ -42,7 +42,9 @@ export type JitOp =
   | { t: 'cmov'; cc: number; n: number; src: JitOperand }
   | { t: 'leave' }
   | { t: 'cdq' }
-  | { t: 'nop' };
+  | { t: 'nop' }
+  /** A compare or test fused with the conditional jump after it (built by the block decoder). */
+  | { t: 'cmpjcc'; cmp: Extract<JitOp, { t: 'alu' } | { t: 'test' }>; cc: number; target: number };
 
 export interface Insn {
   op: Op;

@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { Cpu, FAULT } from './cpu.js';
-import { decode, Unimplemented, type DecodeContext, type Op } from './decoder.js';
+import { decode, Unimplemented, type DecodeContext, type JitOp, type Op } from './decoder.js';
+import { templateOp } from './templates.js';
 import { PAGE_SIZE, PhysicalMemory } from './memory.js';
 
 export interface Block {
@@ -109,6 +110,15 @@ export class CodeCache {
 }
 
 const CACHES = new WeakMap<PhysicalMemory, CodeCache>();
+
+/**
+ * CMP or TEST followed by Jcc, the commonest pair in compiled code, as one generated operation (see the
+ * `cmpjcc` template). Null when the previous instruction is something else.
+ */
+function fuseCompare(prev: JitOp | undefined, cc: number, target: number): Op | null {
+  if (!prev || !((prev.t === 'alu' && prev.op === 7) || prev.t === 'test')) return null;
+  return templateOp({ t: 'cmpjcc', cmp: prev, cc, target });
+}
 
 export type StopKind = 'budget' | 'trap' | 'fault';
 
@@ -224,6 +234,7 @@ export class Interpreter {
     const ops: Op[] = [];
     const addrs: number[] = [];
     const offs: number[] = [];
+    let prev: JitOp | undefined;
     let a = eip >>> 0;
     let cost = 0;
     const pageEnd = (Math.floor(a / PAGE_SIZE) + 1) * PAGE_SIZE;
@@ -243,9 +254,14 @@ export class Interpreter {
         }
         throw e;
       }
-      ops.push(insn.op);
-      addrs.push(a);
-      offs.push(cost);
+      const fused = insn.jit?.t === 'jcc' ? fuseCompare(prev, insn.jit.cc, insn.jit.target) : null;
+      if (fused) ops[ops.length - 1] = fused; // one dispatch for both; the jump cannot fault
+      else {
+        ops.push(insn.op);
+        addrs.push(a);
+        offs.push(cost);
+      }
+      prev = insn.jit;
       if (!insn.free) cost++;
       a = (a + insn.len) >>> 0;
       this.cache.decodedInstructions++;

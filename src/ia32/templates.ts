@@ -156,10 +156,53 @@ function emit(j: JitOp): string | null {
       return `{ const v = c.read32(r[5]); r[4] = (r[5] + 4) | 0; r[5] = v; }`;
     case 'cdq':
       return `r[2] = r[0] >> 31;`;
+    case 'cmpjcc': {
+      // The compare's flags are stored as usual (the jump target may read them); the branch decides
+      // from the operands already in locals where that is exact, without re-deriving flags.
+      const first = emit(j.cmp);
+      if (first === null) return null;
+      const direct = j.cmp.sz === 4 ? directCondition(j.cmp.t === 'test' ? 'and' : 'sub', j.cc) : null;
+      return `${first} if (${direct ?? cond(j.cc)}) c.eip = ${L(j.target)};`;
+    }
   }
 }
 
+/**
+ * Condition `cc` straight from the 32-bit operands x0, y0 and result z0 of a SUB (CMP) or AND (TEST),
+ * for the conditions that do not need OF or PF on their own; null for the others.
+ */
+function directCondition(op: 'sub' | 'and', cc: number): string | null {
+  const neg = (cc & 1) === 1;
+  let t: string | null;
+  if (op === 'sub') {
+    switch (cc >> 1) {
+      case 1: t = '(x0 >>> 0) < (y0 >>> 0)'; break; // B: borrow
+      case 2: t = 'x0 === y0'; break; // E
+      case 3: t = '(x0 >>> 0) <= (y0 >>> 0)'; break; // BE
+      case 4: t = 'z0 < 0'; break; // S
+      case 6: t = 'x0 < y0'; break; // L: SF != OF is the signed less-than of the operands
+      case 7: t = 'x0 <= y0'; break; // LE
+      default: t = null;
+    }
+  } else {
+    switch (cc >> 1) {
+      case 0: t = 'false'; break; // O: AND clears OF
+      case 1: t = 'false'; break; // B: and CF
+      case 2: t = 'z0 === 0'; break;
+      case 3: t = 'z0 === 0'; break; // BE: CF is 0
+      case 4: t = 'z0 < 0'; break;
+      case 6: t = 'z0 < 0'; break; // L: SF != OF with OF = 0
+      case 7: t = 'z0 <= 0'; break; // LE: ZF or SF
+      default: t = null;
+    }
+  }
+  return t === null ? null : neg ? `!(${t})` : `(${t})`;
+}
+
 const TEMPLATES = new Map<string, (...params: number[]) => Op>();
+
+/** Whether the code of this IR uses the scratch locals x0, y0, z0. */
+const needsLocals = (j: JitOp): boolean => j.t === 'alu' || j.t === 'test' || j.t === 'incdec' || j.t === 'shift' || j.t === 'cmpjcc';
 
 /**
  * The closure for one instruction from its IR: the code of its shape is generated once per process and
@@ -179,8 +222,7 @@ export function templateOp(j: JitOp): Op | null {
     L = (v) => String(v);
   }
   if (code === null) return null;
-  const needsLocals = j.t === 'alu' || j.t === 'test' || j.t === 'incdec' || j.t === 'shift';
-  const body = `"use strict"; return function op(c) { const r = c.r;${needsLocals ? ' let x0 = 0, y0 = 0, z0 = 0;' : ''} ${code} };`;
+  const body = `"use strict"; return function op(c) { const r = c.r;${needsLocals(j) ? ' let x0 = 0, y0 = 0, z0 = 0;' : ''} ${code} };`;
   let factory = TEMPLATES.get(body);
   if (!factory) {
     const names = params.map((_, i) => `P${i}`);
