@@ -77,6 +77,11 @@ export class Cpu {
   lcin = 0;
 
   fault: FaultInfo = { kind: 'ud', addr: 0, write: false, fetch: false, detail: '' };
+  /**
+   * Set when the second instruction of a fused pair faults: its address (the first one completed), so
+   * execution resumes there. -1 otherwise.
+   */
+  resume = -1;
   /** Set by INT n: the vector, or -1. */
   trap = -1;
   /** Cycle time at the start of the block being executed (RDTSC and hook timestamps add their offset). */

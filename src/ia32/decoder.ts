@@ -43,6 +43,11 @@ export type JitOp =
   | { t: 'leave' }
   | { t: 'cdq' }
   | { t: 'nop' }
+  /**
+   * Two consecutive simple instructions run as one operation (built by the block decoder). If the second
+   * faults, the first has completed: the operation leaves `addr2`, the second's address, in cpu.resume.
+   */
+  | { t: 'pair'; a: JitOp; b: JitOp; addr2: number }
   /** A compare or test fused with the conditional jump after it (built by the block decoder). */
   | { t: 'cmpjcc'; cmp: Extract<JitOp, { t: 'alu' } | { t: 'test' }>; cc: number; target: number };
 

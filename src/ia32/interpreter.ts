@@ -115,6 +115,21 @@ const CACHES = new WeakMap<PhysicalMemory, CodeCache>();
  * CMP or TEST followed by Jcc, the commonest pair in compiled code, as one generated operation (see the
  * `cmpjcc` template). Null when the previous instruction is something else.
  */
+/** Forms a fused pair may hold: straight-line, not compares (a Jcc usually follows those), not hooks. */
+const PAIRABLE = new Set(['mov', 'lea', 'alu', 'incdec', 'push', 'pop', 'movx', 'shift', 'setcc', 'cmov', 'cdq']);
+const pairable = (j: JitOp | undefined): j is JitOp => j !== undefined && PAIRABLE.has(j.t) && !(j.t === 'alu' && j.op === 7);
+
+/**
+ * Two consecutive straight-line instructions as one generated operation: compiled gcc code is mostly
+ * loads and stores, and this halves their dispatches. Null when either is not pairable.
+ */
+function fusePair(prev: JitOp | undefined, next: JitOp | undefined, addr2: number): { op: Op; jit: JitOp } | null {
+  if (!pairable(prev) || !pairable(next)) return null;
+  const jit: JitOp = { t: 'pair', a: prev, b: next, addr2 };
+  const op = templateOp(jit);
+  return op ? { op, jit } : null;
+}
+
 function fuseCompare(prev: JitOp | undefined, cc: number, target: number): Op | null {
   if (!prev || !((prev.t === 'alu' && prev.op === 7) || prev.t === 'test')) return null;
   return templateOp({ t: 'cmpjcc', cmp: prev, cc, target });
@@ -181,8 +196,15 @@ export class Interpreter {
         for (; i < n; i++) ops[i]!(c);
       } catch (e) {
         if (e !== FAULT) throw e;
-        c.eip = i === 0 ? start : b.addrs[i]!;
-        cyc += b.offs[i]!;
+        if (c.resume >= 0) {
+          // The second instruction of a fused pair faulted; the first (one cycle) completed.
+          c.eip = c.resume;
+          c.resume = -1;
+          cyc += b.offs[i]! + 1;
+        } else {
+          c.eip = i === 0 ? start : b.addrs[i]!;
+          cyc += b.offs[i]!;
+        }
         this.instructions += cyc;
         return { kind: 'fault', cycles: cyc };
       }
@@ -255,13 +277,19 @@ export class Interpreter {
         throw e;
       }
       const fused = insn.jit?.t === 'jcc' ? fuseCompare(prev, insn.jit.cc, insn.jit.target) : null;
-      if (fused) ops[ops.length - 1] = fused; // one dispatch for both; the jump cannot fault
-      else {
+      const pair = fused ? null : fusePair(prev, insn.jit, a);
+      if (fused) {
+        ops[ops.length - 1] = fused; // one dispatch for both; the jump cannot fault
+        prev = undefined;
+      } else if (pair) {
+        ops[ops.length - 1] = pair.op; // a fault in the second resumes at it (cpu.resume)
+        prev = undefined; // pairs do not chain
+      } else {
         ops.push(insn.op);
         addrs.push(a);
         offs.push(cost);
+        prev = insn.jit;
       }
-      prev = insn.jit;
       if (!insn.free) cost++;
       a = (a + insn.len) >>> 0;
       this.cache.decodedInstructions++;

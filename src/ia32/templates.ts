@@ -156,6 +156,12 @@ function emit(j: JitOp): string | null {
       return `{ const v = c.read32(r[5]); r[4] = (r[5] + 4) | 0; r[5] = v; }`;
     case 'cdq':
       return `r[2] = r[0] >> 31;`;
+    case 'pair': {
+      const first = emit(j.a);
+      const second = emit(j.b);
+      if (first === null || second === null) return null;
+      return canFault(j.b) ? `{ ${first} } try { ${second} } catch (e) { c.resume = ${L(j.addr2)}; throw e; }` : `{ ${first} } { ${second} }`;
+    }
     case 'cmpjcc': {
       // The compare's flags are stored as usual (the jump target may read them); the branch decides
       // from the operands already in locals where that is exact, without re-deriving flags.
@@ -164,6 +170,34 @@ function emit(j: JitOp): string | null {
       const direct = j.cmp.sz === 4 ? directCondition(j.cmp.t === 'test' ? 'and' : 'sub', j.cc) : null;
       return `${first} if (${direct ?? cond(j.cc)}) c.eip = ${L(j.target)};`;
     }
+  }
+}
+
+const touchesMemory = (o: JitOperand): boolean => o.k === 'm';
+
+/** Whether the generated code of `j` can raise a fault (it touches memory). */
+export function canFault(j: JitOp): boolean {
+  switch (j.t) {
+    case 'mov':
+    case 'alu':
+      return touchesMemory(j.dst) || touchesMemory(j.src);
+    case 'test':
+      return touchesMemory(j.a) || touchesMemory(j.b);
+    case 'incdec':
+    case 'shift':
+    case 'setcc':
+      return touchesMemory(j.dst);
+    case 'movx':
+    case 'cmov':
+      return touchesMemory(j.src);
+    case 'lea':
+    case 'cdq':
+    case 'nop':
+    case 'jcc':
+    case 'jmp':
+      return false;
+    default:
+      return true;
   }
 }
 
@@ -202,7 +236,8 @@ function directCondition(op: 'sub' | 'and', cc: number): string | null {
 const TEMPLATES = new Map<string, (...params: number[]) => Op>();
 
 /** Whether the code of this IR uses the scratch locals x0, y0, z0. */
-const needsLocals = (j: JitOp): boolean => j.t === 'alu' || j.t === 'test' || j.t === 'incdec' || j.t === 'shift' || j.t === 'cmpjcc';
+const needsLocals = (j: JitOp): boolean =>
+  j.t === 'alu' || j.t === 'test' || j.t === 'incdec' || j.t === 'shift' || j.t === 'cmpjcc' || (j.t === 'pair' && (needsLocals(j.a) || needsLocals(j.b)));
 
 /**
  * The closure for one instruction from its IR: the code of its shape is generated once per process and
