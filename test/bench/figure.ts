@@ -32,19 +32,43 @@ export function bestOf(repeats: number, fn: () => void): number {
   return best;
 }
 
+/**
+ * Best times of several variants measured side by side: one untimed warm-up run of each, then `rounds`
+ * rounds running every variant once, in turn. A ratio between variants then compares runs made at the
+ * same moment, so drift in the machine's speed (common on these VMs) hits all of them alike.
+ */
+export function interleavedBest<K extends string>(rounds: number, variants: Record<K, () => void>): Record<K, number> {
+  const names = Object.keys(variants) as K[];
+  const best = {} as Record<K, number>;
+  for (const k of names) {
+    variants[k]();
+    best[k] = Infinity;
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const k of names) {
+      const t0 = performance.now();
+      variants[k]();
+      best[k] = Math.min(best[k], performance.now() - t0);
+    }
+  }
+  return best;
+}
+
 export function perSecond(count: number, ms: number): number {
   return (count / ms) * 1000;
 }
 
-/** Best-of-3 times of a scenario run traced (encoding into a NullSink) and untraced, and its events. */
-export function tracedAndPlain(spec: ScenarioSpec): { traced: number; plain: number; events: number } {
+/** Best times of a scenario run traced (encoding into a NullSink) and untraced, interleaved, and its events. */
+export function tracedAndPlain(spec: ScenarioSpec, rounds = 5): { traced: number; plain: number; events: number } {
   const images = imagesFor(spec);
   let events = 0;
-  const traced = bestOf(3, () => {
-    const tracer = new Tracer(new NullSink(), emptyHeader());
-    runScenario(spec, { recorder: tracer, choices: new RecordingChoices(spec.seed, 'prng', (s, v, r) => tracer.choice(s, v, r)), images });
-    events = tracer.nextSeq;
+  const t = interleavedBest(rounds, {
+    traced: () => {
+      const tracer = new Tracer(new NullSink(), emptyHeader());
+      runScenario(spec, { recorder: tracer, choices: new RecordingChoices(spec.seed, 'prng', (s, v, r) => tracer.choice(s, v, r)), images });
+      events = tracer.nextSeq;
+    },
+    plain: () => void runScenario(spec, { recorder: new NullRecorder(), choices: new RecordingChoices(spec.seed, 'prng'), images }),
   });
-  const plain = bestOf(3, () => void runScenario(spec, { recorder: new NullRecorder(), choices: new RecordingChoices(spec.seed, 'prng'), images }));
-  return { traced, plain, events };
+  return { traced: t.traced, plain: t.plain, events };
 }

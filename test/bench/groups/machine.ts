@@ -17,6 +17,6 @@ function measure(name: string, sets: string[]): Figure[] {
 
 export const machineGroup: BenchGroup = {
   name: 'machine',
-  description: 'simulated events/s and the cost of tracing (pingpong 100k round trips, irq 20k hits)',
-  run: () => [...measure('pingpong', ['rounds=100000']), ...measure('irq', ['hits=20000'])],
+  description: 'simulated events/s and the cost of tracing (pingpong 100k round trips, irq 100k hits)',
+  run: () => [...measure('pingpong', ['rounds=100000']), ...measure('irq', ['hits=100000'])],
 };

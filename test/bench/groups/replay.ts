@@ -15,7 +15,7 @@ import { imagesFor, runScenario } from '../../../src/scenarios/runner.js';
 import { RecordingChoices } from '../../../src/sim/choices.js';
 import { replayTrace } from '../../../replay/replay.js';
 import { runSeed, type SweepJob } from '../../../replay/sweep.js';
-import { bestOf, perSecond, type BenchGroup, type Figure } from '../figure.js';
+import { bestOf, interleavedBest, perSecond, type BenchGroup, type Figure } from '../figure.js';
 
 const CASES: [string, string, string[]][] = [
   ['pingpong', 'pingpong', ['rounds=50000', 'compare=[]']],
@@ -29,20 +29,24 @@ function measure(label: string, scenario: string, sets: string[], dir: string): 
   const images = imagesFor(spec);
   const file = join(dir, `${label}.l4t`);
   let instructions = 0;
-  const plain = bestOf(3, () => {
-    const r = runScenario(spec, { recorder: new NullRecorder(), choices: new RecordingChoices(spec.seed, 'prng'), images });
-    instructions = r.kernel.counters.guestInstructions;
-  });
-  const record = bestOf(3, () => void recordScenario(spec, new FileSink(file), { entropy: 'prng', toolVersion: 'bench', images }));
   let tapeBytes = 0;
   let events = 0;
-  const replay = bestOf(3, () => {
-    const reader = TraceReader.open(file);
-    const r = replayTrace(reader, file);
-    if (r.verdict !== 'identical') throw new Error(`bench: ${label} did not replay: ${r.difference?.detail}`);
-    tapeBytes = reader.choiceRefs.reduce((a, c) => a + c.bodyLength, 0);
-    events = r.events;
-    reader.close();
+  // Interleaved (the record runs before each replay, which reads its file): ratios compare runs made at
+  // the same moment.
+  const { plain, record, replay } = interleavedBest(5, {
+    plain: () => {
+      const r = runScenario(spec, { recorder: new NullRecorder(), choices: new RecordingChoices(spec.seed, 'prng'), images });
+      instructions = r.kernel.counters.guestInstructions;
+    },
+    record: () => void recordScenario(spec, new FileSink(file), { entropy: 'prng', toolVersion: 'bench', images }),
+    replay: () => {
+      const reader = TraceReader.open(file);
+      const r = replayTrace(reader, file);
+      if (r.verdict !== 'identical') throw new Error(`bench: ${label} did not replay: ${r.difference?.detail}`);
+      tapeBytes = reader.choiceRefs.reduce((a, c) => a + c.bodyLength, 0);
+      events = r.events;
+      reader.close();
+    },
   });
   const out: Figure[] = [
     { name: `replay.${label}.plain_run`, value: plain, unit: 'ms' },
