@@ -116,15 +116,21 @@ const CACHES = new WeakMap<PhysicalMemory, CodeCache>();
  * `cmpjcc` template). Null when the previous instruction is something else.
  */
 /** Forms a fused pair may hold: straight-line, not compares (a Jcc usually follows those), not hooks. */
-const PAIRABLE = new Set(['mov', 'lea', 'alu', 'incdec', 'push', 'pop', 'movx', 'shift', 'setcc', 'cmov', 'cdq']);
+const PAIRABLE = new Set(['mov', 'lea', 'alu', 'incdec', 'push', 'pop', 'movx', 'shift', 'setcc', 'cmov', 'cdq', 'leave']);
 const pairable = (j: JitOp | undefined): j is JitOp => j !== undefined && PAIRABLE.has(j.t) && !(j.t === 'alu' && j.op === 7);
+/**
+ * Forms that may close a pair but not open one: control transfers (they end the block) and hook calls
+ * (their cycle offset is fixed at decode time, so being second changes nothing).
+ */
+const CLOSERS = new Set(['call', 'callind', 'ret', 'jmp', 'jmpind', 'hook']);
+const closesPair = (j: JitOp | undefined): j is JitOp => j !== undefined && (CLOSERS.has(j.t) || pairable(j));
 
 /**
  * Two consecutive straight-line instructions as one generated operation: compiled gcc code is mostly
  * loads and stores, and this halves their dispatches. Null when either is not pairable.
  */
 function fusePair(prev: JitOp | undefined, next: JitOp | undefined, addr2: number): { op: Op; jit: JitOp } | null {
-  if (!pairable(prev) || !pairable(next)) return null;
+  if (!pairable(prev) || !closesPair(next)) return null;
   const jit: JitOp = { t: 'pair', a: prev, b: next, addr2 };
   const op = templateOp(jit);
   return op ? { op, jit } : null;
