@@ -99,7 +99,8 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
   const w = (t: keyof typeof TABLES): TableWriter => new TableWriter(t, TABLES[t]!, sink);
   const h = reader.header;
   const footer = reader.footer;
-  const endTime = footer?.endTime ?? 0;
+  // A trace cut short has no footer: its run ends, as far as anyone can tell, at its last event.
+  let endTime = footer?.endTime ?? 0;
 
   // --- names: the trace's string table plus names the loader makes up (ipc:call ...) --------------
   const names = [...reader.strings];
@@ -377,6 +378,8 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
   ipc.close();
   flow.close();
 
+  if (!footer) for (const t of lastTs) if (t > endTime) endTime = t;
+
   // --- scheduling intervals per CPU -------------------------------------------------------------------
   const sched = w('sched');
   switches.sort((x, y) => x.seq - y.seq);
@@ -465,7 +468,7 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
     ['cycles_per_us', h.cyclesPerUs],
     ['filter_rules', h.filterRules],
     ['outcome', footer ? OUTCOME_NAMES[footer.outcome] ?? String(footer.outcome) : 'none'],
-    ['outcome_detail', footer?.outcomeDetail ?? ''],
+    ['outcome_detail', footer ? footer.outcomeDetail : `trace cut short at byte ${reader.truncated?.offset ?? '?'}: ${reader.truncated?.reason ?? 'no footer'}`],
     ['end_time', endTime],
     ['events', footer?.events ?? loaded],
     ['next_seq', footer?.nextSeq ?? 0],

@@ -370,3 +370,22 @@ describe('errors: one clear message, exit 1, nothing a user had is lost', () => 
     oneLine(runCli(['export', HANG, '--format', 'svg', '-o', keep]), /--format "svg"/, 2);
   });
 });
+
+describe('a trace cut short', () => {
+  it('loads what was recovered: the run ends at its last event, CPU intervals end there, the cut is named', async () => {
+    // rec-O2: the header (with the guest image) is the first quarter; cut in the events after it.
+    const whole = readFileSync(golden('rec-O2.l4t'));
+    const cut = join(tempDir('cut'), 'cut.l4t');
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.75)));
+    await withAnalysis(cut, async (a) => {
+      const end = Number(await a.scalar("SELECT value FROM metadata WHERE key = 'end_time'"));
+      const lastSlice = Number(await a.scalar('SELECT max(ts) FROM slice'));
+      expect(lastSlice).toBeGreaterThan(0);
+      expect(end).toBeGreaterThanOrEqual(lastSlice); // was 0 without a footer: every view empty
+      expect(await count(a, 'sched')).toBeGreaterThan(0);
+      expect(Number(await a.scalar('SELECT count(*) FROM sched WHERE dur < 0'))).toBe(0);
+      expect(Number(await a.scalar('SELECT max(ts + dur) FROM sched'))).toBe(end);
+      expect(String(await a.scalar("SELECT value FROM metadata WHERE key = 'outcome_detail'"))).toMatch(/^trace cut short at byte \d+/);
+    });
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * Level of detail: for each series of non-overlapping intervals (a thread's calls at one depth, a CPU's
- * scheduling intervals), levels k = 1, 2, ... merge neighbours whose gap is below GAP_BASE * 4^k cycles
- * into one item (start, end, how many, the longest one as representative). Drawing at p cycles per pixel
+ * scheduling intervals), levels k = 1, 2, ... merge neighbours whose gap is below GAP_BASE * 4^k cycles,
+ * when both are narrower than that, into one item (start, end, how many, the longest one as
+ * representative). Drawing at p cycles per pixel
  * uses the coarsest level whose gap is below p, so merged gaps are narrower than a pixel (the picture is
  * the same) and items on screen are at least p/4 apart: at most ~4 per pixel, whatever the event count.
  * Levels are built once per series and level, on first use, from the finest level already built.
@@ -57,12 +58,32 @@ export class Mipmap {
   }
 }
 
-/** Merge neighbours of `src` closer than `gap`; the longest item merged represents the group. */
+/**
+ * Whether an item [s, e) joins the group [gs, ge) at this level: it must start less than `gap` after
+ * the group, and both must be narrower than `gap`. So a wide item never absorbs its neighbours, even
+ * touching ones (a CPU's intervals touch: a long run of one thread keeps its own item and colour next to
+ * a band of short alternating ones), and a band is cut into groups about `gap` wide. Every group closed
+ * is `gap` wide, or `gap` away from the next item, or followed by an item `gap` wide, so a level holds at
+ * most about 2 * span / gap items: a few per pixel, whatever the number of intervals.
+ */
+const joins = (gs: number, ge: number, s: number, e: number, gap: number): boolean => s - ge < gap && ge - gs < gap && e - s < gap;
+
+/** Merge neighbours of `src` by `joins`; the longest item merged represents the group. */
 function merge(src: Level, gap: number): Level {
   const n = src.length;
   // Count first, so the arrays are allocated once at their size.
   let m = 0;
-  for (let i = 0; i < n; i++) if (i === 0 || src.start[i]! - src.end[i - 1]! >= gap) m++;
+  let gs = 0;
+  let ge = 0;
+  for (let i = 0; i < n; i++) {
+    const s = src.start[i]!;
+    const e = src.end[i]!;
+    if (i === 0 || !joins(gs, ge, s, e, gap)) {
+      m++;
+      gs = s;
+      ge = e;
+    } else if (e > ge) ge = e;
+  }
   if (m === n) return { ...src, gap }; // nothing merges at this level: share the finer level's arrays
   const start = new Float64Array(m);
   const end = new Float64Array(m);
@@ -74,7 +95,7 @@ function merge(src: Level, gap: number): Level {
     const s = src.start[i]!;
     const e = src.end[i]!;
     const len = e - s;
-    if (k < 0 || s - end[k]! >= gap) {
+    if (k < 0 || !joins(start[k]!, end[k]!, s, e, gap)) {
       k++;
       start[k] = s;
       end[k] = e;

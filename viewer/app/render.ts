@@ -175,7 +175,9 @@ export class Renderer {
         flush();
         curX1 = -Infinity;
         ctx.fillStyle = '#1d2330';
-        this.text(ctx, label(rep), Math.max(x0, GUTTER) + 3, y + h / 2, w - 6);
+        // A merged item names its longest member and says how many it stands for.
+        const text = merged ? `${label(rep)} +${(lv.count[i]! - 1).toLocaleString('en-US')} more` : label(rep);
+        this.text(ctx, text, Math.max(x0, GUTTER) + 3, y + h / 2, w - 6);
       }
       if (open && !merged && open(rep)) {
         flush();
