@@ -119,6 +119,39 @@ describe('the signal-race page', () => {
     expect(v.errors).toEqual([]);
   });
 
+  it('the CPU track shows who ran: one colour for a thread spinning across timer ticks, every switch when zoomed in', async () => {
+    const v = await load(page('race.html'));
+    // Colours of the CPU track (main canvas) at n points across [t0, t1] of the current view.
+    const colours = (t0: number, t1: number, n: number): Promise<string[]> =>
+      v.page.evaluate(
+        ([a, b, count]) => {
+          const t = window.__viewerTest!;
+          t.setView(a!, b!);
+          t.drawNow();
+          const cpu = t.tracks.find((x) => x.kind === 'cpu')!;
+          const y = t.trackY('cpu', cpu.key)!;
+          const c = document.getElementById('cmain') as HTMLCanvasElement;
+          const ctx = c.getContext('2d')!;
+          const out: string[] = [];
+          for (let i = 0; i < count!; i++) {
+            const x = t.x(a! + ((b! - a!) * (i + 0.5)) / count!);
+            const d = ctx.getImageData(Math.round(x * devicePixelRatio), Math.round((y + cpu.h - 4) * devicePixelRatio), 1, 1).data;
+            out.push(`${d[0]},${d[1]},${d[2]}`);
+          }
+          return out;
+        },
+        [t0, t1, n],
+      );
+    // Whole run: after the race, pid 2 spins and only sub-pixel timer ticks interrupt it.
+    const end = await v.page.evaluate(() => window.__viewerTest!.view.t1);
+    const whole = await colours(end * 0.25, end * 0.95, 40);
+    expect(new Set(whole).size).toBe(1);
+    // Zoomed into the race (90k-120k cycles), pid 1, pid 2 and the Linux server take turns.
+    const race = await colours(90_000, 121_000, 200);
+    expect(new Set(race).size).toBeGreaterThanOrEqual(3);
+    expect(v.errors).toEqual([]);
+  });
+
   it('with the handshake fix the same signal is drawn delivered (green), with no failed kick', async () => {
     const v = await load(page('handshake.html'));
     const f = await v.page.evaluate(() => window.__viewerTest!.drawNow());

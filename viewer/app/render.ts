@@ -156,8 +156,9 @@ export class Renderer {
       if (x1 - x0 < 1) x1 = x0 + 1;
       const rep = lv.rep[i]!;
       const merged = lv.count[i]! > 1;
-      // Sub-pixel neighbours join the current rectangle whatever their colour.
-      if (x0 <= curX1 + 0.5 && (x1 - x0 <= 1.5 || curX1 - curX0 <= 1.5)) {
+      // A sub-pixel item joins the current rectangle whatever its colour. (Not the other way round: a
+      // wide item after a sub-pixel one keeps its own colour and label.)
+      if (x0 <= curX1 + 0.5 && x1 - x0 <= 1.5) {
         if (x1 > curX1) curX1 = x1;
         continue;
       }
