@@ -123,7 +123,12 @@ export class Renderer {
     return m;
   }
 
-  /** Draw one series at its level of detail; colour(rep) gives an item's colour, label(rep) its text. */
+  /**
+   * Draw one series at its level of detail; colour(rep) gives an item's colour, label(rep) its text.
+   * Neighbours of one colour, and sub-pixel items whatever their colour, join one rectangle; a
+   * rectangle is labelled (with its first wide item's name) when it is drawn, so a run of joined items
+   * is labelled once it is wide enough.
+   */
   private drawSeries(
     ctx: CanvasRenderingContext2D,
     v: View,
@@ -137,15 +142,30 @@ export class Renderer {
   ): void {
     const pw = this.plotWidth(v);
     const scale = pw / (v.t1 - v.t0);
+    const left = GUTTER;
+    const right = GUTTER + pw;
     let curX0 = 0;
     let curX1 = -Infinity;
     let curColour = '';
+    let curText = ''; // label of the rectangle being built ('' = none yet)
     const flush = (): void => {
-      if (curX1 > -Infinity) {
-        ctx.fillStyle = curColour;
-        ctx.fillRect(curX0, y, Math.max(1, curX1 - curX0), h);
-        s.rectsDrawn++;
+      if (curX1 === -Infinity) return;
+      ctx.fillStyle = curColour;
+      ctx.fillRect(curX0, y, Math.max(1, curX1 - curX0), h);
+      s.rectsDrawn++;
+      const w = Math.min(curX1, right) - Math.max(curX0, left);
+      if (curText && w >= 36) {
+        ctx.fillStyle = '#1d2330';
+        this.text(ctx, curText, Math.max(curX0, left) + 3, y + h / 2, w - 6);
       }
+      curX1 = -Infinity;
+      curText = '';
+    };
+    const textOf = (i: number): string => {
+      if (!label) return '';
+      // A merged item names its longest member and says how many it stands for.
+      const n = lv.count[i]!;
+      return n > 1 ? `${label(lv.rep[i]!)} +${(n - 1).toLocaleString('en-US')} more` : label(lv.rep[i]!);
     };
     for (let i = firstEndingAfter(lv, v.t0); i < lv.length; i++) {
       const st = lv.start[i]!;
@@ -156,35 +176,28 @@ export class Renderer {
       if (x1 - x0 < 1) x1 = x0 + 1;
       const rep = lv.rep[i]!;
       const merged = lv.count[i]! > 1;
+      const wide = x1 - x0 > 1.5;
       // A sub-pixel item joins the current rectangle whatever its colour. (Not the other way round: a
       // wide item after a sub-pixel one keeps its own colour and label.)
-      if (x0 <= curX1 + 0.5 && x1 - x0 <= 1.5) {
+      if (x0 <= curX1 + 0.5 && !wide) {
         if (x1 > curX1) curX1 = x1;
         continue;
       }
       const c = colour(rep, merged);
       if (c === curColour && x0 <= curX1 + 0.5) {
         if (x1 > curX1) curX1 = x1;
-        continue;
-      }
-      flush();
-      curX0 = x0;
-      curX1 = x1;
-      curColour = c;
-      const w = Math.min(x1, GUTTER + pw) - Math.max(x0, GUTTER);
-      if (label && w >= 36) {
+        if (!curText) curText = textOf(i);
+      } else {
         flush();
-        curX1 = -Infinity;
-        ctx.fillStyle = '#1d2330';
-        // A merged item names its longest member and says how many it stands for.
-        const text = merged ? `${label(rep)} +${(lv.count[i]! - 1).toLocaleString('en-US')} more` : label(rep);
-        this.text(ctx, text, Math.max(x0, GUTTER) + 3, y + h / 2, w - 6);
+        curX0 = x0;
+        curX1 = x1;
+        curColour = c;
+        curText = wide ? textOf(i) : '';
       }
       if (open && !merged && open(rep)) {
         flush();
-        curX1 = -Infinity;
         ctx.fillStyle = BAD;
-        ctx.fillRect(Math.min(x1, GUTTER + pw) - 2, y, 2, h);
+        ctx.fillRect(Math.min(x1, right) - 2, y, 2, h);
         s.rectsDrawn++;
       }
     }
