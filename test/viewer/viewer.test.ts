@@ -152,6 +152,23 @@ describe('the signal-race page', () => {
     expect(v.errors).toEqual([]);
   });
 
+  it('clicking the failed kick\'s cross selects that message: sender, addressed thread, nobody received it, SETIMEOUT', async () => {
+    const v = await load(page('race.html'));
+    await v.page.evaluate(() => window.__viewerTest!.setView(100_000, 125_000));
+    const f = await v.page.evaluate(() => window.__viewerTest!.drawNow());
+    const cross = f.failedIpc[0]!;
+    const box = (await v.page.locator('#cover').boundingBox())!;
+    await v.page.mouse.click(box.x + cross.x, box.y + cross.y);
+    const sel = await v.page.evaluate(() => window.__viewerTest!.selection);
+    expect(sel).toEqual(expect.objectContaining({ kind: 'ipc' }));
+    const text = await v.page.evaluate(() => window.__viewerTest!.detailsText());
+    expect(text).toMatch(/linux-server/);
+    expect(text).toMatch(/l4linux-signal-thread \[2\]/);
+    expect(text).toMatch(/received bynobody/);
+    expect(text).toMatch(/SETIMEOUT/);
+    expect(v.errors).toEqual([]);
+  });
+
   it('with the handshake fix the same signal is drawn delivered (green), with no failed kick', async () => {
     const v = await load(page('handshake.html'));
     const f = await v.page.evaluate(() => window.__viewerTest!.drawNow());

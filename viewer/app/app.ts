@@ -287,8 +287,10 @@ export class App {
         return best >= 0 && bd <= tol * 3 ? { kind: 'signal', index: best } : null;
       }
       case 'thread': {
-        // A message leaving or reaching this thread near the click.
-        const a = lowerBound(st.ipcTs, t - tol * 3 - st.ipcMaxLatency);
+        // A message leaving or reaching this thread near the click, or one addressed to it and never
+        // received (drawn as a cross 10 px after its send).
+        const crossDt = (10 / this.renderer.plotWidth(v)) * (v.t1 - v.t0);
+        const a = lowerBound(st.ipcTs, t - tol * 3 - Math.max(st.ipcMaxLatency, crossDt));
         const b = upperBound(st.ipcTs, t + tol * 3);
         let best = -1;
         let bd = Infinity;
@@ -296,7 +298,8 @@ export class App {
           const sent = st.ipcSender[i] === track.key ? Math.abs(st.ipcTs[i]! - t) : Infinity;
           const r = st.ipcRecv[i]!;
           const got = st.ipcReceiver[i] === track.key + 1 && r > 0 ? Math.abs(st.ipcTs[i]! + r - 1 - t) : Infinity;
-          const d = Math.min(sent, got);
+          const lost = st.ipcReceiver[i]! <= 0 && st.ipcDest[i] === track.key + 1 ? Math.abs(st.ipcTs[i]! + crossDt - t) : Infinity;
+          const d = Math.min(sent, got, lost);
           if (d < bd) {
             bd = d;
             best = i;
