@@ -78,10 +78,11 @@ export class Cpu {
 
   fault: FaultInfo = { kind: 'ud', addr: 0, write: false, fetch: false, detail: '' };
   /**
-   * Set when the second instruction of a fused pair faults: its address (the first one completed), so
-   * execution resumes there. -1 otherwise.
+   * Set when a member after the first of a fused sequence faults: its address, so execution resumes
+   * there (the members before it completed, `resumeDone` of them). -1 otherwise.
    */
   resume = -1;
+  resumeDone = 0;
   /** Set by INT n: the vector, or -1. */
   trap = -1;
   /** Cycle time at the start of the block being executed (RDTSC and hook timestamps add their offset). */

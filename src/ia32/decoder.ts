@@ -44,10 +44,11 @@ export type JitOp =
   | { t: 'cdq' }
   | { t: 'nop' }
   /**
-   * Two consecutive simple instructions run as one operation (built by the block decoder). If the second
-   * faults, the first has completed: the operation leaves `addr2`, the second's address, in cpu.resume.
+   * Consecutive straight-line instructions run as one operation (built by the block decoder). If member
+   * k > 0 faults, members before it have completed: the operation leaves member k's address in
+   * cpu.resume and k in cpu.resumeDone.
    */
-  | { t: 'pair'; a: JitOp; b: JitOp; addr2: number }
+  | { t: 'seq'; ops: JitOp[]; addrs: number[] }
   /** A compare or test fused with the conditional jump after it (built by the block decoder). */
   | { t: 'cmpjcc'; cmp: Extract<JitOp, { t: 'alu' } | { t: 'test' }>; cc: number; target: number };
 

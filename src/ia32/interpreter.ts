@@ -111,34 +111,55 @@ export class CodeCache {
 
 const CACHES = new WeakMap<PhysicalMemory, CodeCache>();
 
+/** Forms a fused sequence may hold anywhere: straight-line, not compares (a Jcc usually follows those). */
+const FUSABLE = new Set(['mov', 'lea', 'alu', 'incdec', 'push', 'pop', 'movx', 'shift', 'setcc', 'cmov', 'cdq', 'leave']);
+const fusable = (j: JitOp | undefined): j is JitOp => j !== undefined && FUSABLE.has(j.t) && !(j.t === 'alu' && j.op === 7);
 /**
- * CMP or TEST followed by Jcc, the commonest pair in compiled code, as one generated operation (see the
- * `cmpjcc` template). Null when the previous instruction is something else.
- */
-/** Forms a fused pair may hold: straight-line, not compares (a Jcc usually follows those), not hooks. */
-const PAIRABLE = new Set(['mov', 'lea', 'alu', 'incdec', 'push', 'pop', 'movx', 'shift', 'setcc', 'cmov', 'cdq', 'leave']);
-const pairable = (j: JitOp | undefined): j is JitOp => j !== undefined && PAIRABLE.has(j.t) && !(j.t === 'alu' && j.op === 7);
-/**
- * Forms that may close a pair but not open one: control transfers (they end the block) and hook calls
- * (their cycle offset is fixed at decode time, so being second changes nothing).
+ * Forms that may end a fused sequence but not sit inside one: control transfers (they end the block) and
+ * hook calls (free: with them last, the members before a faulting one are all one-cycle instructions).
  */
 const CLOSERS = new Set(['call', 'callind', 'ret', 'jmp', 'jmpind', 'hook']);
-const closesPair = (j: JitOp | undefined): j is JitOp => j !== undefined && (CLOSERS.has(j.t) || pairable(j));
+/** Longest fused sequence. Longer ones save more dispatches but make more shapes for V8 to warm up. */
+const MAX_FUSED = 4;
 
-/**
- * Two consecutive straight-line instructions as one generated operation: compiled gcc code is mostly
- * loads and stores, and this halves their dispatches. Null when either is not pairable.
- */
-function fusePair(prev: JitOp | undefined, next: JitOp | undefined, addr2: number): { op: Op; jit: JitOp } | null {
-  if (!pairable(prev) || !closesPair(next)) return null;
-  const jit: JitOp = { t: 'pair', a: prev, b: next, addr2 };
-  const op = templateOp(jit);
-  return op ? { op, jit } : null;
+/** One decoded instruction of a block, before fusion. */
+interface Decoded {
+  op: Op;
+  jit: JitOp | undefined;
+  addr: number;
+  /** Cycles of the block's instructions before this one. */
+  off: number;
 }
 
-function fuseCompare(prev: JitOp | undefined, cc: number, target: number): Op | null {
-  if (!prev || !((prev.t === 'alu' && prev.op === 7) || prev.t === 'test')) return null;
-  return templateOp({ t: 'cmpjcc', cmp: prev, cc, target });
+/** CMP or TEST followed by Jcc, the commonest pair in compiled code (see the `cmpjcc` template). */
+function fuseCompare(first: Decoded, next: Decoded | undefined): Op | null {
+  const cmp = first.jit;
+  const jcc = next?.jit;
+  if (!cmp || !((cmp.t === 'alu' && cmp.op === 7) || cmp.t === 'test') || jcc?.t !== 'jcc') return null;
+  return templateOp({ t: 'cmpjcc', cmp, cc: jcc.cc, target: jcc.target });
+}
+
+/**
+ * Straight-line instructions from `list[i]` on as one generated operation (up to MAX_FUSED, possibly
+ * ended by a call, return, jump or hook): compiled gcc code is mostly loads and stores, and this cuts
+ * their dispatches. Returns the operation and how many instructions it covers, or null.
+ */
+function fuseRun(list: Decoded[], i: number): { op: Op; n: number } | null {
+  if (!fusable(list[i]!.jit)) return null;
+  let j = i + 1;
+  while (j < list.length && j - i < MAX_FUSED) {
+    const t: JitOp | undefined = list[j]!.jit;
+    if (t !== undefined && CLOSERS.has(t.t)) {
+      j++;
+      break;
+    }
+    if (!fusable(t)) break;
+    j++;
+  }
+  if (j - i < 2) return null;
+  const members = list.slice(i, j);
+  const op = templateOp({ t: 'seq', ops: members.map((m) => m.jit!), addrs: members.map((m) => m.addr) });
+  return op ? { op, n: j - i } : null;
 }
 
 export type StopKind = 'budget' | 'trap' | 'fault';
@@ -203,10 +224,10 @@ export class Interpreter {
       } catch (e) {
         if (e !== FAULT) throw e;
         if (c.resume >= 0) {
-          // The second instruction of a fused pair faulted; the first (one cycle) completed.
+          // A later member of a fused sequence faulted; the one-cycle members before it completed.
           c.eip = c.resume;
           c.resume = -1;
-          cyc += b.offs[i]! + 1;
+          cyc += b.offs[i]! + c.resumeDone;
         } else {
           c.eip = i === 0 ? start : b.addrs[i]!;
           cyc += b.offs[i]!;
@@ -259,47 +280,42 @@ export class Interpreter {
   }
 
   private decodeBlock(eip: number): BlockCode {
-    const ops: Op[] = [];
-    const addrs: number[] = [];
-    const offs: number[] = [];
-    let prev: JitOp | undefined;
+    const list: Decoded[] = [];
     let a = eip >>> 0;
     let cost = 0;
     const pageEnd = (Math.floor(a / PAGE_SIZE) + 1) * PAGE_SIZE;
-    while (ops.length < MAX_BLOCK) {
+    while (list.length < MAX_BLOCK) {
       let insn;
       try {
         insn = decode(this.ctx, a, cost);
       } catch (e) {
-        if (ops.length > 0 && (e === FAULT || e instanceof Unimplemented)) break; // fault when we get there
+        if (list.length > 0 && (e === FAULT || e instanceof Unimplemented)) break; // fault when we get there
         if (e instanceof Unimplemented) {
           const detail = e.message;
           const at = a;
-          ops.push((cpu) => cpu.raise('ud', detail, at));
-          addrs.push(a);
-          offs.push(cost);
+          list.push({ op: (cpu) => cpu.raise('ud', detail, at), jit: undefined, addr: a, off: cost });
           break;
         }
         throw e;
       }
-      const fused = insn.jit?.t === 'jcc' ? fuseCompare(prev, insn.jit.cc, insn.jit.target) : null;
-      const pair = fused ? null : fusePair(prev, insn.jit, a);
-      if (fused) {
-        ops[ops.length - 1] = fused; // one dispatch for both; the jump cannot fault
-        prev = undefined;
-      } else if (pair) {
-        ops[ops.length - 1] = pair.op; // a fault in the second resumes at it (cpu.resume)
-        prev = undefined; // pairs do not chain
-      } else {
-        ops.push(insn.op);
-        addrs.push(a);
-        offs.push(cost);
-        prev = insn.jit;
-      }
+      list.push({ op: insn.op, jit: insn.jit, addr: a, off: cost });
       if (!insn.free) cost++;
       a = (a + insn.len) >>> 0;
       this.cache.decodedInstructions++;
       if (insn.ends || a >= pageEnd) break;
+    }
+    // Fusion: one operation per compare-and-branch and per run of straight-line instructions.
+    const ops: Op[] = [];
+    const addrs: number[] = [];
+    const offs: number[] = [];
+    for (let i = 0; i < list.length; ) {
+      const d = list[i]!;
+      const compare = fuseCompare(d, list[i + 1]);
+      const run = compare ? null : fuseRun(list, i);
+      ops.push(compare ?? run?.op ?? d.op);
+      addrs.push(d.addr);
+      offs.push(d.off);
+      i += compare ? 2 : (run?.n ?? 1);
     }
     offs.push(cost);
     const code: BlockCode = { ops, addrs, offs, cost, fallthrough: a };

@@ -156,11 +156,22 @@ function emit(j: JitOp): string | null {
       return `{ const v = c.read32(r[5]); r[4] = (r[5] + 4) | 0; r[5] = v; }`;
     case 'cdq':
       return `r[2] = r[0] >> 31;`;
-    case 'pair': {
-      const first = emit(j.a);
-      const second = emit(j.b);
-      if (first === null || second === null) return null;
-      return canFault(j.b) ? `{ ${first} } try { ${second} } catch (e) { c.resume = ${L(j.addr2)}; throw e; }` : `{ ${first} } { ${second} }`;
+    case 'seq': {
+      const parts = j.ops.map(emit);
+      if (parts.some((x) => x === null)) return null;
+      let body = '';
+      const resumable: number[] = [];
+      parts.forEach((code, k) => {
+        if (k > 0 && canFault(j.ops[k]!)) {
+          body += `fk = ${k}; `;
+          resumable.push(k);
+        }
+        body += `{ ${code} } `;
+      });
+      if (resumable.length === 0) return body;
+      // Where to resume when member fk faults (fk = 0: nothing done yet, the whole operation restarts).
+      const at = resumable.reduceRight((acc, k) => (acc === '' ? L(j.addrs[k]!) : `fk === ${k} ? ${L(j.addrs[k]!)} : ${acc}`), '');
+      return `let fk = 0; try { ${body}} catch (e) { if (fk > 0) { c.resume = ${at}; c.resumeDone = fk; } throw e; }`;
     }
     case 'cmpjcc': {
       // The compare's flags are stored as usual (the jump target may read them); the branch decides
@@ -237,7 +248,7 @@ const TEMPLATES = new Map<string, (...params: number[]) => Op>();
 
 /** Whether the code of this IR uses the scratch locals x0, y0, z0. */
 const needsLocals = (j: JitOp): boolean =>
-  j.t === 'alu' || j.t === 'test' || j.t === 'incdec' || j.t === 'shift' || j.t === 'cmpjcc' || (j.t === 'pair' && (needsLocals(j.a) || needsLocals(j.b)));
+  j.t === 'alu' || j.t === 'test' || j.t === 'incdec' || j.t === 'shift' || j.t === 'cmpjcc' || (j.t === 'seq' && j.ops.some(needsLocals));
 
 /**
  * The closure for one instruction from its IR: the code of its shape is generated once per process and

@@ -4,9 +4,9 @@
  * - CMP/TEST + Jcc (`cmpjcc`): the same EIP (taken or not), flags as PUSHF sees them, and registers, for
  *   every condition code, operand size and operand kind, over edge values where signed and unsigned
  *   order, zero, sign and overflow disagree.
- * - Straight-line pairs (`pair`): the same registers, flags and memory; and when the second instruction
- *   faults, the first stays done and execution resumes at the second (re-running the first would be
- *   wrong when it overwrote its own address register).
+ * - Straight-line sequences (`seq`, up to 4): the same registers, flags, EIP, memory and hook calls;
+ *   and when a later member faults, the members before it stay done and execution resumes at the
+ *   faulting one (re-running an earlier one would be wrong when it overwrote its own address register).
  */
 import { describe, expect, it } from 'vitest';
 import { Cpu, FAULT } from '../../src/ia32/cpu.js';
@@ -92,7 +92,7 @@ describe('CMP/TEST + Jcc fusion', () => {
   });
 });
 
-describe('straight-line pair fusion', () => {
+describe('straight-line sequence fusion', () => {
   const reg = (n: number): JitOperand => ({ k: 'r', n });
   const mem = (b: number, d: number): JitOperand => ({ k: 'm', b, i: -1, s: 0, d });
   const SHAPES: JitOp[] = [
@@ -112,7 +112,7 @@ describe('straight-line pair fusion', () => {
     { t: 'cdq' },
     { t: 'leave' },
   ];
-  /** Forms that may only be the second of a pair (control transfers, hook calls). */
+  /** Forms that may only end a sequence (control transfers, hook calls). */
   const CLOSERS: JitOp[] = [
     { t: 'call', target: 0x4000, ret: 0x1234 },
     { t: 'callind', src: mem(3, 16), ret: 0x1234 },
@@ -142,17 +142,17 @@ describe('straight-line pair fusion', () => {
       if (e !== FAULT) throw e;
       faulted = c.fault.addr;
     }
-    c.resume = -1; // where a pair would resume is checked by the next test
+    c.resume = -1; // where a sequence resumes is checked by the last test
     const memory: number[] = [];
     for (let i = 0; i < 64; i++) memory.push(c.read32(DATA + 64 + i * 4), c.read32(DATA + 2048 - 32 + i));
     return [faulted, c.eip, c.eflags(), ...c.r, ...memory, ...hooks];
   }
 
-  it('every pair of shapes gives the state of the two instructions run one after the other', () => {
+  it('every pair of shapes, and runs of three and four, give the state of the instructions run one after the other', () => {
     let pairs = 0;
     for (const a of SHAPES) {
       for (const b of [...SHAPES, ...CLOSERS]) {
-        const fused = templateOp({ t: 'pair', a, b, addr2: 0 })!;
+        const fused = templateOp({ t: 'seq', ops: [a, b], addrs: [0, 0] })!;
         for (let seed = 1; seed <= 4; seed++) {
           const want = machineState([templateOp(a)!, templateOp(b)!], seed);
           const got = machineState([fused], seed);
@@ -162,6 +162,21 @@ describe('straight-line pair fusion', () => {
       }
     }
     expect(pairs).toBe(SHAPES.length * (SHAPES.length + CLOSERS.length));
+    // Longer runs: a deterministic walk over the shapes.
+    let runs = 0;
+    for (let i = 0; i < SHAPES.length; i++) {
+      for (const len of [3, 4]) {
+        const ops = Array.from({ length: len - 1 }, (_, k) => SHAPES[(i * 5 + k * 3) % SHAPES.length]!);
+        ops.push([...SHAPES, ...CLOSERS][(i * 7 + len) % (SHAPES.length + CLOSERS.length)]!);
+        const fused = templateOp({ t: 'seq', ops, addrs: ops.map(() => 0) })!;
+        for (let seed = 1; seed <= 4; seed++) {
+          const want = machineState(ops.map((o) => templateOp(o)!), seed);
+          if (machineState([fused], seed).join() !== want.join()) expect.fail(`${JSON.stringify(ops)} (seed ${seed}) differ`);
+        }
+        runs++;
+      }
+    }
+    expect(runs).toBe(SHAPES.length * 2);
   });
 
   it('a fault in the second instruction resumes there, with the first done once', () => {
@@ -189,5 +204,34 @@ describe('straight-line pair fusion', () => {
     const second = interp.run(1000, 1);
     expect(second.kind).toBe('trap');
     expect(cpu.read32(OUT)).toBe(0x11223344); // re-running the load would have read [0x11223344] and faulted
+  });
+
+  it('a fault in the third of four resumes at the third, two cycles done', () => {
+    // mov eax, [eax] ; add eax, 1 ; mov [ebx], eax ; mov ecx, eax ; int3 -- the store's page unmapped.
+    const CODE = 0x00400000;
+    const OUT = 0x00600000;
+    const phys = new PhysicalMemory(4);
+    const pt = new PageTable();
+    pt.set(CODE >>> 12, 1, R | X);
+    pt.set(DATA >>> 12, 2, R | W);
+    phys.bytes.set([0x8b, 0x00, 0x83, 0xc0, 0x01, 0x89, 0x03, 0x89, 0xc1, 0xcc], 4096);
+    const cpu = new Cpu(phys, pt);
+    const interp = new Interpreter(cpu);
+    cpu.eip = CODE;
+    cpu.r[0] = DATA;
+    cpu.r[3] = OUT;
+    cpu.write32(DATA, 0x11223344);
+    const first = interp.run(1000, 0);
+    expect(first.kind).toBe('fault');
+    expect(cpu.eip).toBe(CODE + 5);
+    expect(first.cycles).toBe(2);
+    expect(cpu.r[0]).toBe(0x11223345);
+    expect(cpu.r[1]).toBe(0); // the fourth did not run
+    pt.set(OUT >>> 12, 3, R | W);
+    const second = interp.run(1000, 2);
+    expect(second.kind).toBe('trap');
+    expect(second.cycles).toBe(3); // store, mov, int3
+    expect(cpu.read32(OUT)).toBe(0x11223345); // the add ran once
+    expect(cpu.r[1]).toBe(0x11223345);
   });
 });

@@ -4,7 +4,7 @@
  * - engine MIPS: guest instructions / wall time spent inside the IA32 engine (the interpreter, its
  *   instruction templates and the function hooks). Timed by wrapping the engine here, outside the machine.
  * - machine MIPS: guest instructions / wall time of the whole run (boot, kernel, Linux server included).
- * After two warm-up passes over the set, each program runs 4 times per mode, the modes interleaved; the
+ * After two warm-up passes over the set, each program runs 8 times per mode, the modes interleaved; the
  * best engine time counts. Steady state is what is measured: V8's warm-up of the templates and of the
  * compiled hot blocks (block-compiler.ts) happens in the warm-up passes.
  */
@@ -21,7 +21,7 @@ import type { BenchGroup, Figure } from '../figure.js';
 
 const SET = ['rec', 'strings', 'sort', 'int64', 'switch', 'fnptr'].flatMap((p) => [`${p}-O0`, `${p}-O2`]);
 const TARGET_MIPS = 50;
-const REPEATS = 4;
+const REPEATS = 8;
 const WARMUP_PASSES = 2;
 
 let engineMs = 0;
