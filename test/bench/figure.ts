@@ -33,17 +33,22 @@ export function bestOf(repeats: number, fn: () => void): number {
 }
 
 /**
- * Best times of several variants measured side by side: one untimed warm-up run of each, then `rounds`
- * rounds running every variant once, in turn. A ratio between variants then compares runs made at the
- * same moment, so drift in the machine's speed (common on these VMs) hits all of them alike.
+ * Best times of several variants measured side by side: one untimed warm-up run of each, then rounds
+ * running every variant once, in turn. A ratio between variants then compares runs made at the same
+ * moment, so drift in the machine's speed (common on these VMs) hits all of them alike. Short variants
+ * get more rounds (about 1.5 s of runs, up to 40 rounds): the minimum of a 15 ms run needs many tries.
  */
-export function interleavedBest<K extends string>(rounds: number, variants: Record<K, () => void>): Record<K, number> {
+export function interleavedBest<K extends string>(minRounds: number, variants: Record<K, () => void>): Record<K, number> {
   const names = Object.keys(variants) as K[];
   const best = {} as Record<K, number>;
+  let roundMs = 0;
   for (const k of names) {
+    const t0 = performance.now();
     variants[k]();
+    roundMs += performance.now() - t0;
     best[k] = Infinity;
   }
+  const rounds = Math.min(40, Math.max(minRounds, Math.ceil(1500 / Math.max(roundMs, 1))));
   for (let r = 0; r < rounds; r++) {
     for (const k of names) {
       const t0 = performance.now();
