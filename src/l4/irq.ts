@@ -25,6 +25,10 @@ export class IrqLine {
   /** Hits folded into the pending one. */
   coalesced = 0;
   raiseSeq = -1;
+  /** Cycle at which the pending hit was raised (the first of any coalesced into it). */
+  raiseTime = 0;
+  /** Raise cycle of the hit most recently delivered: the handler reads it to measure its latency. */
+  deliveredRaiseTime = 0;
   lastTime = 0;
 
   constructor(k: Kernel, readonly n: number) {
@@ -48,6 +52,7 @@ export function raiseIrq(k: Kernel, n: number): void {
     return;
   }
   line.raiseSeq = line.ev(k, Kind.IRQ_RAISE, n, line.masked ? 1 : 0, 0);
+  line.raiseTime = k.now;
   line.pending = true;
   tryDeliver(k, line);
 }
@@ -66,6 +71,7 @@ function tryDeliver(k: Kernel, line: IrqLine): boolean {
   line.pending = false;
   line.coalesced = 0;
   line.masked = true;
+  line.deliveredRaiseTime = line.raiseTime;
   const cpu = k.cpus[h.cpu]!;
   const deliverSeq = line.ev(k, Kind.IRQ_DELIVER, line.n, h.gid, line.raiseSeq, cpu.current?.gid ?? 0);
   k.charge(k.costs.irqDelivery);
