@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIASCO_V2, PISTACHIO_X2, type CostProfile } from '../../src/l4/costs.js';
-import { kindName } from '../../tracer/catalogue.js';
+import { Kind, kindName } from '../../tracer/catalogue.js';
 import { summarize } from '../../tracer/summary.js';
 import { loadScenario, resolveScenario } from '../../src/scenarios/resolve.js';
 import { ScenarioError } from '../../src/scenarios/spec.js';
@@ -96,6 +96,25 @@ describe('outcomes', () => {
     expect(kinds.get('IRQ_RAISE')).toBe(100);
     expect(kinds.get('IRQ_DELIVER')).toBe(delivered);
     expect(reader.tape().sites.filter((s) => s === 2)).toHaveLength(100);
+  });
+
+  it('the irq scenario\'s latency figures are the trace\'s: raise to the handler\'s IPC result, per delivered hit', () => {
+    const r = recordInMemory('irq', { sets: ['hits=200'] });
+    const events = [...r.reader().events()];
+    const bySeq = new Map(events.map((e) => [e.seq, e]));
+    const latencies: number[] = [];
+    let raisedBeforeHandlerRan = 0; // the case that once made the average NaN
+    for (const res of events) {
+      if (res.kind !== Kind.IPC_RES) continue;
+      const deliver = bySeq.get(res.args[1]!);
+      if (deliver?.kind !== Kind.IRQ_DELIVER) continue;
+      latencies.push(res.time - bySeq.get(deliver.args[2]!)!.time);
+      if (events.some((e) => e.kind === Kind.IRQ_RAISE && e.seq > deliver.seq && e.seq < res.seq)) raisedBeforeHandlerRan++;
+    }
+    expect(latencies).toHaveLength(metric(r, 'irq.delivered'));
+    expect(raisedBeforeHandlerRan).toBeGreaterThan(0);
+    expect(Math.max(...latencies)).toBe(metric(r, 'irq.latency_max'));
+    expect(Math.floor(latencies.reduce((a, b) => a + b, 0) / latencies.length)).toBe(metric(r, 'irq.latency_avg'));
   });
 });
 
