@@ -11,6 +11,7 @@ import { MACHINE_VERSION } from '../src/scenarios/runner.js';
 export const MACHINE_HISTORY: Record<number, string> = {
   1: 'the L4 kernel, the IA32 interpreter and a minimal Linux server',
   2: 'Linux 2.4 personalities (native, L4Linux V2, L4Env) replace the minimal server; an IPC reply partner ties with freshly woken threads of its priority (a TIE choice); lthread_ex_regs applies a completed IPC result first; the Fiasco cost profile is calibrated to the seed thesis Table 2; function hooks reached by jmp are recorded',
+  3: "the irq scenario's footer metrics irq.latency_avg / irq.latency_max come from the hit the kernel delivered (v2 wrote NaN when a hit was raised between a delivery and the handler running); the average is an integer",
 };
 
 /** Quirk flags this build implements (none yet: every trace of this machine version behaves the same). */
