@@ -10,7 +10,9 @@ import { Kind } from '../../tracer/catalogue.js';
 import { formatEventLine } from '../../tracer/describe.js';
 import type { TraceReader } from '../../tracer/reader.js';
 import { summarize } from '../../tracer/summary.js';
+import { replayTrace } from '../../replay/replay.js';
 import { loadScenario } from '../scenarios/resolve.js';
+import { CliError } from './errors.js';
 import { openTrace } from './open-trace.js';
 import { fmtInt, table } from './output.js';
 import { recordToFile } from './record-run.js';
@@ -57,7 +59,7 @@ const DEMO_RUNS: DemoRun[] = [
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('record the built-in scenarios, read the traces back and summarise them')
+    .description('record the built-in scenarios, replay-verify each trace, summarise them and write the race\'s timeline page')
     .option('-o, --out <dir>', 'folder for the demo outputs', 'l4trace-demo')
     .action(async (opts: { out: string }) => {
       mkdirSync(opts.out, { recursive: true });
@@ -74,6 +76,7 @@ export function register(program: Command): void {
         );
         for (const line of table(r.run.metrics.map((m) => ['  ' + m.name, m.value.toLocaleString('en-US', { maximumFractionDigits: 1 }), m.unit]), new Set([1]))) console.log(line);
         if (run.show) for (const line of run.show(reader)) console.log(line);
+        console.log(`  ${replayLine(reader, path)}`);
         reader.close();
       }
       const race = join(opts.out, 'signal-race-seed1.l4t');
@@ -81,6 +84,13 @@ export function register(program: Command): void {
       console.log(`\nthe timeline of the race, offline in any browser: ${pathToFileURL(resolve(page)).href}`);
       console.log(`\nnext: npx l4trace report ${race}   |   npx l4trace dump ${race} --kind SIG_SEND,SIG_DELIVER,SYSCALL_ENTER   |   npx l4trace export ${race} --format perfetto -o race.pftrace   |   npx l4trace bench table2`);
     });
+}
+
+/** Re-executes the trace from the file alone, as `l4trace replay` does; a divergence fails the demo. */
+function replayLine(reader: TraceReader, path: string): string {
+  const r = replayTrace(reader, path);
+  if (r.verdict !== 'identical') throw new CliError(`${path}: replay diverged at event #${r.difference?.seq ?? '?'} (${r.difference?.what ?? 'unknown'}); run: npx l4trace replay ${path}`);
+  return `replay: identical (${fmtInt(r.events)} events regenerated from the file alone, ${fmtInt(r.choices)} choices, final state equal)`;
 }
 
 /**

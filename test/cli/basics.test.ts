@@ -32,6 +32,9 @@ describe('l4trace command line', () => {
     for (const f of ['pingpong.l4t', 'clients-server.l4t', 'irq.l4t', 'signal-race-seed1.l4t', 'signal-race-seed1-handshake.l4t', 'shell.l4t']) expect(existsSync(join(demoDir, f))).toBe(true);
     expect(r.stdout).toMatch(new RegExp(`v2\\.inter\\.cycles_per_roundtrip\\s+${(2 * (FIASCO_V2.syscallEntryExit + FIASCO_V2.ipcPath + FIASCO_V2.asSwitch)).toLocaleString('en-US')}`));
     expect(r.stdout.match(/outcome ok/g)).toHaveLength(5);
+    // Every trace is re-executed from the file alone and found identical.
+    expect(r.stdout.match(/replay: identical \([\d,]+ events regenerated from the file alone/g)).toHaveLength(6);
+    expect(r.stdout).toMatch(/irq\.latency_avg\s+[\d,]+\s+cycles/);
     // The signal race: seed 1 loses the kick and hangs; the handshake fix delivers SIGTERM.
     expect(r.stdout).toMatch(/signal-race-seed1\.l4t: outcome hang/);
     expect(r.stdout).toMatch(/SIG_SEND from_pid=1 to_pid=2 sig=SIGTERM path=kick kick=(SETIMEOUT|ENOT_EXISTENT)/);
