@@ -241,7 +241,10 @@ export class TraceReader {
       this.packets++;
       off = frame.end;
     }
-    if (!sawHeader) throw new TraceFormatError('NO_HEADER', 'the file holds no header packet', MAGIC.length);
+    if (!sawHeader) {
+      const why = this.truncated ? `the file was cut inside its header packet (${this.truncated.reason})` : 'the file holds no header packet';
+      throw new TraceFormatError('NO_HEADER', why, MAGIC.length);
+    }
     if (!this.footer && !this.truncated) {
       this.truncated = { offset: off, reason: `no footer: the file ends after ${this.packets} whole packets (recording cut short)` };
     }
@@ -260,7 +263,10 @@ export class TraceReader {
     let len: number;
     try {
       len = c.varint();
-    } catch {
+    } catch (e) {
+      // Only a varint that runs into the end of the file is a cut; one that has the bytes and is still
+      // not a valid length (over 10 bytes, above 2^53) is damage.
+      if (!(c.done && off + avail === size)) throw new TraceFormatError('BAD_LENGTH', `packet length is not a valid varint (${(e as Error).message})`, off);
       return this.cut(off, 'the file ends inside a packet length');
     }
     if (len > MAX_PACKET_BYTES) throw new TraceFormatError('BAD_LENGTH', `packet length ${len} exceeds the ${MAX_PACKET_BYTES}-byte limit`, off);
@@ -268,6 +274,7 @@ export class TraceReader {
     if (len > size - start) {
       const msg = `packet at byte ${off} declares ${len} bytes but only ${size - start} remain`;
       if (this.opts.strict) throw new TraceFormatError('LENGTH_PAST_END', `length prefix larger than the file: ${msg}`, off);
+      this.checkCutPacket(win, off, start, len);
       return this.cut(off, msg);
     }
     if (len === 0) throw new TraceFormatError('BAD_PACKET', 'empty packet', off);
@@ -279,6 +286,32 @@ export class TraceReader {
     const bodyStart = start + (inner.pos - pat);
     if (bodyStart + bodyLen !== start + len) throw new TraceFormatError('BAD_PACKET', 'packet body length disagrees with its frame', off);
     return { field: Math.floor(key / 8), bodyStart, bodyLength: bodyLen, end: start + len };
+  }
+
+  /**
+   * A packet that runs past the end of the file is a cut only if the packet itself agrees with its frame:
+   * every packet is a length-delimited field whose own length is `len` minus its key and length bytes.
+   * A frame length that was damaged (a flipped bit, a wrong value) disagrees with it; so does one whose
+   * first bytes are not a packet at all. When too few bytes remain to tell, it is a cut.
+   */
+  private checkCutPacket(win: Window, off: number, start: number, len: number): void {
+    const avail = Math.min(16, this.src.size - start);
+    const [buf, at] = win.get(start, avail);
+    const inner = new WireCursor(buf, at, at + avail, start - at);
+    let key: number;
+    let bodyLen: number;
+    try {
+      key = inner.varint();
+      bodyLen = inner.varint();
+    } catch {
+      return; // the file ends inside the packet's own key or length: nothing to compare
+    }
+    const claimed = `packet at byte ${off}: its frame declares ${len} bytes, more than the ${this.src.size - start} left in the file`;
+    if ((key & 7) !== 2) throw new TraceFormatError('LENGTH_PAST_END', `${claimed}, and what follows is not a packet (wire type ${key & 7}): a damaged length, not a cut`, off);
+    const expected = len - (inner.pos - at);
+    if (bodyLen !== expected) {
+      throw new TraceFormatError('LENGTH_PAST_END', `${claimed}, but the packet inside says ${bodyLen} body bytes (the frame implies ${expected}): a damaged length, not a cut`, off);
+    }
   }
 
   private cut(off: number, reason: string): undefined {

@@ -151,18 +151,41 @@ describe('typed errors for bad input', () => {
     expect(() => TraceReader.fromBytes(bytes)).toThrow(/version 99 is newer.*format 1\b/);
   });
 
-  it('a length prefix larger than the file: a cut when tolerant, an error when strict', () => {
+  it('a packet cut short is a cut when tolerant (its own length agrees with its frame), an error when strict', () => {
     const bytes = withHeader(
       () => {},
       (w) => {
         w.byte(FRAME_KEY);
-        w.varint(1_000_000); // claims a megabyte that is not there
+        w.varint(1_000_000 + 4); // a megabyte packet of which only the start was written
+        w.varint((PacketField.chunk << 3) | 2);
+        w.varint(1_000_000);
         w.bytes(new Uint8Array(10));
       },
     );
     expect(codeOf(bytes, true)).toBe('LENGTH_PAST_END');
     const r = TraceReader.fromBytes(bytes);
-    expect(r.truncated?.reason).toMatch(/declares 1000000 bytes but only 10 remain/);
+    expect(r.truncated?.reason).toMatch(/declares 1000004 bytes but only 14 remain/);
+  });
+
+  it('a length prefix larger than the file that the packet inside contradicts is damage, not a cut', () => {
+    const real = sampleTrace(20_000, 200);
+    const reader = TraceReader.fromBytes(real);
+    const chunk = reader.chunks[reader.chunks.length - 1]!;
+    const damaged = Uint8Array.from(real);
+    // Rewrite the frame length of the last chunk to the largest value of the same varint width, as a
+    // corrupted disk block would: it now claims more than the file holds, and whole packets follow it.
+    const lenAt = chunk.offset + 1;
+    let width = 1;
+    while (real[lenAt + width - 1]! >= 0x80) width++;
+    expect(128 ** width - 1).toBeGreaterThan(real.length - lenAt - width);
+    damaged.fill(0xff, lenAt, lenAt + width - 1);
+    damaged[lenAt + width - 1] = 0x7f;
+    expect(codeOf(damaged)).toBe('LENGTH_PAST_END');
+    expect(() => TraceReader.fromBytes(damaged)).toThrow(/damaged length, not a cut/);
+    // Eleven 0xff bytes where the length was: not a varint at all, with plenty of file after it.
+    const garbage = Uint8Array.from(real);
+    garbage.fill(0xff, lenAt, lenAt + 11);
+    expect(codeOf(garbage)).toBe('BAD_LENGTH');
   });
 
   it('a length prefix no packet can have', () => {
@@ -193,6 +216,13 @@ describe('typed errors for bad input', () => {
     framePacket(w, PacketField.strings, Uint8Array.from([0x08, 0x01]));
     expect(codeOf(w.toBytes())).toBe('NO_HEADER');
     expect(codeOf(MAGIC)).toBe('NO_HEADER');
+  });
+
+  it('a file cut inside its header says so', () => {
+    const bytes = withHeader((h) => void (h.scenarioJson = 'x'.repeat(5000)));
+    const cut = bytes.subarray(0, 2000);
+    expect(codeOf(cut)).toBe('NO_HEADER');
+    expect(() => TraceReader.fromBytes(cut)).toThrow(/cut inside its header packet \(packet at byte \d+ declares \d+ bytes but only \d+ remain\)/);
   });
 
   it('a chunk claiming more events than its bytes can hold is refused before allocating', () => {
