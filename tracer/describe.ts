@@ -8,6 +8,8 @@ import type { TraceEvent } from './reader.js';
 export interface NameResolver {
   string(id: number): string;
   threadName(index: number): string;
+  /** A label that tells threads of the same name apart, where the resolver has one. */
+  threadLabel?(index: number): string;
 }
 
 function hex(v: number): string {
@@ -43,7 +45,7 @@ export function formatEventLine(ev: TraceEvent, names: NameResolver): string {
     const v = ev.args[i];
     if (v !== undefined) parts.push(`${f.name}=${formatField(f, v, names)}`);
   });
-  const thread = names.threadName(ev.thread);
+  const thread = names.threadLabel?.(ev.thread) ?? names.threadName(ev.thread);
   return `#${ev.seq} ${ev.time} ${thread} ${kindName(ev.kind)}${parts.length ? ' ' + parts.join(' ') : ''}`;
 }
 

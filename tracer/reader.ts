@@ -8,7 +8,7 @@
  * A file cut short is read up to its last whole packet and reported in `truncated`; everything else
  * that is wrong raises a TraceFormatError.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { decodeChoiceChunk, decodeEventChunk, readChunkHead, type DecodedChunk } from './chunk-codec.js';
 import { TraceFormatError } from './errors.js';
@@ -47,14 +47,18 @@ export class FileSource implements ByteSource {
   readonly size: number;
   private fd: number;
   constructor(readonly path: string) {
+    let kind: string | undefined;
     try {
-      this.fd = openSync(path, 'r');
-      const st = fstatSync(this.fd);
-      if (st.isDirectory()) throw new Error('is a directory');
-      this.size = st.size;
+      // Looked at before opening: opening a FIFO with no writer would block for ever.
+      const st = statSync(path);
+      if (st.isDirectory()) kind = 'is a directory';
+      else if (!st.isFile()) kind = 'is not a regular file (a trace is read by seeking: save it to a file first)';
+      this.fd = kind ? -1 : openSync(path, 'r');
+      this.size = kind ? 0 : fstatSync(this.fd).size;
     } catch (e) {
       throw new TraceFormatError('IO', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
+    if (kind) throw new TraceFormatError('IO', `cannot read ${path}: it ${kind}`);
   }
   read(offset: number, length: number): Uint8Array {
     const out = Buffer.allocUnsafe(length);
@@ -343,6 +347,19 @@ export class TraceReader {
     const t = this.threads[index];
     return t ? this.string(t.name) : `#${index}`;
   }
+
+  /** The thread's name, with `#index` added when another thread has the same name (dump lines). */
+  threadLabel(index: number): string {
+    const name = this.threadName(index);
+    if (!this.sharedNames) {
+      const seen = new Map<string, number>();
+      for (let i = 0; i < this.threads.length; i++) seen.set(this.threadName(i), (seen.get(this.threadName(i)) ?? 0) + 1);
+      this.sharedNames = new Set([...seen].filter(([, n]) => n > 1).map(([k]) => k));
+    }
+    return this.sharedNames.has(name) ? `${name}#${index}` : name;
+  }
+
+  private sharedNames: Set<string> | undefined;
 
   chunksOf(thread: number): readonly ChunkRef[] {
     return this.byThread[thread] ?? [];

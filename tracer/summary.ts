@@ -127,7 +127,7 @@ export function summarize(reader: TraceReader): TraceSummary {
     outcomeDetail: f?.outcomeDetail ?? '',
     endTime: f ? f.endTime : null,
     cyclesPerUs: h.cyclesPerUs,
-    choices: f ? f.choices : reader.choiceRefs.length,
+    choices: f ? f.choices : reader.tape().sites.length, // no footer: count what the tape packets hold
     metrics,
     hashes,
   };

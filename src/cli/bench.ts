@@ -3,6 +3,7 @@
  * Linux 2.4, L4Linux 2.4 on V2 and L4Linux 2.4 on L4Env, with the ratio per cell and the mechanisms
  * per call that make up each figure.
  */
+import { writeStdout } from './output.js';
 import type { Command } from 'commander';
 import { NullRecorder } from '../../tracer/recorder.js';
 import { resolveScenario } from '../scenarios/resolve.js';
@@ -69,9 +70,9 @@ export function register(program: Command): void {
     .action((opts: BenchOptions) => {
       const cells = runTable2(opts.set);
       if (opts.json) {
-        for (const c of cells) process.stdout.write(JSON.stringify({ personality: c.personality, op: c.op, simulated: c.simulated, paper: c.paper, ratio: c.ratio, counts: c.counts }) + '\n');
+        for (const c of cells) writeStdout(JSON.stringify({ personality: c.personality, op: c.op, simulated: c.simulated, paper: c.paper, ratio: c.ratio, counts: c.counts }) + '\n');
       } else {
-        process.stdout.write(formatTable2(cells) + '\n');
+        writeStdout(formatTable2(cells) + '\n');
       }
     });
 }

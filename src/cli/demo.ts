@@ -1,10 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { Analysis } from '../../analyze/db.js';
 import { formatRows } from './analysis.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { ensureOutputFolder, writeFileAtomic } from './atomic-file.js';
 import { buildViewerPage } from '../../viewer/generate/page-builder.js';
 import { Kind } from '../../tracer/catalogue.js';
 import { formatEventLine } from '../../tracer/describe.js';
@@ -62,7 +61,7 @@ export function register(program: Command): void {
     .description('record the built-in scenarios, replay-verify each trace, summarise them and write the race\'s timeline page')
     .option('-o, --out <dir>', 'folder for the demo outputs', 'l4trace-demo')
     .action(async (opts: { out: string }) => {
-      mkdirSync(opts.out, { recursive: true });
+      ensureOutputFolder(opts.out);
       console.log('l4trace demo: recording built-in scenarios on the simulated L4 machine (Fiasco V2 flavour).');
       for (const run of DEMO_RUNS) {
         const path = join(opts.out, run.file);

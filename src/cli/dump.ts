@@ -17,9 +17,9 @@ interface DumpOptions {
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 
-function seqOption(name: string, v: string | undefined): number | undefined {
+function countOption(name: string, what: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} ${JSON.stringify(v)}: expected a sequence number (a non-negative integer)`);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`--${name} ${JSON.stringify(v)}: expected ${what} (a non-negative integer below 2^53)`);
   return Number(v);
 }
 
@@ -62,9 +62,10 @@ export function register(program: Command): void {
     .option('--json', 'one JSON object per line')
     .action((file: string, opts: DumpOptions) => {
       guardStdoutPipe();
-      const fromSeq = seqOption('from', opts.from);
-      const toSeq = seqOption('to', opts.to);
-      const limit = seqOption('limit', opts.limit) ?? Infinity;
+      const fromSeq = countOption('from', 'a sequence number', opts.from);
+      const toSeq = countOption('to', 'a sequence number', opts.to);
+      if (fromSeq !== undefined && toSeq !== undefined && fromSeq > toSeq) throw new UsageError(`--from ${fromSeq} --to ${toSeq}: the range is empty (--from must not be after --to)`);
+      const limit = countOption('limit', 'a number of events', opts.limit) ?? Infinity;
       const kinds = opts.kind ? resolveKinds(opts.kind) : undefined;
       const reader = openTrace(file);
       const threads = opts.thread ? resolveThreads(reader, opts.thread) : undefined;
@@ -76,8 +77,10 @@ export function register(program: Command): void {
           out.line(opts.json ? JSON.stringify(eventToJson(ev, reader)) : formatEventLine(ev, reader));
         }
       });
-      if (reader.truncated && !opts.json) out.line(`# trace cut short at byte ${reader.truncated.offset}: ${reader.truncated.reason}`);
+      const cut = reader.truncated ? `trace cut short at byte ${reader.truncated.offset}: ${reader.truncated.reason}` : '';
+      if (cut && !opts.json) out.line(`# ${cut}`);
       out.flush();
+      if (cut && opts.json) process.stderr.write(`l4trace: ${file}: ${cut}\n`); // stdout stays pure JSON lines
       reader.close();
     });
 }

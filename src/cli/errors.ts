@@ -8,8 +8,9 @@ export class UsageError extends Error {
 
 export class CliError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode = 1) {
-    super(message);
+  /** `cause` keeps the original error, whose stack --debug prints. */
+  constructor(message: string, exitCode = 1, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
     this.exitCode = exitCode;
   }
 }

@@ -3,8 +3,7 @@
  * are written beside the target and moved there when complete; a failure leaves what was there.
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { writeFileAtomic } from './atomic-file.js';
-import { dirname, resolve } from 'node:path';
+import { checkOutputFile, writeFileAtomic } from './atomic-file.js';
 import type { Command } from 'commander';
 import { AnalyzeError } from '../../analyze/db.js';
 import { exportChromeJson, ExportTooLarge } from '../../analyze/export-chrome.js';
@@ -27,7 +26,7 @@ export function register(program: Command): void {
     .option('--db <file>', 'keep the loaded database in this file')
     .action(async (input: string, opts: { format: string; out: string; db?: string }) => {
       if (!(FORMATS as readonly string[]).includes(opts.format)) throw new UsageError(`--format ${JSON.stringify(opts.format)}: expected ${FORMATS.join(', ')}`);
-      if (!existsSync(dirname(resolve(opts.out)))) throw new CliError(`-o ${opts.out}: the folder ${dirname(resolve(opts.out))} does not exist`);
+      checkOutputFile(opts.out, '-o', opts.format === 'parquet' ? 'folder' : 'file');
       const a = await openAnalysis(input, opts.db);
       const bar = progressOnDemand(`export ${opts.format}`, 'events');
       const progress = (done: number, total: number): void => bar.update(done, total);

@@ -3,13 +3,14 @@
  * function name). Events keep their sequence numbers and the rules go into the header, so the reduced
  * trace still replays (replay filters what it regenerates the same way).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { FileSink } from '../../tracer/file-writer.js';
 import { FilterError, FilterRulesSchema, type FilterRules } from '../../replay/filter.js';
 import { rewriteTrace } from '../../replay/rewrite.js';
 import { FilterFileError, parseFilterFile } from '../../analyze/filter-file.js';
+import { checkOutputFile } from './atomic-file.js';
 import { CliError, UsageError } from './errors.js';
 import { openTrace, withTrace } from './open-trace.js';
 import { fmtInt } from './output.js';
@@ -38,7 +39,7 @@ export function register(program: Command): void {
     .option('--exclude-function <globs>', 'drop enter/exit events of functions matching these globs (e.g. "printf,str*")')
     .action((file: string, opts: FilterCliOptions) => {
       if (resolve(file) === resolve(opts.out!)) throw new UsageError(`-o ${opts.out}: the output must not be the input`);
-      if (!existsSync(dirname(resolve(opts.out!)))) throw new CliError(`-o ${opts.out}: the folder does not exist`);
+      checkOutputFile(opts.out!);
       const raw: Record<string, unknown> = {};
       if (opts.keepKind !== undefined) raw.keepKinds = list(opts.keepKind);
       if (opts.dropKind !== undefined) raw.dropKinds = list(opts.dropKind);

@@ -14,6 +14,11 @@ export function register(program: Command): void {
       const reader = openTrace(file);
       const s = withTrace(file, reader, () => summarize(reader));
       reader.close();
+      if (s.hashes === 'mismatch') {
+        // The file reads, but some thread's chunks are not the bytes that were recorded: say so and fail.
+        process.stderr.write(`l4trace: ${file}: hash chains mismatch: event data was changed after recording (the file is damaged)\n`);
+        process.exitCode = 1;
+      }
       const out = new Out();
       if (opts.json) {
         out.line(JSON.stringify({ file, ...s }));

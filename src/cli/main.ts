@@ -12,6 +12,7 @@ import { register as registerExport } from './export.js';
 import { register as registerFilter } from './filter.js';
 import { register as registerInfo } from './info.js';
 import { register as registerQuery } from './query.js';
+import { register as registerLoad } from './load.js';
 import { register as registerReport } from './report.js';
 import { register as registerScore } from './score.js';
 import { register as registerRecord } from './record.js';
@@ -29,7 +30,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces on errors')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of [registerDemo, registerRecord, registerReplay, registerSweep, registerShrink, registerRun, registerInfo, registerDump, registerFilter, registerQuery, registerReport, registerScore, registerExport, registerView, registerBench]) register(program);
+  for (const register of [registerDemo, registerRecord, registerReplay, registerSweep, registerShrink, registerRun, registerInfo, registerDump, registerFilter, registerLoad, registerQuery, registerReport, registerScore, registerExport, registerView, registerBench]) register(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program).slice(1)) cmd.exitOverride();
   return program;
@@ -47,7 +48,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // commander has already printed its one-line message (or the help / version text).
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      // 'commander.help': no command was given, so the help went to stderr in place of one; a usage error.
       return 2;
     }
     if (debug) console.error(e);

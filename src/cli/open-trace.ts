@@ -7,7 +7,7 @@ export function openTrace(path: string, opts: ReaderOptions = {}): TraceReader {
   try {
     return TraceReader.open(path, opts);
   } catch (e) {
-    if (e instanceof TraceFormatError) throw new CliError(e.code === 'IO' ? e.message : `${path}: ${e.message}`);
+    if (e instanceof TraceFormatError) throw new CliError(e.code === 'IO' ? e.message : `${path}: ${e.message}`, 1, e);
     throw e;
   }
 }
@@ -17,7 +17,7 @@ export function withTrace<T>(path: string, _reader: TraceReader, fn: () => T): T
   try {
     return fn();
   } catch (e) {
-    if (e instanceof TraceFormatError) throw new CliError(`${path}: ${e.message}`);
+    if (e instanceof TraceFormatError) throw new CliError(`${path}: ${e.message}`, 1, e);
     throw e;
   }
 }

@@ -1,6 +1,30 @@
 /** Small helpers for what commands print. */
+import { writeSync } from 'node:fs';
+import { CliError } from './errors.js';
 
-/** Buffered stdout writer; a closed pipe (`| head`) ends the process quietly. */
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes all of `data` to stdout before returning. process.stdout queues what a full pipe does not take
+ * at once, so `dump big.l4t | less` would hold the whole dump in memory; a synchronous write that waits
+ * while the pipe is full keeps memory flat. A closed pipe (`| head`) ends the process quietly.
+ */
+export function writeStdout(data: string | Uint8Array): void {
+  const buf = typeof data === 'string' ? Buffer.from(data) : data;
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += writeSync(1, buf, off, buf.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 1); // the pipe is full: wait a millisecond for the reader
+      else if (code === 'EPIPE') process.exit(0);
+      else throw new CliError(`standard output: cannot write (${code ?? (e as Error).message})`);
+    }
+  }
+}
+
+/** Buffered stdout writer. */
 export class Out {
   private parts: string[] = [];
   private size = 0;
@@ -11,7 +35,7 @@ export class Out {
   }
   flush(): void {
     if (this.parts.length === 0) return;
-    process.stdout.write(this.parts.join(''));
+    writeStdout(this.parts.join(''));
     this.parts = [];
     this.size = 0;
   }
@@ -23,7 +47,8 @@ export function guardStdoutPipe(): void {
   pipeGuard = true;
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(0);
-    throw e;
+    process.stderr.write(`l4trace: standard output: cannot write (${e.code ?? e.message})\n`);
+    process.exit(1);
   });
 }
 

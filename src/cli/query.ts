@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { AnalyzeError } from '../../analyze/db.js';
 import { openAnalysis, formatRows } from './analysis.js';
 import { CliError, UsageError } from './errors.js';
-import { guardStdoutPipe } from './output.js';
+import { guardStdoutPipe, writeStdout } from './output.js';
 
 export function register(program: Command): void {
   program
@@ -19,7 +19,7 @@ export function register(program: Command): void {
       const a = await openAnalysis(input, opts.db);
       try {
         const r = await a.query(sql);
-        process.stdout.write(formatRows(r.columns, r.rows, opts.format) + '\n');
+        writeStdout(formatRows(r.columns, r.rows, opts.format) + '\n');
       } catch (e) {
         if (e instanceof AnalyzeError) throw new CliError(`query: ${e.message}`);
         throw e;
@@ -28,15 +28,4 @@ export function register(program: Command): void {
       }
     });
 
-  program
-    .command('load')
-    .description('load a trace into a DuckDB database file once, for later queries, reports and exports')
-    .argument('<trace>', 'trace file (.l4t)')
-    .requiredOption('--db <file>', 'the database to write')
-    .action(async (trace: string, opts: { db: string }) => {
-      const a = await openAnalysis(trace, opts.db);
-      const n = a.loaded ? a.loaded.events : Number(await a.scalar("SELECT value FROM metadata WHERE key = 'events'"));
-      a.close();
-      console.log(`${a.loaded ? 'loaded' : 'up to date:'} ${trace} -> ${opts.db} (${n.toLocaleString('en-US')} events)`);
-    });
 }

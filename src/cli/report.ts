@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { buildReport } from '../../analyze/report.js';
 import { openAnalysis, formatRows } from './analysis.js';
-import { guardStdoutPipe } from './output.js';
+import { guardStdoutPipe, writeStdout } from './output.js';
 
 export function register(program: Command): void {
   program
@@ -17,7 +17,7 @@ export function register(program: Command): void {
       try {
         const sections = await buildReport(a);
         if (opts.json) {
-          process.stdout.write(JSON.stringify(Object.fromEntries(sections.map((s) => [s.title, s.result.rows]))) + '\n');
+          writeStdout(JSON.stringify(Object.fromEntries(sections.map((s) => [s.title, s.result.rows]))) + '\n');
           return;
         }
         const out: string[] = [`report ${input}`];
@@ -25,7 +25,7 @@ export function register(program: Command): void {
           out.push('', `== ${s.title}`);
           out.push(s.result.rows.length === 0 ? '(none)' : formatRows(s.result.columns, s.result.rows, 'table'));
         }
-        process.stdout.write(out.join('\n') + '\n');
+        writeStdout(out.join('\n') + '\n');
       } finally {
         a.close();
       }

@@ -73,7 +73,7 @@ export function register(program: Command): void {
       const until = opts.until !== undefined ? intOption('until', opts.until) : undefined;
       let run: RunOutcome;
       if (opts.trace) {
-        run = recordToFile(spec, opts.trace, { entropy: 'prng', images, console, ...(until !== undefined ? { untilCycles: until } : {}) }).run;
+        run = recordToFile(spec, opts.trace, { option: '--trace', entropy: 'prng', images, console, ...(until !== undefined ? { untilCycles: until } : {}) }).run;
       } else {
         run = runScenario(spec, {
           recorder: new NullRecorder(),

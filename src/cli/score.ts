@@ -5,7 +5,7 @@ import { writeFilterFile } from '../../analyze/filter-file.js';
 import { scoreTrace } from '../../analyze/score.js';
 import { CliError } from './errors.js';
 import { openTrace, withTrace } from './open-trace.js';
-import { fmtInt, guardStdoutPipe, Out, table } from './output.js';
+import { fmtInt, guardStdoutPipe, Out, table, writeStdout } from './output.js';
 
 export function register(program: Command): void {
   program
@@ -35,7 +35,7 @@ export function register(program: Command): void {
         }
       }
       if (opts.json) {
-        process.stdout.write(JSON.stringify(s) + '\n');
+        writeStdout(JSON.stringify(s) + '\n');
         return;
       }
       const out = new Out();

@@ -2,10 +2,10 @@
  * `l4trace shrink FILE -o MIN`: reduce a failing trace's decision tape to the few choices that make it
  * fail (delta debugging), and write the smaller reproducer, which replays like any trace.
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { NotFailing, shrinkTrace } from '../../replay/shrink.js';
 import { IncompatibleTrace } from '../../replay/versions.js';
+import { checkOutputFile, writeFileAtomic } from './atomic-file.js';
 import { CliError } from './errors.js';
 import { openTrace, withTrace } from './open-trace.js';
 import { progressWanted } from './output.js';
@@ -16,7 +16,8 @@ export function register(program: Command): void {
     .description('delta-debug a failing trace\'s decision tape to the choices that matter; write the smaller reproducer')
     .argument('<file>', 'failing trace (.l4t)')
     .requiredOption('-o, --out <file>', 'the shrunk trace')
-    .action((file: string, opts: { out: string }) => {
+    .action(async (file: string, opts: { out: string }) => {
+      checkOutputFile(opts.out);
       const reader = openTrace(file);
       const tty = progressWanted();
       let result;
@@ -29,9 +30,8 @@ export function register(program: Command): void {
         if (tty) process.stderr.write('\r\x1b[K');
         reader.close();
       }
-      const partial = `${opts.out}.${process.pid}.partial`;
-      writeFileSync(partial, result.bytes);
-      renameSync(partial, opts.out);
+      const bytes = result.bytes;
+      await writeFileAtomic(opts.out, async (write) => write(bytes));
       console.log(
         `shrink ${file} -> ${opts.out}: outcome ${result.outcome} kept with ${result.kept.length} of ${result.original} choices (${result.candidates} were not the first option); ${result.runs} runs`,
       );

@@ -3,7 +3,7 @@
  * scenario under many seeds in worker threads, show progress, summarise outcomes and seeds/s, and save
  * each failing run as a trace named after its seed. Exit 1 when any seed failed (like a test run).
  */
-import { mkdirSync } from 'node:fs';
+import { ensureOutputFolder } from './atomic-file.js';
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
@@ -113,7 +113,7 @@ export function register(program: Command): void {
         throw e;
       }
       const outDir = opts.out ?? `sweep-${name}`;
-      mkdirSync(outDir, { recursive: true });
+      ensureOutputFolder(outDir);
       const seeds = seedList(from, to, shard);
       const job: SweepJob = { raw, source, sets: opts.set, chaos, outDir, toolVersion: toolVersion() };
       const results: SeedResult[] = [];

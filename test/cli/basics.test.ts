@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FIASCO_V2 } from '../../src/l4/costs.js';
+import { TraceReader } from '../../tracer/reader.js';
 import { runCli, tempDir } from '../support/cli.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -130,6 +132,44 @@ describe('l4trace command line', () => {
     expect(info.events).toBeGreaterThan(0);
     expect(info.outcome).toBeNull();
     expect(runCli(['info', cut]).stdout).toContain('CUT SHORT');
+    // The tape still counts what its packets hold, and dump --json keeps stdout pure JSON (the note goes to stderr).
+    expect(info.choices).toBe(TraceReader.open(cut).tape().sites.length);
+    const dump = runCli(['dump', cut, '--json']);
+    expect(dump.code).toBe(0);
+    for (const line of dump.stdout.trim().split('\n')) JSON.parse(line);
+    expectOneLineError(dump.stderr, 'cut.l4t', 'trace cut short');
+  });
+
+  it('a damaged event chunk: info reports the hash mismatch on stderr and exits 1', () => {
+    const bytes = Uint8Array.from(readFileSync(trace));
+    const reader = TraceReader.open(trace);
+    const chunk = reader.chunks[1]!;
+    reader.close();
+    // Flip a bit in the last byte of a chunk's body: a column value changes, the packet still decodes.
+    bytes[chunk.bodyStart + chunk.bodyLength - 1]! ^= 0x01;
+    const flipped = join(dir, 'flipped.l4t');
+    writeFileSync(flipped, bytes);
+    const r = runCli(['info', flipped]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('hash chains mismatch');
+    expectOneLineError(r.stderr, 'flipped.l4t', 'hash chains mismatch');
+  });
+
+  it('something other than a regular file is refused without opening it (a FIFO would block)', () => {
+    const fifo = join(dir, 'fifo');
+    spawnSync('mkfifo', [fifo]);
+    const r = runCli(['info', fifo]);
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, 'fifo', 'not a regular file');
+  });
+
+  it('dump tells threads of the same name apart', () => {
+    const pp = join(dir, 'pp.l4t');
+    expect(runCli(['record', 'pingpong', '--set', 'params.rounds=20', '-o', pp]).code).toBe(0);
+    const r = runCli(['dump', pp, '--kind', 'IPC']);
+    const names = new Set(r.stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[2]));
+    expect([...names].filter((n) => n!.startsWith('ping'))).toEqual(expect.arrayContaining(['ping#3', 'ping#6']));
+    expect(names.has('roottask')).toBe(true); // a unique name stays bare
   });
 
   it('usage errors exit 2 with one line', () => {
@@ -140,11 +180,19 @@ describe('l4trace command line', () => {
       [['dump', trace, '--kind', 'BOGUS'], '--kind "BOGUS": unknown event kind'],
       [['dump', trace, '--from', 'ten'], '--from "ten"'],
       [['dump', trace, '--thread', 'nobody'], '--thread "nobody": no such thread'],
+      [['dump', trace, '--from', '200', '--to', '100'], '--from 200 --to 100: the range is empty'],
+      [['dump', trace, '--to', '99999999999999999999'], 'below 2^53'],
+      [['dump', trace, '--limit', 'x'], '--limit "x": expected a number of events'],
     ];
     for (const [args, msg] of cases) {
       const r = runCli(args);
       expect(r.code, args.join(' ')).toBe(2);
       expectOneLineError(r.stderr, msg);
     }
+    // No command at all: the help goes to stderr in place of one, as a usage error.
+    const none = runCli([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('Usage: l4trace');
+    expect(runCli(['--help']).code).toBe(0);
   });
 });

@@ -1,0 +1,17 @@
+/** `l4trace load TRACE --db FILE`: load a trace into a kept DuckDB database once, for later commands. */
+import type { Command } from 'commander';
+import { openAnalysis } from './analysis.js';
+
+export function register(program: Command): void {
+  program
+    .command('load')
+    .description('load a trace into a DuckDB database file once, for later queries, reports and exports')
+    .argument('<trace>', 'trace file (.l4t)')
+    .requiredOption('--db <file>', 'the database to write')
+    .action(async (trace: string, opts: { db: string }) => {
+      const a = await openAnalysis(trace, opts.db);
+      const n = a.loaded ? a.loaded.events : Number(await a.scalar("SELECT value FROM metadata WHERE key = 'events'"));
+      a.close();
+      console.log(`${a.loaded ? 'loaded' : 'up to date:'} ${trace} -> ${opts.db} (${n.toLocaleString('en-US')} events)`);
+    });
+}
