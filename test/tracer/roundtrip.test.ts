@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Kind } from '../../tracer/catalogue.js';
-import { BufferPolicy, emptyHeader, ThreadKind } from '../../tracer/packets.js';
+import { BufferPolicy, emptyHeader, Outcome, ThreadKind } from '../../tracer/packets.js';
+import { generateSynthetic } from '../../tracer/synthetic.js';
 import { TraceReader, type TraceEvent } from '../../tracer/reader.js';
 import { MemorySink } from '../../tracer/sink.js';
 import { Tracer } from '../../tracer/tracer.js';
@@ -106,6 +107,21 @@ describe('canonical encoding', () => {
     const a = generateRandomStream(42, 500, 4, { chunkEvents: 64 });
     const b = generateRandomStream(43, 500, 4, { chunkEvents: 64 });
     expect(Buffer.from(a.bytes).equals(Buffer.from(b.bytes))).toBe(false);
+  });
+});
+
+describe('size', () => {
+  // Bytes are deterministic (canonical encoding), so this is a property, not a timing: it fails the day
+  // the encoding grows past DESIGN.md's target on the bench's function-heavy stream.
+  it('a function-heavy stream takes at most 4 bytes per event, whole file included', () => {
+    const sink = new MemorySink();
+    const tracer = new Tracer(sink, { ...emptyHeader(), synthetic: true });
+    const end = generateSynthetic(tracer, { profile: 'function-heavy', events: 200_000, threads: 4, seed: 7 });
+    tracer.finish({ outcome: Outcome.OK, endTime: end });
+    const bytes = sink.bytes();
+    const events = TraceReader.fromBytes(bytes).footer!.events;
+    expect(events).toBeGreaterThanOrEqual(200_000);
+    expect(bytes.length / events).toBeLessThanOrEqual(4);
   });
 });
 
