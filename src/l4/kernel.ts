@@ -713,8 +713,9 @@ export class Kernel implements ModelServices {
     }
     const handler = this.exceptionHandler;
     if (handler && handler(this, t, f)) return;
-    this.killThread(t, 4, f.fault === 'ud' ? 4 : f.fault === 'de' ? 8 : 11);
+    // Decided before the thread dies: the last essential thread dying would otherwise read as 'ok'.
     if (!this.stopping && t.essential) this.stopping = { outcome: 'fault', detail: `${t.name}: ${f.detail ?? f.fault} at 0x${f.ip.toString(16)}` };
+    this.killThread(t, 4, f.fault === 'ud' ? 4 : f.fault === 'de' ? 8 : 11);
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { W } from '../../src/ia32/memory.js';
-import { irqGid } from '../../src/l4/ids.js';
+import { gid, irqGid } from '../../src/l4/ids.js';
 import { IpcError } from '../../src/l4/ipc-errors.js';
 import type { ModelCtx } from '../../src/l4/model-engine.js';
 import {
@@ -115,6 +115,26 @@ describe('page faults and mappings', () => {
     const entry = run.k.tasks[5]!.space.pages.get(0x500);
     expect(entry >>> 3).toBe(0x500);
     expect(entry & W).toBe(W);
+  });
+
+  it('a fault nobody can serve ends the run with outcome fault, even when the faulting thread was the last essential one', () => {
+    const run = runMachine(
+      function* (c, ips) {
+        yield* spawn(c, 5, ips.toucher!, 100, 'toucher', true, gid(9, 0, 1)); // a pager that does not exist
+      },
+      {
+        programs: {
+          *toucher() {
+            yield* work(1000);
+            yield* touch(0x00500123, true);
+          },
+        },
+      },
+    );
+    expect(run.stop.outcome, run.stop.detail).toBe('fault');
+    expect(run.stop.detail).toMatch(/toucher: page fault at 0x500123 and no pager/);
+    expect(run.kind('THREAD_EXIT', 'roottask')).toHaveLength(1); // the root had finished first
+    expect(run.kind('THREAD_EXIT', 'toucher')).toHaveLength(1);
   });
 
   it('a user-level pager maps, downgrades and revokes pages recursively (map, fpage_unmap)', () => {
