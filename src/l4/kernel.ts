@@ -2,10 +2,9 @@
  * The simulated L4 microkernel: tasks, threads, CPUs and the run loop. IPC, interrupts, page faults and
  * the other system calls live in their own files and operate on this object.
  *
- * Time: each CPU has a cycle counter. CPUs advance in rounds of `roundCycles`, in CPU order, each up to
- * the round end or its next queued event; effects across CPUs therefore land within one round, and the
- * result never depends on host timing. Every decision with more than one possible outcome goes through
- * `choices` (the decision tape).
+ * Time: each CPU has a cycle counter; the CPU whose next action is earliest always goes next, so kernel
+ * operations happen in one global (time, cpu) order (see `run`), and the result never depends on host
+ * timing. Every decision with more than one possible outcome goes through `choices` (the decision tape).
  */
 import { Kind } from '../../tracer/catalogue.js';
 import { ThreadKind } from '../../tracer/packets.js';
@@ -50,7 +49,7 @@ export interface KernelConfig {
   recorder: TraceRecorder;
   /** Physical memory in 4 KiB frames. */
   physFrames?: number;
-  /** Round length for multi-CPU runs. */
+  /** How far one CPU's computation may run ahead of the others (and the progress-report interval). */
   roundCycles?: number;
   /** Up to this many cycles of jitter are added to every timeout (a TIMER_JITTER choice). */
   timerJitter?: number;
@@ -340,6 +339,7 @@ export class Kernel implements ModelServices {
     if (di >= 0) cpu.direct.splice(di, 1);
     t.state = 'dead';
     t.deliver = null;
+    t.pendingOp = null;
     t.exitCode = code;
     this.ev(t, Kind.THREAD_EXIT, reason, code);
     this.threads.delete(t.gid);
@@ -527,54 +527,84 @@ export class Kernel implements ModelServices {
   /**
    * Run until the scenario's goal is met, nothing can happen any more, the deadline for the goal passes
    * (hang) or the cycle limit is reached.
+   *
+   * One CPU at a time takes a step: always the one whose next action is earliest (by time, then CPU
+   * number), so kernel operations happen in the global (time, cpu) order whatever the number of CPUs.
+   * A step either fires a due event, reschedules, or runs the current thread until it reaches a kernel
+   * operation, its CPU's next event, or `roundCycles` of computation. A thread that reaches an operation
+   * while another CPU is still behind it in time parks the operation (`pendingOp`) until every CPU has
+   * caught up, so an IPC on one CPU never sees the state of a later instant of another. Only pure
+   * computation runs ahead, by at most one round: a wakeup or preemption sent to a CPU that is ahead
+   * takes effect at its current instant, like an inter-processor interrupt arriving.
    */
   run(limit: number, deadline = Infinity, onRound?: () => void): StopReason {
+    let nextRound = 0;
     while (!this.stopping) {
-      if (this.allIdle()) {
-        // Nothing runs anywhere: jump every clock to the next event (or stop if there is none).
-        const next = this.nextEventTime();
-        if (next === Infinity) {
-          this.stopping = this.quiescentOutcome();
-          break;
-        }
-        const target = Math.min(next, limit, deadline);
-        for (const c of this.cpus) if (c.time < target) c.time = target;
+      const cpu = this.earliestCpu();
+      const at = this.nextActionTime(cpu);
+      if (at === Infinity) {
+        this.stopping = this.quiescentOutcome();
+        break;
       }
-      const t0 = Math.min(...this.cpus.map((c) => c.time));
-      if (t0 >= deadline) {
+      if (at >= deadline) {
+        this.advanceIdleClocks(deadline);
         this.stopping = { outcome: 'hang', detail: `goal not reached by cycle ${deadline}: ${this.blockedSummary()}` };
         break;
       }
-      if (t0 >= limit) {
+      if (at >= limit) {
+        this.advanceIdleClocks(limit);
         this.stopping = { outcome: 'limit', detail: `cycle limit ${limit} reached` };
         break;
       }
-      const end = Math.min(t0 + this.roundCycles, limit, deadline);
-      for (const cpu of this.cpus) {
-        this.exec = cpu;
-        this.runCpu(cpu, end);
-        if (this.stopping) break;
+      if (cpu.time < at) cpu.time = at; // an idle CPU jumps to its next event
+      this.exec = cpu;
+      this.step(cpu, Math.min(cpu.time + this.roundCycles, limit, deadline));
+      if (at >= nextRound && !this.stopping) {
+        nextRound = at + this.roundCycles;
+        onRound?.();
       }
-      if (!this.stopping) {
-        const spin = this.spinDeadlock();
-        if (spin) this.stopping = { outcome: 'deadlock', detail: `priority inversion: ${spin}` };
-      }
-      onRound?.();
     }
     return this.stopping!;
   }
 
-  private allIdle(): boolean {
-    return this.cpus.every((c) => !c.current && c.ready.size === 0 && c.direct.length === 0 && !c.needResched);
+  /** Whether `cpu` has something to do at its own clock (a thread, a ready queue, a pending decision). */
+  private busy(cpu: Cpu): boolean {
+    return cpu.current !== null || cpu.ready.size > 0 || cpu.direct.length > 0 || cpu.needResched;
   }
 
-  private nextEventTime(): number {
-    let t = Infinity;
-    for (const c of this.cpus) {
-      const e = c.queue.peek();
-      if (e && e.time < t) t = e.time;
+  /** When `cpu` next acts: now (its clock) if busy, else at its next queued event. */
+  private nextActionTime(cpu: Cpu): number {
+    if (this.busy(cpu)) return cpu.time;
+    const e = cpu.queue.peek();
+    return e ? Math.max(e.time, cpu.time) : Infinity;
+  }
+
+  private earliestCpu(): Cpu {
+    let best = this.cpus[0]!;
+    let bestAt = this.nextActionTime(best);
+    for (let i = 1; i < this.cpus.length; i++) {
+      const at = this.nextActionTime(this.cpus[i]!);
+      if (at < bestAt) {
+        best = this.cpus[i]!;
+        bestAt = at;
+      }
     }
-    return t;
+    return best;
+  }
+
+  /** Whether no other CPU acts before `cpu`'s clock (ties go to the lower CPU number). */
+  private isEarliest(cpu: Cpu): boolean {
+    for (const o of this.cpus) {
+      if (o === cpu) continue;
+      const at = this.nextActionTime(o);
+      if (at < cpu.time || (at === cpu.time && o.id < cpu.id)) return false;
+    }
+    return true;
+  }
+
+  /** At a limit or deadline, idle CPUs' clocks catch up with it (the run's end time is the limit). */
+  private advanceIdleClocks(to: number): void {
+    for (const c of this.cpus) if (!this.busy(c) && c.time < to) c.time = to;
   }
 
   private quiescentOutcome(): StopReason {
@@ -597,37 +627,44 @@ export class Kernel implements ModelServices {
     return parts.join('; ');
   }
 
-  private runCpu(cpu: Cpu, until: number): void {
-    while (cpu.time < until && !this.stopping) {
-      if (this.stopAfterSeq >= 0 && this.recorder.nextSeq > this.stopAfterSeq) {
-        this.halt(`stopped after event #${this.stopAfterSeq}`);
-        break;
-      }
-      const ev = cpu.queue.peek();
-      if (ev && ev.time <= cpu.time) {
-        cpu.queue.pop();
-        ev.fire();
-        continue;
-      }
-      if (cpu.needResched) this.reschedule(cpu);
-      const t = cpu.current;
-      const stop = Math.min(until, ev ? ev.time : Infinity);
-      if (!t) {
-        cpu.time = stop;
-        continue;
-      }
-      if (t.deliver) {
-        const d = t.deliver;
-        t.deliver = null;
-        d();
-        continue;
-      }
-      const budget = stop - cpu.time;
-      if (budget <= 0) continue;
-      const r = t.engine.run(budget);
-      cpu.time += r.cycles;
-      if (r.op) this.handleOp(cpu, t, r.op);
+  /**
+   * One step of `cpu` at its clock: fire a due event, or reschedule and deliver, or apply the current
+   * thread's parked operation, or run the thread until `until`, its CPU's next event or an operation.
+   */
+  private step(cpu: Cpu, until: number): void {
+    if (this.stopAfterSeq >= 0 && this.recorder.nextSeq > this.stopAfterSeq) {
+      this.halt(`stopped after event #${this.stopAfterSeq}`);
+      return;
     }
+    const ev = cpu.queue.peek();
+    if (ev && ev.time <= cpu.time) {
+      cpu.queue.pop();
+      ev.fire();
+      return;
+    }
+    if (cpu.needResched) this.reschedule(cpu);
+    const t = cpu.current;
+    if (!t) return;
+    if (t.deliver) {
+      const d = t.deliver;
+      t.deliver = null;
+      d();
+      return;
+    }
+    if (t.pendingOp) {
+      const op = t.pendingOp;
+      t.pendingOp = null;
+      this.handleOp(cpu, t, op);
+      return;
+    }
+    const budget = Math.min(until, ev ? ev.time : Infinity) - cpu.time;
+    if (budget <= 0) return;
+    const r = t.engine.run(budget);
+    cpu.time += r.cycles;
+    if (!r.op) return;
+    // Another CPU still has to catch up with this instant: the operation waits for it.
+    if (this.cpus.length > 1 && !this.isEarliest(cpu)) t.pendingOp = r.op;
+    else this.handleOp(cpu, t, r.op);
   }
 
   private handleOp(cpu: Cpu, t: Thread, op: KernelOp | FaultOp): void {
@@ -731,7 +768,12 @@ export class Kernel implements ModelServices {
     if (t.waitingLock !== l) l.contended++;
     t.waitingLock = l;
     if (l.spin) {
-      // Busy-wait: burn cycles on this CPU and try again.
+      // Busy-wait: burn cycles on this CPU and try again, unless no spinner can ever get the lock.
+      const spin = this.spinDeadlock();
+      if (spin && !this.stopping) {
+        this.stopping = { outcome: 'deadlock', detail: `priority inversion: ${spin}` };
+        return;
+      }
       this.charge(SPIN_CYCLES);
       t.engine.retry();
       return;

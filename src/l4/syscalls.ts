@@ -51,6 +51,8 @@ export function doExRegs(k: Kernel, t: Thread, op: Op<'exRegs'>): void {
   const cancelled = target === t ? false : cancelIpc(k, target, true);
   if (op.pager !== undefined && op.pager !== INVALID) target.pager = op.pager;
   let flags = cancelled ? EXREGS_CANCELLED : 0;
+  // A target redirected while its CPU had run ahead to an operation (Kernel.run) never reaches it.
+  if (op.ip !== KEEP) target.pendingOp = null;
   if ((op.ip !== KEEP || op.sp !== KEEP) && !target.engine.redirect(op.ip, op.sp)) {
     const engine = k.engineFor(task, lt, target.gid, op.ip, op.sp === KEEP ? old.sp : op.sp, () => target.trace);
     if (engine) target.engine = engine;

@@ -4,12 +4,12 @@
  */
 import type { EventBuffer } from '../../tracer/recorder.js';
 import type { QueuedEvent } from '../sim/event-queue.js';
-import type { Engine } from './engine.js';
+import type { Engine, FaultOp } from './engine.js';
 import type { GuestImage } from './guest-image.js';
 import type { KernelLock } from './locks.js';
 import { gid } from './ids.js';
 import type { AddressSpace } from './mapdb.js';
-import type { IpcResult, MsgOut, RecvSpec } from './ops.js';
+import type { IpcResult, KernelOp, MsgOut, RecvSpec } from './ops.js';
 import type { IpcTimeouts } from './timeouts.js';
 
 /**
@@ -91,6 +91,11 @@ export class Thread {
   pf: IpcCtx | null = null;
   /** Work to do when the thread next runs: deliver a finished operation's result to the engine. */
   deliver: (() => void) | null = null;
+  /**
+   * An operation the thread reached while another CPU was still behind it in time: applied when every
+   * CPU has caught up (Kernel.run). Dropped if the thread dies or is redirected before that.
+   */
+  pendingOp: KernelOp | FaultOp | null = null;
   /** In its CPU's ready queue. */
   queued = false;
   /** Woken and not yet run since: equal-priority wakeups among such threads are a tie (a choice). */

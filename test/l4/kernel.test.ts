@@ -428,6 +428,45 @@ describe('scheduler', () => {
     expect([...cpus].sort()).toEqual([0, 1]);
   });
 
+  // Kernel operations on different CPUs happen in global time order: a zero-timeout receive finds a
+  // sender that another CPU queued a moment earlier, and misses one queued a moment later, however far
+  // the other CPU's computation had run ahead. The gap `d` is well under the 2000-cycle round a CPU may
+  // compute ahead (so the old round-by-round loop got the first case wrong).
+  for (const [d, found] of [
+    [250, true],
+    [-250, false],
+  ] as const) {
+    it(`across CPUs, a zero-timeout receive ${found ? 'finds a sender queued' : 'misses a sender queued'} ${Math.abs(d)} cycles ${found ? 'earlier' : 'later'}`, () => {
+      const results: number[] = [];
+      const sendAt: number[] = [];
+      const recvAt: number[] = [];
+      runMachine(
+        function* (c, ips) {
+          yield* taskNew(5, 255, SIGMA0(c), ips.receiver!, 0x8000, { prio: 100, annotate: { name: 'receiver', cpu: 0, essential: true } });
+          yield* taskNew(6, 255, SIGMA0(c), ips.sender!, 0x8000, { prio: 100, annotate: { name: 'sender', cpu: 1 } });
+        },
+        {
+          cpus: 2,
+          programs: {
+            *receiver(c) {
+              yield* work(100_000 + d - c.now()); // up to an absolute instant
+              recvAt.push(c.now());
+              results.push((yield* receive(c.machine.threadId(6, 0), timeouts({ rcv: ZERO }))).error);
+            },
+            *sender(c) {
+              yield* work(100_000 - c.now());
+              sendAt.push(c.now());
+              yield* send(c.machine.threadId(5, 0), [1], timeouts({ snd: us(10_000) }));
+            },
+          },
+        },
+      );
+      expect(sendAt).toHaveLength(1);
+      expect(Math.sign(recvAt[0]! - sendAt[0]!)).toBe(Math.sign(d));
+      expect(results).toEqual([found ? IpcError.OK : IpcError.RETIMEOUT]);
+    });
+  }
+
   it('lthread_ex_regs can redirect a blocked thread to new code', () => {
     const log: string[] = [];
     runMachine(
