@@ -15,8 +15,10 @@ const Params = z
     calls: z.number().int().min(1).max(1_000_000).default(50),
     serverWork: z.number().int().min(0).default(100_000),
     clientWork: z.number().int().min(0).default(20_000),
-    /** Send and receive timeout of each call in microseconds; 0 = never. */
-    timeoutUs: z.number().int().min(0).default(300),
+    /** Send and receive timeout of each call in microseconds (0 = zero: fail unless the partner is ready), or "never". */
+    timeoutUs: z.union([z.number().int().min(0), z.literal('never')]).default(300),
+    /** With several CPUs: `spread` puts the server on CPU 0 and the clients round robin on the others; `cpu0` keeps all on CPU 0. */
+    placement: z.enum(['spread', 'cpu0']).default('spread'),
     clientPrio: z.number().int().min(1).max(250).default(100),
     serverPrio: z.number().int().min(1).max(250).default(120),
     deadlock: z.boolean().default(false),
@@ -49,7 +51,11 @@ export const clientsServer: ScenarioDef<Params> = {
       },
     };
     const serverIp = ctx.program(server);
-    const to = p.timeoutUs > 0 ? timeouts({ snd: us(p.timeoutUs), rcv: us(p.timeoutUs) }) : timeouts({ snd: NEVER, rcv: NEVER });
+    const to =
+      p.timeoutUs === 'never' ? timeouts({ snd: NEVER, rcv: NEVER }) : p.timeoutUs === 0 ? timeouts({ snd: ZERO, rcv: ZERO }) : timeouts({ snd: us(p.timeoutUs), rcv: us(p.timeoutUs) });
+    const cpus = ctx.k.cpus.length;
+    // Client i on CPU 1 + i mod (cpus - 1) when spread over several CPUs; the server keeps CPU 0.
+    const clientCpu = (i: number): number => (p.placement === 'spread' && cpus > 1 ? 1 + (i % (cpus - 1)) : 0);
     const client: ModelProgram = {
       name: 'client',
       *run(c) {
@@ -77,9 +83,9 @@ export const clientsServer: ScenarioDef<Params> = {
         name: 'roottask',
         *run(c) {
           const s0 = c.machine.threadId(2, 0);
-          yield* taskNew(SERVER_TASK, 255, s0, serverIp, 0x8000, { prio: p.serverPrio, annotate: { name: 'server', taskName: 'server' } });
+          yield* taskNew(SERVER_TASK, 255, s0, serverIp, 0x8000, { prio: p.serverPrio, annotate: { name: 'server', taskName: 'server', cpu: 0 } });
           for (let i = 0; i < p.clients; i++) {
-            yield* taskNew(FIRST_CLIENT_TASK + i, 255, s0, clientIp, 0x8000, { prio: p.clientPrio, annotate: { name: `client${i}`, taskName: `client${i}`, essential: true } });
+            yield* taskNew(FIRST_CLIENT_TASK + i, 255, s0, clientIp, 0x8000, { prio: p.clientPrio, annotate: { name: `client${i}`, taskName: `client${i}`, essential: true, cpu: clientCpu(i) } });
           }
           if (p.deadlock) {
             yield* taskNew(6, 255, s0, aIp, 0x8000, { prio: p.clientPrio, annotate: { name: 'a', taskName: 'a', essential: true } });

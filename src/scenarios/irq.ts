@@ -22,6 +22,8 @@ const Params = z
     handlerWork: z.number().int().min(0).default(45_000),
     handlerPrio: z.number().int().min(1).max(250).default(200),
     background: z.boolean().default(true),
+    /** With several CPUs the background thread computes on the last one (the handler stays on CPU 0, where the line delivers). */
+    backgroundCpu: z.enum(['last', 'cpu0']).default('last'),
   })
   .strict();
 type Params = z.infer<typeof Params>;
@@ -79,8 +81,8 @@ export const irqScenario: ScenarioDef<Params> = {
         name: 'roottask',
         *run(c) {
           const s0 = c.machine.threadId(2, 0);
-          yield* taskNew(5, 255, s0, handlerIp, 0x8000, { prio: p.handlerPrio, annotate: { name: 'irq-handler', taskName: 'driver', essential: true } });
-          if (p.background) yield* taskNew(6, 255, s0, spinIp, 0x8000, { prio: 10, annotate: { name: 'background', taskName: 'cruncher' } });
+          yield* taskNew(5, 255, s0, handlerIp, 0x8000, { prio: p.handlerPrio, annotate: { name: 'irq-handler', taskName: 'driver', essential: true, cpu: 0 } });
+          if (p.background) yield* taskNew(6, 255, s0, spinIp, 0x8000, { prio: 10, annotate: { name: 'background', taskName: 'cruncher', cpu: p.backgroundCpu === 'last' ? k.cpus.length - 1 : 0 } });
         },
       },
       finish(km) {

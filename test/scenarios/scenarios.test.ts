@@ -38,6 +38,39 @@ describe('determinism', () => {
   });
 });
 
+describe('several CPUs', () => {
+  for (const cpus of [2, 3]) {
+    it(`clients-server on ${cpus} CPUs: the server on CPU 0, the clients on the others, all of them busy; byte-identical twice`, () => {
+      const o = { cpus, sets: ['calls=20'] };
+      const r = recordInMemory('clients-server', o);
+      expect(r.result.run.stop.outcome).toBe('ok');
+      const reader = r.reader();
+      const cpuOf = new Map(reader.threads.map((t) => [reader.string(t.name), t.cpu]));
+      expect(cpuOf.get('server')).toBe(0);
+      for (let i = 0; i < 4; i++) expect(cpuOf.get(`client${i}`)).toBe(1 + (i % (cpus - 1)));
+      const switchedOn = new Set([...reader.events({ kinds: new Set([Kind.CONTEXT_SWITCH]) })].map((e) => e.args[0]));
+      expect([...switchedOn].sort()).toEqual(Array.from({ length: cpus }, (_, i) => i));
+      expect(Buffer.from(recordInMemory('clients-server', o).bytes).equals(Buffer.from(r.bytes))).toBe(true);
+    });
+  }
+
+  it('placement cpu0 keeps every thread on CPU 0: the run is the one-CPU run', () => {
+    const one = recordInMemory('clients-server', { sets: ['calls=20'] });
+    const two = recordInMemory('clients-server', { cpus: 2, sets: ['calls=20', 'placement=cpu0'] });
+    expect(metric(two, 'calls.ok')).toBe(metric(one, 'calls.ok'));
+    expect(two.result.run.endTime).toBe(one.result.run.endTime);
+  });
+
+  it('irq on 2 CPUs: the background thread computes on CPU 1 and no longer delays the handler', () => {
+    const one = recordInMemory('irq', { sets: ['hits=100'] });
+    const two = recordInMemory('irq', { cpus: 2, sets: ['hits=100'] });
+    const reader = two.reader();
+    expect(reader.threads.find((t) => reader.string(t.name) === 'background')!.cpu).toBe(1);
+    expect(metric(two, 'irq.raised')).toBe(100);
+    expect(metric(two, 'irq.latency_avg')).toBeLessThanOrEqual(metric(one, 'irq.latency_avg'));
+  });
+});
+
 describe('pingpong figures come from the cost profile', () => {
   const base = recordInMemory('pingpong', { sets: ['rounds=100'] });
   const v2 = FIASCO_V2;
