@@ -358,8 +358,15 @@ export class Kernel implements ModelServices {
   deleteTask(task: Task, charge = true): number {
     for (const t of task.threads) if (t) this.killThread(t, 3, 0);
     task.alive = false;
-    const pages = flushSpace(task.space);
+    let pages = flushSpace(task.space);
     if (charge) this.charge(pages * this.costs.taskDeletePerPage);
+    // The clan goes with its chief (V2: a deleted task's subtasks are deleted too), and the task numbers
+    // it owned go back to its own chief, who may create them again.
+    for (let no = 0; no < MAX_TASKS; no++) {
+      const sub = this.tasks[no];
+      if (sub && sub.alive && sub !== task && sub.chief === task.no) pages += this.deleteTask(sub, charge);
+      if (this.owner[no] === task.no && no !== task.no) this.owner[no] = task.chief;
+    }
     return pages;
   }
 

@@ -2,6 +2,7 @@ import { FIASCO_V2 } from '../../src/l4/costs.js';
 import { describe, expect, it } from 'vitest';
 import { IpcError } from '../../src/l4/ipc-errors.js';
 import { NIL } from '../../src/l4/ids.js';
+import type { Kernel } from '../../src/l4/kernel.js';
 import type { ModelCtx } from '../../src/l4/model-engine.js';
 import { call, exRegs, ipc, receive, replyWait, send, taskNew, touch, wait, work, type IpcResult, type OpGenerator } from '../../src/l4/ops.js';
 import { NEVER, timeouts, us, ZERO } from '../../src/l4/timeouts.js';
@@ -158,6 +159,43 @@ describe('errors and cancellation', () => {
     const taskNews = run.kind('TASK_NEW', 'roottask');
     expect(taskNews.map((e) => field(e, 'flags'))).toEqual([0, 1]); // the second killed the live task
     expect(run.kind('THREAD_EXIT', 'server').map((e) => field(e, 'reason'))).toEqual([3]);
+  });
+
+  it('task_new on a live task deletes its clan too, and the numbers it owned return to its chief', () => {
+    const alive: boolean[] = [];
+    let again = NIL;
+    let k: Kernel | undefined;
+    let idleIp = 0;
+    const run = runMachine(
+      function* (c, ips) {
+        yield* taskNew(6, 5, NIL, 0, 0); // hand task number 6 to task 5 as its chief (pager nil)
+        yield* spawn(c, 5, ips.parent!, 50, 'parent', false);
+        yield* receive(SIGMA0(c), timeouts({ rcv: us(2000) })); // sleep: meanwhile the parent creates task 6
+        alive.push(k!.tasks[6]?.alive ?? false);
+        yield* spawn(c, 5, ips.idle!, 50, 'parent2', false); // re-create task 5: its subtask 6 dies with it
+        alive.push(k!.tasks[6]!.alive);
+        again = yield* spawn(c, 6, ips.idle!, 50, 'child2', false); // the root owns number 6 again
+      },
+      {
+        setup: (kernel, ips) => {
+          k = kernel;
+          idleIp = ips.idle!;
+        },
+        programs: {
+          *parent(c) {
+            yield* taskNew(6, 255, c.machine.threadId(2, 0), idleIp, 0x8000, { prio: 40, annotate: { name: 'child', taskName: 'child' } });
+            for (;;) yield* wait();
+          },
+          *idle() {
+            for (;;) yield* wait();
+          },
+        },
+      },
+    );
+    expect(alive).toEqual([true, false]);
+    expect(again).not.toBe(NIL);
+    expect(run.kind('THREAD_EXIT', 'child').map((e) => field(e, 'reason'))).toEqual([3]);
+    expect(run.kind('THREAD_EXIT', 'parent').map((e) => field(e, 'reason'))).toEqual([3]);
   });
 
   it('lthread_ex_regs cancels a receive (RECANCELED) and a send (SECANCELED)', () => {
