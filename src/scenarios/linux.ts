@@ -25,7 +25,8 @@ export const LinuxShape = {
   /** Memory for processes, log2 bytes. */
   poolLog2: z.number().int().min(16).max(24).default(22),
   prio: z
-    .object({ irq: prio, pager: prio, kernel: prio, user: prio })
+    // Each field defaults on its own, so `--set prio.irq=210` changes one and keeps the others.
+    .object({ irq: prio.default(DEFAULT_PRIORITIES.irq), pager: prio.default(DEFAULT_PRIORITIES.pager), kernel: prio.default(DEFAULT_PRIORITIES.kernel), user: prio.default(DEFAULT_PRIORITIES.user) })
     .strict()
     .refine((p) => p.irq > p.pager && p.pager > p.kernel && p.kernel > p.user, 'priorities must be ordered irq > pager > kernel > user')
     .default(DEFAULT_PRIORITIES),

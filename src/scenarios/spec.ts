@@ -49,11 +49,13 @@ export interface ScenarioSpec extends CommonSpec {
 export class ScenarioError extends Error {}
 
 /** "path.to.field: message" for each zod issue. */
-export function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[], prefix: string[] = []): string {
+export function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: readonly string[] }[], prefix: string[] = []): string {
   return issues
-    .map((i) => {
-      const path = [...prefix, ...i.path.map(String)].join('.');
-      return `${path || '(top level)'}: ${i.message}`;
+    .flatMap((i) => {
+      const at = [...prefix, ...i.path.map(String)];
+      // An unknown key is named by its own path, as any other bad field is.
+      if (i.code === 'unrecognized_keys' && i.keys?.length) return i.keys.map((key) => `${[...at, key].join('.')}: unknown field`);
+      return [`${at.join('.') || '(top level)'}: ${i.message}`];
     })
     .join('; ');
 }

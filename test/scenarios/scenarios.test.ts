@@ -178,11 +178,12 @@ describe('scenario files', () => {
   it('each bad field gets one error naming its path', () => {
     expect(errorOf(() => loadScenario(file('a.json', { scenario: 'pingpong', params: { rounds: 'many' } })))).toMatch(/a\.json: params\.rounds: .*expected number/);
     expect(errorOf(() => loadScenario(file('b.json', { scenario: 'pingpong', cpus: 0 })))).toMatch(/b\.json: cpus: /);
-    expect(errorOf(() => loadScenario(file('c.json', { scenario: 'pingpong', costs: { warpDrive: 1 } })))).toMatch(/c\.json: costs: Unrecognized key: "warpDrive"/);
+    expect(errorOf(() => loadScenario(file('c.json', { scenario: 'pingpong', costs: { warpDrive: 1 } })))).toMatch(/c\.json: costs\.warpDrive: unknown field/);
     expect(errorOf(() => loadScenario(file('d.json', { scenario: 'pingpong', flavour: 'v4' })))).toMatch(/d\.json: flavour: /);
     expect(errorOf(() => loadScenario(file('e.json', { scenario: 'warp' })))).toMatch(/e\.json: scenario: unknown scenario "warp"/);
     expect(errorOf(() => loadScenario(file('f.json', '{ "scenario": ')))).toMatch(/f\.json: not valid JSON/);
-    expect(errorOf(() => loadScenario(file('g.json', { scenario: 'irq', params: { hits: 10, bogus: true } })))).toMatch(/g\.json: params: Unrecognized key: "bogus"/);
+    expect(errorOf(() => loadScenario(file('g.json', { scenario: 'irq', params: { hits: 10, bogus: true } })))).toMatch(/g\.json: params\.bogus: unknown field/);
+    expect(errorOf(() => loadScenario(file('h.json', { scenario: 'irq', seeed: 3 })))).toMatch(/h\.json: seeed: unknown field$/);
     expect(errorOf(() => loadScenario(join(dir, 'missing.json')))).toMatch(/missing\.json: no such file/);
   });
 
@@ -190,5 +191,15 @@ describe('scenario files', () => {
     expect(resolveScenario({ scenario: 'irq' }, 'x', { sets: ['hits=7', 'trace.policy=overwrite', 'seed=9'] })).toMatchObject({ seed: 9, params: { hits: 7 }, trace: { policy: 'overwrite' } });
     expect(errorOf(() => resolveScenario({ scenario: 'irq' }, 'scenario irq', { sets: ['hits=-3'] }))).toMatch(/params\.hits/);
     expect(errorOf(() => resolveScenario({ scenario: 'irq' }, 'scenario irq', { sets: ['noequals'] }))).toMatch(/expected path=value/);
+  });
+
+  it('--set on one field of an object keeps the object\'s other defaults', () => {
+    const base = resolveScenario({ scenario: 'signal-race' }, 'x').params.prio as Record<string, number>;
+    const one = resolveScenario({ scenario: 'signal-race' }, 'x', { sets: ['prio.irq=230'] }).params.prio as Record<string, number>;
+    expect(one).toEqual({ ...base, irq: 230 });
+    expect(resolveScenario({ scenario: 'irq' }, 'x', { sets: ['trace.chunkEvents=100'] }).trace).toMatchObject({ chunkEvents: 100, policy: 'flush' });
+    expect(resolveScenario({ scenario: 'irq' }, 'x', { sets: ['costs.asSwitch=7'] }).costs).toEqual({ asSwitch: 7 });
+    // A value that breaks the object's own rule names the object.
+    expect(errorOf(() => resolveScenario({ scenario: 'signal-race' }, 'scenario signal-race', { sets: ['prio.irq=10'] }))).toMatch(/params\.prio: priorities must be ordered/);
   });
 });
