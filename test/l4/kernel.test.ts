@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { W } from '../../src/ia32/memory.js';
-import { gid, irqGid } from '../../src/l4/ids.js';
+import { gid, irqGid, NIL } from '../../src/l4/ids.js';
 import { IpcError } from '../../src/l4/ipc-errors.js';
 import type { ModelCtx } from '../../src/l4/model-engine.js';
 import {
@@ -80,6 +80,67 @@ describe('interrupts', () => {
       expect(got[1]! - 100_000).toBeLessThan(1000);
     });
   }
+});
+
+describe('interrupts: masking and attachment', () => {
+  it('the kernel masks the line on every hit, also one that finds the handler busy', () => {
+    const run = runMachine(
+      function* (c, ips) {
+        yield* spawn(c, 5, ips.handler!, 200, 'handler');
+      },
+      {
+        programs: {
+          *handler() {
+            const line = irqGid(4);
+            yield* receive(line, timeouts({ rcv: ZERO })); // attach
+            yield* work(100_000); // busy when the first hit comes: it is latched, the line masked
+            expect((yield* receive(line)).src).toBe(line);
+          },
+        },
+        setup(k) {
+          k.scheduleIrq(4, 50_000);
+          k.scheduleIrq(4, 60_000);
+        },
+      },
+    );
+    const raises = run.kind('IRQ_RAISE');
+    expect(raises.map((e) => [field(e, 'masked'), field(e, 'coalesced')])).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
+    expect(run.kind('IRQ_DELIVER')).toHaveLength(1);
+  });
+
+  it('the attached handler\'s zero-timeout receive takes a pending hit; one from nil detaches it', () => {
+    const results: number[] = [];
+    let other = -1;
+    const run = runMachine(
+      function* (c, ips) {
+        yield* spawn(c, 5, ips.handler!, 200, 'handler');
+        yield* receive(SIGMA0(c), timeouts({ rcv: us(2000) })); // let the handler detach
+        other = (yield* receive(irqGid(4), timeouts({ rcv: ZERO }))).error; // the line is free again
+      },
+      {
+        programs: {
+          *handler() {
+            const line = irqGid(4);
+            results.push((yield* receive(line, timeouts({ rcv: ZERO }))).error); // attach: RETIMEOUT
+            yield* work(100_000); // a hit comes meanwhile and waits
+            results.push((yield* receive(line, timeouts({ rcv: ZERO }))).error); // takes it: OK
+            results.push((yield* receive(line, timeouts({ rcv: ZERO }))).error); // nothing pending: RETIMEOUT
+            results.push((yield* receive(NIL, timeouts({ rcv: ZERO }))).error); // detach: RETIMEOUT
+          },
+        },
+        setup(k) {
+          k.scheduleIrq(4, 50_000);
+        },
+      },
+    );
+    expect(results).toEqual([IpcError.RETIMEOUT, IpcError.OK, IpcError.RETIMEOUT, IpcError.RETIMEOUT]);
+    expect(run.kind('IRQ_DELIVER')).toHaveLength(1);
+    expect(other).toBe(IpcError.RETIMEOUT); // attached, not ENOT_EXISTENT (the handler had let go)
+    expect(run.k.irqLine(4).handler?.name).toBe('roottask');
+  });
 });
 
 describe('page faults and mappings', () => {
