@@ -91,8 +91,10 @@ export function runScenario(spec: ScenarioSpec, opts: RunOptions): RunOutcome {
   const metrics = [...k.metrics];
   for (const f of compare) {
     if (f === spec.flavour) continue;
-    const side = buildKernel({ ...spec, flavour: f }, new NullRecorder(), new RecordingChoices(spec.seed, 'prng'), opts.images);
-    const sideStop = side.k.run(spec.limit, spec.deadline > 0 ? spec.deadline : Infinity);
+    // The other flavour runs on its own cost profile: `costs` overrides are values for the recorded
+    // flavour's profile. It stops where the recorded run was told to stop.
+    const side = buildKernel({ ...spec, flavour: f, costs: {} }, new NullRecorder(), new RecordingChoices(spec.seed, 'prng'), opts.images);
+    const sideStop = side.k.run(limit, spec.deadline > 0 ? spec.deadline : Infinity);
     side.finish(sideStop);
     metrics.push(...side.k.metrics);
   }
