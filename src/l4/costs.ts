@@ -3,7 +3,8 @@
  * trips, the Table 2 cells) must come out of mechanism counts times these values; nothing here encodes
  * a benchmark's answer. Sources are the reference notes (../shared/reference/l4-semantics.md §10, whose
  * own sources are S5 = SOSP'97, S6 = "From L3 to seL4", S7 = Liedtke SOSP'93 / TR-933, D2 = the
- * Pistachio blog seed). Values marked [INF] are the reference's suggested simulator defaults.
+ * Pistachio blog seed). Values marked [INF] are the reference's suggested simulator defaults; [EST]
+ * marks our own estimates where the reference gives no figure, with the reasoning beside them.
  */
 export interface CostProfile {
   /** Simulated clock in cycles per microsecond. */
@@ -16,6 +17,8 @@ export interface CostProfile {
   ipcPath: number;
   /** Each untyped word beyond the register words, copied from memory. */
   ipcPerWord: number;
+  /** One attempt of a thread spinning on a held SMP spinlock (test, pause, retry). */
+  spinIteration: number;
   /** Setting up one string of a long message. */
   ipcPerString: number;
   /** Copying one byte of a string. */
@@ -80,11 +83,12 @@ export const FIASCO_V2: CostProfile = {
   cyclesPerUs: 200, // Pentium Pro 200 MHz, D1 Table 2
   instruction: 1, // DESIGN.md §3: one cycle per guest instruction
   syscallEntryExit: 100, // int + iret [INF] §10 "kernel entry+exit 100"
-  // [CAL] D1 V2 getpid 2,078 = loop + exceptionReflect + 2 x (syscallEntryExit + ipcPath + asSwitch) + linuxSyscall.
-  // One-way inter-AS IPC = 100 + 425 + 250 = 775 cy (3.9 us): Fiasco's C++ IPC path, about 3x L4/x86's
-  // assembly path (S6: 121 cy one-way on a Pentium 160).
-  ipcPath: 425,
-  ipcPerWord: 1, // [INF] §10 long-IPC copy "1 cy/byte"; a dword ~ one cycle from cache
+  // [CAL] D1 V2 getpid 2,078 = loop + exceptionReflect + 2 x (syscallEntryExit + ipcPath + asSwitch) + linuxSyscall
+  // + 18 x ipcPerWord (the two 12-word exception messages). One-way inter-AS IPC = 100 + 399 + 250 = 749 cy
+  // (3.7 us): Fiasco's C++ IPC path, about 3x L4/x86's assembly path (S6: 121 cy one-way on a Pentium 160).
+  ipcPath: 399,
+  ipcPerWord: 4, // [INF] §10 long-IPC copy "1 cy/byte": 4 bytes a word
+  spinIteration: 200, // [EST] a pause-and-retest loop around a contended lock word (cache line bouncing), ~1 us on a PPro
   ipcPerString: 30, // [INF] §10 "+30/string"
   copyPerByte: 1, // [INF] §10 "long-IPC copy 1 cy/byte"
   mapPerPage: 150, // [INF] §10 "map per 4K page 150"
@@ -94,7 +98,7 @@ export const FIASCO_V2: CostProfile = {
   unmapPerNode: 100, // [INF] §10 "unmap per node 100"
   asSwitch: 250, // [INF] §10 "CR3 + TLB refill 250"; S7 TR-933: hundreds of cycles
   smallSpaceSwitch: 0, // Fiasco did not implement small spaces [MEM] §10
-  dispatch: 150, // [INF] scheduler pick + switch, cf. §10 "thread_schedule/switch 100" + queue work
+  dispatch: 150, // [EST] §10 gives thread_schedule/switch 100 for the system call; +50 for the ready-queue work of a scheduler pick outside the IPC path
   exRegs: 150, // [INF] §10 "lthread_ex_regs 150"
   taskNew: 5000, // [INF] §10 "task_new 5,000"
   taskDeletePerPage: 50, // [INF] §10 "+50/page on teardown"
@@ -102,7 +106,7 @@ export const FIASCO_V2: CostProfile = {
   threadSchedule: 100, // [INF] §10
   irqDelivery: 200, // [INF] §10 "IRQ -> IPC to handler 200"
   exceptionReflect: 230, // S5 trampoline vs modified libc: 753 - 526 = 227 cy [MEM] §10
-  pageFault: 100, // [INF] exception entry + PF message; §10 "PF -> pager IPC -> map -> resume ~700" with 2 IPC + map
+  pageFault: 100, // [INF] the kernel-entry part of §10's "PF -> pager IPC -> map -> resume ~700" (one entry, like syscallEntryExit); the two IPCs and the map are charged as such
   linuxSyscall: 270, // [CAL] D1 native getpid 377 = loop (~7 instructions) + syscallEntryExit + linuxSyscall
   linuxFork: 27_500, // [CAL] D1 native fork 102,123 (task structure, files, signal state, mm and VMAs, page directory)
   linuxForkPerPage: 150, // [INF] copy_page_range per present PTE: copy, get_page, write-protect (~0.75 us on a PPro)
@@ -126,7 +130,7 @@ export const PISTACHIO_X2: CostProfile = {
   ipcPath: 80, // D2 ~120 cy one-way intra-AS minus entry/exit
   asSwitch: 130, // D2 ~250 cy one-way inter-AS minus the 120 intra-AS path
   smallSpaceSwitch: 20, // S7 TR-933: segment reload, tens of cycles [MEM]; Pistachio has small spaces (S1 glue config.h)
-  unmap: 300, // [INF] Pistachio's unmap path (no Fiasco-specific calibration applies)
+  unmap: 300, // [EST] no figure in the reference and no Fiasco calibration applies: an entry/exit plus a mapping-database walk and TLB flush of ~2 x unmapPerNode
 };
 
 export const COST_PROFILES: Record<string, CostProfile> = { 'fiasco-v2': FIASCO_V2, 'pistachio-x2': PISTACHIO_X2 };

@@ -21,7 +21,7 @@ import { GuestImage } from './guest-image.js';
 import { EMULIB_SIGNAL_ENTRY, Ia32Engine } from './ia32-engine.js';
 import { IrqLine, raiseIrq, unmaskIrq } from './irq.js';
 import { AddressSpace, flushSpace } from './mapdb.js';
-import { SPIN_CYCLES, type KernelLock } from './locks.js';
+import type { KernelLock } from './locks.js';
 import { ModelEngine, type ModelCtx, type ModelProgram, type ModelServices } from './model-engine.js';
 import type { Annotation, KernelOp } from './ops.js';
 import { pageFault, touch } from './pagefault.js';
@@ -781,7 +781,7 @@ export class Kernel implements ModelServices {
         this.stopping = { outcome: 'deadlock', detail: `priority inversion: ${spin}` };
         return;
       }
-      this.charge(SPIN_CYCLES);
+      this.charge(this.costs.spinIteration);
       t.engine.retry();
       return;
     }

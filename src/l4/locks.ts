@@ -19,6 +19,3 @@ export class KernelLock {
     public spin: boolean,
   ) {}
 }
-
-/** Cycles a spinning waiter burns per attempt before trying again. */
-export const SPIN_CYCLES = 200;

@@ -134,7 +134,8 @@ describe('outcomes', () => {
   });
 
   it('the irq scenario\'s latency figures are the trace\'s: raise to the handler\'s IPC result, per delivered hit', () => {
-    const r = recordInMemory('irq', { sets: ['hits=200'] });
+    // Hits close together (a gap of 100..2100 cycles) land between a delivery and the handler running.
+    const r = recordInMemory('irq', { sets: ['hits=300', 'minGap=100', 'spread=2000', 'handlerWork=500'] });
     const events = [...r.reader().events()];
     const bySeq = new Map(events.map((e) => [e.seq, e]));
     const latencies: number[] = [];
