@@ -105,8 +105,11 @@ function sendPhase(k: Kernel, t: Thread, ctx: IpcCtx): void {
   armTimeout(k, t, ctx, ctx.to.snd, 'send');
 }
 
-/** The receive phase: take a queued sender, an interrupt, or wait. */
-export function recvPhase(k: Kernel, t: Thread, ctx: IpcCtx): void {
+/**
+ * The receive phase: take a queued sender, an interrupt, or wait. `sentTo` is the thread this IPC's
+ * send phase has just delivered to, if any.
+ */
+export function recvPhase(k: Kernel, t: Thread, ctx: IpcCtx, sentTo: Thread | null = null): void {
   ctx.phase = 'recv';
   ctx.partner = null;
   const spec = ctx.recv!;
@@ -128,6 +131,9 @@ export function recvPhase(k: Kernel, t: Thread, ctx: IpcCtx): void {
   }
   if (ctx.to.rcv.kind === 'zero') {
     complete(k, t, ctx, IpcError.RETIMEOUT);
+    // A send that succeeded followed by a receive that fails at once hands the CPU to the partner
+    // (l4-semantics.md §4.4, Pistachio's sched_rcverr): the "send and yield to it" idiom.
+    if (sentTo) k.donateCpu(t, sentTo);
     return;
   }
   t.state = 'receiving';
@@ -343,7 +349,7 @@ function endTransfer(k: Kernel, x: Transfer, sndErr: number, rcvErr: number): vo
   if (sndErr !== IpcError.OK) complete(k, s, sc, sndErr);
   else if (sc.recv) {
     s.state = 'ready';
-    recvPhase(k, s, sc);
+    recvPhase(k, s, sc, r);
   } else complete(k, s, sc, IpcError.OK);
 }
 

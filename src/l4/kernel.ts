@@ -480,6 +480,21 @@ export class Kernel implements ModelServices {
     }
   }
 
+  /** The running thread `t` hands its CPU to `to`, ready on the same CPU; `t` goes to the tail of its level. */
+  donateCpu(t: Thread, to: Thread): void {
+    const cpu = this.cpus[t.cpu]!;
+    if (cpu.current !== t || to.cpu !== t.cpu || to.state !== 'ready') return;
+    const di = cpu.direct.indexOf(to);
+    if (di >= 0) cpu.direct.splice(di, 1);
+    else if (to.queued) cpu.ready.remove(to);
+    else return;
+    for (const x of cpu.direct.splice(0)) cpu.ready.pushWoken(x, this.choices);
+    this.saveSlice(cpu, t);
+    cpu.ready.pushTail(t);
+    this.switchTo(cpu, to, SWITCH.DONATE, true);
+    cpu.needResched = true; // a thread above the partner still runs first
+  }
+
   /** thread_switch(nil) and timeslice donation put the caller at the tail of its level. */
   yieldCurrent(cpu: Cpu, t: Thread, to: Thread | null): void {
     this.saveSlice(cpu, t);

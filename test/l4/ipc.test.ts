@@ -230,6 +230,37 @@ describe('errors and cancellation', () => {
   });
 });
 
+describe('send and yield', () => {
+  it('a send that succeeds followed by a zero-timeout receive that fails hands the CPU to the partner (§4.4)', () => {
+    const order: string[] = [];
+    let result = -1;
+    const run = runMachine(
+      function* (c, ips) {
+        yield* spawn(c, 5, ips.partner!, 100, 'partner', false);
+        yield* spawn(c, 6, ips.sender!, 100, 'sender');
+      },
+      {
+        programs: {
+          *partner() {
+            yield* wait();
+            order.push('partner');
+          },
+          *sender(c) {
+            yield* work(1000);
+            result = (yield* ipc(c.machine.threadId(5, 0), { words: [1] }, { from: c.machine.threadId(5, 0) }, timeouts({ snd: NEVER, rcv: ZERO }))).error;
+            order.push('sender');
+          },
+        },
+      },
+    );
+    expect(result).toBe(IpcError.RETIMEOUT);
+    expect(order).toEqual(['partner', 'sender']); // same priority: without the donation the sender would go on
+    const sw = run.kind('CONTEXT_SWITCH', 'sender')[0]!;
+    expect(field(sw, 'dst')).toBe(run.k.threadId(5, 0));
+    expect(field(sw, 'reason')).toBe(5); // donate
+  });
+});
+
 describe('call and reply-and-wait', () => {
   it('a server answers calls with reply-and-wait and takes the next request in the same call', () => {
     const replies: number[][] = [];
