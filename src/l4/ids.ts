@@ -41,15 +41,17 @@ export function fromV2(low: number): number {
   return gid(task, lthread, versionLow | (versionHigh << 10));
 }
 
-/** X.2 global id: thread_no (task * 128 + lthread) << 14 | version. */
+/** X.2 global id: thread_no (task * 128 + lthread) << 14 | version; interrupt n is GlobalId(n, 1). */
 export function toX2(g: number): number {
   if (g === INVALID) return 0xffffffff;
+  if (isIrqGid(g)) return ((irqOfGid(g) << 14) | 1) >>> 0;
   return ((((gidTask(g) * 128 + gidLthread(g)) << 14) | gidVersion(g)) >>> 0);
 }
 
 export function fromX2(x: number): number {
   if (x >>> 0 === 0xffffffff) return INVALID;
   const threadNo = x >>> 14;
+  if (threadNo >>> 7 === 0 && x !== 0) return irqGid(threadNo); // the low thread numbers are the interrupts
   return gid(threadNo >>> 7, threadNo & 0x7f, x & 0x3fff);
 }
 

@@ -456,7 +456,11 @@ export class Kernel implements ModelServices {
     cpu.current = next;
     if (next) {
       next.fresh = false;
-      if (next.sliceLeft <= 0) next.sliceLeft = next.quantum;
+      if (next.sliceLeft <= 0) {
+        // A fresh timeslice is loaded (Fiasco's tbuf "sched load"): a new thread, or one that used its quantum up.
+        next.sliceLeft = next.quantum;
+        this.ev(next, Kind.SCHED, SCHED.LOAD, next.gid, next.prio, next.sliceLeft, next.quantum);
+      }
       cpu.sliceStart = cpu.time;
       this.armSlice(cpu, next);
     }

@@ -2,7 +2,7 @@
  * IPC timeouts. Internally a timeout is 'never', 'zero', or a number of microseconds; the ABI words are
  * decoded at the edge. V2 word: rcv_exp:4 snd_exp:4 rcv_pfault:4 snd_pfault:4 snd_man:8 rcv_man:8 (low
  * to high bits as listed, from bit 0); value = man * 4^(15 - exp) us, exp 0 = never, man 0 = zero.
- * Page-fault timeouts: p 0 = never, else 4^(15 - p) us. X.2: 16-bit period m:10 e:5 (m * 2^e us),
+ * Page-fault timeouts: p 0 = never, else 4^(15 - p) us (so a zero one is written as p 15, 1 us). X.2: 16-bit period m:10 e:5 (m * 2^e us),
  * 0 = never, 0x0400 = zero (l4-semantics.md §4.3).
  */
 export type Timeout = { kind: 'never' } | { kind: 'zero' } | { kind: 'us'; us: number };
@@ -57,7 +57,7 @@ export function encodeV2(t: IpcTimeouts): number {
   };
   const pfEnc = (x: Timeout): number => {
     if (x.kind === 'never') return 0;
-    if (x.kind === 'zero') return 15;
+    if (x.kind === 'zero') return 15; // V2 has no zero page-fault timeout: the shortest, 1 us, no pager can meet
     for (let p = 15; p >= 1; p--) if (pow4(15 - p) >= x.us) return p;
     return 1;
   };

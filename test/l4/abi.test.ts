@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromV2, fromX2, gid, showGid, toV2, toX2 } from '../../src/l4/ids.js';
+import { fromV2, fromX2, gid, irqGid, showGid, toV2, toX2 } from '../../src/l4/ids.js';
 import { IpcError, toX2Error } from '../../src/l4/ipc-errors.js';
 import { decodeV2, decodeX2Period, encodeV2, encodeX2Period, NEVER, us, ZERO } from '../../src/l4/timeouts.js';
 
@@ -16,6 +16,14 @@ describe('thread ids', () => {
     expect(toV2(gid(0, 1, 0)).low).toBe(1 << 10);
     expect(toV2(gid(0, 0, 0x400)).low).toBe(1 << 28);
     expect(showGid(gid(0x1a, 2, 3))).toBe('1a.02v3');
+  });
+
+  it('interrupt n is (low = n + 1, high = 0) in V2 and GlobalId(n, 1) in X.2 (l4-semantics.md §1)', () => {
+    for (const n of [0, 1, 15]) {
+      expect(toV2(irqGid(n))).toEqual({ low: n + 1, high: 0 });
+      expect(toX2(irqGid(n))).toBe(((n << 14) | 1) >>> 0);
+      expect(fromX2(toX2(irqGid(n)))).toBe(irqGid(n));
+    }
   });
 });
 
