@@ -72,8 +72,8 @@ export async function extractViewerData(a: Analysis, source: string, sel: ViewSe
   const endTime = num(md.get('end_time') ?? 0);
   const from = sel.from ?? 0;
   const to = sel.to ?? endTime;
-  if (from < 0 || to < from) throw new ViewSelectionError(`--from ${from} --to ${to}: not a time window (from <= to, in cycles)`);
   if (from > endTime) throw new ViewSelectionError(`--from ${from}: after the end of the run (the run spans 0 to ${endTime} cycles)`);
+  if (from < 0 || to < from) throw new ViewSelectionError(`--from ${from} --to ${to}: not a time window (from <= to, in cycles)`);
 
   // --- threads and processes -----------------------------------------------------------------------
   const threadRows = (await a.query('SELECT utid, name, upid, task, linux_pid, kind, priority, l4_id, start_ts::DOUBLE AS start_ts FROM thread ORDER BY utid')).rows;
