@@ -267,12 +267,12 @@ export class App {
     if (!track || y - RULER + v.scrollY < track.y) return null;
     switch (track.kind) {
       case 'depth': {
-        const i = this.renderer.hitRow(v, track.key, track.depth, t, tol);
+        const i = this.renderer.hitRow(v, track.key, track.depth, x, tol);
         return i >= 0 ? { kind: 'slice', index: i } : null;
       }
       case 'cpu': {
         if (st.header.cpus[track.key]!.count === 0) return null;
-        const i = this.renderer.hitCpu(v, track.key, t, tol);
+        const i = this.renderer.hitCpu(v, track.key, x, tol);
         return i >= 0 ? { kind: 'sched', index: i } : null;
       }
       case 'irq': {

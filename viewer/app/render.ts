@@ -421,15 +421,20 @@ export class Renderer {
     return ys === null ? null : { x: this.x(v, st.ipcTs[sel.index]!), y: ys - 6, w: 2, h: 12 };
   }
 
-  /** What a click at time t selects on a CPU track or a call row: what that pixel shows. */
-  hitCpu(v: View, k: number, t: number, tol: number): number {
-    const lv = this.cpuMipmap(k).level(Mipmap.levelFor(this.cyclesPerPixel(v)));
-    return hitSeries(lv, t, this.cyclesPerPixel(v), tol);
+  /** What a click at screen x selects on a CPU track or a call row: what that pixel column shows. */
+  hitCpu(v: View, k: number, x: number, tol: number): number {
+    return this.hit(v, this.cpuMipmap(k), x, tol);
   }
 
-  hitRow(v: View, utid: number, depth: number, t: number, tol: number): number {
+  hitRow(v: View, utid: number, depth: number, x: number, tol: number): number {
     const m = this.rowMipmap(utid, depth);
-    return m ? hitSeries(m.level(Mipmap.levelFor(this.cyclesPerPixel(v))), t, this.cyclesPerPixel(v), tol) : -1;
+    return m ? this.hit(v, m, x, tol) : -1;
+  }
+
+  private hit(v: View, m: Mipmap, x: number, tol: number): number {
+    const lv = m.level(Mipmap.levelFor(this.cyclesPerPixel(v)));
+    const px = Math.floor(x);
+    return hitSeries(lv, this.time(v, px), this.time(v, px + 1), tol);
   }
 
   // --- colours and text ------------------------------------------------------------------------------

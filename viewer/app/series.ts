@@ -1,9 +1,11 @@
 /**
- * Drawing one series of intervals (a CPU, a row of calls, a thread's states) from its level of detail.
- * Items wider than 1.5 px are drawn as they are; narrower ones are pooled per pixel column, and the
- * column takes the colour of the key that covers most of its time (so a CPU pixel shows the thread
- * that ran most of it, not whichever short interval came first). Neighbouring rectangles of one colour
- * join, so a frame draws about one rectangle per pixel column at most, whatever the event count.
+ * Drawing one series of intervals (a CPU, a row of calls, a thread's states) from its level of detail,
+ * pixel column by pixel column: a column covered by one item takes its colour; a column shared by
+ * several takes the colour of the key that covers most of it (each item weighs its overlap with the
+ * column, scaled by how much of a merged item its dominant key fills). So a CPU pixel shows the thread
+ * that ran most of it, not whichever short interval came first. Rectangles are whole pixels (no
+ * blending at their edges), and neighbouring ones of one colour join: about one rectangle per pixel
+ * column at most, whatever the event count. A click picks by the same rule (hitSeries).
  */
 import { firstEndingAfter, type Level } from './lod';
 import type { FrameStats, View } from '../model';
@@ -45,50 +47,57 @@ export function drawSeries(
 ): void {
   const scale = g.width / (v.t1 - v.t0);
   const right = g.left + g.width;
-  // The rectangle being built (joined items of one colour).
-  let rx0 = 0;
-  let rx1 = -Infinity;
+  // The run of whole pixels being built (one colour), and its label.
+  let r0 = 0;
+  let r1 = -1;
   let rColour = '';
   let rText = '';
-  const flushRect = (): void => {
-    if (rx1 === -Infinity) return;
+  const flushRun = (): void => {
+    if (r1 <= r0) return;
     ctx.fillStyle = rColour;
-    ctx.fillRect(rx0, y, Math.max(1, rx1 - rx0), h);
+    ctx.fillRect(r0, y, r1 - r0, h);
     s.rectsDrawn++;
-    const w = Math.min(rx1, right) - Math.max(rx0, g.left);
+    const w = Math.min(r1, right) - Math.max(r0, g.left);
     if (rText && w >= 36) {
       ctx.fillStyle = '#1d2330';
-      text(rText, Math.max(rx0, g.left) + 3, y + h / 2, w - 6);
+      text(rText, Math.max(r0, g.left) + 3, y + h / 2, w - 6);
     }
-    rx1 = -Infinity;
+    r1 = -1;
     rText = '';
   };
-  const emit = (x0: number, x1: number, colour: string, label: string): void => {
-    if (colour === rColour && x0 <= rx1 + 0.5) {
-      if (x1 > rx1) rx1 = x1;
+  const emit = (p0: number, p1: number, colour: string, label: string): void => {
+    if (colour === rColour && p0 <= r1) {
+      if (p1 > r1) r1 = p1;
       if (!rText) rText = label;
       return;
     }
-    flushRect();
-    rx0 = x0;
-    rx1 = x1;
+    flushRun();
+    r0 = p0;
+    r1 = p1;
     rColour = colour;
     rText = label;
   };
-  // The pixel column being pooled from sub-pixel items: time per key.
-  let colPx = -Infinity;
-  let cx0 = 0;
-  let cx1 = 0;
+  // The pixel column shared by several items: weight per key.
+  let px = -Infinity;
   const keys: number[] = [];
   const weights: number[] = [];
   let nk = 0;
-  const flushColumn = (): void => {
+  const add = (key: number, w: number): void => {
+    let j = 0;
+    while (j < nk && keys[j] !== key) j++;
+    if (j === nk) {
+      keys[j] = key;
+      weights[j] = 0;
+      nk++;
+    }
+    weights[j]! += w;
+  };
+  const flushPixel = (): void => {
     if (nk === 0) return;
     let b = 0;
     for (let j = 1; j < nk; j++) if (weights[j]! > weights[b]!) b = j;
-    emit(cx0, Math.max(cx1, cx0 + 1), style.colourOfKey(keys[b]!), '');
+    emit(px, px + 1, style.colourOfKey(keys[b]!), '');
     nk = 0;
-    colPx = -Infinity;
   };
   const textOf = (i: number): string => (style.label ? mergedLabel(style.label(lv.rep[i]!), lv.count[i]!, lv.keyCount[i]!, style.unit) : '');
 
@@ -96,70 +105,63 @@ export function drawSeries(
     const st = lv.start[i]!;
     if (st > v.t1) break;
     s.itemsVisited++;
-    const x0 = g.left + (st - v.t0) * scale;
-    let x1 = g.left + (lv.end[i]! - v.t0) * scale;
-    if (x1 - x0 < 1) x1 = x0 + 1;
-    if (x1 - x0 > 1.5) {
-      flushColumn();
-      emit(x0, x1, style.colourOfKey(lv.key[i]!), textOf(i));
+    const en = lv.end[i]!;
+    const x0 = Math.max(g.left - 1, g.left + (st - v.t0) * scale);
+    const x1 = Math.min(right + 1, g.left + (en - v.t0) * scale);
+    const density = en > st ? lv.weight[i]! / (en - st) : 1;
+    const key = lv.key[i]!;
+    const p0 = Math.floor(x0);
+    const p1 = Math.floor(x1);
+    if (p0 !== px) {
+      flushPixel();
+      px = p0;
+    }
+    if (p1 === p0) {
+      add(key, Math.max(x1 - x0, 1e-6) * density);
     } else {
-      const px = Math.floor(x0);
-      if (px !== colPx) {
-        flushColumn();
-        colPx = px;
-        cx0 = x0;
-        cx1 = x1;
-      } else if (x1 > cx1) cx1 = x1;
-      const key = lv.key[i]!;
-      let j = 0;
-      while (j < nk && keys[j] !== key) j++;
-      if (j === nk) {
-        keys[j] = key;
-        weights[j] = 0;
-        nk++;
-      }
-      weights[j]! += lv.weight[i]!;
+      add(key, (p0 + 1 - x0) * density);
+      flushPixel();
+      if (p1 > p0 + 1) emit(p0 + 1, p1, style.colourOfKey(key), x1 - x0 > 1.5 ? textOf(i) : '');
+      px = p1;
+      if (x1 > p1) add(key, (x1 - p1) * density);
     }
     if (style.open && lv.count[i] === 1 && style.open(lv.rep[i]!)) {
-      flushColumn();
-      flushRect();
+      flushPixel();
+      flushRun();
+      px = -Infinity;
       ctx.fillStyle = style.openColour;
       ctx.fillRect(Math.min(x1, right) - 2, y, 2, h);
       s.rectsDrawn++;
     }
   }
-  flushColumn();
-  flushRect();
+  flushPixel();
+  flushRun();
 }
 
 /**
- * What a click at time t hits in a series drawn at this level: the item under t when it is drawn on its
- * own, else the representative of the dominant key of t's pixel column (what the pixel shows).
+ * What a click in the pixel column [t0, t1) selects in a series drawn at this level: by the drawing's
+ * rule, the key covering most of the column, and of its items there the one overlapping the column
+ * most (its representative: for a merged item, its longest member with that key). Nothing in the
+ * column: the nearest item within `tol` cycles.
  */
-export function hitSeries(lv: Level, t: number, cyclesPerPixel: number, tol: number): number {
-  let i = firstEndingAfter(lv, t - tol);
-  if (i >= lv.length || lv.start[i]! > t + tol) return -1;
-  const wide = (k: number): boolean => (lv.end[k]! - lv.start[k]!) / cyclesPerPixel > 1.5;
-  for (let k = i; k < lv.length && lv.start[k]! <= t + tol; k++) if (wide(k) && lv.start[k]! <= t && lv.end[k]! >= t) return lv.rep[k]!;
-  // Pool the column around t as the drawing does.
-  const c0 = t - cyclesPerPixel / 2;
-  const c1 = t + cyclesPerPixel / 2;
-  i = firstEndingAfter(lv, c0);
-  const w = new Map<number, { weight: number; rep: number; len: number }>();
-  for (let k = i; k < lv.length && lv.start[k]! <= c1; k++) {
-    const e = w.get(lv.key[k]!) ?? { weight: 0, rep: lv.rep[k]!, len: -1 };
-    e.weight += lv.weight[k]!;
-    const len = lv.end[k]! - lv.start[k]!;
-    if (len > e.len) {
-      e.len = len;
-      e.rep = lv.rep[k]!;
+export function hitSeries(lv: Level, t0: number, t1: number, tol: number): number {
+  const w = new Map<number, { weight: number; rep: number; best: number }>();
+  for (let k = firstEndingAfter(lv, t0); k < lv.length && lv.start[k]! < t1; k++) {
+    const s = lv.start[k]!;
+    const e = lv.end[k]!;
+    const overlap = Math.max(1e-6, Math.min(e, t1) - Math.max(s, t0));
+    const weight = overlap * (e > s ? lv.weight[k]! / (e - s) : 1);
+    const entry = w.get(lv.key[k]!) ?? { weight: 0, rep: lv.rep[k]!, best: -1 };
+    entry.weight += weight;
+    if (weight > entry.best) {
+      entry.best = weight;
+      entry.rep = lv.rep[k]!;
     }
-    w.set(lv.key[k]!, e);
+    w.set(lv.key[k]!, entry);
   }
   let best: { weight: number; rep: number } | null = null;
   for (const e of w.values()) if (!best || e.weight > best.weight) best = e;
   if (best) return best.rep;
-  // Nothing in the column itself: the nearest item within the tolerance.
-  i = firstEndingAfter(lv, t - tol);
-  return i < lv.length && lv.start[i]! <= t + tol ? lv.rep[i]! : -1;
+  const i = firstEndingAfter(lv, t0 - tol);
+  return i < lv.length && lv.start[i]! <= t1 + tol ? lv.rep[i]! : -1;
 }
