@@ -230,7 +230,7 @@ export interface FrameStats {
   bundled: boolean;
   bundles: number;
   /** Unreceived messages drawn: one each (count 1) or bundled; failed (an error) or pending (no result). */
-  failedIpc: { sender: string; dest: string; x: number; y: number; kind: 'failed' | 'pending'; count: number; label: string }[];
+  failedIpc: { sender: string; dest: string; x: number; y: number; kind: 'failed' | 'pending'; count: number; label: string; labelBox: { x: number; y: number; w: number; h: number } | null }[];
   signals: { sig: string; from: number; to: number; kick: string; delivered: boolean; x: number; y: number; label: string }[];
   finalStates: { thread: string; state: string; x: number; y: number }[];
 }

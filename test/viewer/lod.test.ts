@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Mipmap } from '../../viewer/app/lod.js';
+import { mergedLabel } from '../../viewer/app/series.js';
 
 function series(intervals: [number, number][], keys?: number[]): Mipmap {
   const starts = Float64Array.from(intervals.map((i) => i[0]));
@@ -90,5 +91,11 @@ describe('viewer level of detail', () => {
       expect(keys[lv.rep[biggest]!]).toBe(1);
       expect(lv.keyCount[biggest]!).toBeLessThan(lv.count[biggest]!);
     }
+  });
+
+  it('a merged item is labelled by its dominant name and how many it stands for', () => {
+    expect(mergedLabel('ipc:call', 1, 1, 'calls')).toBe('ipc:call');
+    expect(mergedLabel('ipc:call', 2010, 2010, 'calls')).toBe('ipc:call ×2,010');
+    expect(mergedLabel('ipc:call', 2020, 2010, 'calls')).toBe('2,020 calls, mostly ipc:call');
   });
 });

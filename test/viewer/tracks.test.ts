@@ -196,6 +196,31 @@ describe('labels', () => {
     }
   });
 
+  it('a failed send\'s label never prints over a thread\'s final state', async () => {
+    const v = await load(page('race.html'));
+    for (const [t0, t1] of [[100_000, 125_000], [0, 10_500_000], [0, 1_000_000], [105_000, 110_000]]) {
+      const r = await v.page.evaluate(([a, b]) => {
+        const t = window.__viewerTest!;
+        t.setView(a!, b!);
+        const f = t.drawNow();
+        const ctx = (document.getElementById('cover') as HTMLCanvasElement).getContext('2d')!;
+        ctx.font = '600 11px system-ui, sans-serif';
+        const box = (x: number, y: number, text: string) => ({ x0: x - 3, x1: x + 3 + Math.min(420, ctx.measureText(text).width), y0: y - 7, y1: y + 7 });
+        return {
+          failed: f.failedIpc.filter((x) => x.labelBox).map((x) => ({ x0: x.labelBox!.x, x1: x.labelBox!.x + x.labelBox!.w, y0: x.labelBox!.y, y1: x.labelBox!.y + x.labelBox!.h })),
+          finals: f.finalStates.map((x) => box(x.x, x.y, `at the end: ${x.state}`)),
+          labels: f.failedIpc.map((x) => x.label),
+        };
+      }, [t0, t1]);
+      if (t1 - t0 < 30_000) expect(r.failed.length).toBe(1);
+      for (const a of r.failed) for (const b of r.finals) {
+        const overlap = a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+        expect(overlap, JSON.stringify({ a, b })).toBe(false);
+      }
+    }
+    expect(v.errors).toEqual([]);
+  });
+
   it('signal labels never print over each other, and an ignored signal reads "ignored" once', async () => {
     const v = await load(page('signals.html'));
     for (const [a, b] of [[0, 1], [0, 0.001], [0.0001, 0.0003], [0.019, 0.021]]) {

@@ -362,6 +362,18 @@ describe('l4trace view', () => {
     expect([...names].sort()).toEqual(['linux-server', 'sh']);
     expect(t.view.t0).toBeGreaterThan(9_000_000);
     expect(t.view.t1).toBeLessThan(13_000_000);
+    // CPU intervals of threads left out are named as on the timeline, not by number.
+    const cpuNames = await v.page.evaluate(() => {
+      const h = window.__viewerTest!;
+      const out: string[] = [];
+      h.schedOf(0).forEach((_, i) => {
+        h.select('sched', i);
+        out.push(/thread(.*?) \(utid/.exec(h.detailsText())?.[1] ?? '');
+      });
+      return [...new Set(out)];
+    });
+    expect(cpuNames.length).toBeGreaterThan(2);
+    expect(cpuNames.filter((n) => !n || n.startsWith('#'))).toEqual([]);
   });
 
   it('refuses a page above --max-size (browsers fail on huge pages) unless --force, and warns', () => {

@@ -128,15 +128,16 @@ function drawBundles(ctx: CanvasRenderingContext2D, env: MessageEnv, st: Store, 
       ctx.lineWidth = Math.min(8, 1 + Math.log2(n));
       arrow(ctx, xs, ys, xr, yr, colour);
       stats.bundles++;
-      if (p.kind !== 'received') stats.failedIpc.push({ sender: st.threadName(p.sender), dest: p.target >= 0 ? st.threadName(p.target) : '?', x: xr, y: yr, kind: p.kind, count: n, label: `${n} ${what}` });
       const text = `${n.toLocaleString('en-US')} ${what}`;
       const tw = ctx.measureText(text).width;
       const mx = (xs + xr) / 2 + 4;
       const my = (ys + yr) / 2;
-      if (placer.place({ x: mx, y: my - 6, w: tw, h: 12 })) {
+      const at = placer.place({ x: mx, y: my - 6, w: tw, h: 12 });
+      if (at) {
         ctx.fillStyle = p.kind === 'received' ? '#1d4ed8' : colour;
         ctx.fillText(text, mx, my);
       }
+      if (p.kind !== 'received') stats.failedIpc.push({ sender: st.threadName(p.sender), dest: p.target >= 0 ? st.threadName(p.target) : '?', x: xr, y: yr, kind: p.kind, count: n, label: at ? text : '', labelBox: at });
       k = kEnd;
     }
   }
@@ -183,7 +184,7 @@ function drawUnreceived(ctx: CanvasRenderingContext2D, env: MessageEnv, st: Stor
     ctx.fillText(label, at.x, at.y + 7);
   }
   ctx.font = '11px system-ui, sans-serif';
-  stats.failedIpc.push({ sender: st.threadName(st.ipcSender[i]!), dest: dest > 0 ? st.threadName(dest - 1) : '?', x: xe, y: ye, kind: failed ? 'failed' : 'pending', count: 1, label: at ? label : '' });
+  stats.failedIpc.push({ sender: st.threadName(st.ipcSender[i]!), dest: dest > 0 ? st.threadName(dest - 1) : '?', x: xe, y: ye, kind: failed ? 'failed' : 'pending', count: 1, label: at ? label : '', labelBox: at });
 }
 
 export function arrow(ctx: CanvasRenderingContext2D, x0: number, y0: number, x1: number, y1: number, colour: string): void {
