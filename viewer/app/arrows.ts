@@ -128,12 +128,15 @@ function drawBundles(ctx: CanvasRenderingContext2D, env: MessageEnv, st: Store, 
       ctx.lineWidth = Math.min(8, 1 + Math.log2(n));
       arrow(ctx, xs, ys, xr, yr, colour);
       stats.bundles++;
-      const text = `${n.toLocaleString('en-US')} ${what}`;
+      const text = `${n.toLocaleString('en-US')} ${n === 1 && what === 'msgs' ? 'msg' : what}`;
       const tw = ctx.measureText(text).width;
       const mx = (xs + xr) / 2 + 4;
       const my = (ys + yr) / 2;
-      const at = placer.place({ x: mx, y: my - 6, w: tw, h: 12 });
+      const at = placer.place({ x: mx - 1, y: my - 6, w: tw + 2, h: 12 });
       if (at) {
+        // On a white ground: the label often lands on a row of calls.
+        ctx.fillStyle = 'rgba(255, 255, 255, 0.85)';
+        ctx.fillRect(at.x, at.y, at.w, at.h);
         ctx.fillStyle = p.kind === 'received' ? '#1d4ed8' : colour;
         ctx.fillText(text, mx, my);
       }
