@@ -47,6 +47,8 @@ export interface ViewerThread {
   finalState: string | null;
   /** Its innermost call still open at the end, if any ("ipc:call"). */
   openCall: string | null;
+  /** Its first event (cycles): before its first time on a CPU it is ready, waiting to run. */
+  startTs: number | null;
 }
 
 /** One row of slices: a thread at one call depth. Slices of a row never overlap and are sorted by start. */
@@ -93,12 +95,17 @@ export interface HistogramBin {
 }
 
 export interface ThreadStateCell {
+  /** The timeline's label ("sigrace [2]"). */
   thread: string;
-  /** Bucket start in cycles. */
+  /** Start and end in cycles: one bucket, or a run of buckets with the same dominant state. */
   t0: number;
   t1: number;
-  /** Fraction of the bucket the thread was running on a CPU. */
-  running: number;
+  /** The state the thread spent most of the bucket in: running, ready, receiving, sending, blocked. */
+  state: string;
+  /** Its share of the bucket (of the thread's known time there; the least over a run). */
+  share: number;
+  /** Every state's share of the bucket, in words. */
+  detail: string;
 }
 
 export interface ViewerPanels {
@@ -130,7 +137,10 @@ export interface ViewerHeader {
   /** Slice categories by id: func, ipc, pf. */
   categories: string[];
   processes: ViewerProcess[];
+  /** The threads shown (all, or those --threads kept). */
   threads: ViewerThread[];
+  /** Labels of every thread of the trace by utid ("sigrace [2]"), shown or not (CPU intervals, messages). */
+  threadLabels: string[];
   rows: SliceRow[];
   /** Scheduling intervals per CPU: cpu numbers and counts, in the order of the sched columns. */
   cpus: { cpu: number; count: number }[];
@@ -200,20 +210,28 @@ export type Selection =
   | { kind: 'irq'; index: number }
   | { kind: 'ipc'; index: number }
   | { kind: 'signal'; index: number }
+  /** A thread (index: utid), e.g. a search hit on its name; `at` is a clicked time on its state band. */
+  | { kind: 'thread'; index: number; at?: number }
   | null;
 
 /** What the last frame drew, for the test hook and the status line. */
 export interface FrameStats {
+  /** The whole frame: the main canvas (tracks) and the overlay (messages, signals, selection). */
   ms: number;
+  mainMs: number;
+  overlayMs: number;
   rectsDrawn: number;
   itemsVisited: number;
   cpuRows: number;
   threadTracks: number;
   depthRows: number;
+  /** Messages in view, whether they were bundled, and how many bundle arrows were drawn. */
   arrows: number;
   bundled: boolean;
-  failedIpc: { sender: string; dest: string; x: number; y: number }[];
-  signals: { sig: string; from: number; to: number; kick: string; delivered: boolean; x: number; y: number }[];
+  bundles: number;
+  /** Unreceived messages drawn: one each (count 1) or bundled; failed (an error) or pending (no result). */
+  failedIpc: { sender: string; dest: string; x: number; y: number; kind: 'failed' | 'pending'; count: number; label: string; labelBox: { x: number; y: number; w: number; h: number } | null }[];
+  signals: { sig: string; from: number; to: number; kick: string; delivered: boolean; x: number; y: number; label: string }[];
   finalStates: { thread: string; state: string; x: number; y: number }[];
 }
 
@@ -236,6 +254,12 @@ export interface ViewerTestHook {
   trackY(kind: string, key: number, depth?: number): number | null;
   detailsText(): string;
   drawNow(): FrameStats;
+  /** The colour a thread is drawn in on the CPU tracks, as CSS. */
+  threadColour(utid: number): string;
+  /** Scheduling intervals of CPU track k: [start, end, utid] each. */
+  schedOf(k: number): [number, number, number][];
+  /** The ruler's ticks in the last frame. */
+  ruler(): { cycles: string; time: string; x: number }[];
 }
 
 // --- varints --------------------------------------------------------------------------------------

@@ -3,12 +3,12 @@
  * self-contained file that opens from file:// with no network. Warns above 150 MB and refuses above
  * 400 MB (browsers fail on such pages) unless --force; --from/--to/--threads or filtering make it smaller.
  */
-import { basename, dirname, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { ViewSelectionError } from '../../viewer/generate/extract.js';
-import { HTML_MAX_BYTES, HTML_WARN_BYTES } from '../../viewer/generate/html.js';
+import { HTML_MAX_BYTES, HTML_WARN_BYTES, PageTooBigError } from '../../viewer/generate/html.js';
 import { buildViewerPage } from '../../viewer/generate/page-builder.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { openAnalysis } from './analysis.js';
@@ -26,7 +26,19 @@ interface ViewOptions {
   maxSize?: string;
 }
 
-const mb = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MB`;
+/** Bytes in MB with the digits that matter: 0.05 MB stays 0.05 MB, 312.4 MB keeps one decimal. */
+export function mb(n: number): string {
+  const v = n / 2 ** 20;
+  return `${v >= 10 ? v.toFixed(1) : String(+v.toPrecision(3))} MB`;
+}
+
+/** --threads: names or utids, comma-separated; a list with none in it is a usage error. */
+function threadList(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const list = v.split(',').map((t) => t.trim()).filter(Boolean);
+  if (list.length === 0) throw new UsageError(`--threads ${JSON.stringify(v)}: no thread names (give names or utids, comma-separated)`);
+  return list;
+}
 
 function maxBytes(v: string | undefined): number {
   const n = Number(v ?? HTML_MAX_BYTES >> 20);
@@ -48,23 +60,26 @@ export function register(program: Command): void {
     .option('--force', 'write the page whatever its size')
     .action(async (input: string, opts: ViewOptions) => {
       const out = opts.out ?? `${basename(input).replace(/\.(l4t|duckdb)$/, '')}.html`;
+      // Everything the command line can get wrong is checked before the (long) work starts.
       if (!existsSync(dirname(resolve(out)))) throw new CliError(`-o ${out}: the folder ${dirname(resolve(out))} does not exist`);
+      if (existsSync(out) && statSync(out).isDirectory()) throw new CliError(`-o ${out}: is a folder; give the HTML file's name (e.g. ${join(out, `${basename(input).replace(/\.(l4t|duckdb)$/, '')}.html`)})`);
       const from = opts.from !== undefined ? intOption('from', opts.from) : undefined;
       const to = opts.to !== undefined ? intOption('to', opts.to) : undefined;
       if (from !== undefined && to !== undefined && to <= from) throw new UsageError(`--from ${from} --to ${to}: the window must end after it starts`);
+      const threads = threadList(opts.threads);
+      const max = maxBytes(opts.maxSize);
+      const smaller = 'make it smaller with --from/--to, --threads, or l4trace filter';
       const a = await openAnalysis(input, opts.db);
       try {
         let html;
         try {
-          html = await buildViewerPage(a, basename(input), { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(opts.threads ? { threads: opts.threads.split(',').map((t) => t.trim()).filter(Boolean) } : {}) });
+          html = await buildViewerPage(a, basename(input), { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(threads ? { threads } : {}) }, opts.force ? Infinity : max);
         } catch (e) {
           if (e instanceof ViewSelectionError) throw new UsageError(e.message);
+          if (e instanceof PageTooBigError) {
+            throw new CliError(`view ${input}: the page would be ${mb(e.bytes)}, more than --max-size ${mb(max)} (browsers fail on pages much above ${mb(HTML_MAX_BYTES)}); ${smaller}, or --force`);
+          }
           throw e;
-        }
-        const smaller = 'make it smaller with --from/--to, --threads, or l4trace filter';
-        const max = maxBytes(opts.maxSize);
-        if (html.bytes > max && !opts.force) {
-          throw new CliError(`view ${input}: the page would be ${mb(html.bytes)}, more than --max-size ${mb(max)} (browsers fail on pages much above ${mb(HTML_MAX_BYTES)}); ${smaller}, or --force`);
         }
         if (html.bytes > Math.min(HTML_WARN_BYTES, max)) process.stderr.write(`l4trace: warning: ${out} is ${mb(html.bytes)}; browsers may be slow or fail to open pages this big; ${smaller}\n`);
         await writeFileAtomic(out, async (write) => {

@@ -5,14 +5,16 @@
  * - At any level, an item is `gap` wide, or `gap` away from the next, or followed by a `gap`-wide item
  *   (a few items per pixel at most).
  * - Every merged item counts its members, and its representative is its longest member.
+ * - A merged item's key is the one covering most of its time, and its representative has that key.
  */
 import { describe, expect, it } from 'vitest';
 import { Mipmap } from '../../viewer/app/lod.js';
+import { mergedLabel } from '../../viewer/app/series.js';
 
-function series(intervals: [number, number][]): Mipmap {
+function series(intervals: [number, number][], keys?: number[]): Mipmap {
   const starts = Float64Array.from(intervals.map((i) => i[0]));
   const ends = Float64Array.from(intervals.map((i) => i[1]));
-  return new Mipmap(starts, ends, 0, intervals.length);
+  return new Mipmap(starts, ends, 0, intervals.length, keys ? (i) => keys[i]! : undefined);
 }
 
 describe('viewer level of detail', () => {
@@ -66,5 +68,34 @@ describe('viewer level of detail', () => {
       // Bounded by the span over the gap (plus one), whatever the number of intervals.
       expect(lv.length).toBeLessThanOrEqual(2 * Math.ceil(t / lv.gap) + 1);
     }
+  });
+
+  it('a merged item takes the key that covers most of its time, not its first or longest member\'s', () => {
+    // Touching intervals: key 7 first (one 30-cycle interval, the longest), then 100 alternating
+    // intervals of keys 1 (20 cycles) and 2 (5 cycles): key 1 covers most of the time.
+    const iv: [number, number][] = [[0, 30]];
+    const keys = [7];
+    let t = 30;
+    for (let i = 0; i < 100; i++) {
+      const len = i % 2 === 0 ? 20 : 5;
+      iv.push([t, t + len]);
+      keys.push(i % 2 === 0 ? 1 : 2);
+      t += len;
+    }
+    const m = series(iv, keys);
+    for (const k of [3, 4, 5]) {
+      const lv = m.level(k); // gaps 64, 256, 1024 cycles: the band merges into one or a few items
+      expect(lv.length).toBeLessThan(iv.length);
+      const biggest = [...Array(lv.length).keys()].reduce((b, i) => (lv.count[i]! > lv.count[b]! ? i : b), 0);
+      expect(lv.key[biggest], `level ${k}`).toBe(1);
+      expect(keys[lv.rep[biggest]!]).toBe(1);
+      expect(lv.keyCount[biggest]!).toBeLessThan(lv.count[biggest]!);
+    }
+  });
+
+  it('a merged item is labelled by its dominant name and how many it stands for', () => {
+    expect(mergedLabel('ipc:call', 1, 1, 'calls')).toBe('ipc:call');
+    expect(mergedLabel('ipc:call', 2010, 2010, 'calls')).toBe('ipc:call ×2,010');
+    expect(mergedLabel('ipc:call', 2020, 2010, 'calls')).toBe('2,020 calls, mostly ipc:call');
   });
 });

@@ -166,6 +166,15 @@ export class App {
         const sg = st.header.signals[s.index]!;
         return [sg.ts, sg.tsDeliver ?? st.header.meta.endTime];
       }
+      case 'thread': {
+        const states = this.renderer.states(s.index);
+        if (states.start.length === 0) return null;
+        if (s.at !== undefined) {
+          const k = upperBound(states.start, s.at) - 1;
+          if (k >= 0 && states.end[k]! >= s.at) return [states.start[k]!, states.end[k]!];
+        }
+        return [states.start[0]!, states.end[states.end.length - 1]!];
+      }
     }
   }
 
@@ -179,7 +188,7 @@ export class App {
 
   select(sel: Selection): void {
     this.sel = sel;
-    renderDetails($('details'), this.store, sel);
+    renderDetails($('details'), this.store, sel, this.renderer);
     this.requestDraw(false);
   }
 
@@ -239,6 +248,7 @@ export class App {
   private checkSelection(kind: string, index: number): Selection {
     const st = this.store;
     if (!Number.isInteger(index) || index < 0) return null;
+    if (kind === 'thread') return st.threadByUtid.has(index) ? { kind, index } : null;
     const limits: Record<string, number> = { slice: st.sliceCount, sched: st.schedTs.length, irq: st.irqTs.length, ipc: st.ipcTs.length, signal: st.header.signals.length };
     return index < (limits[kind] ?? 0) ? ({ kind, index } as Selection) : null;
   }
@@ -257,18 +267,13 @@ export class App {
     if (!track || y - RULER + v.scrollY < track.y) return null;
     switch (track.kind) {
       case 'depth': {
-        const row = st.row(track.key, track.depth);
-        if (!row) return null;
-        const a = upperBound(st.sliceTs, t + tol, row.first, row.first + row.count) - 1;
-        if (a >= row.first && st.sliceEnd[a]! >= t - tol) return { kind: 'slice', index: a };
-        return null;
+        const i = this.renderer.hitRow(v, track.key, track.depth, x, tol);
+        return i >= 0 ? { kind: 'slice', index: i } : null;
       }
       case 'cpu': {
-        const first = st.cpuFirst[track.key]!;
-        const n = st.header.cpus[track.key]!.count;
-        const a = upperBound(st.schedTs, t + tol, first, first + n) - 1;
-        if (a >= first && st.schedEnd[a]! >= t - tol) return { kind: 'sched', index: a };
-        return null;
+        if (st.header.cpus[track.key]!.count === 0) return null;
+        const i = this.renderer.hitCpu(v, track.key, x, tol);
+        return i >= 0 ? { kind: 'sched', index: i } : null;
       }
       case 'irq': {
         const i = nearest(st.irqTs, t, tol * 2);
@@ -287,29 +292,50 @@ export class App {
         return best >= 0 && bd <= tol * 3 ? { kind: 'signal', index: best } : null;
       }
       case 'thread': {
-        // A message leaving or reaching this thread near the click, or one addressed to it and never
-        // received (drawn as a cross 10 px after its send).
-        const crossDt = (10 / this.renderer.plotWidth(v)) * (v.t1 - v.t0);
-        const a = lowerBound(st.ipcTs, t - tol * 3 - Math.max(st.ipcMaxLatency, crossDt));
-        const b = upperBound(st.ipcTs, t + tol * 3);
-        let best = -1;
-        let bd = Infinity;
-        for (let i = a; i < b; i++) {
-          const sent = st.ipcSender[i] === track.key ? Math.abs(st.ipcTs[i]! - t) : Infinity;
-          const r = st.ipcRecv[i]!;
-          const got = st.ipcReceiver[i] === track.key + 1 && r > 0 ? Math.abs(st.ipcTs[i]! + r - 1 - t) : Infinity;
-          const lost = st.ipcReceiver[i]! <= 0 && st.ipcDest[i] === track.key + 1 ? Math.abs(st.ipcTs[i]! + crossDt - t) : Infinity;
-          const d = Math.min(sent, got, lost);
-          if (d < bd) {
-            bd = d;
-            best = i;
-          }
-        }
-        return best >= 0 && bd <= tol * 3 ? { kind: 'ipc', index: best } : null;
+        const m = this.messageNear(track.key, t, tol);
+        if (m >= 0) return { kind: 'ipc', index: m };
+        // Otherwise the thread, and its state at the clicked time (the band under its name).
+        return { kind: 'thread', index: track.key, at: t };
       }
       default:
         return null;
     }
+  }
+
+  /**
+   * A message leaving or reaching this thread near time t, or one addressed to it and never received
+   * (drawn 10 px after its send): searched per thread pair, so a click costs no more than the messages
+   * within a few pixels.
+   */
+  private messageNear(utid: number, t: number, tol: number): number {
+    const st = this.store;
+    const index = this.renderer.messages();
+    const crossDt = (10 / this.renderer.plotWidth(this.view)) * (this.view.t1 - this.view.t0);
+    const near = 3 * tol;
+    let best = -1;
+    let bd = Infinity;
+    const consider = (i: number, at: number): void => {
+      const d = Math.abs(at - t);
+      if (d < bd) {
+        bd = d;
+        best = i;
+      }
+    };
+    for (const p of index.pairs) {
+      const sends = p.sender === utid;
+      const gets = p.kind === 'received' && p.target === utid;
+      const lost = p.kind !== 'received' && p.target === utid;
+      if (!sends && !gets && !lost) continue;
+      if (sends) for (let k = index.lower(p, t - near), e = index.upper(p, t + near); k < e; k++) consider(p.idx[k]!, st.ipcTs[p.idx[k]!]!);
+      if (gets) {
+        for (let k = index.lower(p, t - near - p.maxLatency), e = index.upper(p, t + near); k < e; k++) {
+          const i = p.idx[k]!;
+          consider(i, st.ipcTs[i]! + st.ipcRecv[i]! - 1);
+        }
+      }
+      if (lost) for (let k = index.lower(p, t - near - crossDt), e = index.upper(p, t + near); k < e; k++) consider(p.idx[k]!, st.ipcTs[p.idx[k]!]! + crossDt);
+    }
+    return bd <= near ? best : -1;
   }
 
   // --- search ----------------------------------------------------------------------------------------------------
@@ -327,6 +353,8 @@ export class App {
 
   private focusHit(hit: Hit): void {
     if (hit.kind === 'thread') {
+      // Select the thread (outlined, its details on the right) and scroll its track into view.
+      this.select({ kind: 'thread', index: hit.utid });
       const tr = this.tracks.find((t) => t.kind === 'thread' && t.key === hit.utid);
       if (tr) {
         this.view.scrollY = tr.y - 40;
@@ -365,6 +393,7 @@ export class App {
       },
       { passive: false },
     );
+    box.addEventListener('mouseleave', () => (this.mouseX = -1));
     box.addEventListener('mousedown', (e) => {
       const rect = box.getBoundingClientRect();
       this.drag = { x: e.clientX - rect.left, y: e.clientY - rect.top, t0: this.view.t0, t1: this.view.t1, scrollY: this.view.scrollY, moved: false };
@@ -372,7 +401,10 @@ export class App {
     });
     window.addEventListener('mousemove', (e) => {
       const rect = box.getBoundingClientRect();
-      this.mouseX = e.clientX - rect.left;
+      // W/S zoom at the mouse only while it is over the timeline's plot; elsewhere (details panel,
+      // toolbar) around the view's centre.
+      const over = e.clientX >= rect.left + GUTTER && e.clientX < rect.right && e.clientY >= rect.top && e.clientY < rect.bottom;
+      this.mouseX = over ? e.clientX - rect.left : -1;
       const d = this.drag;
       if (!d) return;
       const dx = e.clientX - rect.left - d.x;
@@ -536,6 +568,14 @@ export class App {
         return t ? app.renderer.y(app.view, t) : null;
       },
       detailsText: () => $('details').textContent ?? '',
+      threadColour: (utid) => app.renderer.colourOfThread(utid),
+      schedOf: (k) => {
+        const st = app.store;
+        const out: [number, number, number][] = [];
+        for (let i = st.cpuFirst[k]!, e = i + st.header.cpus[k]!.count; i < e; i++) out.push([st.schedTs[i]!, st.schedEnd[i]!, st.schedUtid[i]!]);
+        return out;
+      },
+      ruler: () => app.renderer.lastTicks.map((t) => ({ cycles: t.cycles, time: t.time, x: t.x })),
       drawNow: () => {
         app.renderer.drawMain(app.main.getContext('2d')!, app.view);
         app.renderer.drawOverlay(app.over.getContext('2d')!, app.view, app.sel);

@@ -4,12 +4,13 @@
  * operation, the messages it sent and received with their partners.
  */
 import { fmtInt, fmtTime } from './format';
-import type { Selection } from './render';
+import type { Renderer, Selection } from './render';
+import { stateAt } from './states';
 import { lowerBound, upperBound, type Store } from './store';
 
 type Field = [string, string];
 
-export function renderDetails(el: HTMLElement, store: Store, sel: Selection): void {
+export function renderDetails(el: HTMLElement, store: Store, sel: Selection, renderer: Renderer): void {
   el.replaceChildren();
   if (!sel) {
     const p = document.createElement('p');
@@ -18,7 +19,7 @@ export function renderDetails(el: HTMLElement, store: Store, sel: Selection): vo
     el.append(p);
     return;
   }
-  const { title, fields, path, messages } = describe(store, sel);
+  const { title, fields, path, messages } = sel.kind === 'thread' ? describeThread(store, sel.index, sel.at, renderer) : describe(store, sel);
   const h = document.createElement('h3');
   h.textContent = title;
   el.append(h, table(fields));
@@ -48,7 +49,34 @@ function table(fields: Field[]): HTMLTableElement {
   return t;
 }
 
-export function describe(store: Store, sel: NonNullable<Selection>): { title: string; fields: Field[]; path?: string[]; messages?: Field[][] } {
+interface Description {
+  title: string;
+  fields: Field[];
+  path?: string[];
+  messages?: Field[][];
+}
+
+/** A thread: who it is, where it was at the end, and its state at the clicked time. */
+function describeThread(store: Store, utid: number, at: number | undefined, renderer: Renderer): Description {
+  const th = store.threadByUtid.get(utid);
+  const cpu = store.header.meta.cyclesPerUs;
+  const fields: Field[] = [
+    ['thread', `${store.threadName(utid)} (utid ${utid})`],
+    ['L4 id', th?.l4Id ?? '?'],
+    ['kind', th?.kind ?? '?'],
+    ['task', String(th?.task ?? '?')],
+    ['priority', String(th?.priority ?? '?')],
+  ];
+  const states = renderer.states(utid);
+  if (at !== undefined) {
+    const s = stateAt(states, at);
+    fields.push(['at', fmtTime(at, cpu)], ['state', s ? `${s.state} from ${fmtTime(s.from, cpu)} to ${fmtTime(s.to, cpu)}` : 'unknown (no scheduling data here)']);
+  }
+  if (th?.finalState) fields.push(['at the end', `${th.finalState}${th.openCall ? ` (in ${th.openCall})` : ''}`]);
+  return { title: store.threadName(utid), fields };
+}
+
+export function describe(store: Store, sel: Exclude<NonNullable<Selection>, { kind: 'thread' }>): Description {
   const h = store.header;
   const cpu = h.meta.cyclesPerUs;
   const t = (c: number): string => fmtTime(c, cpu);
@@ -133,10 +161,18 @@ export function messageFields(store: Store, i: number): Field[] {
     ['sent', fmtTime(ts, cpu)],
     ['received', r > 0 ? fmtTime(ts + r - 1, cpu) : 'never'],
     ['reply', rp > 0 ? fmtTime(ts + rp - 1, cpu) : '-'],
-    ['result', h.enums.ipcResult[store.ipcResult[i]!] ?? '?'],
+    ['result', resultText(store, i)],
     ['label', `0x${store.ipcLabel[i]!.toString(16)}`],
     ['words / bytes', `${store.ipcWords[i]!} / ${store.ipcBytes[i]!}`],
   ];
+}
+
+/** The operation's result, or why it has none (still waiting at the end, or the trace was cut). */
+function resultText(store: Store, i: number): string {
+  const r = store.header.enums.ipcResult[store.ipcResult[i]!];
+  if (r) return r;
+  if (store.ipcReceiver[i]! <= 0) return `none: ${store.pendingText(i)}`;
+  return store.truncated ? 'none: the operation had not finished when the trace was cut' : 'none: the operation had not finished by the end of the run';
 }
 
 /** The messages an IPC slice sent (at its start) and received (at its end). */

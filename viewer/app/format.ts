@@ -41,5 +41,25 @@ export function colorFor(s: string, light = 62): string {
 
 /** Category colours for IPC operations and page faults (functions take their name's colour). */
 export const CATEGORY_COLOR: Record<string, string> = { ipc: '#8fb3e8', pf: '#e8b48f' };
+
+/** One colour per IPC operation, far apart in hue, so call, send, reply_wait and receive read apart. */
+export const IPC_COLOR: Record<string, string> = {
+  'ipc:call': '#60a5fa',
+  'ipc:send': '#f472b6',
+  'ipc:reply_wait': '#2dd4bf',
+  'ipc:receive': '#a78bfa',
+  'ipc:wait': '#c4b5fd',
+  'ipc:send_receive': '#fbbf24',
+  'ipc:pagefault': '#e8b48f',
+  'ipc:exception': '#f87171',
+  'ipc:irq': '#d8b4fe',
+};
+
+/** The colour of a slice by its name: IPC operations and page faults by kind, functions by name. */
+export function sliceColour(name: string): string {
+  if (name.startsWith('ipc:')) return IPC_COLOR[name] ?? CATEGORY_COLOR.ipc!;
+  if (name === 'page fault') return CATEGORY_COLOR.pf!;
+  return colorFor(name);
+}
 export const BAD = '#c81e1e';
 export const GOOD = '#15803d';

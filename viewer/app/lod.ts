@@ -1,10 +1,17 @@
 /**
  * Level of detail: for each series of non-overlapping intervals (a thread's calls at one depth, a CPU's
- * scheduling intervals), levels k = 1, 2, ... merge neighbours whose gap is below GAP_BASE * 4^k cycles,
- * when both are narrower than that, into one item (start, end, how many, the longest one as
- * representative). Drawing at p cycles per pixel
- * uses the coarsest level whose gap is below p, so merged gaps are narrower than a pixel (the picture is
- * the same) and items on screen are at least p/4 apart: at most ~4 per pixel, whatever the event count.
+ * scheduling intervals, a thread's states), levels k = 1, 2, ... merge neighbours whose gap is below
+ * GAP_BASE * 4^k cycles, when both are narrower than that, into one item (start, end, how many).
+ * Drawing at p cycles per pixel uses the coarsest level whose gap is below p, so merged gaps are
+ * narrower than a pixel (the picture is the same) and items on screen are at least p/4 apart: at most
+ * ~4 per pixel, whatever the event count.
+ *
+ * Every interval has a key (the thread on a CPU, the name of a call, a thread's state). A merged item
+ * carries its dominant key: the key that covers most of its time (summed over its members), how long
+ * and how many members have it, and as representative the longest member with that key. So a merged
+ * item is coloured, labelled and clicked as what filled most of it, not as whichever member came
+ * first. (Across levels this is the heavy-hitter estimate: a coarser level sums its parts' dominant
+ * keys. It is exact at the first merged level and whenever a part is uniform.)
  * Levels are built once per series and level, on first use, from the finest level already built.
  */
 
@@ -16,8 +23,12 @@ export interface Level {
   start: Float64Array;
   end: Float64Array;
   count: Uint32Array;
-  /** Index (into the source arrays) of the longest interval merged into the item. */
+  /** Index (into the source arrays) of the longest member with the dominant key. */
   rep: Uint32Array;
+  /** The dominant key, the cycles it covers and how many members have it. */
+  key: Float64Array;
+  weight: Float64Array;
+  keyCount: Uint32Array;
   length: number;
 }
 
@@ -29,6 +40,7 @@ export class Mipmap {
     private readonly ends: Float64Array,
     private readonly first: number,
     private readonly n: number,
+    private readonly keyOf: (i: number) => number = () => 0,
   ) {}
 
   /** The level to draw at `cyclesPerPixel`: 0 (every interval) when zoomed in that far. */
@@ -43,7 +55,7 @@ export class Mipmap {
     if (have) return have;
     let j = k - 1;
     while (j > 0 && !this.levels[j]) j--;
-    const built = merge(this.level(j), GAP_BASE * 4 ** k);
+    const built = merge(this.level(j), GAP_BASE * 4 ** k, this.starts, this.ends);
     this.levels[k] = built;
     return built;
   }
@@ -53,8 +65,14 @@ export class Mipmap {
     const end = this.ends.subarray(this.first, this.first + this.n);
     const count = new Uint32Array(this.n).fill(1);
     const rep = new Uint32Array(this.n);
-    for (let i = 0; i < this.n; i++) rep[i] = this.first + i;
-    return { gap: 0, start, end, count, rep, length: this.n };
+    const key = new Float64Array(this.n);
+    const weight = new Float64Array(this.n);
+    for (let i = 0; i < this.n; i++) {
+      rep[i] = this.first + i;
+      key[i] = this.keyOf(this.first + i);
+      weight[i] = end[i]! - start[i]!;
+    }
+    return { gap: 0, start, end, count, rep, key, weight, keyCount: count, length: this.n };
   }
 }
 
@@ -68,8 +86,45 @@ export class Mipmap {
  */
 const joins = (gs: number, ge: number, s: number, e: number, gap: number): boolean => s - ge < gap && ge - gs < gap && e - s < gap;
 
-/** Merge neighbours of `src` by `joins`; the longest item merged represents the group. */
-function merge(src: Level, gap: number): Level {
+/** Sums of weight and members per key within one group (few distinct keys: linear search). */
+class KeyTally {
+  keys: number[] = [];
+  weight: number[] = [];
+  count: number[] = [];
+  rep: number[] = [];
+  repLen: number[] = [];
+  n = 0;
+  reset(): void {
+    this.n = 0;
+  }
+  add(key: number, weight: number, count: number, rep: number, repLen: number): void {
+    let j = 0;
+    while (j < this.n && this.keys[j] !== key) j++;
+    if (j === this.n) {
+      this.keys[j] = key;
+      this.weight[j] = 0;
+      this.count[j] = 0;
+      this.rep[j] = rep;
+      this.repLen[j] = -1;
+      this.n++;
+    }
+    this.weight[j]! += weight;
+    this.count[j]! += count;
+    if (repLen > this.repLen[j]!) {
+      this.repLen[j] = repLen;
+      this.rep[j] = rep;
+    }
+  }
+  /** Index of the key covering the most time. */
+  best(): number {
+    let b = 0;
+    for (let j = 1; j < this.n; j++) if (this.weight[j]! > this.weight[b]!) b = j;
+    return b;
+  }
+}
+
+/** Merge neighbours of `src` by `joins`; each group takes its dominant key (see the file comment). */
+function merge(src: Level, gap: number, starts: Float64Array, ends: Float64Array): Level {
   const n = src.length;
   // Count first, so the arrays are allocated once at their size.
   let m = 0;
@@ -85,33 +140,44 @@ function merge(src: Level, gap: number): Level {
     } else if (e > ge) ge = e;
   }
   if (m === n) return { ...src, gap }; // nothing merges at this level: share the finer level's arrays
-  const start = new Float64Array(m);
-  const end = new Float64Array(m);
-  const count = new Uint32Array(m);
-  const rep = new Uint32Array(m);
+  const out: Level = {
+    gap,
+    start: new Float64Array(m),
+    end: new Float64Array(m),
+    count: new Uint32Array(m),
+    rep: new Uint32Array(m),
+    key: new Float64Array(m),
+    weight: new Float64Array(m),
+    keyCount: new Uint32Array(m),
+    length: m,
+  };
+  const tally = new KeyTally();
   let k = -1;
-  let best = -1;
+  const close = (): void => {
+    if (k < 0) return;
+    const b = tally.best();
+    out.key[k] = tally.keys[b]!;
+    out.weight[k] = tally.weight[b]!;
+    out.keyCount[k] = tally.count[b]!;
+    out.rep[k] = tally.rep[b]!;
+  };
   for (let i = 0; i < n; i++) {
     const s = src.start[i]!;
     const e = src.end[i]!;
-    const len = e - s;
-    if (k < 0 || !joins(start[k]!, end[k]!, s, e, gap)) {
+    if (k < 0 || !joins(out.start[k]!, out.end[k]!, s, e, gap)) {
+      close();
       k++;
-      start[k] = s;
-      end[k] = e;
-      count[k] = src.count[i]!;
-      rep[k] = src.rep[i]!;
-      best = len;
-    } else {
-      if (e > end[k]!) end[k] = e;
-      count[k]! += src.count[i]!;
-      if (len > best) {
-        best = len;
-        rep[k] = src.rep[i]!;
-      }
-    }
+      out.start[k] = s;
+      out.end[k] = e;
+      out.count[k] = 0;
+      tally.reset();
+    } else if (e > out.end[k]!) out.end[k] = e;
+    out.count[k]! += src.count[i]!;
+    const r = src.rep[i]!;
+    tally.add(src.key[i]!, src.weight[i]!, src.keyCount[i]!, r, ends[r]! - starts[r]!);
   }
-  return { gap, start, end, count, rep, length: m };
+  close();
+  return out;
 }
 
 /** First item of `lv` whose end is at or after t (ends are sorted: the intervals do not overlap). */

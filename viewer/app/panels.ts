@@ -1,10 +1,12 @@
 /**
  * Summary panels drawn with Observable Plot from rows the generator aggregated (each chart stays under a
  * few thousand marks): the function profile, the IPC matrix as a heatmap, the interrupt latency
- * histogram and the per-thread running fraction over time. Built the first time the panels are opened.
+ * histogram and each thread's state over time (the same states and colours as the timeline's state
+ * band). Built the first time the panels are opened.
  */
 import * as Plot from '@observablehq/plot';
-import type { ViewerPanels } from '../model';
+import type { ThreadStateCell, ViewerPanels } from '../model';
+import { STATES, STATE_COLOUR } from './states';
 
 export function renderPanels(el: HTMLElement, panels: ViewerPanels, cyclesPerUs: number): number {
   el.replaceChildren();
@@ -86,16 +88,16 @@ export function renderPanels(el: HTMLElement, panels: ViewerPanels, cyclesPerUs:
   );
 
   add(
-    'threads over time (fraction of each bucket running on a CPU)',
+    'thread states over time (the state each thread spent most of each bucket in)',
     panels.threadStates.length
       ? Plot.plot({
           width,
           marginLeft: 170,
-          height: 30 + new Set(panels.threadStates.map((d) => d.thread)).size * 14,
+          height: 50 + new Set(panels.threadStates.map((d) => d.thread)).size * 14,
           x: { label: 'µs', transform: (c: number) => c / cyclesPerUs },
-          y: { label: null },
-          color: { scheme: 'greens', domain: [0, 1], legend: true, label: 'running' },
-          marks: [Plot.barX(panels.threadStates, { x1: 't0', x2: 't1', y: 'thread', fill: 'running', title: (d: { thread: string; running: number }) => `${d.thread}: ${(d.running * 100).toFixed(0)}% running` })],
+          y: { label: null, domain: [...new Set(panels.threadStates.map((d) => d.thread))] },
+          color: { domain: [...STATES], range: STATES.map((k) => STATE_COLOUR[k]), legend: true, label: 'state' },
+          marks: [Plot.barX(panels.threadStates, { x1: 't0', x2: 't1', y: 'thread', fill: 'state', title: (d: ThreadStateCell) => `${d.thread}: ${d.detail}` })],
         })
       : null,
     'no scheduling in this window',

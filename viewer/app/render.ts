@@ -1,27 +1,40 @@
 /**
  * Drawing. The main canvas holds the ruler, the track labels and what the tracks contain (scheduling
- * intervals, call stacks, interrupt marks, final states); the overlay canvas holds what changes with the
- * selection (highlight, IPC arrows, signals), so selecting never repaints millions of slices.
- * Each series is drawn from its level of detail (lod.ts), and neighbouring items that fall in the same
- * pixel are merged into one rectangle, so the cost of a frame follows the pixels, not the events.
+ * intervals, thread states, call stacks, interrupt marks, final states); the overlay canvas holds what
+ * changes with the selection (highlight, IPC arrows, signals), so selecting never repaints millions of
+ * slices. Every layer's cost follows the pixels, not the events: series are drawn from their level of
+ * detail (lod.ts, series.ts), messages per thread pair and time bucket (arrows.ts).
  */
-import { colorFor, CATEGORY_COLOR, BAD, GOOD, fmtShort, fmtUs } from './format';
-import { Mipmap, firstEndingAfter, type Level } from './lod';
+import { drawMessages } from './arrows';
+import { colorFor, BAD, GOOD, fmtShort, fmtUs, sliceColour } from './format';
+import { LabelPlacer, type Box } from './labels';
+import { Mipmap } from './lod';
+import { MessageIndex } from './messages';
+import { ticks, type Tick } from './ruler';
+import { drawSeries, hitSeries, type SeriesStyle } from './series';
+import { STATE_COLOUR, STATES, buildStateSeries, schedByThread, type StateSeries } from './states';
 import { ROW_H, trackAtY, type Track } from './layout';
 import { lowerBound, upperBound, type Store } from './store';
 import type { FrameStats, Selection, View } from '../model';
 
 export type { FrameStats, Selection, View } from '../model';
+export { MAX_ARROWS } from './arrows';
 
 export const GUTTER = 220;
 export const RULER = 28;
-/** Above this many visible messages, arrows are bundled per thread pair. */
-export const MAX_ARROWS = 2000;
+/** The state band: the lower part of each thread's header row. */
+export const BAND_H = 5;
 
 export class Renderer {
   private readonly mipmaps = new Map<string, Mipmap>();
-  private readonly nameColor: string[] = [];
-  private readonly threadColor = new Map<number, string>();
+  private readonly nameColour: string[] = [];
+  private readonly threadColour = new Map<number, string>();
+  private messageIndex: MessageIndex | null = null;
+  private threadSched: Map<number, Uint32Array> | null = null;
+  private readonly stateSeries = new Map<number, StateSeries>();
+  /** Labels the main canvas drew (final states), which overlay labels must not cover. */
+  private mainLabels: Box[] = [];
+  lastTicks: (Tick & { x: number })[] = [];
   stats: FrameStats = emptyStats();
 
   constructor(
@@ -40,6 +53,10 @@ export class Renderer {
 
   time(v: View, x: number): number {
     return v.t0 + ((x - GUTTER) / this.plotWidth(v)) * (v.t1 - v.t0);
+  }
+
+  cyclesPerPixel(v: View): number {
+    return (v.t1 - v.t0) / this.plotWidth(v);
   }
 
   /** Screen y of a track's top. */
@@ -61,6 +78,7 @@ export class Renderer {
   drawMain(ctx: CanvasRenderingContext2D, v: View): void {
     const t0 = performance.now();
     const s = emptyStats();
+    this.mainLabels = [];
     ctx.clearRect(0, 0, v.width, v.height);
     ctx.font = '11px system-ui, sans-serif';
     ctx.textBaseline = 'middle';
@@ -69,8 +87,9 @@ export class Renderer {
     // Gutter border.
     ctx.fillStyle = '#d9dde3';
     ctx.fillRect(GUTTER - 1, RULER, 1, v.height - RULER);
-    s.ms = performance.now() - t0;
-    this.stats = { ...this.stats, ...pick(s, ['ms', 'rectsDrawn', 'itemsVisited', 'cpuRows', 'threadTracks', 'depthRows', 'finalStates']) };
+    s.mainMs = performance.now() - t0;
+    this.stats = { ...this.stats, ...pick(s, ['mainMs', 'rectsDrawn', 'itemsVisited', 'cpuRows', 'threadTracks', 'depthRows', 'finalStates']) };
+    this.stats.ms = this.stats.mainMs + this.stats.overlayMs;
   }
 
   private drawTrack(ctx: CanvasRenderingContext2D, v: View, track: Track, s: FrameStats): void {
@@ -117,136 +136,69 @@ export class Renderer {
     ctx.restore();
   }
 
-  private mipmap(key: string, starts: Float64Array, ends: Float64Array, first: number, n: number): Mipmap {
+  private mipmap(key: string, starts: Float64Array, ends: Float64Array, first: number, n: number, keyOf: (i: number) => number): Mipmap {
     let m = this.mipmaps.get(key);
-    if (!m) this.mipmaps.set(key, (m = new Mipmap(starts, ends, first, n)));
+    if (!m) this.mipmaps.set(key, (m = new Mipmap(starts, ends, first, n, keyOf)));
     return m;
   }
 
-  /**
-   * Draw one series at its level of detail; colour(rep) gives an item's colour, label(rep) its text.
-   * Neighbours of one colour, and sub-pixel items whatever their colour, join one rectangle; a
-   * rectangle is labelled (with its first wide item's name) when it is drawn, so a run of joined items
-   * is labelled once it is wide enough.
-   */
-  private drawSeries(
-    ctx: CanvasRenderingContext2D,
-    v: View,
-    lv: Level,
-    y: number,
-    h: number,
-    colour: (rep: number, merged: boolean) => string,
-    label: ((rep: number) => string) | null,
-    open: ((rep: number) => boolean) | null,
-    s: FrameStats,
-  ): void {
-    const pw = this.plotWidth(v);
-    const scale = pw / (v.t1 - v.t0);
-    const left = GUTTER;
-    const right = GUTTER + pw;
-    let curX0 = 0;
-    let curX1 = -Infinity;
-    let curColour = '';
-    let curText = ''; // label of the rectangle being built ('' = none yet)
-    const flush = (): void => {
-      if (curX1 === -Infinity) return;
-      ctx.fillStyle = curColour;
-      ctx.fillRect(curX0, y, Math.max(1, curX1 - curX0), h);
-      s.rectsDrawn++;
-      const w = Math.min(curX1, right) - Math.max(curX0, left);
-      if (curText && w >= 36) {
-        ctx.fillStyle = '#1d2330';
-        this.text(ctx, curText, Math.max(curX0, left) + 3, y + h / 2, w - 6);
-      }
-      curX1 = -Infinity;
-      curText = '';
-    };
-    const textOf = (i: number): string => {
-      if (!label) return '';
-      // A merged item names its longest member and says how many it stands for.
-      const n = lv.count[i]!;
-      return n > 1 ? `${label(lv.rep[i]!)} +${(n - 1).toLocaleString('en-US')} more` : label(lv.rep[i]!);
-    };
-    for (let i = firstEndingAfter(lv, v.t0); i < lv.length; i++) {
-      const st = lv.start[i]!;
-      if (st > v.t1) break;
-      s.itemsVisited++;
-      const x0 = GUTTER + (st - v.t0) * scale;
-      let x1 = GUTTER + (lv.end[i]! - v.t0) * scale;
-      if (x1 - x0 < 1) x1 = x0 + 1;
-      const rep = lv.rep[i]!;
-      const merged = lv.count[i]! > 1;
-      const wide = x1 - x0 > 1.5;
-      // A sub-pixel item joins the current rectangle whatever its colour. (Not the other way round: a
-      // wide item after a sub-pixel one keeps its own colour and label.)
-      if (x0 <= curX1 + 0.5 && !wide) {
-        if (x1 > curX1) curX1 = x1;
-        continue;
-      }
-      const c = colour(rep, merged);
-      if (c === curColour && x0 <= curX1 + 0.5) {
-        if (x1 > curX1) curX1 = x1;
-        if (!curText) curText = textOf(i);
-      } else {
-        flush();
-        curX0 = x0;
-        curX1 = x1;
-        curColour = c;
-        curText = wide ? textOf(i) : '';
-      }
-      if (open && !merged && open(rep)) {
-        flush();
-        ctx.fillStyle = BAD;
-        ctx.fillRect(Math.min(x1, right) - 2, y, 2, h);
-        s.rectsDrawn++;
-      }
+  private series(ctx: CanvasRenderingContext2D, v: View, m: Mipmap, y: number, h: number, style: SeriesStyle, s: FrameStats): void {
+    const lv = m.level(Mipmap.levelFor(this.cyclesPerPixel(v)));
+    drawSeries(ctx, v, { left: GUTTER, width: this.plotWidth(v) }, lv, y, h, style, s, (t, x, yy, w) => this.text(ctx, t, x, yy, w));
+  }
+
+  cpuMipmap(k: number): Mipmap {
+    const st = this.store;
+    return this.mipmap(`c${k}`, st.schedTs, st.schedEnd, st.cpuFirst[k]!, st.header.cpus[k]!.count, (i) => st.schedUtid[i]!);
+  }
+
+  rowMipmap(utid: number, depth: number): Mipmap | null {
+    const st = this.store;
+    const row = st.row(utid, depth);
+    if (!row) return null;
+    return this.mipmap(`r${utid}.${depth}`, st.sliceTs, st.sliceEnd, row.first, row.count, (i) => st.sliceName[i]!);
+  }
+
+  /** A thread's states over time (built on first use). */
+  states(utid: number): StateSeries {
+    let s = this.stateSeries.get(utid);
+    if (!s) {
+      this.threadSched ??= schedByThread(this.store);
+      const t = this.store.threadByUtid.get(utid);
+      s = buildStateSeries(this.store, this.threadSched.get(utid), t?.startTs ?? null);
+      this.stateSeries.set(utid, s);
     }
-    flush();
+    return s;
+  }
+
+  private stateMipmap(utid: number): Mipmap {
+    const s = this.states(utid);
+    return this.mipmap(`s${utid}`, s.start, s.end, 0, s.start.length, (i) => s.state[i]!);
   }
 
   private drawCpu(ctx: CanvasRenderingContext2D, v: View, track: Track, y: number, s: FrameStats): void {
     const st = this.store;
-    const k = track.key;
-    const first = st.cpuFirst[k]!;
-    const n = st.header.cpus[k]!.count;
-    const m = this.mipmap(`c${k}`, st.schedTs, st.schedEnd, first, n);
-    const lv = m.level(Mipmap.levelFor((v.t1 - v.t0) / this.plotWidth(v)));
-    this.drawSeries(
-      ctx,
-      v,
-      lv,
-      y + 2,
-      track.h - 4,
-      (rep) => this.colourOfThread(st.schedUtid[rep]!),
-      (rep) => st.threadName(st.schedUtid[rep]!),
-      null,
-      s,
-    );
+    if (st.header.cpus[track.key]!.count === 0) {
+      ctx.fillStyle = '#9ca3af';
+      ctx.fillText('idle: nothing scheduled on this CPU', GUTTER + 6, y + track.h / 2);
+      return;
+    }
+    this.series(ctx, v, this.cpuMipmap(track.key), y + 2, track.h - 4, { colourOfKey: (u) => this.colourOfThread(u), label: (rep) => st.threadName(st.schedUtid[rep]!), unit: 'intervals', open: null, openColour: BAD }, s);
   }
 
   private drawDepthRow(ctx: CanvasRenderingContext2D, v: View, track: Track, y: number, s: FrameStats): void {
     const st = this.store;
-    const row = st.row(track.key, track.depth);
-    if (!row) return;
-    const m = this.mipmap(`r${track.key}.${track.depth}`, st.sliceTs, st.sliceEnd, row.first, row.count);
-    const lv = m.level(Mipmap.levelFor((v.t1 - v.t0) / this.plotWidth(v)));
-    this.drawSeries(
-      ctx,
-      v,
-      lv,
-      y + 1,
-      track.h - 2,
-      (rep) => this.colourOfSlice(rep),
-      (rep) => st.name(rep),
-      (rep) => st.sliceOpen[rep] === 1,
-      s,
-    );
+    const m = this.rowMipmap(track.key, track.depth);
+    if (!m) return;
+    this.series(ctx, v, m, y + 1, track.h - 2, { colourOfKey: (id) => this.colourOfName(id), label: (rep) => st.name(rep), unit: 'calls', open: (rep) => st.sliceOpen[rep] === 1, openColour: BAD }, s);
   }
 
   private drawThreadHeader(ctx: CanvasRenderingContext2D, v: View, track: Track, y: number, s: FrameStats): void {
     const t = this.store.threadByUtid.get(track.key);
     ctx.fillStyle = '#f3f4f6';
     ctx.fillRect(GUTTER, y + track.h - 1, v.width - GUTTER, 1);
+    // The thread's state band (running, ready, receiving, sending, blocked).
+    this.series(ctx, v, this.stateMipmap(track.key), y + track.h - 1 - BAND_H, BAND_H, { colourOfKey: (k) => STATE_COLOUR[STATES[k]!], label: null, unit: '', open: null, openColour: BAD }, s);
     if (!t || !t.finalState) return;
     // Where the thread was when the run ended (hang or deadlock): at the end of the run.
     const xe = Math.min(this.x(v, this.store.header.meta.endTime), v.width - 4);
@@ -259,6 +211,7 @@ export class Renderer {
     ctx.fillStyle = BAD;
     this.text(ctx, text, x, y + track.h / 2, w);
     ctx.font = '11px system-ui, sans-serif';
+    this.mainLabels.push({ x: x - 3, y: y + 1, w: w + 6, h: track.h - 2 });
     s.finalStates.push({ thread: this.store.threadName(t.utid), state: t.finalState, x, y: y + track.h / 2 });
   }
 
@@ -304,18 +257,20 @@ export class Renderer {
     ctx.fillStyle = '#d9dde3';
     ctx.fillRect(0, RULER - 1, v.width, 1);
     const span = v.t1 - v.t0;
-    const target = (span / this.plotWidth(v)) * 110;
-    const p = 10 ** Math.floor(Math.log10(target));
-    const step = [1, 2, 5, 10].map((m) => m * p).find((x) => x >= target) ?? 10 * p;
     ctx.fillStyle = '#4b5563';
     ctx.font = '10px system-ui, sans-serif';
     ctx.textBaseline = 'top';
-    for (let t = Math.ceil(v.t0 / step) * step; t <= v.t1; t += step) {
-      const x = this.x(v, t);
+    this.lastTicks = [];
+    for (const tick of ticks(v.t0, v.t1, this.plotWidth(v), cpu)) {
+      const x = this.x(v, tick.t);
+      if (x < GUTTER) continue;
       ctx.fillRect(x, RULER - 8, 1, 7);
-      ctx.fillText(`${fmtShort(t)} cyc`, x + 3, 2);
-      ctx.fillText(fmtUs(t / cpu), x + 3, 14);
+      ctx.fillText(`${tick.cycles} cyc`, x + 3, 2);
+      ctx.fillText(tick.time, x + 3, 14);
+      this.lastTicks.push({ ...tick, x });
     }
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, GUTTER - 1, RULER - 1);
     ctx.fillStyle = '#1d2330';
     ctx.fillText('cycles / time', 6, 2);
     ctx.fillStyle = '#6b7280';
@@ -327,6 +282,7 @@ export class Renderer {
   // --- overlay -----------------------------------------------------------------------------------------
 
   drawOverlay(ctx: CanvasRenderingContext2D, v: View, sel: Selection): void {
+    const t0 = performance.now();
     ctx.clearRect(0, 0, v.width, v.height);
     ctx.save();
     ctx.beginPath();
@@ -334,10 +290,23 @@ export class Renderer {
     ctx.clip();
     this.stats.failedIpc = [];
     this.stats.signals = [];
-    this.drawArrows(ctx, v, sel);
-    this.drawSignals(ctx, v);
+    const placer = new LabelPlacer(this.mainLabels);
+    this.drawSignals(ctx, v, placer);
+    this.messageIndex ??= new MessageIndex(this.store);
+    drawMessages(
+      ctx,
+      v,
+      { x: (t) => this.x(v, t), rowY: (u) => this.threadRowY(v, u), top: RULER, bottom: v.height, cyclesPerPixel: this.cyclesPerPixel(v) },
+      this.store,
+      this.messageIndex,
+      sel,
+      placer,
+      this.stats,
+    );
     this.drawSelection(ctx, v, sel);
     ctx.restore();
+    this.stats.overlayMs = performance.now() - t0;
+    this.stats.ms = this.stats.mainMs + this.stats.overlayMs;
   }
 
   /** The y of a thread's header row on screen (for arrows), or null when the thread has no track. */
@@ -346,101 +315,11 @@ export class Renderer {
     return ty === undefined ? null : RULER + ty - v.scrollY + ROW_H.thread / 2;
   }
 
-  private drawArrows(ctx: CanvasRenderingContext2D, v: View, sel: Selection): void {
-    const st = this.store;
-    let a = lowerBound(st.ipcTs, v.t0 - st.ipcMaxLatency);
-    const b = upperBound(st.ipcTs, v.t1);
-    // A selected slice shows only its own messages: sent from its thread while it ran, or received in it.
-    let only: { utid: number; t0: number; t1: number } | null = null;
-    if (sel?.kind === 'slice') {
-      const row = st.rows[st.sliceRow[sel.index]!]!;
-      only = { utid: row.utid, t0: st.sliceTs[sel.index]!, t1: st.sliceEnd[sel.index]! };
-      a = lowerBound(st.ipcTs, only.t0 - st.ipcMaxLatency);
-    }
-    const visible: number[] = [];
-    for (let i = a; i < b; i++) {
-      const ts = st.ipcTs[i]!;
-      const r = st.ipcRecv[i]!;
-      const te = r > 0 ? ts + r - 1 : ts;
-      if (te < v.t0) continue;
-      if (only) {
-        const sent = st.ipcSender[i] === only.utid && ts >= only.t0 && ts <= only.t1;
-        const got = st.ipcReceiver[i] === only.utid + 1 && te >= only.t0 && te <= only.t1;
-        if (!sent && !got) continue;
-      }
-      visible.push(i);
-    }
-    this.stats.bundled = visible.length > MAX_ARROWS;
-    this.stats.arrows = visible.length;
-    if (this.stats.bundled) return this.drawBundles(ctx, v, visible);
-    ctx.lineWidth = only ? 1.6 : 1;
-    for (const i of visible) {
-      const ys = this.threadRowY(v, st.ipcSender[i]!);
-      if (ys === null) continue;
-      const xs = this.x(v, st.ipcTs[i]!);
-      const recv = st.ipcReceiver[i]!;
-      if (recv > 0) {
-        const yr = this.threadRowY(v, recv - 1);
-        if (yr === null) continue;
-        const xr = this.x(v, st.ipcTs[i]! + st.ipcRecv[i]! - 1);
-        arrow(ctx, xs, ys, xr, yr, only ? '#1d4ed8' : 'rgba(37, 99, 235, 0.55)');
-      } else {
-        // Not received: a red arrow to the addressed thread (or a stub), crossed out.
-        const dest = st.ipcDest[i]!;
-        const yd = dest > 0 ? this.threadRowY(v, dest - 1) : null;
-        const ye = yd ?? ys + 14;
-        const xe = xs + 10;
-        arrow(ctx, xs, ys, xe, ye, BAD);
-        ctx.strokeStyle = BAD;
-        ctx.lineWidth = 2;
-        ctx.beginPath();
-        ctx.moveTo(xe - 5, ye - 5);
-        ctx.lineTo(xe + 5, ye + 5);
-        ctx.moveTo(xe + 5, ye - 5);
-        ctx.lineTo(xe - 5, ye + 5);
-        ctx.stroke();
-        ctx.lineWidth = 1;
-        const label = `${st.header.enums.ipcKind[st.ipcKind[i]!] ?? 'ipc'} not received: ${st.header.enums.ipcResult[st.ipcResult[i]!] ?? ''}`;
-        ctx.fillStyle = BAD;
-        ctx.font = '600 11px system-ui, sans-serif';
-        ctx.textBaseline = 'middle';
-        ctx.fillText(label, xe + 8, ye);
-        ctx.font = '11px system-ui, sans-serif';
-        this.stats.failedIpc.push({ sender: st.threadName(st.ipcSender[i]!), dest: dest > 0 ? st.threadName(dest - 1) : '?', x: xe, y: ye });
-      }
-    }
+  messages(): MessageIndex {
+    return (this.messageIndex ??= new MessageIndex(this.store));
   }
 
-  /** Too many messages to draw one by one: one line per thread pair, as thick as its count. */
-  private drawBundles(ctx: CanvasRenderingContext2D, v: View, visible: number[]): void {
-    const st = this.store;
-    const pairs = new Map<number, { s: number; r: number; n: number; xs: number; xr: number }>();
-    for (const i of visible) {
-      const r = st.ipcReceiver[i]!;
-      const key = st.ipcSender[i]! * 1048576 + r;
-      let p = pairs.get(key);
-      if (!p) pairs.set(key, (p = { s: st.ipcSender[i]!, r: r - 1, n: 0, xs: 0, xr: 0 }));
-      p.n++;
-      p.xs += st.ipcTs[i]!;
-      p.xr += r > 0 ? st.ipcTs[i]! + st.ipcRecv[i]! - 1 : st.ipcTs[i]!;
-    }
-    ctx.fillStyle = '#1d4ed8';
-    ctx.font = '10px system-ui, sans-serif';
-    for (const p of pairs.values()) {
-      const ys = this.threadRowY(v, p.s);
-      const yr = p.r >= 0 ? this.threadRowY(v, p.r) : null;
-      if (ys === null || yr === null) continue;
-      const xs = this.x(v, p.xs / p.n);
-      const xr = this.x(v, p.xr / p.n);
-      ctx.lineWidth = Math.min(8, 1 + Math.log2(p.n));
-      arrow(ctx, xs, ys, xr, yr, 'rgba(29, 78, 216, 0.45)');
-      ctx.fillText(`${p.n} msgs`, (xs + xr) / 2 + 4, (ys + yr) / 2);
-    }
-    ctx.lineWidth = 1;
-    ctx.font = '11px system-ui, sans-serif';
-  }
-
-  private drawSignals(ctx: CanvasRenderingContext2D, v: View): void {
+  private drawSignals(ctx: CanvasRenderingContext2D, v: View, placer: LabelPlacer): void {
     const st = this.store;
     const track = this.tracks.find((t) => t.kind === 'signals');
     if (!track) return;
@@ -449,6 +328,7 @@ export class Renderer {
     ctx.textBaseline = 'middle';
     st.header.signals.forEach((sg) => {
       const x = this.x(v, sg.ts);
+      if (x > v.width + 10) return;
       const delivered = sg.tsDeliver !== null;
       // Delivered: green; ignored by the target (e.g. SIGCHLD): grey; lost: red.
       const colour = delivered ? GOOD : sg.path === 'ignored' ? '#6b7280' : BAD;
@@ -479,16 +359,19 @@ export class Renderer {
       ctx.lineTo(x, y + 7);
       ctx.closePath();
       ctx.fill();
-      const how = sg.path === 'kick' ? `kick ${sg.kick}` : sg.path;
-      const text = `${sg.sig} pid ${sg.from}→${sg.to}, ${how}: ${delivered ? `delivered (${sg.action ?? ''})` : sg.path === 'ignored' ? 'ignored' : 'never delivered'}`;
+      const text = signalText(sg);
       ctx.font = '600 11px system-ui, sans-serif';
       const tw = ctx.measureText(text).width;
-      ctx.fillStyle = 'rgba(255, 255, 255, 0.9)';
-      ctx.fillRect(x + 8, y - 7, tw + 4, 14);
-      ctx.fillStyle = colour;
-      ctx.fillText(text, x + 10, y);
+      // A label that would print over a neighbour's is left out (the triangle stays; a click tells).
+      const at = placer.place({ x: x + 8, y: y - 7, w: tw + 4, h: 14 });
+      if (at) {
+        ctx.fillStyle = 'rgba(255, 255, 255, 0.9)';
+        ctx.fillRect(at.x, at.y, at.w, at.h);
+        ctx.fillStyle = colour;
+        ctx.fillText(text, x + 10, y);
+      }
       ctx.font = '11px system-ui, sans-serif';
-      if (x >= GUTTER - 10 && x <= v.width + 10) this.stats.signals.push({ sig: sg.sig, from: sg.from, to: sg.to, kick: sg.kick, delivered, x, y });
+      if (x >= GUTTER - 10 && x <= v.width + 10) this.stats.signals.push({ sig: sg.sig, from: sg.from, to: sg.to, kick: sg.kick, delivered, x, y, label: at ? text : '' });
     });
     ctx.lineWidth = 1;
   }
@@ -528,23 +411,41 @@ export class Renderer {
       const track = this.tracks.find((t) => t.kind === 'signals');
       return track ? { x: this.x(v, st.header.signals[sel.index]!.ts), y: this.y(v, track), w: 6, h: track.h } : null;
     }
+    if (sel.kind === 'thread') {
+      const track = this.tracks.find((t) => t.kind === 'thread' && t.key === sel.index);
+      if (!track) return null;
+      if (sel.at !== undefined) return { x: this.x(v, sel.at) - 1, y: this.y(v, track), w: 2, h: track.h };
+      return { x: GUTTER + 1, y: this.y(v, track), w: this.plotWidth(v) - 4, h: track.h };
+    }
     const ys = this.threadRowY(v, st.ipcSender[sel.index]!);
     return ys === null ? null : { x: this.x(v, st.ipcTs[sel.index]!), y: ys - 6, w: 2, h: 12 };
   }
 
+  /** What a click at screen x selects on a CPU track or a call row: what that pixel column shows. */
+  hitCpu(v: View, k: number, x: number, tol: number): number {
+    return this.hit(v, this.cpuMipmap(k), x, tol);
+  }
+
+  hitRow(v: View, utid: number, depth: number, x: number, tol: number): number {
+    const m = this.rowMipmap(utid, depth);
+    return m ? this.hit(v, m, x, tol) : -1;
+  }
+
+  private hit(v: View, m: Mipmap, x: number, tol: number): number {
+    const lv = m.level(Mipmap.levelFor(this.cyclesPerPixel(v)));
+    const px = Math.floor(x);
+    return hitSeries(lv, this.time(v, px), this.time(v, px + 1), tol);
+  }
+
   // --- colours and text ------------------------------------------------------------------------------
 
-  private colourOfSlice(i: number): string {
-    const st = this.store;
-    const cat = st.header.categories[st.sliceCat[i]!] ?? 'func';
-    if (cat !== 'func') return CATEGORY_COLOR[cat] ?? '#ccc';
-    const id = st.sliceName[i]!;
-    return (this.nameColor[id] ??= colorFor(st.header.names[id] ?? ''));
+  colourOfName(id: number): string {
+    return (this.nameColour[id] ??= sliceColour(this.store.header.names[id] ?? ''));
   }
 
   colourOfThread(utid: number): string {
-    let c = this.threadColor.get(utid);
-    if (!c) this.threadColor.set(utid, (c = colorFor(`${this.store.threadName(utid)}#${utid}`, 58)));
+    let c = this.threadColour.get(utid);
+    if (!c) this.threadColour.set(utid, (c = colorFor(`${this.store.threadName(utid)}#${utid}`, 58)));
     return c;
   }
 
@@ -566,24 +467,16 @@ export class Renderer {
   }
 }
 
-function arrow(ctx: CanvasRenderingContext2D, x0: number, y0: number, x1: number, y1: number, colour: string): void {
-  ctx.strokeStyle = colour;
-  ctx.fillStyle = colour;
-  ctx.beginPath();
-  ctx.moveTo(x0, y0);
-  ctx.lineTo(x1, y1);
-  ctx.stroke();
-  const a = Math.atan2(y1 - y0, x1 - x0);
-  ctx.beginPath();
-  ctx.moveTo(x1, y1);
-  ctx.lineTo(x1 - 7 * Math.cos(a - 0.4), y1 - 7 * Math.sin(a - 0.4));
-  ctx.lineTo(x1 - 7 * Math.cos(a + 0.4), y1 - 7 * Math.sin(a + 0.4));
-  ctx.closePath();
-  ctx.fill();
+/** "SIGTERM pid 1→2, kick SETIMEOUT: never delivered"; "SIGCHLD pid 2→1: ignored". */
+export function signalText(sg: { sig: string; from: number; to: number; path: string; kick: string; tsDeliver: number | null; action: string | null }): string {
+  const who = `${sg.sig} pid ${sg.from}→${sg.to}`;
+  if (sg.path === 'ignored') return `${who}: ignored`;
+  const how = sg.path === 'kick' ? `kick ${sg.kick}` : sg.path;
+  return `${who}, ${how}: ${sg.tsDeliver !== null ? `delivered (${sg.action ?? ''})` : 'never delivered'}`;
 }
 
 function emptyStats(): FrameStats {
-  return { ms: 0, rectsDrawn: 0, itemsVisited: 0, cpuRows: 0, threadTracks: 0, depthRows: 0, arrows: 0, bundled: false, failedIpc: [], signals: [], finalStates: [] };
+  return { ms: 0, mainMs: 0, overlayMs: 0, rectsDrawn: 0, itemsVisited: 0, cpuRows: 0, threadTracks: 0, depthRows: 0, arrows: 0, bundled: false, bundles: 0, failedIpc: [], signals: [], finalStates: [] };
 }
 
 function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Pick<T, K> {

@@ -53,6 +53,8 @@ export class Store {
   /** Longest message latency (bounds the search for arrows crossing the view). */
   readonly ipcMaxLatency: number;
   readonly threadByUtid = new Map<number, ViewerThread>();
+  /** The run was cut short (no footer): messages without a result were still in flight at the cut. */
+  readonly truncated: boolean;
   private readonly rowIndex = new Map<number, number>();
 
   constructor(header: ViewerHeader, columns: Uint8Array) {
@@ -118,6 +120,19 @@ export class Store {
     for (let i = 0; i < this.ipcRecv.length; i++) maxLat = Math.max(maxLat, this.ipcRecv[i]!);
     this.ipcMaxLatency = maxLat;
     for (const t of header.threads) this.threadByUtid.set(t.utid, t);
+    this.truncated = header.meta.outcome === 'none';
+  }
+
+  /** Received; failed (not received, with an error result); or pending (not received, no result). */
+  messageKind(i: number): 'received' | 'failed' | 'pending' {
+    if (this.ipcReceiver[i]! > 0) return 'received';
+    return this.header.enums.ipcResult[this.ipcResult[i]!] ? 'failed' : 'pending';
+  }
+
+  /** What became of a message that nobody received, in words. */
+  pendingText(i: number): string {
+    if (this.messageKind(i) === 'failed') return `not received: ${this.header.enums.ipcResult[this.ipcResult[i]!]}`;
+    return this.truncated ? 'in flight when the trace was cut' : 'not received by the end of the run';
   }
 
   row(utid: number, depth: number): Row | undefined {
@@ -165,10 +180,11 @@ export class Store {
     return this.header.names[this.sliceName[i]!] ?? '?';
   }
 
+  /** "sigrace [2]": the name, and the Linux pid when there is one (also for threads left out of the page). */
   threadName(utid: number): string {
     const t = this.threadByUtid.get(utid);
-    if (!t) return `#${utid}`;
-    return t.pid !== null ? `${t.name} [${t.pid}]` : t.name;
+    if (t) return t.pid !== null ? `${t.name} [${t.pid}]` : t.name;
+    return this.header.threadLabels?.[utid] ?? `#${utid}`;
   }
 }
 

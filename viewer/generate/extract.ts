@@ -72,10 +72,11 @@ export async function extractViewerData(a: Analysis, source: string, sel: ViewSe
   const endTime = num(md.get('end_time') ?? 0);
   const from = sel.from ?? 0;
   const to = sel.to ?? endTime;
+  if (from > endTime) throw new ViewSelectionError(`--from ${from}: after the end of the run (the run spans 0 to ${endTime} cycles)`);
   if (from < 0 || to < from) throw new ViewSelectionError(`--from ${from} --to ${to}: not a time window (from <= to, in cycles)`);
 
   // --- threads and processes -----------------------------------------------------------------------
-  const threadRows = (await a.query('SELECT utid, name, upid, task, linux_pid, kind, priority, l4_id FROM thread ORDER BY utid')).rows;
+  const threadRows = (await a.query('SELECT utid, name, upid, task, linux_pid, kind, priority, l4_id, start_ts::DOUBLE AS start_ts FROM thread ORDER BY utid')).rows;
   let keep: Set<number> | null = null;
   if (sel.threads && sel.threads.length > 0) {
     keep = new Set();
@@ -111,7 +112,10 @@ export async function extractViewerData(a: Analysis, source: string, sel: ViewSe
       depth: 0,
       finalState: finalStates.get(num(r.utid)) ?? null,
       openCall: openCalls.get(num(r.utid)) ?? null,
+      startTs: r.start_ts === null ? null : num(r.start_ts),
     }));
+  const threadLabels: string[] = [];
+  for (const r of threadRows) threadLabels[num(r.utid)] = threadLabel(String(r.name), r.linux_pid === null ? null : num(r.linux_pid));
   const byUtid = new Map(threads.map((t) => [t.utid, t]));
 
   const cols = new Columns();
@@ -174,6 +178,11 @@ export async function extractViewerData(a: Analysis, source: string, sel: ViewSe
       }
     }
   }
+
+  // A CPU nothing ran on still gets its (idle) track: the title counts it.
+  const cpuCount = num(md.get('cpus') ?? 1);
+  for (let c = 0; c < cpuCount; c++) if (!cpus.some((x) => x.cpu === c)) cpus.push({ cpu: c, count: 0 });
+  cpus.sort((x, y) => x.cpu - y.cpu);
 
   // --- interrupts -----------------------------------------------------------------------------------------
   {
@@ -278,14 +287,20 @@ export async function extractViewerData(a: Analysis, source: string, sel: ViewSe
     categories: ['func', 'ipc', 'pf'],
     processes,
     threads,
+    threadLabels,
     rows,
     cpus,
     enums: { ipcKind: ipcKind.values, ipcResult: ipcResult.values, endState: endState.values, switchReason: switchReason.values },
     signals,
-    panels: await buildPanels(a, { from, to, threadFilter }),
+    panels: await buildPanels(a, { from, to: Math.min(to, Math.max(endTime, from)), threadFilter, keep, labels: threadLabels }),
     columns: refs,
   };
   return { header, columns: bytes };
+}
+
+/** A thread as the page names it: "sigrace [2]" (with its Linux pid), or just its name. */
+export function threadLabel(name: string, pid: number | null): string {
+  return pid !== null ? `${name} [${pid}]` : name;
 }
 
 /**

@@ -39,11 +39,24 @@ export interface HtmlParts {
   gzipBytes: number;
 }
 
-export function buildHtml(header: ViewerHeader, columns: Uint8Array, script: string): HtmlParts {
-  const payload = encodePayload(header, columns);
-  const gz = gzipSync(payload, { level: 6 });
-  const b64 = Buffer.from(gz.buffer, gz.byteOffset, gz.byteLength).toString('base64');
-  if (/<\/script/i.test(script)) throw new Error('the viewer bundle contains "</script": it cannot be inlined');
+/** Gzipped bytes per data block: 3-byte aligned, so the blocks' base64 joins into the whole's. */
+export const BLOCK_BYTES = (BLOCK_CHARS / 4) * 3;
+
+/** The page would be bigger than the caller allows: raised before any base64 is built. */
+export class PageTooBigError extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly maxBytes: number,
+  ) {
+    super(`the page would be ${bytes} bytes, more than ${maxBytes}`);
+  }
+}
+
+const base64Length = (n: number): number => 4 * Math.ceil(n / 3);
+const openTag = (n: number): string => `<script type="application/octet-stream" id="l4t-data-${n}">`;
+const CLOSE_TAG = '</script>\n';
+
+function pageHead(header: ViewerHeader, script: string): string {
   const hash = createHash('sha256').update(script, 'utf8').digest('base64');
   const csp = [
     "default-src 'none'",
@@ -54,16 +67,39 @@ export function buildHtml(header: ViewerHeader, columns: Uint8Array, script: str
     'worker-src blob:',
   ].join('; ');
   const title = `l4trace ${header.meta.scenario}: ${header.source}`;
-  const head =
+  return (
     '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">' +
     `<meta http-equiv="Content-Security-Policy" content="${csp}">` +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
-    `<title>${escapeHtml(title)}</title><style>${PAGE_CSS}</style></head>\n<body>${PAGE_BODY}\n`;
+    `<title>${escapeHtml(title)}</title><style>${PAGE_CSS}</style></head>\n<body>${PAGE_BODY}\n`
+  );
+}
+
+const pageTail = (script: string): string => `<script>${script}</script>\n</body></html>\n`;
+
+/** The page's exact size in bytes, from the gzipped payload's length: known before any base64 exists. */
+export function htmlBytes(head: string, gzipBytes: number, script: string): number {
+  let bytes = Buffer.byteLength(head, 'utf8') + Buffer.byteLength(pageTail(script), 'utf8');
+  for (let off = 0, n = 0; off < gzipBytes; off += BLOCK_BYTES, n++) bytes += openTag(n).length + base64Length(Math.min(BLOCK_BYTES, gzipBytes - off)) + CLOSE_TAG.length;
+  return bytes;
+}
+
+/**
+ * Assemble the page. With `maxBytes`, a page that would be bigger is refused (PageTooBigError) as soon
+ * as its size is known, before the base64 text is made; the text is then made block by block, so no
+ * string ever holds the whole payload (V8 strings stop at about 512 MB).
+ */
+export function buildHtml(header: ViewerHeader, columns: Uint8Array, script: string, maxBytes = Infinity): HtmlParts {
+  if (/<\/script/i.test(script)) throw new Error('the viewer bundle contains "</script": it cannot be inlined');
+  const payload = encodePayload(header, columns);
+  const gz = gzipSync(payload, { level: 6 });
+  const head = pageHead(header, script);
+  const bytes = htmlBytes(head, gz.length, script);
+  if (bytes > maxBytes) throw new PageTooBigError(bytes, maxBytes);
   const chunks = [head];
-  for (let i = 0, n = 0; i < b64.length; i += BLOCK_CHARS, n++) {
-    chunks.push(`<script type="application/octet-stream" id="l4t-data-${n}">`, b64.slice(i, i + BLOCK_CHARS), '</script>\n');
+  for (let off = 0, n = 0; off < gz.length; off += BLOCK_BYTES, n++) {
+    chunks.push(openTag(n), gz.subarray(off, Math.min(gz.length, off + BLOCK_BYTES)).toString('base64'), CLOSE_TAG);
   }
-  chunks.push(`<script>${script}</script>\n</body></html>\n`);
-  const bytes = chunks.reduce((s, c) => s + Buffer.byteLength(c, 'utf8'), 0);
+  chunks.push(pageTail(script));
   return { chunks, bytes, payloadBytes: payload.length, gzipBytes: gz.length };
 }

@@ -5,7 +5,8 @@ import { viewerScript } from './bundle.js';
 import { extractViewerData, type ViewSelection } from './extract.js';
 import { buildHtml, type HtmlParts } from './html.js';
 
-export async function buildViewerPage(a: Analysis, source: string, sel: ViewSelection = {}): Promise<HtmlParts & { header: ViewerHeader }> {
+/** `maxBytes`: refuse (PageTooBigError) a page that would be bigger, before encoding it. */
+export async function buildViewerPage(a: Analysis, source: string, sel: ViewSelection = {}, maxBytes = Infinity): Promise<HtmlParts & { header: ViewerHeader }> {
   const data = await extractViewerData(a, source, sel);
-  return { ...buildHtml(data.header, data.columns, await viewerScript()), header: data.header };
+  return { ...buildHtml(data.header, data.columns, await viewerScript(), maxBytes), header: data.header };
 }

@@ -32,6 +32,7 @@ button { font: inherit; padding: 2px 8px; border: 1px solid var(--line); border-
 #status:empty { display: none; }
 #help { position: absolute; right: 340px; top: 50px; background: #fff; border: 1px solid var(--line); padding: 8px 12px; border-radius: 6px; box-shadow: 0 2px 10px #0002; z-index: 5; }
 #help td:first-child { font-family: ui-monospace, monospace; padding-right: 10px; }
+#help .sw { display: inline-block; width: 10px; height: 10px; margin: 0 3px 0 6px; vertical-align: middle; }
 `;
 
 export const PAGE_BODY = `
@@ -62,5 +63,7 @@ export const PAGE_BODY = `
 <tr><td>n / N</td><td>next / previous hit</td></tr>
 <tr><td>P</td><td>summary panels</td></tr>
 <tr><td>Esc</td><td>clear the selection</td></tr>
+<tr><td>state band</td><td>under each thread's name: <span class="sw" style="background:#16a34a"></span>running <span class="sw" style="background:#f59e0b"></span>ready <span class="sw" style="background:#93c5fd"></span>receiving <span class="sw" style="background:#c084fc"></span>sending <span class="sw" style="background:#9ca3af"></span>blocked</td></tr>
+<tr><td>messages</td><td>blue arrows (bundled per thread pair past 2,000 in view); <b style="color:#c81e1e">&#215; red</b>: not received (error); <b style="color:#6b7280">&#9675; grey</b>: no result yet</td></tr>
 </table></div>
 `;
