@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kind } from '../../tracer/catalogue.js';
+import { TraceReader } from '../../tracer/reader.js';
 import { STATE_COLOUR } from '../../viewer/app/states.js';
 import { launchBrowser, openViewer, type ViewerPage } from '../support/browser.js';
 import { runCli, tempDir } from '../support/cli.js';
@@ -155,7 +157,7 @@ describe('CPU tracks', () => {
 describe('thread states', () => {
   it('the race: when the kick was sent, pid 2\'s signal thread was ready (not receiving); a click on its band says so', async () => {
     const v = await load(page('race.html'));
-    const kick = 107_517;
+    const kick = [...TraceReader.open(golden('signal-race-seed1-hang.l4t')).events({ kinds: new Set([Kind.SIG_SEND]) })][0]!.time;
     const r = await v.page.evaluate((k) => {
       const t = window.__viewerTest!;
       t.setView(k - 4000, k + 4000);
@@ -164,9 +166,9 @@ describe('thread states', () => {
       const th = t.tracks.filter((x) => x.kind === 'thread' && x.label.startsWith('l4linux-signal-thread')).pop()!;
       const y = t.trackY('thread', th.key)! + th.h - 3;
       const d = (document.getElementById('cmain') as HTMLCanvasElement).getContext('2d')!.getImageData(Math.round(t.x(k)), Math.round(y), 1, 1).data;
-      // 40 px before the kick (no message that near to click instead), still the same state.
-      const e = (document.getElementById('cmain') as HTMLCanvasElement).getContext('2d')!.getImageData(Math.round(t.x(k)) - 40, Math.round(y), 1, 1).data;
-      return { rgb: [d[0], d[1], d[2]], before: [e[0], e[1], e[2]], x: t.x(k) - 40, y, label: th.label };
+      // 100 px before the kick (no message near enough to take the click), still the same state.
+      const e = (document.getElementById('cmain') as HTMLCanvasElement).getContext('2d')!.getImageData(Math.round(t.x(k)) - 100, Math.round(y), 1, 1).data;
+      return { rgb: [d[0], d[1], d[2]], before: [e[0], e[1], e[2]], x: t.x(k) - 100, y, label: th.label };
     }, kick);
     const hex = STATE_COLOUR.ready;
     expect(r.rgb).toEqual([1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)));
