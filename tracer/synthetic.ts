@@ -140,7 +140,10 @@ function ipcRound(rng: Rng, client: SynthThread, threads: SynthThread[], funcs: 
     server.buf.emit(Kind.FUNC_EXIT, state.time);
   }
   state.time += 30;
-  const reply = server.buf.emit(Kind.IPC, state.time, 5, client.gid, 0, 0, 0, w0 + 1, 0, 0, 2, 0);
+  // The reply is a send of its own (with its result), so every IPC of the server closes: a reply_wait
+  // here would stay open until the next round's wait and nest without end.
+  const reply = server.buf.emit(Kind.IPC, state.time, 1, client.gid, 0, 0, 0, w0 + 1, 0, 0, 2, 0);
+  server.buf.emit(Kind.IPC_RES, state.time + 2, reply, 0, 0, 0, 0, 0, 0, 0);
   server.buf.emit(Kind.CONTEXT_SWITCH, state.time + 5, 0, client.gid, 5, 3, 100, 100);
   state.time += 120;
   client.buf.emit(Kind.IPC_RES, state.time, call, reply, 0, server.gid, w0 + 1, 0, 0, 2);
