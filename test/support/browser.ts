@@ -62,3 +62,23 @@ export async function openViewer(browser: Browser, file: string, hash = '', size
   await page.waitForFunction(() => (window.__viewerTest?.frames ?? 0) > 0, null, { timeout: 60_000 });
   return { page, context, requests, errors, close: () => context.close() };
 }
+
+/** The reddest pixel of the overlay canvas within 4 px of (x, y): how a failed message's cross is found. */
+export async function reddest(v: ViewerPage, x: number, y: number): Promise<[number, number, number]> {
+  return v.page.evaluate(
+    ([px, py]) => {
+      const d = (document.getElementById('cover') as HTMLCanvasElement).getContext('2d')!.getImageData(Math.round(px!) - 4, Math.round(py!) - 4, 9, 9).data;
+      let best: [number, number, number] = [0, 0, 0];
+      let score = -Infinity;
+      for (let i = 0; i < d.length; i += 4) {
+        const s = d[i]! - d[i + 1]! - d[i + 2]! + (d[i + 3]! > 0 ? 0 : -1000);
+        if (s > score) {
+          score = s;
+          best = [d[i]!, d[i + 1]!, d[i + 2]!];
+        }
+      }
+      return best;
+    },
+    [x, y],
+  );
+}

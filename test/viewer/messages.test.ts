@@ -15,7 +15,7 @@ import { emptyHeader, Outcome, ThreadKind } from '../../tracer/packets.js';
 import { MemorySink } from '../../tracer/sink.js';
 import { Tracer } from '../../tracer/tracer.js';
 import { MAX_ARROWS } from '../../viewer/app/arrows.js';
-import { launchBrowser, openViewer, type ViewerPage } from '../support/browser.js';
+import { launchBrowser, openViewer, reddest, type ViewerPage } from '../support/browser.js';
 import { runCli, tempDir } from '../support/cli.js';
 
 const dir = tempDir('l4trace-viewer-msg-');
@@ -86,25 +86,6 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** The reddest pixel of the overlay within 4 px of (x, y). */
-async function reddest(v: ViewerPage, x: number, y: number): Promise<[number, number, number]> {
-  return v.page.evaluate(
-    ([px, py]) => {
-      const d = (document.getElementById('cover') as HTMLCanvasElement).getContext('2d')!.getImageData(Math.round(px!) - 4, Math.round(py!) - 4, 9, 9).data;
-      let best: [number, number, number] = [0, 0, 0];
-      let score = -Infinity;
-      for (let i = 0; i < d.length; i += 4) {
-        const s = d[i]! - d[i + 1]! - d[i + 2]! + (d[i + 3]! > 0 ? 0 : -1000);
-        if (s > score) {
-          score = s;
-          best = [d[i]!, d[i + 1]!, d[i + 2]!];
-        }
-      }
-      return best;
-    },
-    [x, y],
-  );
-}
 
 describe('many messages', () => {
   it('are bundled past MAX_ARROWS in view, and the failed send stays drawn, red, at every zoom', async () => {

@@ -9,7 +9,7 @@ import { emptyHeader, Outcome, ThreadKind } from '../../tracer/packets.js';
 import { TraceReader } from '../../tracer/reader.js';
 import { MemorySink } from '../../tracer/sink.js';
 import { Tracer } from '../../tracer/tracer.js';
-import { launchBrowser, openViewer, type ViewerPage } from '../support/browser.js';
+import { launchBrowser, openViewer, reddest, type ViewerPage } from '../support/browser.js';
 import { runCli, tempDir } from '../support/cli.js';
 
 const golden = (name: string): string => fileURLToPath(new URL(`../../traces/${name}`, import.meta.url));
@@ -68,26 +68,6 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** Colour of the overlay canvas around (x, y): the reddest pixel within 4 px. */
-async function reddest(v: ViewerPage, x: number, y: number): Promise<[number, number, number]> {
-  return v.page.evaluate(
-    ([px, py]) => {
-      const c = document.getElementById('cover') as HTMLCanvasElement;
-      const d = c.getContext('2d')!.getImageData(Math.round(px!) - 4, Math.round(py!) - 4, 9, 9).data;
-      let best: [number, number, number] = [0, 0, 0];
-      let score = -Infinity;
-      for (let i = 0; i < d.length; i += 4) {
-        const s = d[i]! - d[i + 1]! - d[i + 2]! + (d[i + 3]! > 0 ? 0 : -1000);
-        if (s > score) {
-          score = s;
-          best = [d[i]!, d[i + 1]!, d[i + 2]!];
-        }
-      }
-      return best;
-    },
-    [x, y],
-  );
-}
 
 describe('the signal-race page', () => {
   it('shows CPU and thread tracks, the failed kick and the missing delivery, offline and without errors', async () => {
