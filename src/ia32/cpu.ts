@@ -226,7 +226,7 @@ export class Cpu {
     a >>>= 0;
     if ((a & 0xfff) > 0xffc) {
       this.pw(a);
-      this.pw(a + 3);
+      this.pw(((a + 3) & ~0xfff) >>> 0); // a fault there reports the start of the second page
       for (let i = 0; i < 4; i++) this.write8(a + i, v >>> (8 * i));
       return;
     }
@@ -238,6 +238,69 @@ export class Cpu {
       this.mem8[p + 2] = v >>> 16;
       this.mem8[p + 3] = v >>> 24;
     }
+  }
+
+  // Read-modify-write access. An instruction that writes memory and also changes registers or flags
+  // translates its destination for writing first (every page of the access checked), so a fault leaves
+  // nothing changed; the read and the store then reuse that one translation.
+
+  /**
+   * Physical address of `sz` bytes at `a` for a read-modify-write, after checking write access to every
+   * page the access touches (a page fault if one is not writable). -1 when the access crosses a page
+   * boundary: both pages were checked, use ldv/stv (by virtual address) for it, which cannot fault now.
+   */
+  wpa(a: number, sz: number): number {
+    a >>>= 0;
+    if ((a & 0xfff) > 4096 - sz) {
+      this.pw(a);
+      this.pw(((a + sz - 1) & ~0xfff) >>> 0); // a fault there reports the start of the second page
+      return -1;
+    }
+    return this.pw(a);
+  }
+
+  /** Load 32 bits through a translation from wpa (`a` is the virtual address, used when p is -1). */
+  ld32(p: number, a: number): number {
+    if ((p & 3) === 0) return this.mem32[p >>> 2]!;
+    if (p < 0) return this.read32(a);
+    return this.mem8[p]! | (this.mem8[p + 1]! << 8) | (this.mem8[p + 2]! << 16) | (this.mem8[p + 3]! << 24);
+  }
+
+  st32(p: number, a: number, v: number): void {
+    if ((p & 3) === 0) this.mem32[p >>> 2] = v;
+    else if (p < 0) this.write32(a, v);
+    else {
+      this.mem8[p] = v;
+      this.mem8[p + 1] = v >>> 8;
+      this.mem8[p + 2] = v >>> 16;
+      this.mem8[p + 3] = v >>> 24;
+    }
+  }
+
+  ld16(p: number, a: number): number {
+    if ((p & 1) === 0) return this.mem16[p >>> 1]!;
+    if (p < 0) return this.read16(a);
+    return this.mem8[p]! | (this.mem8[p + 1]! << 8);
+  }
+
+  st16(p: number, a: number, v: number): void {
+    if ((p & 1) === 0) this.mem16[p >>> 1] = v;
+    else if (p < 0) this.write16(a, v);
+    else {
+      this.mem8[p] = v;
+      this.mem8[p + 1] = v >>> 8;
+    }
+  }
+
+  /** Load / store of any size through a translation from wpa (a byte access never crosses a page). */
+  ldp(p: number, a: number, sz: number): number {
+    return sz === 4 ? this.ld32(p, a) : sz === 2 ? this.ld16(p, a) : this.mem8[p]!;
+  }
+
+  stp(p: number, a: number, v: number, sz: number): void {
+    if (sz === 4) this.st32(p, a, v);
+    else if (sz === 2) this.st16(p, a, v);
+    else this.mem8[p] = v;
   }
 
   /** Instruction fetch: physical address of an executable byte, or a fetch page fault. */

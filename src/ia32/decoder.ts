@@ -241,10 +241,13 @@ function rmw(d: D, sz: number, f: (c: Cpu, old: number) => number | undefined): 
     };
   }
   const ea = d.ea;
+  // The destination is translated for writing first: a fault (read-only or absent page) then leaves
+  // registers, flags and memory as they were, and the instruction can simply be executed again.
   return (c) => {
     const a = ea(c);
-    const v = f(c, readMem(c, a, sz));
-    if (v !== undefined) writeMem(c, a, v, sz);
+    const p = c.wpa(a, sz);
+    const v = f(c, c.ldp(p, a, sz));
+    if (v !== undefined) c.stp(p, a, v, sz);
   };
 }
 
@@ -286,19 +289,11 @@ function aluFamily(d: D, opcode: number): Op {
       if (wb) setReg(c, reg, r, sz);
     };
   }
-  if (!d.isReg && sz === 4) {
-    const ea = d.ea;
-    return wb
-      ? (c) => {
-          const a = ea(c);
-          c.write32(a, fn(c, c.read32(a), c.r[reg]!));
-        }
-      : (c) => void fn(c, c.read32(ea(c)), c.r[reg]!);
+  if (!wb) {
+    const src = rmReader(d, sz);
+    return (c) => void fn(c, src(c), getReg(c, reg, sz));
   }
-  return rmw(d, sz, (c, old) => {
-    const r = fn(c, old, getReg(c, reg, sz));
-    return wb ? r : undefined;
-  });
+  return rmw(d, sz, (c, old) => fn(c, old, getReg(c, reg, sz)));
 }
 
 /** 80/81/82/83: ALU r/m, imm. */
@@ -316,19 +311,11 @@ function aluImm(d: D, opcode: number): Op {
     const n = d.rm;
     return wb ? (c) => void (c.r[n] = fn(c, c.r[n]!, v)) : (c) => void fn(c, c.r[n]!, v);
   }
-  if (!d.isReg && sz === 4) {
-    const ea = d.ea;
-    return wb
-      ? (c) => {
-          const a = ea(c);
-          c.write32(a, fn(c, c.read32(a), v));
-        }
-      : (c) => void fn(c, c.read32(ea(c)), v);
+  if (!wb) {
+    const src = rmReader(d, sz);
+    return (c) => void fn(c, src(c), v);
   }
-  return rmw(d, sz, (c, old) => {
-    const r = fn(c, old, v);
-    return wb ? r : undefined;
-  });
+  return rmw(d, sz, (c, old) => fn(c, old, v));
 }
 
 /** MOV forms. */
@@ -812,6 +799,13 @@ function bitOp(d: D, kind: number, offsetOf: ((c: Cpu) => number) | number): Op 
   if (d.isReg || typeof offsetOf === 'number') {
     // Register operand, or memory with an immediate offset: the offset is taken modulo the size.
     const get = (c: Cpu): number => (typeof offsetOf === 'number' ? offsetOf : offsetOf(c)) & (bits - 1);
+    if (kind === 0) {
+      const src = rmReader(d, sz); // BT only reads (it works on read-only memory)
+      return (c) => {
+        const bit = get(c);
+        c.setFlagBits(CF, (src(c) >>> bit) & 1);
+      };
+    }
     return rmw(d, sz, (c, old) => {
       const bit = get(c);
       const m = 1 << bit;
@@ -828,12 +822,16 @@ function bitOp(d: D, kind: number, offsetOf: ((c: Cpu) => number) | number): Op 
     const off = sz === 4 ? offFn(c) | 0 : (offFn(c) << 16) >> 16;
     const a = (ea(c) + Math.floor(off / bits) * sz) | 0;
     const bit = ((off % bits) + bits) % bits;
-    const old = readMem(c, a, sz);
-    c.setFlagBits(CF, (old >>> bit) & 1);
-    if (kind === 0) return;
+    if (kind === 0) {
+      c.setFlagBits(CF, (readMem(c, a, sz) >>> bit) & 1);
+      return;
+    }
+    const p = c.wpa(a, sz); // translated for writing before CF changes
+    const old = c.ldp(p, a, sz);
     const m = 1 << bit;
     const v = kind === 1 ? old | m : kind === 2 ? old & ~m : old ^ m;
-    writeMem(c, a, v, sz);
+    c.stp(p, a, v, sz);
+    c.setFlagBits(CF, (old >>> bit) & 1);
   };
 }
 for (const [opcode, kind] of [
@@ -922,10 +920,11 @@ SECONDARY[0xc0] = SECONDARY[0xc1] = (d, opcode) => {
   const ea = d.ea;
   return (c) => {
     const at = ea(c);
-    const a = readMem(c, at, sz);
+    const p = c.wpa(at, sz); // a fault leaves the register and the flags unchanged
+    const a = c.ldp(p, at, sz);
     const b = getReg(c, reg, sz);
     const sum = add(c, a, b);
-    writeMem(c, at, sum, sz);
+    c.stp(p, at, sum, sz);
     setReg(c, reg, a, sz);
   };
 };
