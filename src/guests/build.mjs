@@ -66,8 +66,9 @@ const COMPUTE = ['rec', 'strings', 'sort', 'int64', 'switch', 'fnptr'];
 // signal: the program is expected to die natively with this signal (the fault guests).
 // endsInExec: the program ends by exec'ing another guest, so its main never returns (one more
 // funcEnter than funcExit).
+// ldflags: extra link flags for this binary.
 // Native runs use src/guests as the current directory, so guests exec each other as bin/<name>.
-/** @type {{name: string, source: string, opt: string, kind: 'linux'|'l4', args?: string[], stdin?: string, exitCode?: number, signal?: string, endsInExec?: boolean}[]} */
+/** @type {{name: string, source: string, opt: string, kind: 'linux'|'l4', args?: string[], stdin?: string, exitCode?: number, signal?: string, endsInExec?: boolean, ldflags?: string[]}[]} */
 const BINARIES = [
   { name: 'hello', source: 'hello.c', opt: '-O2', kind: 'linux', args: ['a', 'bc'] },
   ...COMPUTE.flatMap((p) =>
@@ -117,6 +118,8 @@ const BINARIES = [
   { name: 'callheavy', source: 'callheavy.c', opt: '-O2', kind: 'linux', args: ['16'] },
   // stores that fault (copy-on-write after fork, a store into the text) are restartable
   { name: 'cowfault', source: 'cowfault.c', opt: '-O2', kind: 'linux', args: [] },
+  // self-modifying code in a writable and executable section
+  { name: 'smc', source: 'smc.c', opt: '-O2', kind: 'linux', args: [], ldflags: ['-Wl,--no-warn-rwx-segments'] },
 ];
 
 function fail(message) {
@@ -404,7 +407,7 @@ async function main() {
       const out = path.join(BIN, b.name);
       // L4 guests bring their own _start and use no C library, only the hooks.
       const inputs = b.kind === 'linux' ? [startObj, obj, archive] : [obj, hooksObj];
-      must('gcc', [...COMMON_FLAGS, b.opt, '-o', out, ...inputs]);
+      must('gcc', [...COMMON_FLAGS, b.opt, ...(b.ldflags ?? []), '-o', out, ...inputs]);
       fs.chmodSync(out, 0o755);
 
       const { entry, symbols } = elfSymbols(out);

@@ -111,19 +111,34 @@ export class Cpu {
     this.mem32 = new Int32Array(phys.bytes.buffer, phys.bytes.byteOffset, phys.bytes.length >>> 2);
   }
 
-  /** Forget cached translations if the page table changed (unmap, rights reduced). */
+  /** Forget cached translations if the page table changed (unmap, rights reduced) or frames became code. */
   syncTlb(): void {
     if (this.tlbGeneration !== this.pages.generation) this.flushTlb();
+    else if (this.codeSeen !== this.phys.codeGeneration) this.dropCodeWrites();
   }
 
   flushTlb(): void {
     this.tlbRTag.fill(-1);
     this.tlbWTag.fill(-1);
     this.tlbGeneration = this.pages.generation;
+    this.codeSeen = this.phys.codeGeneration;
   }
 
-  /** Frames holding decoded code: writes to them go the slow way and invalidate the code. */
-  codeFrames: Uint8Array = new Uint8Array(0);
+  /** The code generation of physical memory this CPU's write TLB is in step with. */
+  private codeSeen = 0;
+
+  /** Drop cached write translations to frames that hold decoded code (their writes must invalidate it). */
+  dropCodeWrites(): void {
+    this.codeSeen = this.phys.codeGeneration;
+    const code = this.phys.codeFrames;
+    for (let i = 0; i < TLB_SIZE; i++) if (this.tlbWTag[i] !== -1 && code[this.tlbWBase[i]! >>> 12]) this.tlbWTag[i] = -1;
+  }
+
+  /** Whether this CPU's write TLB may still hold a frame that has since become code. */
+  get codeStale(): boolean {
+    return this.codeSeen !== this.phys.codeGeneration;
+  }
+
 
   // -------------------------------------------------------------------------------------------------
   // Faults
@@ -161,7 +176,7 @@ export class Cpu {
     const base = frame * PAGE_SIZE;
     // Every frame a guest writes passes here at least once (the write TLB starts empty).
     this.phys.touched[frame] = 1;
-    if (this.codeFrames[frame]) {
+    if (this.phys.codeFrames[frame]) {
       this.onCodeWrite(frame);
       return base + (a & 0xfff);
     }
