@@ -57,6 +57,8 @@ export interface LinuxStats {
   signalsDelivered: number;
   /** Kicks that did not reach the signal thread (L4Linux). */
   kicksLost: number;
+  /** Processes killed because a page fault found no free memory. */
+  oomKills: number;
 }
 
 /** A marker syscall (the benchmark's timestamps): when, by whom, and which. */
@@ -71,7 +73,7 @@ export class Linux {
   readonly processes = new Map<number, Process>();
   readonly fs: FileSystem;
   readonly console = new Console();
-  readonly stats: LinuxStats = { syscalls: 0, pageFaults: 0, pagesCopied: 0, pagesFilled: 0, forks: 0, execs: 0, exits: 0, signalsSent: 0, signalsDelivered: 0, kicksLost: 0 };
+  readonly stats: LinuxStats = { syscalls: 0, pageFaults: 0, pagesCopied: 0, pagesFilled: 0, forks: 0, execs: 0, exits: 0, signalsSent: 0, signalsDelivered: 0, kicksLost: 0, oomKills: 0 };
   /** Coroutines sleeping with a deadline. */
   readonly timers: Coroutine[] = [];
   jiffies = 0;
@@ -306,6 +308,13 @@ export class Linux {
   *pageFault(proc: Process, addr: number, write: boolean): LxGen<{ vpn: number; writable: boolean; at: number } | null> {
     this.stats.pageFaults++;
     const r = yield* resolvePage(this, proc, addr, write);
+    if (r === OOM) {
+      // No memory for the page: the out-of-memory kill (2.4's do_page_fault out_of_memory path kills
+      // the faulting process with SIGKILL). The process is gone when this returns.
+      this.stats.oomKills++;
+      yield* sendSignal(this, proc, SIG.KILL, 0);
+      return null;
+    }
     if (!r) {
       this.forceSignal(proc, SIG.SEGV);
       return null;
@@ -428,8 +437,14 @@ export function entryRegs(eip: number, esp: number): number[] {
   return r;
 }
 
-/** Resolve a user page for an access (Linux handle_mm_fault): allocate, fill, or break copy-on-write. */
-export function* resolvePage(lx: Linux, proc: Process, addr: number, write: boolean): LxGen<{ vpn: number; e: import('./memory.js').PageEntry; replaced: Backing | null } | null> {
+/** resolvePage found no free memory for the page. */
+export const OOM = 'oom' as const;
+
+/**
+ * Resolve a user page for an access (Linux handle_mm_fault): allocate, fill, or break copy-on-write.
+ * null: the address is not part of the process (or not writable); OOM: no memory for the page.
+ */
+export function* resolvePage(lx: Linux, proc: Process, addr: number, write: boolean): LxGen<{ vpn: number; e: import('./memory.js').PageEntry; replaced: Backing | null } | null | typeof OOM> {
   const region = proc.mm.region(addr >>> 0);
   if (!region || (write && !region.writable)) return null;
   const vpn = Math.floor((addr >>> 0) / 4096);
@@ -438,6 +453,7 @@ export function* resolvePage(lx: Linux, proc: Process, addr: number, write: bool
   yield* work(c.linuxPageFault);
   if (!e) {
     const at = yield* lx.platform.allocPage();
+    if (at < 0) return OOM;
     lx.platform.writePage(at, 0, proc.mm.initialContent(vpn));
     lx.stats.pagesFilled++;
     yield* work(4096 * c.copyPerByte);
@@ -449,6 +465,7 @@ export function* resolvePage(lx: Linux, proc: Process, addr: number, write: bool
     let replaced: Backing | null = null;
     if (e.b.refs > 1) {
       const at = yield* lx.platform.allocPage();
+      if (at < 0) return OOM;
       lx.platform.writePage(at, 0, lx.platform.readPage(e.b.at, 0, 4096));
       lx.stats.pagesCopied++;
       yield* work(4096 * c.copyPerByte);
