@@ -118,6 +118,8 @@ const BINARIES = [
   { name: 'callheavy', source: 'callheavy.c', opt: '-O2', kind: 'linux', args: ['16'] },
   // stores that fault (copy-on-write after fork, a store into the text) are restartable
   { name: 'cowfault', source: 'cowfault.c', opt: '-O2', kind: 'linux', args: [] },
+  // what a fault's signal handler is told (siginfo, sigcontext trapno/err/cr2)
+  { name: 'sigfault', source: 'sigfault.c', opt: '-O2', kind: 'linux', args: [] },
   // memory: a 5 MiB heap (the server's memory grows), endless recursion (the 8 MiB stack limit)
   { name: 'bigmem', source: 'bigmem.c', opt: '-O2', kind: 'linux', args: ['5', '1'] },
   { name: 'recurse', source: 'recurse.c', opt: '-O2', kind: 'linux', args: [], signal: 'SIGSEGV' },

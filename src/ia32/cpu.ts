@@ -15,7 +15,12 @@ export const ZF = 0x40;
 export const SF = 0x80;
 export const DF = 0x400;
 export const OF = 0x800;
+/** Alignment check and the CPUID-detection bit: user code can set and clear them (POPF). */
+export const AC = 0x40000;
+export const ID = 0x200000;
 export const ARITH = CF | PF | AF | ZF | SF | OF;
+/** The EFLAGS bits user code can change with POPF (TF is not modelled: single-stepping is not emulated). */
+export const USER_FLAGS = ARITH | DF | AC | ID;
 
 /** Operations whose flags are kept lazily. */
 export const LOP_ADD = 1;
@@ -42,6 +47,8 @@ export interface FaultInfo {
   write: boolean;
   fetch: boolean;
   detail: string;
+  /** The error code the CPU pushes (#GP of a software interrupt: vector * 8 + 2), else 0. */
+  err: number;
 }
 
 /** Thrown (as this one object) when an instruction faults; the details are in `cpu.fault`. */
@@ -76,7 +83,7 @@ export class Cpu {
   lsz = 4;
   lcin = 0;
 
-  fault: FaultInfo = { kind: 'ud', addr: 0, write: false, fetch: false, detail: '' };
+  fault: FaultInfo = { kind: 'ud', addr: 0, write: false, fetch: false, detail: '', err: 0 };
   /**
    * Set when a member after the first of a fused sequence faults: its address, so execution resumes
    * there (the members before it completed, `resumeDone` of them). -1 otherwise.
@@ -143,13 +150,14 @@ export class Cpu {
   // -------------------------------------------------------------------------------------------------
   // Faults
 
-  raise(kind: FaultKind, detail: string, addr = 0, write = false, fetch = false): never {
+  raise(kind: FaultKind, detail: string, addr = 0, write = false, fetch = false, err = 0): never {
     const f = this.fault;
     f.kind = kind;
     f.addr = addr >>> 0;
     f.write = write;
     f.fetch = fetch;
     f.detail = detail;
+    f.err = err;
     throw FAULT;
   }
 
@@ -488,11 +496,11 @@ export class Cpu {
   /** EFLAGS as PUSHF sees it (IF and the reserved bit 1 set). */
   eflags(): number {
     this.materialize();
-    return (this.flags & (ARITH | DF)) | 0x202;
+    return (this.flags & USER_FLAGS) | 0x202;
   }
 
   /** POPF / SAHF-style write of the user-writable flags. */
-  setEflags(v: number, mask = ARITH | DF): void {
+  setEflags(v: number, mask = USER_FLAGS): void {
     this.materialize();
     this.flags = (this.flags & ~mask) | (v & mask);
   }

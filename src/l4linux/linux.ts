@@ -11,15 +11,15 @@
 import { Kind } from '../../tracer/catalogue.js';
 import type { ModelCtx } from '../l4/model-engine.js';
 import type { CostProfile } from '../l4/costs.js';
-import { EXC, EXC_WORDS, TRAP_DE, TRAP_GP, TRAP_SIGNAL, TRAP_UD } from '../l4/ia32-engine.js';
+import { EXC, EXC_WORDS, TRAP_DE, TRAP_SIGNAL, TRAP_UD } from '../l4/ia32-engine.js';
 import { buildInitialStack } from '../ia32/process-stack.js';
-import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, HZ, NR, SIG, SIGNAL_NAMES } from './abi.js';
+import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, FPE_INTDIV, HZ, ILL_ILLOPN, NR, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, SIG, SIGNAL_NAMES, TRAPNO } from './abi.js';
 import { work, type Coroutine, type LxGen, type SleepOp, type WakeReason, type WaitQueue } from './coroutine.js';
 export { work };
 import { Console, FileSystem, FileTable, OpenFile } from './files.js';
 import { ProcessMemory, USER_STACK_TOP, type Backing } from './memory.js';
 import type { Platform } from './platform.js';
-import { Process } from './process.js';
+import { Process, type FaultSiginfo } from './process.js';
 import { deliverableSignal, deliverSignal, sendSignal } from './signals.js';
 import { SYSCALLS } from './syscalls.js';
 import { copyToUser } from './uaccess.js';
@@ -295,8 +295,12 @@ export class Linux {
   *trap(proc: Process, regs: number[]): LxGen<number[] | null> {
     const trapno = regs[EXC.TRAPNO]!;
     if (trapno !== TRAP_SIGNAL) {
-      const sig = trapno === TRAP_UD ? SIG.ILL : trapno === TRAP_DE ? SIG.FPE : trapno === 3 ? SIG.TRAP : trapno === TRAP_GP ? SIG.SEGV : SIG.SEGV;
-      this.forceSignal(proc, sig);
+      // As Linux's trap handlers: #UD and #DE name the instruction (si_addr = EIP); #GP, #OF (into) and
+      // int3 are SI_KERNEL signals without an address. The trap number and error code go to the sigcontext.
+      const eip = regs[EXC.EIP]! >>> 0;
+      if (trapno === TRAP_UD) this.forceSignal(proc, SIG.ILL, trapno, regs[EXC.ERR]!, { code: ILL_ILLOPN, addr: eip });
+      else if (trapno === TRAP_DE) this.forceSignal(proc, SIG.FPE, trapno, regs[EXC.ERR]!, { code: FPE_INTDIV, addr: eip });
+      else this.forceSignal(proc, trapno === TRAPNO.BP ? SIG.TRAP : SIG.SEGV, trapno, regs[EXC.ERR]!, { code: SI_KERNEL, addr: 0 });
     }
     return yield* this.returnToUser(proc, regs, null);
   }
@@ -316,18 +320,30 @@ export class Linux {
       return null;
     }
     if (!r) {
-      this.forceSignal(proc, SIG.SEGV);
+      // A bad access (2.4 bad_area): SEGV_MAPERR outside every region, SEGV_ACCERR for an access the
+      // region does not allow; the error code as the CPU pushed it (present, write, user).
+      const present = proc.mm.pages.has(Math.floor((addr >>> 0) / 4096)) ? 1 : 0;
+      const code = proc.mm.region(addr >>> 0) ? SEGV_ACCERR : SEGV_MAPERR;
+      this.forceSignal(proc, SIG.SEGV, TRAPNO.PF, present | (write ? 2 : 0) | 4, { code, addr: addr >>> 0 });
+      proc.cr2 = addr >>> 0;
       return null;
     }
     return { vpn: r.vpn, writable: r.e.writable && !r.e.cow, at: r.e.b.at };
   }
 
-  /** A signal the CPU raised: it cannot be blocked or ignored. */
-  forceSignal(proc: Process, sig: number): void {
+  /**
+   * A signal the CPU raised: it cannot be blocked or ignored. The fault's trap number and error code
+   * become the thread's (shown in the sigcontext), `info` the signal's siginfo.
+   */
+  forceSignal(proc: Process, sig: number, trapno: number, err: number, info: FaultSiginfo): void {
     const act = proc.actions[sig]!;
     if (act.handler === 1 /* SIG_IGN */) act.handler = 0;
     proc.blocked &= ~((1 << (sig - 1)) >>> 0);
     proc.pending |= (1 << (sig - 1)) >>> 0;
+    proc.trapNo = trapno;
+    proc.errorCode = err >>> 0;
+    proc.faultInfo[sig] = info;
+    proc.sender[sig] = 0;
   }
 
   /**
