@@ -140,14 +140,15 @@ function emit(j: JitOp): string | null {
       } else if (j.op === 5) {
         s += `z${k} = (x${k} >>> ${n}) | 0; `;
         cf = `((x${k} >>> ${n - 1}) & 1)`;
-        of = `(x${k} < 0 ? 2048 : 0)`;
+        of = n === 1 ? `(x${k} < 0 ? 2048 : 0)` : '0'; // OF of the last single-bit step (shift.ts)
       } else {
         s += `z${k} = x${k} >> ${n}; `;
         cf = `((x${k} >> ${n - 1}) & 1)`;
         of = '0';
       }
       s += mem ? rmwStore(4, k, `z${k}`) : write(j.dst, 4, `z${k}`) + ' ';
-      if (live & ALL) s += `c.lop = ${LOP_LOGIC}; c.la = 0; c.lb = 0; c.lr = z${k}; c.lsz = 4; c.lmask = ${ALL & ~(CF | 0x800)}; c.flags = (c.flags & ~2049) | ${cf} | ${of};`;
+      // SF ZF PF lazy; CF and OF explicit; AF set (as shift.ts).
+      if (live & ALL) s += `c.lop = ${LOP_LOGIC}; c.la = 0; c.lb = 0; c.lr = z${k}; c.lsz = 4; c.lmask = ${ALL & ~(CF | 0x800 | 0x10)}; c.flags = (c.flags & ~2065) | 16 | ${cf} | ${of};`;
       return s;
     }
     case 'push':
