@@ -92,6 +92,16 @@ export class Cpu {
   resumeDone = 0;
   /** Set by INT n: the vector, or -1. */
   trap = -1;
+  /**
+   * Cycles left in the current run when the block being executed started (set by the run loop): a REP
+   * string instruction stops when they are used up, with EIP on itself, and continues in the next run.
+   */
+  runLeft = 0x7fffffff;
+  /**
+   * Cycles the block took beyond its static cost (REP iterations after the first); on a fault, the
+   * cycles of the faulting instruction's completed iterations. The run loop adds and clears it.
+   */
+  extra = 0;
   /** Cycle time at the start of the block being executed (RDTSC and hook timestamps add their offset). */
   blockTime = 0;
   /** -finstrument-functions hook: enter or exit of the function at `fn`, at cycle `time`. */

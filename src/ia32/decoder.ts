@@ -484,7 +484,8 @@ function stringInsn(d: D, opcode: number): Op {
   const kind = kinds[opcode & 0xfe]!;
   const sz = opcode & 1 ? d.opsize : 1;
   d.mem = kind === 'movs' || kind === 'cmps' || kind === 'lods'; // their DS:ESI source takes a segment override
-  return stringOp(kind, sz, d.rep);
+  if (d.rep !== 0) d.endsBlock = true; // interruptible between iterations: it must end its block
+  return stringOp(kind, sz, d.rep, d.start >>> 0, d.offset);
 }
 
 // ---------------------------------------------------------------------------------------------------

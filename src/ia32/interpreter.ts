@@ -261,6 +261,7 @@ export class Interpreter {
       }
       const start = c.eip;
       c.blockTime = time + cyc;
+      c.runLeft = budget - cyc;
       c.eip = b.fallthrough;
       const ops = b.ops;
       const n = ops.length;
@@ -271,7 +272,8 @@ export class Interpreter {
         if (e === SMC) {
           // The block wrote to its own code: what ran is done, the rest is decoded again.
           c.eip = b.addrs[i]!;
-          cyc += b.offs[i]!;
+          cyc += b.offs[i]! + c.extra;
+          c.extra = 0;
           continue;
         }
         if (e !== FAULT) throw e;
@@ -284,10 +286,18 @@ export class Interpreter {
           c.eip = i === 0 ? start : b.addrs[i]!;
           cyc += b.offs[i]!;
         }
+        // Completed iterations of a REP instruction that faulted.
+        cyc += c.extra;
+        c.extra = 0;
         this.instructions += cyc;
         return { kind: 'fault', cycles: cyc };
       }
       cyc += b.cost;
+      if (c.extra !== 0) {
+        // REP iterations beyond the first
+        cyc += c.extra;
+        c.extra = 0;
+      }
       if (c.trap >= 0) {
         this.instructions += cyc;
         return { kind: 'trap', cycles: cyc };

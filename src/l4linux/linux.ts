@@ -312,6 +312,14 @@ export class Linux {
   *pageFault(proc: Process, addr: number, write: boolean): LxGen<{ vpn: number; writable: boolean; at: number } | null> {
     this.stats.pageFaults++;
     const r = yield* resolvePage(this, proc, addr, write);
+    if (r === OOM && proc.mm.isStack(addr >>> 0) && !proc.mm.pages.has(Math.floor((addr >>> 0) / 4096))) {
+      // The stack cannot grow: no memory for a new stack page. As when Linux's stack expansion is
+      // refused (the overcommit check in acct_stack_growth, or RLIMIT_STACK), the access is a bad one:
+      // SIGSEGV, SEGV_MAPERR.
+      this.forceSignal(proc, SIG.SEGV, TRAPNO.PF, (write ? 2 : 0) | 4, { code: SEGV_MAPERR, addr: addr >>> 0 });
+      proc.cr2 = addr >>> 0;
+      return null;
+    }
     if (r === OOM) {
       // No memory for the page: the out-of-memory kill (2.4's do_page_fault out_of_memory path kills
       // the faulting process with SIGKILL). The process is gone when this returns.

@@ -34,8 +34,8 @@ export const LinuxShape = {
 export const LinuxParams = z.object(LinuxShape).strict();
 export type LinuxParams = z.infer<typeof LinuxParams>;
 
-/** Machine defaults for Linux scenarios: 32 MiB (sigma0's first megabyte, the server's pool, which grows from sigma0, room for an 8 MiB stack). */
-export const LINUX_DEFAULTS = { physFrames: 8192 } as const;
+/** Machine defaults for Linux scenarios: 8 MiB (sigma0's first megabyte, a 4 MiB pool, room to spare). */
+export const LINUX_DEFAULTS = { physFrames: 2048 } as const;
 
 export function bootLinux(ctx: ScenarioContext, p: LinuxParams, config: LinuxConfig, keyboard: Keyboard | null = null): LinuxMachine {
   return buildLinuxMachine(ctx.k, (prog) => ctx.program(prog), {

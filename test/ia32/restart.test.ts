@@ -264,6 +264,7 @@ describe('REP string instructions fault between iterations', () => {
       init(m, { regs: { ecx: 7, edi: RO - 3 * sz, esi: RW + 0x100, eax: 0x11223344 } });
       const stop = runInterp(m, '', bytes);
       expect(stop.kind).toBe('fault');
+      expect(stop.cycles).toBe(3); // the three completed iterations
       expect(m.cpu.fault.addr).toBe(RO);
       expect(m.cpu.eip).toBe(CODE);
       expect(m.cpu.r[1]).toBe(4); // ECX: 3 done

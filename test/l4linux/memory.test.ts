@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Kind } from '../../tracer/catalogue.js';
+import { USER_STACK_SIZE, USER_STACK_TOP } from '../../src/l4linux/memory.js';
 import { expectedGuests, runGuest } from '../support/guests.js';
 
 const PERSONALITIES: [string, string[]][] = [
@@ -27,15 +28,30 @@ describe('memory: growth, ENOMEM, the out-of-memory kill and the stack limit', (
         expect(r.status).toBe(0);
       });
 
-      it('endless recursion ends with SIGSEGV at the 8 MiB stack limit, as natively', () => {
-        const g = expected('recurse');
-        const r = runGuest('recurse', [], sets);
-        expect(r.run.stop.outcome).toBe('ok');
-        expect(r.stdout).toBe(g.stdout);
-        expect(r.status).toBe(139);
-        const faults = [...r.reader().events()].filter((e) => e.kind === Kind.SIG_DELIVER);
-        expect(faults.at(-1)!.args.slice(0, 2)).toEqual([1, 11]);
-      });
+      for (const [machine, extra, atLimit] of [
+        ['an 8 MiB machine (the default): the stack cannot grow once memory is used up', [] as string[], false],
+        ['a 32 MiB machine: at the 8 MiB stack limit', ['physFrames=8192'], true],
+      ] as const) {
+        it(`endless recursion ends with SIGSEGV, as natively, on ${machine}`, () => {
+          const g = expected('recurse');
+          const r = runGuest('recurse', [], [...sets, ...extra]);
+          expect(r.run.stop.outcome).toBe('ok');
+          expect(r.stdout).toBe(g.stdout);
+          expect(r.status).toBe(139);
+          const evs = [...r.reader().events()];
+          const deliver = evs.filter((e) => e.kind === Kind.SIG_DELIVER);
+          expect(deliver.at(-1)!.args.slice(0, 2)).toEqual([1, 11]);
+          if (!sets.includes('personality=native')) {
+            // The last page fault of the process: below the limit, or above it (memory ran out first).
+            const reader = r.reader();
+            const user = reader.threads.findIndex((t) => t.linuxPid === 1);
+            const pf = evs.filter((e) => e.kind === Kind.PF && e.thread === user).at(-1)!;
+            const limit = USER_STACK_TOP - USER_STACK_SIZE;
+            expect((pf.args[0]! >>> 0) < limit).toBe(atLimit);
+            expect((pf.args[0]! >>> 0) > limit - 0x10000).toBe(true);
+          }
+        });
+      }
 
       it('a heap bigger than the machine: brk fails, malloc returns NULL with ENOMEM', () => {
         const r = runGuest('bigmem', ['64', '1'], sets);
@@ -45,7 +61,7 @@ describe('memory: growth, ENOMEM, the out-of-memory kill and the stack limit', (
       });
 
       it('promised but not there (two 5 MiB blocks on an 8 MiB machine): the out-of-memory kill, SIGKILL', () => {
-        const r = runGuest('bigmem', ['5', '2'], [...sets, 'physFrames=2048']);
+        const r = runGuest('bigmem', ['5', '2'], sets);
         expect(r.run.stop.outcome).toBe('ok');
         expect(r.stdout).toBe('2 block(s) of 5 MiB allocated\n');
         expect(r.status).toBe(128 + 9);
