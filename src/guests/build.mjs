@@ -123,6 +123,8 @@ const BINARIES = [
   // memory: a 5 MiB heap (the server's memory grows), endless recursion (the 8 MiB stack limit)
   { name: 'bigmem', source: 'bigmem.c', opt: '-O2', kind: 'linux', args: ['5', '1'] },
   { name: 'recurse', source: 'recurse.c', opt: '-O2', kind: 'linux', args: [], signal: 'SIGSEGV' },
+  // the auxiliary vector (AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY)
+  { name: 'auxv', source: 'auxv.c', opt: '-O2', kind: 'linux', args: [] },
   // self-modifying code in a writable and executable section
   { name: 'smc', source: 'smc.c', opt: '-O2', kind: 'linux', args: [], ldflags: ['-Wl,--no-warn-rwx-segments'] },
 ];

@@ -139,7 +139,7 @@ export class Linux {
     files.fds[0]!.refs = 3;
     const proc = this.newProcess(null, this.config.init, new ProcessMemory(image), files);
     this.init = proc;
-    const stack = buildInitialStack(USER_STACK_TOP, [this.config.init, ...this.config.args], this.config.env, image.elf.entry);
+    const stack = buildInitialStack(USER_STACK_TOP, [this.config.init, ...this.config.args], this.config.env, image.elf);
     if (!(yield* copyToUser(this, proc, stack.sp, stack.bytes))) throw new Error(`linux: cannot build the stack of ${this.config.init}`);
     proc.startRegs = entryRegs(image.elf.entry, stack.sp);
     if (!(yield* this.platform.startProcess(proc, 'init'))) throw new Error(`linux: cannot start ${this.config.init}`);

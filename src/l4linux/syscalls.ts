@@ -145,7 +145,7 @@ function* sysExecve(lx: Linux, proc: Process, a: number[]): LxGen<number | null>
   const old = proc.mm;
   proc.mm = new ProcessMemory(image);
   proc.name = inode.image;
-  const stack = buildInitialStack(USER_STACK_TOP, argv, envp, image.elf.entry);
+  const stack = buildInitialStack(USER_STACK_TOP, argv, envp, image.elf);
   if (!(yield* copyToUser(lx, proc, stack.sp, stack.bytes))) {
     yield* lx.freeBackings(proc.mm.release());
     proc.mm = old;
