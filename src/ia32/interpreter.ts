@@ -1,8 +1,8 @@
 /**
  * Executes guest code: basic blocks of decoded instruction closures, cached by physical address (so
  * processes sharing text after fork share the decoded code) and per engine by virtual address. A block
- * ends at a control transfer, a trap, a page boundary or 64 instructions. Writing to a frame that holds
- * decoded code drops its blocks.
+ * ends at a control transfer, a trap, a REP string instruction, a page boundary or 64 instructions.
+ * Writing to a frame that holds decoded code drops its blocks (also a running one, which stops).
  */
 import { createHash } from 'node:crypto';
 import { Cpu, FAULT } from './cpu.js';
