@@ -18,6 +18,33 @@ interface RunCliOptions {
   flavour?: string;
   until?: string;
   set: string[];
+  /** false with --no-stdin */
+  stdin: boolean;
+}
+
+/** Whether a --set assignment sets the guest's stdin (`stdin=...` or `params.stdin=...`). */
+const setsStdin = (sets: string[]): boolean => sets.some((s) => /^(params\.)?stdin=/.test(s));
+
+/**
+ * The host's standard input as the guest's, when it is not a terminal: all of it, read before the run
+ * starts (it becomes the scenario parameter `stdin`, so a recorded trace replays without it). It must
+ * be UTF-8 text. null: nothing to read (a terminal, or no standard input).
+ */
+function hostStdin(): string | null {
+  if (process.stdin.isTTY) return null;
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(0);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EBADF' || code === 'EAGAIN' || code === 'EINVAL' || code === 'ENXIO') return null; // closed, or nothing to read
+    throw e;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new CliError(`standard input is not UTF-8 text (${bytes.length} bytes): the guest's input must be text; use --no-stdin to ignore it`);
+  }
 }
 
 /** A guest program from a file path or a committed guest name. */
@@ -45,7 +72,12 @@ function loadProgram(arg: string): { name: string; data: Uint8Array } {
 export function register(program: Command): void {
   program
     .command('run')
-    .description('run a guest program (static i386 ELF) as the first process on Linux (L4Linux unless --set personality=...); its console is stdout')
+    .description(
+      'run a guest program (static i386 ELF) as the first process on Linux (L4Linux unless --set personality=...). ' +
+        "The guest's console output goes to stdout, what it writes to fd 2 to stderr. When stdin is not a terminal, " +
+        "all of it is read before the run and becomes the guest's console input (then end of input), recorded in the " +
+        'trace with the scenario so a replay needs nothing else; --set stdin=TEXT gives the input instead, --no-stdin none',
+    )
     .argument('<elf>', 'ELF file, or the name of a committed guest (e.g. hello)')
     .argument('[args...]', 'arguments for the guest')
     .option('--trace <file>', 'record a trace at the same time')
@@ -53,12 +85,14 @@ export function register(program: Command): void {
     .option('--flavour <abi>', 'kernel flavour: v2 or x2')
     .option('--until <cycles>', 'stop at this cycle')
     .option('--set <path=value>', 'override a scenario field (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--no-stdin', "do not read the host's stdin: the guest's console input is empty (or --set stdin=...)")
     .allowUnknownOption(false)
     .action((elf: string, args: string[], opts: RunCliOptions) => {
       const prog = loadProgram(elf);
+      const input = opts.stdin && !setsStdin(opts.set) ? hostStdin() : null;
       let spec;
       try {
-        spec = resolveScenario({ scenario: 'run', params: { program: prog.name, args } }, `run ${elf}`, {
+        spec = resolveScenario({ scenario: 'run', params: { program: prog.name, args, ...(input !== null ? { stdin: input } : {}) } }, `run ${elf}`, {
           ...(opts.seed !== undefined ? { seed: intOption('seed', opts.seed) } : {}),
           ...(opts.flavour !== undefined ? { flavour: opts.flavour } : {}),
           sets: opts.set,
@@ -69,7 +103,8 @@ export function register(program: Command): void {
       }
       // The program itself, and the committed guests it may execve.
       const images = imagesFor(spec, new Map([[prog.name, prog.data]]));
-      const console = (_fd: number, data: Uint8Array): void => void process.stdout.write(data);
+      // The guest's fd 2 to the host's stderr, everything else it writes to the console to stdout.
+      const console = (fd: number, data: Uint8Array): void => void (fd === 2 ? process.stderr : process.stdout).write(data);
       const until = opts.until !== undefined ? intOption('until', opts.until) : undefined;
       let run: RunOutcome;
       if (opts.trace) {

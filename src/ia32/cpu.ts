@@ -15,7 +15,12 @@ export const ZF = 0x40;
 export const SF = 0x80;
 export const DF = 0x400;
 export const OF = 0x800;
+/** Alignment check and the CPUID-detection bit: user code can set and clear them (POPF). */
+export const AC = 0x40000;
+export const ID = 0x200000;
 export const ARITH = CF | PF | AF | ZF | SF | OF;
+/** The EFLAGS bits user code can change with POPF (TF is not modelled: single-stepping is not emulated). */
+export const USER_FLAGS = ARITH | DF | AC | ID;
 
 /** Operations whose flags are kept lazily. */
 export const LOP_ADD = 1;
@@ -42,6 +47,8 @@ export interface FaultInfo {
   write: boolean;
   fetch: boolean;
   detail: string;
+  /** The error code the CPU pushes (#GP of a software interrupt: vector * 8 + 2), else 0. */
+  err: number;
 }
 
 /** Thrown (as this one object) when an instruction faults; the details are in `cpu.fault`. */
@@ -76,7 +83,7 @@ export class Cpu {
   lsz = 4;
   lcin = 0;
 
-  fault: FaultInfo = { kind: 'ud', addr: 0, write: false, fetch: false, detail: '' };
+  fault: FaultInfo = { kind: 'ud', addr: 0, write: false, fetch: false, detail: '', err: 0 };
   /**
    * Set when a member after the first of a fused sequence faults: its address, so execution resumes
    * there (the members before it completed, `resumeDone` of them). -1 otherwise.
@@ -85,6 +92,16 @@ export class Cpu {
   resumeDone = 0;
   /** Set by INT n: the vector, or -1. */
   trap = -1;
+  /**
+   * Cycles left in the current run when the block being executed started (set by the run loop): a REP
+   * string instruction stops when they are used up, with EIP on itself, and continues in the next run.
+   */
+  runLeft = 0x7fffffff;
+  /**
+   * Cycles the block took beyond its static cost (REP iterations after the first); on a fault, the
+   * cycles of the faulting instruction's completed iterations. The run loop adds and clears it.
+   */
+  extra = 0;
   /** Cycle time at the start of the block being executed (RDTSC and hook timestamps add their offset). */
   blockTime = 0;
   /** -finstrument-functions hook: enter or exit of the function at `fn`, at cycle `time`. */
@@ -111,30 +128,46 @@ export class Cpu {
     this.mem32 = new Int32Array(phys.bytes.buffer, phys.bytes.byteOffset, phys.bytes.length >>> 2);
   }
 
-  /** Forget cached translations if the page table changed (unmap, rights reduced). */
+  /** Forget cached translations if the page table changed (unmap, rights reduced) or frames became code. */
   syncTlb(): void {
     if (this.tlbGeneration !== this.pages.generation) this.flushTlb();
+    else if (this.codeSeen !== this.phys.codeGeneration) this.dropCodeWrites();
   }
 
   flushTlb(): void {
     this.tlbRTag.fill(-1);
     this.tlbWTag.fill(-1);
     this.tlbGeneration = this.pages.generation;
+    this.codeSeen = this.phys.codeGeneration;
   }
 
-  /** Frames holding decoded code: writes to them go the slow way and invalidate the code. */
-  codeFrames: Uint8Array = new Uint8Array(0);
+  /** The code generation of physical memory this CPU's write TLB is in step with. */
+  private codeSeen = 0;
+
+  /** Drop cached write translations to frames that hold decoded code (their writes must invalidate it). */
+  dropCodeWrites(): void {
+    this.codeSeen = this.phys.codeGeneration;
+    const code = this.phys.codeFrames;
+    for (let i = 0; i < TLB_SIZE; i++) if (this.tlbWTag[i] !== -1 && code[this.tlbWBase[i]! >>> 12]) this.tlbWTag[i] = -1;
+  }
+
+  /** Whether this CPU's write TLB may still hold a frame that has since become code. */
+  get codeStale(): boolean {
+    return this.codeSeen !== this.phys.codeGeneration;
+  }
+
 
   // -------------------------------------------------------------------------------------------------
   // Faults
 
-  raise(kind: FaultKind, detail: string, addr = 0, write = false, fetch = false): never {
+  raise(kind: FaultKind, detail: string, addr = 0, write = false, fetch = false, err = 0): never {
     const f = this.fault;
     f.kind = kind;
     f.addr = addr >>> 0;
     f.write = write;
     f.fetch = fetch;
     f.detail = detail;
+    f.err = err;
     throw FAULT;
   }
 
@@ -161,7 +194,7 @@ export class Cpu {
     const base = frame * PAGE_SIZE;
     // Every frame a guest writes passes here at least once (the write TLB starts empty).
     this.phys.touched[frame] = 1;
-    if (this.codeFrames[frame]) {
+    if (this.phys.codeFrames[frame]) {
       this.onCodeWrite(frame);
       return base + (a & 0xfff);
     }
@@ -226,7 +259,7 @@ export class Cpu {
     a >>>= 0;
     if ((a & 0xfff) > 0xffc) {
       this.pw(a);
-      this.pw(a + 3);
+      this.pw(((a + 3) & ~0xfff) >>> 0); // a fault there reports the start of the second page
       for (let i = 0; i < 4; i++) this.write8(a + i, v >>> (8 * i));
       return;
     }
@@ -238,6 +271,69 @@ export class Cpu {
       this.mem8[p + 2] = v >>> 16;
       this.mem8[p + 3] = v >>> 24;
     }
+  }
+
+  // Read-modify-write access. An instruction that writes memory and also changes registers or flags
+  // translates its destination for writing first (every page of the access checked), so a fault leaves
+  // nothing changed; the read and the store then reuse that one translation.
+
+  /**
+   * Physical address of `sz` bytes at `a` for a read-modify-write, after checking write access to every
+   * page the access touches (a page fault if one is not writable). -1 when the access crosses a page
+   * boundary: both pages were checked, use ldv/stv (by virtual address) for it, which cannot fault now.
+   */
+  wpa(a: number, sz: number): number {
+    a >>>= 0;
+    if ((a & 0xfff) > 4096 - sz) {
+      this.pw(a);
+      this.pw(((a + sz - 1) & ~0xfff) >>> 0); // a fault there reports the start of the second page
+      return -1;
+    }
+    return this.pw(a);
+  }
+
+  /** Load 32 bits through a translation from wpa (`a` is the virtual address, used when p is -1). */
+  ld32(p: number, a: number): number {
+    if ((p & 3) === 0) return this.mem32[p >>> 2]!;
+    if (p < 0) return this.read32(a);
+    return this.mem8[p]! | (this.mem8[p + 1]! << 8) | (this.mem8[p + 2]! << 16) | (this.mem8[p + 3]! << 24);
+  }
+
+  st32(p: number, a: number, v: number): void {
+    if ((p & 3) === 0) this.mem32[p >>> 2] = v;
+    else if (p < 0) this.write32(a, v);
+    else {
+      this.mem8[p] = v;
+      this.mem8[p + 1] = v >>> 8;
+      this.mem8[p + 2] = v >>> 16;
+      this.mem8[p + 3] = v >>> 24;
+    }
+  }
+
+  ld16(p: number, a: number): number {
+    if ((p & 1) === 0) return this.mem16[p >>> 1]!;
+    if (p < 0) return this.read16(a);
+    return this.mem8[p]! | (this.mem8[p + 1]! << 8);
+  }
+
+  st16(p: number, a: number, v: number): void {
+    if ((p & 1) === 0) this.mem16[p >>> 1] = v;
+    else if (p < 0) this.write16(a, v);
+    else {
+      this.mem8[p] = v;
+      this.mem8[p + 1] = v >>> 8;
+    }
+  }
+
+  /** Load / store of any size through a translation from wpa (a byte access never crosses a page). */
+  ldp(p: number, a: number, sz: number): number {
+    return sz === 4 ? this.ld32(p, a) : sz === 2 ? this.ld16(p, a) : this.mem8[p]!;
+  }
+
+  stp(p: number, a: number, v: number, sz: number): void {
+    if (sz === 4) this.st32(p, a, v);
+    else if (sz === 2) this.st16(p, a, v);
+    else this.mem8[p] = v;
   }
 
   /** Instruction fetch: physical address of an executable byte, or a fetch page fault. */
@@ -410,11 +506,11 @@ export class Cpu {
   /** EFLAGS as PUSHF sees it (IF and the reserved bit 1 set). */
   eflags(): number {
     this.materialize();
-    return (this.flags & (ARITH | DF)) | 0x202;
+    return (this.flags & USER_FLAGS) | 0x202;
   }
 
   /** POPF / SAHF-style write of the user-writable flags. */
-  setEflags(v: number, mask = ARITH | DF): void {
+  setEflags(v: number, mask = USER_FLAGS): void {
     this.materialize();
     this.flags = (this.flags & ~mask) | (v & mask);
   }

@@ -6,7 +6,7 @@
  * bytes (the coverage gate decodes whole .text sections with this).
  */
 import { ALU, dec, inc, neg, sext, sizeMask, test } from './alu.js';
-import { AF, CF, Cpu, DF, EAX, EBP, ECX, EDX, ESP, FAULT, PF, SF, ZF } from './cpu.js';
+import { AF, CF, Cpu, DF, EAX, EBP, EBX, ECX, EDX, ESP, FAULT, PF, SF, USER_FLAGS, ZF } from './cpu.js';
 import { div, idiv, imul1, imul2, mul } from './muldiv.js';
 import { shiftOp, shld, shrd } from './shift.js';
 import { stringOp, type RepPrefix, type StringKind } from './strings.js';
@@ -109,6 +109,10 @@ class D {
   jit: JitOp | undefined = undefined;
   /** The parsed memory operand, for the IR. */
   eaInfo: JitOperand = { k: 'i', v: 0 };
+  /** The instruction accesses memory through a segment (a ModRM memory operand, moffs, DS:ESI). */
+  mem = false;
+  /** The instruction may take a LOCK prefix (with a memory destination). */
+  lockable = false;
 
   /** The r/m operand as IR. */
   rmOperand(): JitOperand {
@@ -152,6 +156,7 @@ class D {
     this.reg = (m >> 3) & 7;
     this.rm = m & 7;
     this.isReg = this.mod === 3;
+    this.mem = !this.isReg;
     if (!this.isReg) this.ea = this.parseEa();
   }
 
@@ -241,10 +246,13 @@ function rmw(d: D, sz: number, f: (c: Cpu, old: number) => number | undefined): 
     };
   }
   const ea = d.ea;
+  // The destination is translated for writing first: a fault (read-only or absent page) then leaves
+  // registers, flags and memory as they were, and the instruction can simply be executed again.
   return (c) => {
     const a = ea(c);
-    const v = f(c, readMem(c, a, sz));
-    if (v !== undefined) writeMem(c, a, v, sz);
+    const p = c.wpa(a, sz);
+    const v = f(c, c.ldp(p, a, sz));
+    if (v !== undefined) c.stp(p, a, v, sz);
   };
 }
 
@@ -272,6 +280,7 @@ function aluFamily(d: D, opcode: number): Op {
   d.modrm();
   const reg = d.reg;
   const toReg = (f & 2) !== 0;
+  d.lockable = !toReg && wb;
   d.jit = toReg ? { t: 'alu', op, sz, dst: { k: 'r', n: reg }, src: d.rmOperand() } : { t: 'alu', op, sz, dst: d.rmOperand(), src: { k: 'r', n: reg } };
   if (d.isReg && sz === 4) {
     const rm = d.rm;
@@ -286,19 +295,11 @@ function aluFamily(d: D, opcode: number): Op {
       if (wb) setReg(c, reg, r, sz);
     };
   }
-  if (!d.isReg && sz === 4) {
-    const ea = d.ea;
-    return wb
-      ? (c) => {
-          const a = ea(c);
-          c.write32(a, fn(c, c.read32(a), c.r[reg]!));
-        }
-      : (c) => void fn(c, c.read32(ea(c)), c.r[reg]!);
+  if (!wb) {
+    const src = rmReader(d, sz);
+    return (c) => void fn(c, src(c), getReg(c, reg, sz));
   }
-  return rmw(d, sz, (c, old) => {
-    const r = fn(c, old, getReg(c, reg, sz));
-    return wb ? r : undefined;
-  });
+  return rmw(d, sz, (c, old) => fn(c, old, getReg(c, reg, sz)));
 }
 
 /** 80/81/82/83: ALU r/m, imm. */
@@ -307,6 +308,7 @@ function aluImm(d: D, opcode: number): Op {
   d.modrm();
   const op = d.reg;
   d.form += `/${op}`;
+  d.lockable = op !== 7;
   const imm = opcode === 0x83 ? sext(d.i8(), 4) & sizeMask(sz) : d.imm(sz);
   const v = sz === 4 ? imm | 0 : imm & sizeMask(sz);
   d.jit = { t: 'alu', op, sz, dst: d.rmOperand(), src: { k: 'i', v } };
@@ -316,19 +318,11 @@ function aluImm(d: D, opcode: number): Op {
     const n = d.rm;
     return wb ? (c) => void (c.r[n] = fn(c, c.r[n]!, v)) : (c) => void fn(c, c.r[n]!, v);
   }
-  if (!d.isReg && sz === 4) {
-    const ea = d.ea;
-    return wb
-      ? (c) => {
-          const a = ea(c);
-          c.write32(a, fn(c, c.read32(a), v));
-        }
-      : (c) => void fn(c, c.read32(ea(c)), v);
+  if (!wb) {
+    const src = rmReader(d, sz);
+    return (c) => void fn(c, src(c), v);
   }
-  return rmw(d, sz, (c, old) => {
-    const r = fn(c, old, v);
-    return wb ? r : undefined;
-  });
+  return rmw(d, sz, (c, old) => fn(c, old, v));
 }
 
 /** MOV forms. */
@@ -398,8 +392,10 @@ function group3(d: D, opcode: number): Op {
       return (c) => test(c, src(c), imm, sz);
     }
     case 2:
+      d.lockable = true;
       return rmw(d, sz, (_c, old) => ~old & sizeMask(sz));
     case 3:
+      d.lockable = true;
       return rmw(d, sz, (c, old) => neg(c, old, sz));
     case 4:
       return (c) => mul(c, src(c), sz);
@@ -413,6 +409,13 @@ function group3(d: D, opcode: number): Op {
 }
 
 function condBranch(d: D, cc: number, rel: number): Op {
+  if (d.opsize === 2) {
+    // 66 Jcc: a taken branch truncates EIP to 16 bits
+    const t16 = (d.next + rel) & 0xffff;
+    return (c) => {
+      if (c.cond(cc)) c.eip = t16;
+    };
+  }
   const target = (d.next + rel) >>> 0;
   d.jit = { t: 'jcc', cc, target };
   return (c) => {
@@ -428,14 +431,25 @@ function group5(d: D): Op | null {
   const sz = d.opsize;
   switch (op) {
     case 0:
+      d.lockable = true;
       d.jit = { t: 'incdec', inc: true, sz, dst: d.rmOperand() };
       return rmw(d, sz, (c, old) => inc(c, old, sz));
     case 1:
+      d.lockable = true;
       d.jit = { t: 'incdec', inc: false, sz, dst: d.rmOperand() };
       return rmw(d, sz, (c, old) => dec(c, old, sz));
     case 2: {
-      if (sz !== 4) return null;
       d.endsBlock = true;
+      if (sz !== 4) {
+        // 66 CALL r/m16: pushes IP (16 bits), EIP = the 16-bit target
+        const src16 = rmReader(d, 2);
+        const ret16 = d.next & 0xffff;
+        return (c) => {
+          const t = src16(c) & 0xffff;
+          c.push16(ret16);
+          c.eip = t;
+        };
+      }
       const src = rmReader(d, 4);
       const ret = d.next;
       d.jit = { t: 'callind', src: d.rmOperand(), ret };
@@ -446,8 +460,11 @@ function group5(d: D): Op | null {
       };
     }
     case 4: {
-      if (sz !== 4) return null;
       d.endsBlock = true;
+      if (sz !== 4) {
+        const src16 = rmReader(d, 2); // 66 JMP r/m16: EIP = the 16-bit target
+        return (c) => void (c.eip = src16(c) & 0xffff);
+      }
       d.jit = { t: 'jmpind', src: d.rmOperand() };
       const src = rmReader(d, 4);
       return (c) => void (c.eip = src(c) >>> 0);
@@ -466,7 +483,9 @@ function stringInsn(d: D, opcode: number): Op {
   const kinds: Record<number, StringKind> = { 0xa4: 'movs', 0xa6: 'cmps', 0xaa: 'stos', 0xac: 'lods', 0xae: 'scas' };
   const kind = kinds[opcode & 0xfe]!;
   const sz = opcode & 1 ? d.opsize : 1;
-  return stringOp(kind, sz, d.rep);
+  d.mem = kind === 'movs' || kind === 'cmps' || kind === 'lods'; // their DS:ESI source takes a segment override
+  if (d.rep !== 0) d.endsBlock = true; // interruptible between iterations: it must end its block
+  return stringOp(kind, sz, d.rep, d.start >>> 0, d.offset);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -594,6 +613,7 @@ PRIMARY[0x84] = PRIMARY[0x85] = (d, opcode) => {
 PRIMARY[0x86] = PRIMARY[0x87] = (d, opcode) => {
   const sz = opcode & 1 ? d.opsize : 1;
   d.modrm();
+  d.lockable = true;
   const reg = d.reg;
   return rmw(d, sz, (c, old) => {
     const v = getReg(c, reg, sz);
@@ -604,6 +624,7 @@ PRIMARY[0x86] = PRIMARY[0x87] = (d, opcode) => {
 for (const o of [0x88, 0x89, 0x8a, 0x8b]) PRIMARY[o] = movRmReg;
 PRIMARY[0x8d] = (d) => {
   d.modrm();
+  d.mem = false; // only the address is computed
   if (d.isReg) return null;
   const reg = d.reg;
   const ea = d.ea;
@@ -636,7 +657,7 @@ PRIMARY[0x8f] = (d) => {
 PRIMARY[0x98] = (d) => (d.opsize === 4 ? (c) => void (c.r[EAX] = (c.r[EAX]! << 16) >> 16) : (c) => c.set16(EAX, (c.r[EAX]! << 24) >> 24));
 PRIMARY[0x99] = (d) => (d.opsize === 4 ? ((d.jit = { t: 'cdq' }), (c) => void (c.r[EDX] = c.r[EAX]! >> 31)) : (c) => c.set16(EDX, (c.r[EAX]! << 16) >> 31));
 PRIMARY[0x9c] = (d) => (d.opsize === 4 ? (c) => c.push32(c.eflags()) : (c) => c.push16(c.eflags()));
-PRIMARY[0x9d] = (d) => (d.opsize === 4 ? (c) => c.setEflags(c.pop32()) : (c) => c.setEflags(c.pop16()));
+PRIMARY[0x9d] = (d) => (d.opsize === 4 ? (c) => c.setEflags(c.pop32()) : (c) => c.setEflags(c.pop16(), USER_FLAGS & 0xffff));
 PRIMARY[0x9e] = () => (c) => c.setFlagBits(SF | ZF | AF | PF | CF, c.get8(4));
 PRIMARY[0x9f] = () => (c) => {
   c.materialize();
@@ -645,12 +666,14 @@ PRIMARY[0x9f] = () => (c) => {
 PRIMARY[0xa0] = PRIMARY[0xa1] = (d, opcode) => {
   const sz = opcode & 1 ? d.opsize : 1;
   const addr = d.i32();
+  d.mem = true;
   d.jit = { t: 'mov', sz, dst: { k: 'r', n: EAX }, src: { k: 'm', b: -1, i: -1, s: 0, d: addr } };
   return (c) => setReg(c, EAX, readMem(c, addr, sz), sz);
 };
 PRIMARY[0xa2] = PRIMARY[0xa3] = (d, opcode) => {
   const sz = opcode & 1 ? d.opsize : 1;
   const addr = d.i32();
+  d.mem = true;
   d.jit = { t: 'mov', sz, dst: { k: 'm', b: -1, i: -1, s: 0, d: addr }, src: { k: 'r', n: EAX } };
   return (c) => writeMem(c, addr, getReg(c, EAX, sz), sz);
 };
@@ -664,6 +687,14 @@ PRIMARY[0xa8] = PRIMARY[0xa9] = (d, opcode) => {
 PRIMARY[0xc0] = PRIMARY[0xc1] = PRIMARY[0xd0] = PRIMARY[0xd1] = PRIMARY[0xd2] = PRIMARY[0xd3] = shiftGroup;
 PRIMARY[0xc2] = ends((d) => {
   const n = d.u16();
+  if (d.opsize === 2) {
+    // 66 RET imm16: pops IP (16 bits)
+    return (c) => {
+      const t = c.read16(c.r[ESP]!);
+      c.r[ESP] = c.r[ESP]! + 2 + n;
+      c.eip = t;
+    };
+  }
   d.jit = { t: 'ret', n };
   return (c) => {
     const t = c.read32(c.r[ESP]!);
@@ -671,7 +702,7 @@ PRIMARY[0xc2] = ends((d) => {
     c.eip = t >>> 0;
   };
 });
-PRIMARY[0xc3] = ends((d) => ((d.jit = { t: 'ret', n: 0 }), (c) => void (c.eip = c.pop32() >>> 0)));
+PRIMARY[0xc3] = ends((d) => (d.opsize === 2 ? (c) => void (c.eip = c.pop16()) : ((d.jit = { t: 'ret', n: 0 }), (c) => void (c.eip = c.pop32() >>> 0))));
 PRIMARY[0xc6] = PRIMARY[0xc7] = (d, opcode) => {
   const sz = opcode & 1 ? d.opsize : 1;
   d.modrm();
@@ -697,13 +728,31 @@ PRIMARY[0xc9] = (d) =>
         c.set16(EBP, v);
       };
 PRIMARY[0xcc] = ends(() => (c) => void (c.trap = 3));
+/**
+ * Vectors a user program may raise with INT n (gates with DPL 3): int3 and into's vector 4, Linux's
+ * system-call gate 0x80, and L4's system calls 0x30..0x36. Any other is a #GP whose error code names
+ * the vector (vector * 8 + 2), as natively.
+ */
+const USER_VECTORS = new Set([3, 4, 0x80, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36]);
 PRIMARY[0xcd] = ends((d) => {
   const n = d.u8();
+  if (!USER_VECTORS.has(n)) return (c) => c.raise('gp', `int $0x${n.toString(16)}: not a user gate`, 0, false, false, n * 8 + 2);
   return (c) => void (c.trap = n);
+});
+PRIMARY[0xce] = ends(() => (c) => {
+  if (c.of()) c.trap = 4; // INTO: the overflow trap when OF is set
 });
 PRIMARY[0xe8] = ends((d) => {
   const rel = d.opsize === 4 ? d.i32() : (d.u16() << 16) >> 16;
   const ret = d.next;
+  if (d.opsize === 2) {
+    // 66 CALL rel16: pushes IP (16 bits), EIP truncated to 16 bits
+    const t16 = (ret + rel) & 0xffff;
+    return (c) => {
+      c.push16(ret & 0xffff);
+      c.eip = t16;
+    };
+  }
   const target = (ret + rel) >>> 0;
   if (target === d.ctx.hookEnter || target === d.ctx.hookExit) {
     // -finstrument-functions hook: record the event, skip the empty hook body, cost nothing.
@@ -738,6 +787,10 @@ const isHook = (d: D, target: number): boolean => target === d.ctx.hookEnter || 
 
 PRIMARY[0xe9] = ends((d) => {
   const rel = d.opsize === 4 ? d.i32() : (d.u16() << 16) >> 16;
+  if (d.opsize === 2) {
+    const t16 = (d.next + rel) & 0xffff; // 66 JMP rel16
+    return (c) => void (c.eip = t16);
+  }
   const target = (d.next + rel) >>> 0;
   if (isHook(d, target)) return tailHook(d, target);
   d.jit = { t: 'jmp', target };
@@ -745,12 +798,26 @@ PRIMARY[0xe9] = ends((d) => {
 });
 PRIMARY[0xeb] = ends((d) => {
   const rel = d.i8(); // read the displacement before taking the end of the instruction
+  if (d.opsize === 2) {
+    const t16 = (d.next + rel) & 0xffff; // 66 JMP rel8
+    return (c) => void (c.eip = t16);
+  }
   const target = (d.next + rel) >>> 0;
   if (isHook(d, target)) return tailHook(d, target);
   d.jit = { t: 'jmp', target };
   return (c) => void (c.eip = target);
 });
 PRIMARY[0xf4] = ends(() => (c) => c.raise('gp', 'hlt in user mode'));
+/** Instructions user mode may not execute (IOPL 0): a #GP, as natively (SIGSEGV). */
+const privileged = (what: string, immBytes = 0): Decode => (d) => {
+  for (let i = 0; i < immBytes; i++) d.u8();
+  return (c) => c.raise('gp', `${what} in user mode`);
+};
+PRIMARY[0xfa] = privileged('cli');
+PRIMARY[0xfb] = privileged('sti');
+for (const o of [0xe4, 0xe5, 0xe6, 0xe7]) PRIMARY[o] = privileged(o < 0xe6 ? 'in' : 'out', 1);
+for (const o of [0xec, 0xed, 0xee, 0xef]) PRIMARY[o] = privileged(o < 0xee ? 'in' : 'out');
+for (const o of [0x6c, 0x6d, 0x6e, 0x6f]) PRIMARY[o] = privileged(o < 0x6e ? 'ins' : 'outs');
 PRIMARY[0xf5] = () => (c) => c.setFlagBits(CF, c.cf() ^ CF);
 PRIMARY[0xf6] = PRIMARY[0xf7] = group3;
 PRIMARY[0xf8] = () => (c) => c.setFlagBits(CF, 0);
@@ -761,6 +828,7 @@ PRIMARY[0xfe] = (d) => {
   d.modrm();
   d.form += `/${d.reg}`;
   if (d.reg === 0 || d.reg === 1) d.jit = { t: 'incdec', inc: d.reg === 0, sz: 1, dst: d.rmOperand() };
+  d.lockable = d.reg === 0 || d.reg === 1;
   if (d.reg === 0) return rmw(d, 1, (c, old) => inc(c, old, 1));
   if (d.reg === 1) return rmw(d, 1, (c, old) => dec(c, old, 1));
   return null;
@@ -771,6 +839,7 @@ PRIMARY[0xff] = (d) => group5(d);
 SECONDARY[0x0b] = ends(() => (c) => c.raise('ud', 'ud2'));
 SECONDARY[0x1e] = SECONDARY[0x1f] = (d) => {
   d.modrm(); // hint NOPs (0F 1F NOPL, F3 0F 1E FB ENDBR32): the operand is never accessed
+  d.mem = false;
   d.jit = { t: 'nop' };
   return () => {};
 };
@@ -781,6 +850,27 @@ SECONDARY[0x31] = (d) => {
     c.r[EAX] = t % 0x100000000;
     c.r[EDX] = Math.floor(t / 0x100000000);
   };
+};
+/**
+ * CPUID, as the simulated Pentium Pro answers: leaf 0 gives the highest leaf (1) and "GenuineIntel";
+ * leaf 1 family 6, model 1, stepping 9, and in EDX the features the interpreter has: TSC (bit 4) and
+ * CMOV (bit 15) (no x87, no CMPXCHG8B). Higher leaves answer as leaf 1, as Intel CPUs do for leaves
+ * beyond the highest.
+ */
+export const CPUID_SIGNATURE = 0x619;
+export const CPUID_FEATURES = (1 << 4) | (1 << 15);
+SECONDARY[0xa2] = () => (c) => {
+  if (c.r[EAX] === 0) {
+    c.r[EAX] = 1;
+    c.r[EBX] = 0x756e6547; // "Genu"
+    c.r[EDX] = 0x49656e69; // "ineI"
+    c.r[ECX] = 0x6c65746e; // "ntel"
+    return;
+  }
+  c.r[EAX] = CPUID_SIGNATURE;
+  c.r[EBX] = 0;
+  c.r[ECX] = 0;
+  c.r[EDX] = CPUID_FEATURES;
 };
 SECONDARY[0xaf] = (d) => {
   d.modrm();
@@ -808,10 +898,18 @@ SECONDARY[0xa4] = SECONDARY[0xa5] = SECONDARY[0xac] = SECONDARY[0xad] = (d, opco
 /** BT/BTS/BTR/BTC: 0 test, 1 set, 2 reset, 3 complement. */
 function bitOp(d: D, kind: number, offsetOf: ((c: Cpu) => number) | number): Op {
   const sz = d.opsize;
+  d.lockable = kind !== 0;
   const bits = sz * 8;
   if (d.isReg || typeof offsetOf === 'number') {
     // Register operand, or memory with an immediate offset: the offset is taken modulo the size.
     const get = (c: Cpu): number => (typeof offsetOf === 'number' ? offsetOf : offsetOf(c)) & (bits - 1);
+    if (kind === 0) {
+      const src = rmReader(d, sz); // BT only reads (it works on read-only memory)
+      return (c) => {
+        const bit = get(c);
+        c.setFlagBits(CF, (src(c) >>> bit) & 1);
+      };
+    }
     return rmw(d, sz, (c, old) => {
       const bit = get(c);
       const m = 1 << bit;
@@ -828,12 +926,16 @@ function bitOp(d: D, kind: number, offsetOf: ((c: Cpu) => number) | number): Op 
     const off = sz === 4 ? offFn(c) | 0 : (offFn(c) << 16) >> 16;
     const a = (ea(c) + Math.floor(off / bits) * sz) | 0;
     const bit = ((off % bits) + bits) % bits;
-    const old = readMem(c, a, sz);
-    c.setFlagBits(CF, (old >>> bit) & 1);
-    if (kind === 0) return;
+    if (kind === 0) {
+      c.setFlagBits(CF, (readMem(c, a, sz) >>> bit) & 1);
+      return;
+    }
+    const p = c.wpa(a, sz); // translated for writing before CF changes
+    const old = c.ldp(p, a, sz);
     const m = 1 << bit;
     const v = kind === 1 ? old | m : kind === 2 ? old & ~m : old ^ m;
-    writeMem(c, a, v, sz);
+    c.stp(p, a, v, sz);
+    c.setFlagBits(CF, (old >>> bit) & 1);
   };
 }
 for (const [opcode, kind] of [
@@ -894,6 +996,7 @@ SECONDARY[0xb6] = SECONDARY[0xb7] = SECONDARY[0xbe] = SECONDARY[0xbf] = (d, opco
 SECONDARY[0xb0] = SECONDARY[0xb1] = (d, opcode) => {
   const sz = opcode & 1 ? d.opsize : 1;
   d.modrm();
+  d.lockable = true;
   const reg = d.reg;
   const cmp = ALU[sz]![7]!;
   return rmw(d, sz, (c, old) => {
@@ -907,6 +1010,7 @@ SECONDARY[0xb0] = SECONDARY[0xb1] = (d, opcode) => {
 SECONDARY[0xc0] = SECONDARY[0xc1] = (d, opcode) => {
   const sz = opcode & 1 ? d.opsize : 1;
   d.modrm();
+  d.lockable = true;
   const reg = d.reg;
   const add = ALU[sz]![0]!;
   if (d.isReg) {
@@ -922,10 +1026,11 @@ SECONDARY[0xc0] = SECONDARY[0xc1] = (d, opcode) => {
   const ea = d.ea;
   return (c) => {
     const at = ea(c);
-    const a = readMem(c, at, sz);
+    const p = c.wpa(at, sz); // a fault leaves the register and the flags unchanged
+    const a = c.ldp(p, at, sz);
     const b = getReg(c, reg, sz);
     const sum = add(c, a, b);
-    writeMem(c, at, sum, sz);
+    c.stp(p, at, sum, sz);
     setReg(c, reg, a, sz);
   };
 };
@@ -940,11 +1045,17 @@ export function decode(ctx: DecodeContext, addr: number, offset = 0): Insn {
   const d = new D(ctx, addr, offset);
   let b = d.u8();
   const prefixes: number[] = [];
-  // Prefixes: operand size, REP/REPNE, segment overrides (ignored in the flat model), LOCK.
+  let lock = false;
+  let nullSegment = false;
+  // Prefixes: operand size, REP/REPNE, segment overrides, LOCK. CS DS ES SS have base 0 (the flat
+  // model); FS and GS hold the null selector in a Linux process, so a memory access through them is a
+  // #GP (SIGSEGV), as natively.
   for (let i = 0; i < 14; i++) {
     if (b === 0x66) d.opsize = 2;
     else if (b === 0xf3 || b === 0xf2) d.rep = b;
-    else if (b === 0x2e || b === 0x3e || b === 0x26 || b === 0x36 || b === 0xf0) {
+    else if (b === 0xf0) lock = true;
+    else if (b === 0x64 || b === 0x65) nullSegment = true;
+    else if (b === 0x2e || b === 0x3e || b === 0x26 || b === 0x36) {
       // no effect
     } else break;
     prefixes.push(b);
@@ -975,6 +1086,14 @@ export function decode(ctx: DecodeContext, addr: number, offset = 0): Insn {
       }
     }
     throw new Unimplemented(addr, bytes, d.form);
+  }
+  if (lock && !(d.lockable && d.mem)) {
+    // LOCK on an instruction that cannot be locked, or on a register destination: #UD.
+    op = (c) => c.raise('ud', 'lock prefix on a non-lockable instruction');
+    d.jit = undefined;
+  } else if (nullSegment && d.mem) {
+    op = (c) => c.raise('gp', 'memory access through the null selector in fs/gs');
+    d.jit = undefined;
   }
   const ends = d.endsBlock || (fn !== undefined && ENDS.has(fn) && !d.free);
   // Forms with IR run as a generated template (monomorphic and optimised once per shape).

@@ -22,6 +22,12 @@ export interface ElfImage {
   symbols: Map<string, number>;
   hookEnter: number;
   hookExit: number;
+  /**
+   * The program headers as the loaded image holds them (for the auxiliary vector's AT_PHDR, AT_PHENT,
+   * AT_PHNUM): their virtual address (PT_PHDR's, else inside the PT_LOAD segment that maps them; 0 if no
+   * segment does), entry size and count.
+   */
+  phdr: { addr: number; entsize: number; count: number };
   /** [start, end) of executable sections, for the coverage gate. */
   text: { name: string; start: number; end: number; offset: number }[];
   data: Uint8Array;
@@ -52,8 +58,10 @@ export function parseElf(data: Uint8Array): ElfImage {
   const shnum = u16(48);
   const shstrndx = u16(50);
   const segments: Segment[] = [];
+  let phdrAddr = -1;
   for (let i = 0; i < phnum; i++) {
     const o = phoff + i * phentsize;
+    if (u32(o) === 6) phdrAddr = u32(o + 8); // PT_PHDR
     if (u32(o) !== 1) continue; // PT_LOAD
     const seg = { offset: u32(o + 4), vaddr: u32(o + 8), filesz: u32(o + 16), memsz: u32(o + 20), flags: u32(o + 24) };
     if (seg.offset + seg.filesz > data.length) throw new ElfError(`segment at 0x${seg.vaddr.toString(16)} runs past the end of the file`);
@@ -61,6 +69,10 @@ export function parseElf(data: Uint8Array): ElfImage {
     segments.push(seg);
   }
   if (segments.length === 0) throw new ElfError('no loadable segments');
+  if (phdrAddr < 0) {
+    const seg = segments.find((sg) => phoff >= sg.offset && phoff + phnum * phentsize <= sg.offset + sg.filesz);
+    phdrAddr = seg ? seg.vaddr + (phoff - seg.offset) : 0;
+  }
   const functions = new Map<number, string>();
   const symbols = new Map<string, number>();
   const text: ElfImage['text'] = [];
@@ -101,6 +113,7 @@ export function parseElf(data: Uint8Array): ElfImage {
     symbols,
     hookEnter: symbols.get('__cyg_profile_func_enter') ?? -1,
     hookExit: symbols.get('__cyg_profile_func_exit') ?? -1,
+    phdr: { addr: phdrAddr >>> 0, entsize: phentsize, count: phnum },
     text,
     data,
   };

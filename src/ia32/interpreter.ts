@@ -1,18 +1,23 @@
 /**
  * Executes guest code: basic blocks of decoded instruction closures, cached by physical address (so
  * processes sharing text after fork share the decoded code) and per engine by virtual address. A block
- * ends at a control transfer, a trap, a page boundary or 64 instructions. Writing to a frame that holds
- * decoded code drops its blocks.
+ * ends at a control transfer, a trap, a REP string instruction, a page boundary or 64 instructions.
+ * Writing to a frame that holds decoded code drops its blocks (also a running one, which stops).
  */
 import { createHash } from 'node:crypto';
 import { Cpu, FAULT } from './cpu.js';
 import { decode, Unimplemented, type DecodeContext, type JitOp, type Op } from './decoder.js';
 import { templateOp } from './templates.js';
-import { PAGE_SIZE, PhysicalMemory } from './memory.js';
+import { PAGE_SIZE, PhysicalMemory, W } from './memory.js';
 
 export interface Block {
   vaddr: number;
+  /** Physical address of the first instruction (the block's key in the code cache). */
+  phys: number;
   frame: number;
+  /** The frame the last instruction runs into when it crosses a page boundary, else -1. */
+  frame2: number;
+  /** This block's own copy of the operations (invalidation replaces them with STOP). */
   ops: Op[];
 
   /** Virtual address of each instruction. */
@@ -24,6 +29,11 @@ export interface Block {
   fallthrough: number;
   valid: boolean;
   hookKey: string;
+  /**
+   * Decoded from a writable page (code that may modify itself): one operation per instruction, no
+   * fusion, so a store into the running block stops it right after the storing instruction.
+   */
+  unfused: boolean;
 }
 
 const MAX_BLOCK = 64;
@@ -90,24 +100,61 @@ export class CodeCache {
   }
 
   add(physAddr: number, b: Block): void {
+    const old = this.byPhys.get(physAddr);
+    if (old) this.drop(old, -1);
     this.byPhys.set(physAddr, b);
-    let list = this.byFrame.get(b.frame);
-    if (!list) this.byFrame.set(b.frame, (list = []));
-    list.push(b);
-    this.phys.codeFrames[b.frame] = 1;
+    this.holds(b.frame, b);
+    if (b.frame2 >= 0) this.holds(b.frame2, b);
   }
 
+  /** Frame `frame` holds (part of) block b: writes to it must drop the block. */
+  private holds(frame: number, b: Block): void {
+    let list = this.byFrame.get(frame);
+    if (!list) this.byFrame.set(frame, (list = []));
+    list.push(b);
+    if (!this.phys.codeFrames[frame]) {
+      this.phys.codeFrames[frame] = 1;
+      // CPUs may have cached a write translation for this frame: they drop it (Cpu.syncTlb).
+      this.phys.codeGeneration++;
+    }
+  }
+
+  /** Forget block b (it is no longer valid); `except` is the frame whose list the caller clears itself. */
+  private drop(b: Block, except: number): void {
+    b.valid = false;
+    // A block that is running stops after the operation in progress (see STOP).
+    b.ops.fill(STOP);
+    if (this.byPhys.get(b.phys) === b) this.byPhys.delete(b.phys);
+    for (const f of [b.frame, b.frame2]) {
+      if (f < 0 || f === except) continue;
+      const list = this.byFrame.get(f);
+      const i = list ? list.indexOf(b) : -1;
+      if (i >= 0) list!.splice(i, 1);
+      if (list && list.length === 0) {
+        this.byFrame.delete(f);
+        this.phys.codeFrames[f] = 0;
+      }
+    }
+  }
+
+  /** The frame was written: every block decoded from it is dropped. */
   invalidate(frame: number): void {
     this.frameHash.delete(frame);
     const list = this.byFrame.get(frame);
-    if (list) {
-      for (const b of list) b.valid = false;
-      this.byFrame.delete(frame);
-    }
-    for (const [k, b] of this.byPhys) if (b.frame === frame) this.byPhys.delete(k);
+    this.byFrame.delete(frame);
     this.phys.codeFrames[frame] = 0;
+    if (list) for (const b of list) this.drop(b, frame);
   }
 }
+
+/**
+ * Thrown by the operations of a block that was invalidated while it ran (it wrote to its own code):
+ * the run loop continues at the instruction after the one that wrote, decoded afresh.
+ */
+const SMC = { smc: true } as const;
+const STOP: Op = () => {
+  throw SMC;
+};
 
 const CACHES = new WeakMap<PhysicalMemory, CodeCache>();
 
@@ -188,7 +235,6 @@ export class Interpreter {
     hookExit = -1,
   ) {
     this.cache = CodeCache.of(cpu.phys);
-    cpu.codeFrames = cpu.phys.codeFrames;
     cpu.onCodeWrite = (frame) => this.cache.invalidate(frame);
     this.hookKey = `${hookEnter}:${hookExit}`;
     this.ctx = { byte: (a) => cpu.mem8[cpu.fetchPhys(a)]!, hookEnter, hookExit };
@@ -215,6 +261,7 @@ export class Interpreter {
       }
       const start = c.eip;
       c.blockTime = time + cyc;
+      c.runLeft = budget - cyc;
       c.eip = b.fallthrough;
       const ops = b.ops;
       const n = ops.length;
@@ -222,6 +269,13 @@ export class Interpreter {
       try {
         for (; i < n; i++) ops[i]!(c);
       } catch (e) {
+        if (e === SMC) {
+          // The block wrote to its own code: what ran is done, the rest is decoded again.
+          c.eip = b.addrs[i]!;
+          cyc += b.offs[i]! + c.extra;
+          c.extra = 0;
+          continue;
+        }
         if (e !== FAULT) throw e;
         if (c.resume >= 0) {
           // A later member of a fused sequence faulted; the one-cycle members before it completed.
@@ -232,10 +286,18 @@ export class Interpreter {
           c.eip = i === 0 ? start : b.addrs[i]!;
           cyc += b.offs[i]!;
         }
+        // Completed iterations of a REP instruction that faulted.
+        cyc += c.extra;
+        c.extra = 0;
         this.instructions += cyc;
         return { kind: 'fault', cycles: cyc };
       }
       cyc += b.cost;
+      if (c.extra !== 0) {
+        // REP iterations beyond the first
+        cyc += c.extra;
+        c.extra = 0;
+      }
       if (c.trap >= 0) {
         this.instructions += cyc;
         return { kind: 'trap', cycles: cyc };
@@ -250,36 +312,46 @@ export class Interpreter {
     const b = this.local[slot];
     if (b !== undefined && b.vaddr === eip && b.valid) return b;
     const phys = this.cpu.fetchPhys(eip);
+    const unfused = (this.cpu.pages.get(eip >>> 12) & W) !== 0;
     let g = this.cache.get(phys);
-    if (!g || !g.valid || g.vaddr !== eip || g.hookKey !== this.hookKey) {
-      g = this.build(eip, Math.floor(phys / PAGE_SIZE));
+    if (!g || !g.valid || g.vaddr !== eip || g.hookKey !== this.hookKey || g.unfused !== unfused) {
+      g = this.build(eip, phys, unfused);
       this.cache.add(phys, g);
+      if (this.cpu.codeStale) this.cpu.dropCodeWrites();
     }
     this.local[slot] = g;
     return g;
   }
 
-  private build(eip: number, frame: number): Block {
-    const key = `${this.cache.hashOf(frame)}:${eip >>> 0}:${this.hookKey}`;
+  private build(eip: number, phys: number, unfused: boolean): Block {
+    const frame = Math.floor(phys / PAGE_SIZE);
+    const key = `${this.cache.hashOf(frame)}:${eip >>> 0}:${this.hookKey}${unfused ? ':unfused' : ''}`;
     let code = this.cache.shared(key);
+    let frame2 = -1;
     if (code && code.crossFrame !== undefined) {
       // The last instruction reaches into the next page: that frame must hold the same bytes too.
-      let next = -1;
-      try {
-        next = Math.floor(this.cpu.fetchPhys(code.crossFrame) / PAGE_SIZE);
-      } catch (e) {
-        if (e !== FAULT) throw e;
-      }
-      if (next < 0 || this.cache.hashOf(next) !== code.crossHash) code = undefined;
+      frame2 = this.frameOf(code.crossFrame);
+      if (frame2 < 0 || this.cache.hashOf(frame2) !== code.crossHash) code = undefined;
     }
     if (!code) {
-      code = this.decodeBlock(eip);
+      code = this.decodeBlock(eip, !unfused);
       if (code.crossFrame === undefined || code.crossHash !== undefined) this.cache.share(key, code);
+      frame2 = code.crossFrame === undefined ? -1 : this.frameOf(code.crossFrame);
     }
-    return { vaddr: eip >>> 0, frame, ...code, valid: true, hookKey: this.hookKey };
+    return { vaddr: eip >>> 0, phys, frame, frame2, ...code, ops: code.ops.slice(), valid: true, hookKey: this.hookKey, unfused };
   }
 
-  private decodeBlock(eip: number): BlockCode {
+  /** The physical frame of an executable virtual address, or -1. */
+  private frameOf(vaddr: number): number {
+    try {
+      return Math.floor(this.cpu.fetchPhys(vaddr) / PAGE_SIZE);
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      return -1;
+    }
+  }
+
+  private decodeBlock(eip: number, fuse: boolean): BlockCode {
     const list: Decoded[] = [];
     let a = eip >>> 0;
     let cost = 0;
@@ -310,8 +382,8 @@ export class Interpreter {
     const offs: number[] = [];
     for (let i = 0; i < list.length; ) {
       const d = list[i]!;
-      const compare = fuseCompare(d, list[i + 1]);
-      const run = compare ? null : fuseRun(list, i);
+      const compare = fuse ? fuseCompare(d, list[i + 1]) : null;
+      const run = compare || !fuse ? null : fuseRun(list, i);
       ops.push(compare ?? run?.op ?? d.op);
       addrs.push(d.addr);
       offs.push(d.off);

@@ -22,6 +22,11 @@ export class PhysicalMemory {
   readonly codeFrames: Uint8Array;
   /** Set by the code cache: forget the decoded instructions of a frame. */
   codeWritten: (frame: number) => void = () => {};
+  /**
+   * Bumped whenever a frame starts holding decoded code: CPUs then drop write translations they cached
+   * for such frames, so that writes to them go the slow way and invalidate the code.
+   */
+  codeGeneration = 0;
 
   constructor(frames: number) {
     this.frames = frames;

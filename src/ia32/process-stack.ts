@@ -3,16 +3,30 @@
  * ending with AT_NULL, then the strings. Returns the bytes to place just below `top` and the initial ESP.
  */
 export const AT_NULL = 0;
+export const AT_PHDR = 3;
+export const AT_PHENT = 4;
+export const AT_PHNUM = 5;
 export const AT_PAGESZ = 6;
 export const AT_ENTRY = 9;
 export const AT_RANDOM = 25;
 
-export function buildInitialStack(top: number, argv: string[], envp: string[], entry: number): { sp: number; bytes: Uint8Array } {
+/** What the auxiliary vector tells about the program image. */
+export interface ImageAux {
+  entry: number;
+  /** The program headers in memory (ElfImage.phdr). */
+  phdr: { addr: number; entsize: number; count: number };
+}
+
+export function buildInitialStack(top: number, argv: string[], envp: string[], image: ImageAux): { sp: number; bytes: Uint8Array } {
   const enc = new TextEncoder();
   const strings: Uint8Array[] = [...argv, ...envp].map((s) => enc.encode(s + '\0'));
   const random = new Uint8Array(16).map((_, i) => (i * 37 + 11) & 0xff); // AT_RANDOM: fixed, for determinism
   const strBytes = strings.reduce((a, s) => a + s.length, 0) + random.length;
-  const auxv = [AT_PAGESZ, 4096, AT_ENTRY, entry, AT_RANDOM, 0, AT_NULL, 0];
+  const auxv = [
+    AT_PHDR, image.phdr.addr, AT_PHENT, image.phdr.entsize, AT_PHNUM, image.phdr.count,
+    AT_PAGESZ, 4096, AT_ENTRY, image.entry, AT_RANDOM, 0, AT_NULL, 0,
+  ];
+  const randomSlot = auxv.indexOf(AT_RANDOM) + 1;
   const words = 1 + argv.length + 1 + envp.length + 1 + auxv.length;
   let size = words * 4 + strBytes;
   size = (size + 15) & ~15;
@@ -28,7 +42,7 @@ export function buildInitialStack(top: number, argv: string[], envp: string[], e
   }
   const randomAt = sp + strAt;
   bytes.set(random, strAt);
-  auxv[5] = randomAt;
+  auxv[randomSlot] = randomAt;
   let w = 0;
   const put = (v: number): void => {
     dv.setUint32(w * 4, v >>> 0, true);

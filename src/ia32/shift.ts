@@ -1,18 +1,20 @@
 /**
  * Shifts and rotates (group 2), SHLD and SHRD. Flags are set eagerly. Counts are masked to 5 bits; a
- * masked count of 0 changes nothing (no flags, no write). Officially undefined results follow one fixed
- * policy (docs/ia32.md): OF is computed with the count-1 formula whatever the count, AF is cleared.
+ * masked count of 0 changes nothing (no flags, no write). Officially undefined results are those of the
+ * host CPU the instruction vectors were recorded on (docs/ia32.md): OF is the OF of the last single-bit
+ * step (MSB of the result XOR MSB of the value before that step; for RCL/RCR also when the count is a
+ * multiple of 9 or 17, which rotates nothing), and a shift sets AF.
  */
-import { ARITH, CF, Cpu, LOP_LOGIC, OF } from './cpu.js';
+import { AF, ARITH, CF, Cpu, LOP_LOGIC, OF } from './cpu.js';
 import { sizeMask } from './alu.js';
 
 const bits = (sz: number): number => sz * 8;
 
-/** Set SF ZF PF (and AF = 0) from r, CF and OF explicitly. */
+/** Set SF ZF PF from r, CF and OF explicitly, AF = 1. */
 function shiftFlags(c: Cpu, r: number, sz: number, cf: number, of: number): void {
   c.setLazy(LOP_LOGIC, 0, 0, r, sz);
-  c.lmask = ARITH & ~(CF | OF);
-  c.flags = (c.flags & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0);
+  c.lmask = ARITH & ~(CF | OF | AF);
+  c.flags = (c.flags & ~(CF | OF | AF)) | AF | (cf ? CF : 0) | (of ? OF : 0);
 }
 
 /** Rotates touch only CF and OF. */
@@ -46,7 +48,12 @@ export function shiftOp(c: Cpu, op: number, v: number, count: number, sz: number
     case 2:
     case 3: {
       const k = count % (n + 1);
-      if (k === 0) return sz === 4 ? u | 0 : u;
+      if (k === 0) {
+        // Nothing rotates (CF too stays); OF still follows the one-step formula, as the host does.
+        const cf0 = c.cf();
+        rotateFlags(c, cf0, op === 2 ? msb(u) ^ cf0 : msb(u) ^ ((u >>> (n - 2)) & 1));
+        return sz === 4 ? u | 0 : u;
+      }
       // Rotate through carry on an (n+1)-bit value; use floats for the 33-bit case.
       let x = u;
       let cf = c.cf();
@@ -78,7 +85,8 @@ export function shiftOp(c: Cpu, op: number, v: number, count: number, sz: number
     case 5: {
       const r = count >= n ? 0 : u >>> count;
       const cf = count > n ? 0 : (u >>> (count - 1)) & 1;
-      shiftFlags(c, r, sz, cf, msb(u));
+      // OF of the last step: the MSB of the value before it (the result's MSB is 0): only count 1 sets it.
+      shiftFlags(c, r, sz, cf, count === 1 ? msb(u) : 0);
       return sz === 4 ? r | 0 : r;
     }
     default: {
@@ -111,7 +119,9 @@ export function shld(c: Cpu, dst: number, src: number, count: number, sz: number
     r = (wide >>> 16) & 0xffff;
     cf = k <= 16 ? (d >>> (16 - k)) & 1 : (s >>> (32 - k)) & 1;
   }
-  const of = ((r >>> (n - 1)) & 1) ^ ((d >>> (n - 1)) & 1);
+  // The last step shifts the MSB of the value before it into CF: OF = MSB(result) XOR CF. (The host
+  // gives OF = CF for a 16-bit SHLD by exactly 16; we do the same.)
+  const of = sz === 2 && count === 16 ? cf : ((r >>> (n - 1)) & 1) ^ cf;
   shiftFlags(c, r & m, sz, cf, of);
   return sz === 4 ? r | 0 : r & m;
 }
@@ -124,17 +134,19 @@ export function shrd(c: Cpu, dst: number, src: number, count: number, sz: number
   const s = (src & m) >>> 0;
   let r: number;
   let cf: number;
+  let before: number; // the value before the last single-bit step
   if (sz === 4) {
     r = ((d >>> count) | (s << (32 - count))) >>> 0;
     cf = (d >>> (count - 1)) & 1;
+    before = count === 1 ? d : ((d >>> (count - 1)) | (s << (33 - count))) >>> 0;
   } else {
     const cat = ((s << 16) | d) >>> 0;
-    const k = count % 32;
-    r = (cat >>> k) & 0xffff;
-    if (k > 16) r = ((cat >>> k) | (d << (32 - k))) & 0xffff;
-    cf = (cat >>> (k - 1)) & 1;
+    const at = (k: number): number => (k === 0 ? d : k > 16 ? ((cat >>> k) | (d << (32 - k))) & 0xffff : (cat >>> k) & 0xffff);
+    r = at(count % 32);
+    cf = (cat >>> ((count % 32) - 1)) & 1;
+    before = at((count % 32) - 1);
   }
-  const of = ((r >>> (n - 1)) & 1) ^ ((d >>> (n - 1)) & 1);
+  const of = ((r >>> (n - 1)) & 1) ^ ((before >>> (n - 1)) & 1);
   shiftFlags(c, r & m, sz, cf, of);
   return sz === 4 ? r | 0 : r & m;
 }

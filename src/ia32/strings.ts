@@ -2,6 +2,12 @@
  * String instructions with their REP / REPE / REPNE forms. Each iteration updates ESI, EDI and ECX before
  * the next one starts, so a fault in the middle leaves a state from which re-executing the instruction
  * continues correctly (as on a real CPU).
+ *
+ * Cost: one cycle per iteration (at least one: a REP with ECX = 0 costs one, like any instruction); the
+ * block's static cost has the first, the rest go to `cpu.extra`. A REP instruction ends its block and
+ * is interruptible: when the run's cycles are used up (`cpu.runLeft`, after at least one iteration) it
+ * stops between iterations with EIP on itself and ECX/ESI/EDI saying how far it got, and the next run
+ * continues it, as a hardware interrupt would.
  */
 import { ALU } from './alu.js';
 import { Cpu, DF, EAX, ECX, EDI, ESI } from './cpu.js';
@@ -61,18 +67,37 @@ function step(c: Cpu, kind: StringKind, sz: number, delta: number, rep: RepPrefi
   }
 }
 
-export function stringOp(kind: StringKind, sz: number, rep: RepPrefix): (c: Cpu) => void {
+/**
+ * The operation of a string instruction at `addr`; `off` is the cycles the instructions before it in
+ * its block take (a REP form ends the block).
+ */
+export function stringOp(kind: StringKind, sz: number, rep: RepPrefix, addr = 0, off = 0): (c: Cpu) => void {
   if (rep === 0) {
     return (c) => {
       step(c, kind, sz, c.flags & DF ? -sz : sz, 0);
     };
   }
+  const conditional = kind === 'cmps' || kind === 'scas';
   return (c) => {
     const delta = c.flags & DF ? -sz : sz;
-    while (c.r[ECX] !== 0) {
-      const go = step(c, kind, sz, delta, rep);
-      c.r[ECX] = c.r[ECX]! - 1;
-      if (!go && (kind === 'cmps' || kind === 'scas')) break;
+    let limit = c.runLeft - off;
+    if (limit < 1) limit = 1;
+    let done = 0;
+    try {
+      while (c.r[ECX] !== 0) {
+        if (done === limit) {
+          c.eip = addr; // out of time: continue in the next run
+          break;
+        }
+        const go = step(c, kind, sz, delta, rep);
+        c.r[ECX] = c.r[ECX]! - 1;
+        done++;
+        if (!go && conditional) break;
+      }
+    } catch (e) {
+      c.extra += done; // the iterations before the faulting one are charged
+      throw e;
     }
+    if (done > 1) c.extra += done - 1;
   };
 }

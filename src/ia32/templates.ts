@@ -54,6 +54,21 @@ function write(o: JitOperand, sz: number, v: string, addr?: string): string {
 
 const isMem = (o: JitOperand): boolean => o.k === 'm';
 
+/**
+ * Start of a read-modify-write of memory operand `o`: its address in a<k>, its translation for writing
+ * in p<k> (every page checked for write access, so a fault happens before anything changes), the old
+ * value in x<k> read through that translation.
+ */
+function rmwOpen(o: Extract<JitOperand, { k: 'm' }>, sz: number, k: number): string {
+  const load = sz === 4 ? `c.ld32(p${k}, a${k})` : sz === 2 ? `c.ld16(p${k}, a${k})` : `c.mem8[p${k}]`;
+  return `const a${k} = ${ea(o)}; const p${k} = c.wpa(a${k}, ${sz}); x${k} = ${load}; `;
+}
+
+/** The store of a read-modify-write opened by rmwOpen (it cannot fault any more). */
+function rmwStore(sz: number, k: number, v: string): string {
+  return sz === 4 ? `c.st32(p${k}, a${k}, ${v}); ` : sz === 2 ? `c.st16(p${k}, a${k}, ${v}); ` : `c.mem8[p${k}] = ${v}; `;
+}
+
 function lazy(op: number, k: number, sz: number, lmask = ALL): string {
   return `c.lop = ${op}; c.la = x${k}; c.lb = y${k}; c.lr = z${k}; c.lsz = ${sz}; c.lmask = ${lmask};`;
 }
@@ -79,6 +94,13 @@ function emit(j: JitOp): string | null {
       const e = ALU_EXPR[j.op];
       if (!e) return null;
       const same = j.dst.k === 'r' && j.src.k === 'r' && j.dst.n === j.src.n && j.sz === 4;
+      if (isMem(j.dst) && j.op !== 7) {
+        // Read-modify-write: the destination is translated for writing before anything changes.
+        let s = rmwOpen(j.dst as Extract<JitOperand, { k: 'm' }>, j.sz, k);
+        s += `y${k} = ${read(j.src, j.sz)}; z${k} = ${fix(j.sz, `x${k} ${e} y${k}`)}; `;
+        s += rmwStore(j.sz, k, `z${k}`);
+        return s + lazy(ALU_LOP[j.op]!, k, j.sz);
+      }
       const addr = isMem(j.dst) ? `a${k}` : undefined;
       let s = addr ? `const ${addr} = ${ea(j.dst as Extract<JitOperand, { k: 'm' }>)}; ` : '';
       s += `x${k} = ${read(j.dst, j.sz, addr)}; y${k} = ${read(j.src, j.sz)}; `;
@@ -93,20 +115,22 @@ function emit(j: JitOp): string | null {
       return s;
     }
     case 'incdec': {
-      const addr = isMem(j.dst) ? `a${k}` : undefined;
-      let s = addr ? `const ${addr} = ${ea(j.dst as Extract<JitOperand, { k: 'm' }>)}; ` : '';
-      s += `x${k} = ${read(j.dst, j.sz, addr)}; y${k} = 1; z${k} = ${fix(j.sz, `x${k} ${j.inc ? '+' : '-'} 1`)}; `;
+      const mem = isMem(j.dst);
+      let s = mem ? rmwOpen(j.dst as Extract<JitOperand, { k: 'm' }>, j.sz, k) : `x${k} = ${read(j.dst, j.sz)}; `;
+      s += `y${k} = 1; z${k} = ${fix(j.sz, `x${k} ${j.inc ? '+' : '-'} 1`)}; `;
+      // The store comes first: a fault leaves the flags as they were.
+      s += mem ? rmwStore(j.sz, k, `z${k}`) : write(j.dst, j.sz, `z${k}`) + ' ';
       if (live & ALL) {
-        if (live & CF) s += `c.flags = (c.flags & ~1) | c.cf(); ` + lazy(j.inc ? LOP_ADD : LOP_SUB, k, j.sz, ALL & ~CF) + ' ';
-        else s += lazy(j.inc ? LOP_ADD : LOP_SUB, k, j.sz) + ' ';
+        if (live & CF) s += `c.flags = (c.flags & ~1) | c.cf(); ` + lazy(j.inc ? LOP_ADD : LOP_SUB, k, j.sz, ALL & ~CF);
+        else s += lazy(j.inc ? LOP_ADD : LOP_SUB, k, j.sz);
       }
-      return s + write(j.dst, j.sz, `z${k}`, addr);
+      return s;
     }
     case 'shift': {
       const n = j.count;
-      const addr = isMem(j.dst) ? `a${k}` : undefined;
-      let s = addr ? `const ${addr} = ${ea(j.dst as Extract<JitOperand, { k: 'm' }>)}; ` : '';
-      s += `x${k} = ${read(j.dst, 4, addr)}; y${k} = 0; `;
+      const mem = isMem(j.dst);
+      let s = mem ? rmwOpen(j.dst as Extract<JitOperand, { k: 'm' }>, 4, k) : `x${k} = ${read(j.dst, 4)}; `;
+      s += `y${k} = 0; `;
       let cf: string;
       let of: string;
       if (j.op === 4) {
@@ -116,14 +140,16 @@ function emit(j: JitOp): string | null {
       } else if (j.op === 5) {
         s += `z${k} = (x${k} >>> ${n}) | 0; `;
         cf = `((x${k} >>> ${n - 1}) & 1)`;
-        of = `(x${k} < 0 ? 2048 : 0)`;
+        of = n === 1 ? `(x${k} < 0 ? 2048 : 0)` : '0'; // OF of the last single-bit step (shift.ts)
       } else {
         s += `z${k} = x${k} >> ${n}; `;
         cf = `((x${k} >> ${n - 1}) & 1)`;
         of = '0';
       }
-      if (live & ALL) s += `c.lop = ${LOP_LOGIC}; c.la = 0; c.lb = 0; c.lr = z${k}; c.lsz = 4; c.lmask = ${ALL & ~(CF | 0x800)}; c.flags = (c.flags & ~2049) | ${cf} | ${of}; `;
-      return s + write(j.dst, 4, `z${k}`, addr);
+      s += mem ? rmwStore(4, k, `z${k}`) : write(j.dst, 4, `z${k}`) + ' ';
+      // SF ZF PF lazy; CF and OF explicit; AF set (as shift.ts).
+      if (live & ALL) s += `c.lop = ${LOP_LOGIC}; c.la = 0; c.lb = 0; c.lr = z${k}; c.lsz = 4; c.lmask = ${ALL & ~(CF | 0x800 | 0x10)}; c.flags = (c.flags & ~2065) | 16 | ${cf} | ${of};`;
+      return s;
     }
     case 'push':
       return `{ const v = ${read(j.src, 4)}; const sp = (r[4] - 4) | 0; c.write32(sp, v); r[4] = sp; }`;

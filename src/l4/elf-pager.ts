@@ -63,7 +63,8 @@ function* resolve(
   const table = writable ? mine : shared;
   let at = table.get(vpn);
   if (at === undefined) {
-    at = pool.alloc();
+    at = yield* pool.take(ctx);
+    if (at < 0) return undefined; // no memory left: the fault is not answered
     const content = new Uint8Array(4096);
     // Every segment overlapping this page contributes its file bytes (segments may share a page).
     for (const s of image.elf.segments) {

@@ -133,7 +133,7 @@ export class Ia32Engine implements Engine {
           const op: FaultOp = { op: 'fault', fault: 'pf', addr: f.addr, write: f.write, ip: c.eip, detail: f.detail };
           return { cycles: stop.cycles, op };
         }
-        return this.exception(f.kind === 'de' ? TRAP_DE : f.kind === 'ud' ? TRAP_UD : TRAP_GP, 0, stop.cycles);
+        return this.exception(f.kind === 'de' ? TRAP_DE : f.kind === 'ud' ? TRAP_UD : TRAP_GP, f.err, stop.cycles);
       }
     }
   }

@@ -116,3 +116,13 @@ export const UNBLOCKABLE = sigbit(SIG.KILL) | sigbit(SIG.STOP);
 
 /** Linux's clock rate (jiffies per second). */
 export const HZ = 100;
+
+/** siginfo si_code values (Linux i386). */
+export const SI_USER = 0;
+export const SI_KERNEL = 0x80;
+export const ILL_ILLOPN = 2;
+export const FPE_INTDIV = 1;
+export const SEGV_MAPERR = 1;
+export const SEGV_ACCERR = 2;
+/** CPU vectors as trap numbers in the sigcontext. */
+export const TRAPNO = { DE: 0, BP: 3, OF: 4, UD: 6, GP: 13, PF: 14 } as const;

@@ -11,15 +11,15 @@
 import { Kind } from '../../tracer/catalogue.js';
 import type { ModelCtx } from '../l4/model-engine.js';
 import type { CostProfile } from '../l4/costs.js';
-import { EXC, EXC_WORDS, TRAP_DE, TRAP_GP, TRAP_SIGNAL, TRAP_UD } from '../l4/ia32-engine.js';
+import { EXC, EXC_WORDS, TRAP_DE, TRAP_SIGNAL, TRAP_UD } from '../l4/ia32-engine.js';
 import { buildInitialStack } from '../ia32/process-stack.js';
-import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, HZ, NR, SIG, SIGNAL_NAMES } from './abi.js';
+import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, FPE_INTDIV, HZ, ILL_ILLOPN, NR, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, SIG, SIGNAL_NAMES, TRAPNO } from './abi.js';
 import { work, type Coroutine, type LxGen, type SleepOp, type WakeReason, type WaitQueue } from './coroutine.js';
 export { work };
 import { Console, FileSystem, FileTable, OpenFile } from './files.js';
 import { ProcessMemory, USER_STACK_TOP, type Backing } from './memory.js';
 import type { Platform } from './platform.js';
-import { Process } from './process.js';
+import { Process, type FaultSiginfo } from './process.js';
 import { deliverableSignal, deliverSignal, sendSignal } from './signals.js';
 import { SYSCALLS } from './syscalls.js';
 import { copyToUser } from './uaccess.js';
@@ -57,6 +57,8 @@ export interface LinuxStats {
   signalsDelivered: number;
   /** Kicks that did not reach the signal thread (L4Linux). */
   kicksLost: number;
+  /** Processes killed because a page fault found no free memory. */
+  oomKills: number;
 }
 
 /** A marker syscall (the benchmark's timestamps): when, by whom, and which. */
@@ -71,7 +73,7 @@ export class Linux {
   readonly processes = new Map<number, Process>();
   readonly fs: FileSystem;
   readonly console = new Console();
-  readonly stats: LinuxStats = { syscalls: 0, pageFaults: 0, pagesCopied: 0, pagesFilled: 0, forks: 0, execs: 0, exits: 0, signalsSent: 0, signalsDelivered: 0, kicksLost: 0 };
+  readonly stats: LinuxStats = { syscalls: 0, pageFaults: 0, pagesCopied: 0, pagesFilled: 0, forks: 0, execs: 0, exits: 0, signalsSent: 0, signalsDelivered: 0, kicksLost: 0, oomKills: 0 };
   /** Coroutines sleeping with a deadline. */
   readonly timers: Coroutine[] = [];
   jiffies = 0;
@@ -137,7 +139,7 @@ export class Linux {
     files.fds[0]!.refs = 3;
     const proc = this.newProcess(null, this.config.init, new ProcessMemory(image), files);
     this.init = proc;
-    const stack = buildInitialStack(USER_STACK_TOP, [this.config.init, ...this.config.args], this.config.env, image.elf.entry);
+    const stack = buildInitialStack(USER_STACK_TOP, [this.config.init, ...this.config.args], this.config.env, image.elf);
     if (!(yield* copyToUser(this, proc, stack.sp, stack.bytes))) throw new Error(`linux: cannot build the stack of ${this.config.init}`);
     proc.startRegs = entryRegs(image.elf.entry, stack.sp);
     if (!(yield* this.platform.startProcess(proc, 'init'))) throw new Error(`linux: cannot start ${this.config.init}`);
@@ -293,8 +295,12 @@ export class Linux {
   *trap(proc: Process, regs: number[]): LxGen<number[] | null> {
     const trapno = regs[EXC.TRAPNO]!;
     if (trapno !== TRAP_SIGNAL) {
-      const sig = trapno === TRAP_UD ? SIG.ILL : trapno === TRAP_DE ? SIG.FPE : trapno === 3 ? SIG.TRAP : trapno === TRAP_GP ? SIG.SEGV : SIG.SEGV;
-      this.forceSignal(proc, sig);
+      // As Linux's trap handlers: #UD and #DE name the instruction (si_addr = EIP); #GP, #OF (into) and
+      // int3 are SI_KERNEL signals without an address. The trap number and error code go to the sigcontext.
+      const eip = regs[EXC.EIP]! >>> 0;
+      if (trapno === TRAP_UD) this.forceSignal(proc, SIG.ILL, trapno, regs[EXC.ERR]!, { code: ILL_ILLOPN, addr: eip });
+      else if (trapno === TRAP_DE) this.forceSignal(proc, SIG.FPE, trapno, regs[EXC.ERR]!, { code: FPE_INTDIV, addr: eip });
+      else this.forceSignal(proc, trapno === TRAPNO.BP ? SIG.TRAP : SIG.SEGV, trapno, regs[EXC.ERR]!, { code: SI_KERNEL, addr: 0 });
     }
     return yield* this.returnToUser(proc, regs, null);
   }
@@ -306,19 +312,46 @@ export class Linux {
   *pageFault(proc: Process, addr: number, write: boolean): LxGen<{ vpn: number; writable: boolean; at: number } | null> {
     this.stats.pageFaults++;
     const r = yield* resolvePage(this, proc, addr, write);
+    if (r === OOM && proc.mm.isStack(addr >>> 0) && !proc.mm.pages.has(Math.floor((addr >>> 0) / 4096))) {
+      // The stack cannot grow: no memory for a new stack page. As when Linux's stack expansion is
+      // refused (the overcommit check in acct_stack_growth, or RLIMIT_STACK), the access is a bad one:
+      // SIGSEGV, SEGV_MAPERR.
+      this.forceSignal(proc, SIG.SEGV, TRAPNO.PF, (write ? 2 : 0) | 4, { code: SEGV_MAPERR, addr: addr >>> 0 });
+      proc.cr2 = addr >>> 0;
+      return null;
+    }
+    if (r === OOM) {
+      // No memory for the page: the out-of-memory kill (2.4's do_page_fault out_of_memory path kills
+      // the faulting process with SIGKILL). The process is gone when this returns.
+      this.stats.oomKills++;
+      yield* sendSignal(this, proc, SIG.KILL, 0);
+      return null;
+    }
     if (!r) {
-      this.forceSignal(proc, SIG.SEGV);
+      // A bad access (2.4 bad_area): SEGV_MAPERR outside every region, SEGV_ACCERR for an access the
+      // region does not allow; the error code as the CPU pushed it (present, write, user).
+      const present = proc.mm.pages.has(Math.floor((addr >>> 0) / 4096)) ? 1 : 0;
+      const code = proc.mm.region(addr >>> 0) ? SEGV_ACCERR : SEGV_MAPERR;
+      this.forceSignal(proc, SIG.SEGV, TRAPNO.PF, present | (write ? 2 : 0) | 4, { code, addr: addr >>> 0 });
+      proc.cr2 = addr >>> 0;
       return null;
     }
     return { vpn: r.vpn, writable: r.e.writable && !r.e.cow, at: r.e.b.at };
   }
 
-  /** A signal the CPU raised: it cannot be blocked or ignored. */
-  forceSignal(proc: Process, sig: number): void {
+  /**
+   * A signal the CPU raised: it cannot be blocked or ignored. The fault's trap number and error code
+   * become the thread's (shown in the sigcontext), `info` the signal's siginfo.
+   */
+  forceSignal(proc: Process, sig: number, trapno: number, err: number, info: FaultSiginfo): void {
     const act = proc.actions[sig]!;
     if (act.handler === 1 /* SIG_IGN */) act.handler = 0;
     proc.blocked &= ~((1 << (sig - 1)) >>> 0);
     proc.pending |= (1 << (sig - 1)) >>> 0;
+    proc.trapNo = trapno;
+    proc.errorCode = err >>> 0;
+    proc.faultInfo[sig] = info;
+    proc.sender[sig] = 0;
   }
 
   /**
@@ -428,8 +461,14 @@ export function entryRegs(eip: number, esp: number): number[] {
   return r;
 }
 
-/** Resolve a user page for an access (Linux handle_mm_fault): allocate, fill, or break copy-on-write. */
-export function* resolvePage(lx: Linux, proc: Process, addr: number, write: boolean): LxGen<{ vpn: number; e: import('./memory.js').PageEntry; replaced: Backing | null } | null> {
+/** resolvePage found no free memory for the page. */
+export const OOM = 'oom' as const;
+
+/**
+ * Resolve a user page for an access (Linux handle_mm_fault): allocate, fill, or break copy-on-write.
+ * null: the address is not part of the process (or not writable); OOM: no memory for the page.
+ */
+export function* resolvePage(lx: Linux, proc: Process, addr: number, write: boolean): LxGen<{ vpn: number; e: import('./memory.js').PageEntry; replaced: Backing | null } | null | typeof OOM> {
   const region = proc.mm.region(addr >>> 0);
   if (!region || (write && !region.writable)) return null;
   const vpn = Math.floor((addr >>> 0) / 4096);
@@ -438,6 +477,7 @@ export function* resolvePage(lx: Linux, proc: Process, addr: number, write: bool
   yield* work(c.linuxPageFault);
   if (!e) {
     const at = yield* lx.platform.allocPage();
+    if (at < 0) return OOM;
     lx.platform.writePage(at, 0, proc.mm.initialContent(vpn));
     lx.stats.pagesFilled++;
     yield* work(4096 * c.copyPerByte);
@@ -449,6 +489,7 @@ export function* resolvePage(lx: Linux, proc: Process, addr: number, write: bool
     let replaced: Backing | null = null;
     if (e.b.refs > 1) {
       const at = yield* lx.platform.allocPage();
+      if (at < 0) return OOM;
       lx.platform.writePage(at, 0, lx.platform.readPage(e.b.at, 0, 4096));
       lx.stats.pagesCopied++;
       yield* work(4096 * c.copyPerByte);

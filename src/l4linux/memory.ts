@@ -41,6 +41,11 @@ export class ProcessMemory {
     return null;
   }
 
+  /** Whether `addr` lies in the stack region (the 8 MiB below USER_STACK_TOP, RLIMIT_STACK's default). */
+  isStack(addr: number): boolean {
+    return addr >= USER_STACK_TOP - USER_STACK_SIZE && addr < USER_STACK_TOP;
+  }
+
   /** The ELF bytes of a page (zero elsewhere). */
   initialContent(vpn: number): Uint8Array {
     const content = new Uint8Array(4096);

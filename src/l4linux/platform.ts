@@ -34,8 +34,13 @@ export interface Platform {
   readonly personality: Personality;
 
   // --- pages of memory backing user pages and kernel data --------------------------------------------
-  /** A fresh page; its address is in the platform's terms (server pool address, physical address). */
+  /**
+   * A fresh page; its address is in the platform's terms (server pool address, physical address), or -1
+   * when memory is used up.
+   */
   allocPage(): LxGen<number>;
+  /** Whether `pages` more pages could be allocated now (Linux's vm_enough_memory, for brk). */
+  reserve(pages: number): LxGen<boolean>;
   freePage(at: number): LxGen;
   readPage(at: number, offset: number, len: number): Uint8Array;
   writePage(at: number, offset: number, data: Uint8Array): void;

@@ -15,6 +15,12 @@ export interface SigAction {
 
 export const defaultSigAction = (): SigAction => ({ handler: 0, flags: 0, restorer: 0, mask: 0 });
 
+/** What a fault tells its signal's handler (siginfo si_code, si_addr). */
+export interface FaultSiginfo {
+  code: number;
+  addr: number;
+}
+
 export class Process {
   state: ProcessState = 'running';
   /** Wait status for the parent (exit code << 8, or the terminating signal). */
@@ -31,6 +37,15 @@ export class Process {
   blocked = 0;
   /** Who sent each pending signal (siginfo si_pid). */
   readonly sender: number[] = new Array(33).fill(0);
+  /** For a pending signal the CPU raised (a fault): its siginfo si_code and si_addr; null otherwise. */
+  readonly faultInfo: (FaultSiginfo | null)[] = new Array(33).fill(null);
+  /**
+   * The last fault that raised a signal (Linux's thread.trap_no, error_code, cr2): signal frames show
+   * them in the sigcontext.
+   */
+  trapNo = 0;
+  errorCode = 0;
+  cr2 = 0;
   /** Jiffy at which SIGALRM is due, or 0. */
   alarmAt = 0;
   /** The kernel path the process is executing (it is "in the kernel"), if any. */

@@ -15,8 +15,8 @@
  * passed with SA_RESTORER, or the retcode in the frame.
  */
 import { EXC } from '../l4/ia32-engine.js';
-import { NR, SA_RESTORER } from './abi.js';
-import type { SigAction } from './process.js';
+import { NR, SA_RESTORER, SI_KERNEL, SI_USER } from './abi.js';
+import type { FaultSiginfo, SigAction } from './process.js';
 
 export const RT_FRAME = { INFO: 16, UC: 144, SC: 164, MASK: 252, RETCODE: 260, SIZE: 268 } as const;
 export const OLD_FRAME = { SC: 8, EXTRAMASK: 96, RETCODE: 100, SIZE: 108 } as const;
@@ -44,8 +44,18 @@ export interface Frame {
   bytes: Uint8Array;
 }
 
-/** Build the frame for `sig` below the interrupted stack pointer. */
-export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: number[], oldMask: number, senderPid: number): Frame {
+/** The thread state a frame shows (Linux's thread.trap_no, error_code, cr2). */
+export interface TrapState {
+  trapNo: number;
+  errorCode: number;
+  cr2: number;
+}
+
+/**
+ * Build the frame for `sig` below the interrupted stack pointer. `info`: the fault that raised the signal
+ * (si_code, si_addr), or who sent it (si_pid; 0 = the kernel).
+ */
+export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: number[], oldMask: number, info: FaultSiginfo | { sender: number }, thread: TrapState): Frame {
   const size = rt ? RT_FRAME.SIZE : OLD_FRAME.SIZE;
   const at = ((regs[EXC.ESP]! - size) & ~7) >>> 0;
   const bytes = new Uint8Array(size);
@@ -59,8 +69,13 @@ export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: numbe
     put(8, at + RT_FRAME.INFO);
     put(12, at + RT_FRAME.UC);
     put(RT_FRAME.INFO, sig); // si_signo
-    put(RT_FRAME.INFO + 8, senderPid ? 0 : 0x80); // si_code: SI_USER, or SI_KERNEL
-    put(RT_FRAME.INFO + 12, senderPid); // si_pid
+    if ('sender' in info) {
+      put(RT_FRAME.INFO + 8, info.sender ? SI_USER : SI_KERNEL); // si_code
+      put(RT_FRAME.INFO + 12, info.sender); // si_pid
+    } else {
+      put(RT_FRAME.INFO + 8, info.code); // si_code: ILL_ILLOPN, FPE_INTDIV, SEGV_MAPERR, SEGV_ACCERR, SI_KERNEL
+      put(RT_FRAME.INFO + 12, info.addr); // si_addr
+    }
     put(RT_FRAME.MASK, oldMask);
     // movl $__NR_rt_sigreturn, %eax ; int $0x80
     bytes.set([0xb8, NR.rt_sigreturn & 0xff, NR.rt_sigreturn >> 8, 0, 0, 0xcd, 0x80, 0x90], RT_FRAME.RETCODE);
@@ -74,8 +89,9 @@ export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: numbe
   put(sc + 2 * 4, USER_DS); // es
   put(sc + 3 * 4, USER_DS); // ds
   for (const [w, r] of SC_REGS) put(sc + w * 4, regs[r]!);
-  put(sc + 12 * 4, regs[EXC.TRAPNO]!);
-  put(sc + 13 * 4, regs[EXC.ERR]!);
+  put(sc + 12 * 4, thread.trapNo);
+  put(sc + 13 * 4, thread.errorCode);
+  put(sc + 21 * 4, thread.cr2);
   put(sc + 15 * 4, USER_CS);
   put(sc + 16 * 4, regs[EXC.EFLAGS]!);
   put(sc + 17 * 4, regs[EXC.ESP]!);
@@ -83,13 +99,21 @@ export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: numbe
   return { at, bytes };
 }
 
-/** The registers (exception-layout index, value) and signal mask saved in a frame. */
-export function readSigcontext(bytes: Uint8Array, rt: boolean): { regs: [number, number][]; mask: number } {
+/**
+ * The registers (exception-layout index, value), EFLAGS and signal mask saved in a frame. Of EFLAGS
+ * only the FIX_EFLAGS bits come from the frame; the caller keeps the others (e.g. ID) as they are, as
+ * Linux's restore_sigcontext does.
+ */
+export function readSigcontext(bytes: Uint8Array, rt: boolean): { regs: [number, number][]; eflags: number; mask: number } {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const sc = rt ? RT_FRAME.SC : OLD_FRAME.SC;
   const get = (off: number): number => dv.getUint32(off, true);
   const regs: [number, number][] = SC_REGS.map(([w, r]) => [r, get(sc + w * 4)]);
-  regs.push([EXC.EFLAGS, (get(sc + 16 * 4) & FIX_EFLAGS) | 0x202]);
   const mask = rt ? get(RT_FRAME.MASK) : get(sc + 20 * 4);
-  return { regs, mask };
+  return { regs, eflags: get(sc + 16 * 4), mask };
+}
+
+/** EFLAGS after sigreturn: the FIX_EFLAGS bits from the frame, the rest as they are now. */
+export function restoredEflags(current: number, saved: number): number {
+  return (((current & ~FIX_EFLAGS) | (saved & FIX_EFLAGS)) | 0x202) >>> 0;
 }

@@ -14,7 +14,7 @@ import { sleepOn, work, type LxGen } from './coroutine.js';
 import type { Linux } from './linux.js';
 import { SIG_PATH } from './platform.js';
 import { signaledStatus, type Process } from './process.js';
-import { buildFrame, readSigcontext, RT_FRAME, OLD_FRAME } from './sigframe.js';
+import { buildFrame, readSigcontext, restoredEflags, RT_FRAME, OLD_FRAME } from './sigframe.js';
 import { copyFromUser, copyToUser } from './uaccess.js';
 
 /** trace.proto SigAction values for SIG_DELIVER. */
@@ -66,6 +66,7 @@ export function* sendSignal(lx: Linux, target: Process, sig: number, from: numbe
   }
   target.pending = (target.pending | bit) >>> 0;
   target.sender[sig] = from;
+  target.faultInfo[sig] = null; // sent, not raised by a fault
   if (target.blocked & bit) {
     lx.ev(Kind.SIG_SEND, from, target.pid, sig, SIG_PATH.BLOCKED, 0);
     return;
@@ -149,7 +150,9 @@ export function* deliverSignal(
     }
   }
   const rt = (act.flags & SA_SIGINFO) !== 0;
-  const frame = buildFrame(rt, sig, act, regs, proc.blocked, proc.sender[sig] ?? 0);
+  const fault = proc.faultInfo[sig] ?? null;
+  proc.faultInfo[sig] = null;
+  const frame = buildFrame(rt, sig, act, regs, proc.blocked, fault ?? { sender: proc.sender[sig] ?? 0 }, proc);
   if (!(yield* copyToUser(lx, proc, frame.at, frame.bytes))) {
     // No room for the frame: the process dies of SIGSEGV, as Linux's force_sigsegv ends it.
     yield* lx.exit(proc, signaledStatus(SIG.SEGV));
@@ -180,6 +183,7 @@ export function* sigreturn(lx: Linux, proc: Process, regs: number[], rt: boolean
   const saved = readSigcontext(bytes, rt);
   proc.blocked = (saved.mask & ~UNBLOCKABLE) >>> 0;
   for (const [i, v] of saved.regs) regs[i] = v;
+  regs[EXC.EFLAGS] = restoredEflags(regs[EXC.EFLAGS]!, saved.eflags);
   return regs[EXC.EAX]! | 0;
 }
 

@@ -12,8 +12,10 @@ import {
   EINTR,
   EINVAL,
   EISDIR,
+  EAGAIN,
   EMFILE,
   ENOENT,
+  ENOMEM,
   ENOEXEC,
   EPIPE,
   HZ,
@@ -83,18 +85,23 @@ function* sysFork(lx: Linux, parent: Process, _a: number[], regs: number[]): LxG
   child.blocked = parent.blocked;
   child.startRegs = regs.slice();
   child.startRegs[EXC.EAX] = 0; // fork returns 0 in the child
-  for (let i = 0; i < KERNEL_PAGES_PER_PROCESS + pageTables(mm); i++) child.kernelPages.push(yield* lx.platform.allocPage());
-  yield* lx.platform.writeProtect(parent, protect);
-  yield* work(lx.ctx.machine.chaosDelay()); // chaos point: fork
-  if (!(yield* lx.platform.startProcess(child, 'fork'))) {
-    // No task for the child: undo (fork fails with EAGAIN).
+  const undo = function* (err: number): LxGen<number> {
     child.state = 'zombie';
     lx.reap(child);
     yield* lx.freeBackings(mm.release());
     for (const at of child.kernelPages.splice(0)) yield* lx.platform.freePage(at);
     for (const f of child.files.fds) f?.release();
-    return -11;
+    return -err;
+  };
+  for (let i = 0; i < KERNEL_PAGES_PER_PROCESS + pageTables(mm); i++) {
+    const at = yield* lx.platform.allocPage();
+    if (at < 0) return yield* undo(ENOMEM); // no memory for the task structure or page tables
+    child.kernelPages.push(at);
   }
+  yield* lx.platform.writeProtect(parent, protect);
+  yield* work(lx.ctx.machine.chaosDelay()); // chaos point: fork
+  // No task for the child: undo (fork fails with EAGAIN).
+  if (!(yield* lx.platform.startProcess(child, 'fork'))) return yield* undo(EAGAIN);
   return child.pid;
 }
 
@@ -138,7 +145,7 @@ function* sysExecve(lx: Linux, proc: Process, a: number[]): LxGen<number | null>
   const old = proc.mm;
   proc.mm = new ProcessMemory(image);
   proc.name = inode.image;
-  const stack = buildInitialStack(USER_STACK_TOP, argv, envp, image.elf.entry);
+  const stack = buildInitialStack(USER_STACK_TOP, argv, envp, image.elf);
   if (!(yield* copyToUser(lx, proc, stack.sp, stack.bytes))) {
     yield* lx.freeBackings(proc.mm.release());
     proc.mm = old;
@@ -310,6 +317,9 @@ function* sysBrk(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
   const mm = proc.mm;
   const want = a[0]!;
   if (want < mm.brkStart || want >= USER_STACK_TOP - USER_STACK_SIZE) return mm.brk;
+  // vm_enough_memory: growing needs that many pages free now (else the old break: ENOMEM in the library).
+  const grow = Math.ceil(want / 4096) - Math.ceil(mm.brk / 4096);
+  if (grow > 0 && !(yield* lx.platform.reserve(grow))) return mm.brk;
   const keep = Math.ceil(want / 4096);
   const gone: { vpn: number; at: number }[] = [];
   const freed = [];

@@ -4,7 +4,7 @@
  * When that gives a process a new page under an address, the platform removes the old translation.
  */
 import { work, type LxGen } from './coroutine.js';
-import { resolvePage, type Linux } from './linux.js';
+import { OOM, resolvePage, type Linux } from './linux.js';
 import type { PageEntry } from './memory.js';
 import type { Process } from './process.js';
 
@@ -17,7 +17,8 @@ function* userPage(lx: Linux, proc: Process, addr: number, write: boolean): LxGe
     return e;
   }
   const r = yield* resolvePage(lx, proc, addr, write);
-  if (!r) return null;
+  // No memory for the page: the access fails (2.4: a kernel-mode fault takes the -EFAULT fixup).
+  if (!r || r === OOM) return null;
   if (r.replaced) yield* lx.platform.unmapPages(proc, [{ vpn, at: r.replaced.at }]);
   yield* lx.platform.mapPage(proc, vpn, r.e);
   return r.e;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { committedGuests, loadCommittedGuest } from '../../src/guests/catalog.js';
-import { decodeSections } from '../../src/ia32/coverage.js';
+import { decodeSections, instructionLength } from '../../src/ia32/coverage.js';
+import { decode } from '../../src/ia32/decoder.js';
 import { parseElf, ElfError } from '../../src/ia32/elf.js';
 
 describe('coverage gate', () => {
@@ -27,6 +28,47 @@ describe('coverage gate', () => {
     expect(first.addr).toBe(main);
     expect(first.bytes.startsWith('d9 c1')).toBe(true);
     expect(first.form).toBe('d9');
+  });
+
+  it('reports each unimplemented instruction once, skipping its whole length', () => {
+    // fcomp st(0) (d8 d8), nop, fld qword [0xd8d8d8d8] (dd 05 + disp32), nop, fmul st, st(1) with a
+    // 66 prefix, ret: the ModRM, displacement and prefix bytes are not reported as instructions.
+    const code = [0xd8, 0xd8, 0x90, 0xdd, 0x05, 0xd8, 0xd8, 0xd8, 0xd8, 0x90, 0x66, 0xd8, 0xc9, 0xc3];
+    const image = parseElf(loadCommittedGuest('hello'));
+    const fake = { ...image, data: Uint8Array.from(code), text: [{ name: '.text', start: 0x1000, end: 0x1000 + code.length, offset: 0 }] };
+    const report = decodeSections(fake);
+    expect(report.unimplemented.map((u) => [u.addr - 0x1000, u.form])).toEqual([
+      [0, 'd8'],
+      [3, 'dd'],
+      [10, '66 d8'],
+    ]);
+    expect(report.instructions).toBe(3); // nop, nop, ret
+  });
+
+  it('knows the length of every form the interpreter decodes', () => {
+    // For each committed guest, the length decoder agrees with the decoder on every instruction.
+    let checked = 0;
+    for (const name of committedGuests()) {
+      const image = parseElf(loadCommittedGuest(name));
+      for (const sec of image.text) {
+        const byte = (a: number): number => {
+          if (a < sec.start || a >= sec.end) throw new RangeError('outside');
+          return image.data[sec.offset + (a - sec.start)]!;
+        };
+        for (let a = sec.start; a < sec.end; ) {
+          let len: number;
+          try {
+            len = decode({ byte, hookEnter: -1, hookExit: -1 }, a).len;
+          } catch {
+            break;
+          }
+          if (instructionLength(byte, a) !== len) expect.fail(`${name} 0x${a.toString(16)}: length ${instructionLength(byte, a)}, decoder ${len}`);
+          checked++;
+          a += len;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(50_000);
   });
 
   it('the ELF loader refuses what is not a static i386 executable', () => {

@@ -6,7 +6,7 @@ import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, NR, SA_RESTART, SA_RESTORE
 import { Console, FileTable, OpenFile, Pipe } from '../../src/l4linux/files.js';
 import { ProcessMemory } from '../../src/l4linux/memory.js';
 import { Process } from '../../src/l4linux/process.js';
-import { buildFrame, OLD_FRAME, readSigcontext, RT_FRAME } from '../../src/l4linux/sigframe.js';
+import { buildFrame, OLD_FRAME, readSigcontext, restoredEflags, RT_FRAME } from '../../src/l4linux/sigframe.js';
 import { deliverableSignal, restartForHandler } from '../../src/l4linux/signals.js';
 
 const image = new GuestImage('hello', loadCommittedGuest('hello'));
@@ -19,7 +19,7 @@ function regs(): number[] {
 describe('i386 signal frames', () => {
   it('an rt frame sits below the stack pointer, returns through the restorer, and gives back the registers and mask', () => {
     const act = { handler: 0x08049000, flags: SA_RESTORER, restorer: 0x0804a000, mask: 0 };
-    const f = buildFrame(true, SIG.USR1, act, regs(), 0x1234, 7);
+    const f = buildFrame(true, SIG.USR1, act, regs(), 0x1234, { sender: 7 }, NO_TRAP);
     expect(f.at).toBeLessThanOrEqual(0xbffff000 - RT_FRAME.SIZE);
     expect(f.at % 8).toBe(0);
     const dv = new DataView(f.bytes.buffer);
@@ -36,19 +36,40 @@ describe('i386 signal frames', () => {
   });
 
   it('without a restorer the frame returns through its own retcode: mov $rt_sigreturn, %eax; int $0x80', () => {
-    const f = buildFrame(true, SIG.INT, { handler: 1, flags: 0, restorer: 0, mask: 0 }, regs(), 0, 0);
+    const f = buildFrame(true, SIG.INT, { handler: 1, flags: 0, restorer: 0, mask: 0 }, regs(), 0, { sender: 0 }, NO_TRAP);
     const dv = new DataView(f.bytes.buffer);
     expect(dv.getUint32(0, true)).toBe(f.at + RT_FRAME.RETCODE);
     expect([...f.bytes.subarray(RT_FRAME.RETCODE, RT_FRAME.RETCODE + 7)]).toEqual([0xb8, NR.rt_sigreturn, 0, 0, 0, 0xcd, 0x80]);
   });
 
   it('an old-style frame keeps the mask in the sigcontext and pops the signal number before sigreturn', () => {
-    const f = buildFrame(false, SIG.INT, { handler: 1, flags: 0, restorer: 0, mask: 0 }, regs(), 0x40, 0);
+    const f = buildFrame(false, SIG.INT, { handler: 1, flags: 0, restorer: 0, mask: 0 }, regs(), 0x40, { sender: 0 }, NO_TRAP);
     expect(f.bytes.length).toBe(OLD_FRAME.SIZE);
     expect(f.bytes[OLD_FRAME.RETCODE]).toBe(0x58); // popl %eax
     expect(readSigcontext(f.bytes, false).mask).toBe(0x40);
   });
+
+  it('a fault frame carries si_code and si_addr, and the sigcontext the trap number, error code and cr2', () => {
+    const act = { handler: 0x08049000, flags: SA_RESTORER, restorer: 0x0804a000, mask: 0 };
+    const f = buildFrame(true, SIG.SEGV, act, regs(), 0, { code: 2, addr: 0x08048000 }, { trapNo: 14, errorCode: 7, cr2: 0x08048000 });
+    const dv = new DataView(f.bytes.buffer);
+    expect(dv.getUint32(RT_FRAME.INFO + 8, true)).toBe(2); // SEGV_ACCERR
+    expect(dv.getUint32(RT_FRAME.INFO + 12, true)).toBe(0x08048000); // si_addr
+    expect(dv.getUint32(RT_FRAME.SC + 12 * 4, true)).toBe(14); // trapno
+    expect(dv.getUint32(RT_FRAME.SC + 13 * 4, true)).toBe(7); // err
+    expect(dv.getUint32(RT_FRAME.SC + 21 * 4, true)).toBe(0x08048000); // cr2
+    // A signal from the kernel without a sender is SI_KERNEL; from a process SI_USER with its pid.
+    const k = new DataView(buildFrame(true, SIG.CHLD, act, regs(), 0, { sender: 0 }, NO_TRAP).bytes.buffer);
+    expect(k.getUint32(RT_FRAME.INFO + 8, true)).toBe(0x80);
+  });
+
+  it('sigreturn takes FIX_EFLAGS from the frame and keeps the rest (ID)', () => {
+    expect(restoredEflags(0x200246, 0x40ad7).toString(16)).toBe((0x200202 | 0x40ad5).toString(16));
+    expect(restoredEflags(0x246, 0x200ad7).toString(16)).toBe('ad7');
+  });
 });
+
+const NO_TRAP = { trapNo: 0, errorCode: 0, cr2: 0 };
 
 describe('signal state', () => {
   it('the lowest pending, unblocked signal is delivered first', () => {

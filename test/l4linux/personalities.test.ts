@@ -3,7 +3,7 @@ import { expectedGuests, runGuest } from '../support/guests.js';
 
 // The guests that exercise Linux itself (fork, exec, pipes, signals, wait, the console), run under
 // every personality: each must print what it printed natively (src/guests/expected, from native runs).
-const LINUX_GUESTS = ['forkwait', 'pipes', 'signals', 'exec', 'sh', 'echo', 'upcase', 'wc', 'sigrace', 'hello'];
+const LINUX_GUESTS = ['forkwait', 'pipes', 'signals', 'exec', 'sh', 'echo', 'upcase', 'wc', 'sigrace', 'hello', 'cowfault', 'sigfault'];
 
 const variants: [string, string[]][] = [
   ['native Linux 2.4', ['personality=native']],

@@ -9,7 +9,7 @@ import { MemoryPool } from '../../l4/memory-pool.js';
 import type { ModelCtx, ModelProgram } from '../../l4/model-engine.js';
 import { replyWait, taskNew, unmap, wait, type Annotation, type IpcResult, type MsgOut, type OpGenerator } from '../../l4/ops.js';
 import { timeouts, ZERO } from '../../l4/timeouts.js';
-import { DM_ALLOC, DM_FREE, TS_CREATE, TS_DELETE } from './protocol.js';
+import { DM_ALLOC, DM_FREE, DM_RESERVE, TS_CREATE, TS_DELETE } from './protocol.js';
 
 export const TASK_SERVER_TASK = 6;
 export const DM_TASK = 7;
@@ -67,7 +67,11 @@ export class L4EnvServices {
     }
   }
 
-  /** [DM_ALLOC] -> one page mapped into the caller's window, [page id]; [DM_FREE, id] -> unmapped, [0]. */
+  /**
+   * [DM_ALLOC] -> one page mapped into the caller's window, [page id] (or [0] and no mapping when memory
+   * is used up); [DM_FREE, id] -> unmapped, [0]; [DM_RESERVE, n] -> [1] if n pages are free, else [0].
+   * Its pool grows from sigma0 when used up.
+   */
   private *serveMemory(ctx: ModelCtx): OpGenerator {
     const pool = new MemoryPool(DM_POOL_BASE, this.poolLog2);
     if (!(yield* pool.init(ctx))) throw new Error('dm_phys: sigma0 gave no memory');
@@ -79,8 +83,10 @@ export class L4EnvServices {
       }
       let reply: MsgOut = { words: [0] };
       if (r.error === 0 && r.words[0] === DM_ALLOC) {
-        const page = pool.alloc();
-        reply = { words: [page], fpages: [{ base: page, log2: 12, write: true, grant: false, sndBase: 0 }] };
+        const page = yield* pool.take(ctx);
+        if (page >= 0) reply = { words: [page], fpages: [{ base: page, log2: 12, write: true, grant: false, sndBase: 0 }] };
+      } else if (r.error === 0 && r.words[0] === DM_RESERVE) {
+        reply = { words: [(yield* pool.reserve(ctx, r.words[1] ?? 0)) ? 1 : 0] };
       } else if (r.error === 0 && r.words[0] === DM_FREE && r.words[1]) {
         yield* unmap(r.words[1], 12, false, false);
         pool.release(r.words[1]);

@@ -8,7 +8,7 @@
  * manager (l4env.ts), one IPC per request.
  */
 import { NIL, gidTask } from '../../l4/ids.js';
-import { MemoryPool } from '../../l4/memory-pool.js';
+import { MemoryPool, POOL_REGION_MAX } from '../../l4/memory-pool.js';
 import type { ModelCtx } from '../../l4/model-engine.js';
 import { call, send, taskNew, unmap, type OpGenerator, type TaskNewResult } from '../../l4/ops.js';
 import { timeouts, ZERO } from '../../l4/timeouts.js';
@@ -16,7 +16,7 @@ import type { Coroutine, LxGen } from '../coroutine.js';
 import type { PageEntry } from '../memory.js';
 import { SIG_PATH, type KickOutcome, type Platform, type UserPage } from '../platform.js';
 import type { Process } from '../process.js';
-import { DM_ALLOC, DM_FREE, LX_KICK, TS_CREATE, TS_DELETE } from './protocol.js';
+import { DM_ALLOC, DM_FREE, DM_RESERVE, LX_KICK, TS_CREATE, TS_DELETE } from './protocol.js';
 import { FIRST_USER_TASK, SERVER_TASK, USER_TASKS, type LinuxServer } from './server.js';
 import { SIGNAL_THREAD } from './emulib.js';
 import { DM_TASK, TASK_SERVER_TASK } from './l4env.js';
@@ -58,15 +58,30 @@ export class L4Platform implements Platform {
     return yield* this.pool.init(ctx);
   }
 
+  /** A page of memory, or -1 when there is none left (V2: sigma0 has none; L4Env: dm_phys has none). */
   *allocPage(): LxGen<number> {
-    if (!this.l4env) return this.pool!.alloc();
-    const at = this.vpool.pop() ?? POOL_BASE + 4096 * this.vnext++;
-    if (at >= POOL_BASE + 2 ** this.server.opts.poolLog2) throw new Error('linux server: the pool region is exhausted');
+    if (!this.l4env) return yield* lx(this.pool!.take(this.ctx));
+    let at = this.vpool.pop();
+    if (at === undefined) {
+      if (this.vnext * 4096 >= POOL_REGION_MAX) return -1; // the server's window region is full
+      at = POOL_BASE + 4096 * this.vnext++;
+    }
     const dm = this.ctx.machine.threadId(DM_TASK, 0);
     const r = yield* lx(call(dm, [DM_ALLOC], undefined, {}, { window: { base: at, log2: 12 } }));
-    if (r.error !== 0 || !r.fpageReceived) throw new Error('linux server: the dataspace manager gave no page');
+    if (r.error !== 0 || !r.fpageReceived) {
+      this.vpool.push(at);
+      return -1;
+    }
     this.dsPage.set(at, r.words[0]!);
     return at;
+  }
+
+  /** vm_enough_memory: whether `pages` more pages can be had (the pool, or dm_phys, grows as needed). */
+  *reserve(pages: number): LxGen<boolean> {
+    if (!this.l4env) return yield* lx(this.pool!.reserve(this.ctx, pages));
+    const dm = this.ctx.machine.threadId(DM_TASK, 0);
+    const r = yield* lx(call(dm, [DM_RESERVE, pages]));
+    return r.error === 0 && r.words[0] === 1;
   }
 
   *freePage(at: number): LxGen {

@@ -19,3 +19,5 @@ export const TS_DELETE = 0x54530002;
 /** L4Env dataspace manager requests. */
 export const DM_ALLOC = 0x444d0001;
 export const DM_FREE = 0x444d0002;
+/** [DM_RESERVE, pages] -> [1] if that many pages are free (after growing from sigma0), else [0]. */
+export const DM_RESERVE = 0x444d0003;

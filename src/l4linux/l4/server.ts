@@ -384,6 +384,7 @@ export class LinuxServer {
   /** A page fault of the user thread: Linux resolves it, the reply maps the page. */
   private *pageFault(proc: Process, addr: number, write: boolean): LxGen<MsgOut | null> {
     const page = yield* this.lx.pageFault(proc, addr, write);
+    if (!page && !proc.alive) return null; // killed: no memory for the page
     if (!page) {
       // A bad access. With a SIGSEGV handler the user thread must be forced out of its page-fault IPC
       // (a kick; the fault is not answered), else the default action ends the process here.

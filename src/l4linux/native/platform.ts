@@ -82,10 +82,17 @@ export class NativePlatform implements Platform {
   // -------------------------------------------------------------------------------------------------
   // Memory
 
+  /** A free physical frame, or -1 when physical memory is used up. */
   *allocPage(): LxGen<number> {
-    const frame = this.freeFrames.pop() ?? this.nextFrame++;
-    if (frame >= this.k.mem.frames) throw new Error('native linux: out of physical memory');
-    return frame * 4096;
+    const reused = this.freeFrames.pop();
+    if (reused !== undefined) return reused * 4096;
+    if (this.nextFrame >= this.k.mem.frames) return -1;
+    return this.nextFrame++ * 4096;
+  }
+
+  /** vm_enough_memory: free frames. */
+  *reserve(pages: number): LxGen<boolean> {
+    return this.freeFrames.length + (this.k.mem.frames - this.nextFrame) >= pages;
   }
 
   *freePage(at: number): LxGen {
@@ -226,6 +233,7 @@ export class NativePlatform implements Platform {
   /** A user page fault: Linux resolves it and enters the page; the way back delivers signals. */
   private *pageFault(t: Thread, proc: Process, addr: number, write: boolean): LxGen<number[] | null> {
     const page = yield* this.lx.pageFault(proc, addr, write);
+    if (!proc.alive) return null; // killed: no memory for the page
     if (page) yield* this.mapPage(proc, page.vpn, proc.mm.pages.get(page.vpn)!);
     const user = t.userEngine;
     if (!(user instanceof Ia32Engine)) return null;

@@ -5,8 +5,8 @@
  *   instruction templates and the function hooks). Timed by wrapping the engine here, outside the machine.
  * - machine MIPS: guest instructions / wall time of the whole run (boot, kernel, Linux server included).
  * After two warm-up passes over the set, each program runs 8 times per mode, the modes interleaved; the
- * best engine time counts. Steady state is what is measured: V8's warm-up of the templates and of the
- * compiled hot blocks (block-compiler.ts) happens in the warm-up passes.
+ * best engine time counts. Steady state is what is measured: V8's warm-up of the instruction templates
+ * (src/ia32/templates.ts, shared by every block with the same shapes) happens in the warm-up passes.
  */
 import { NullRecorder } from '../../../tracer/recorder.js';
 import { NullSink } from '../../../tracer/sink.js';
@@ -87,8 +87,8 @@ export const guestsGroup: BenchGroup = {
   run(): Figure[] {
     const restore = timeEngine();
     try {
-      // Warm up first: templates, decoded and compiled blocks are shared process-wide, so the first mode
-      // measured would otherwise pay for everyone. Two passes: hot blocks compile during the first.
+      // Warm up first: templates and decoded blocks are shared process-wide, so the first mode measured
+      // would otherwise pay for everyone. Two passes: V8 optimises the template functions in the first.
       for (let pass = 0; pass < WARMUP_PASSES; pass++) for (const name of SET) runOnce(name, pass % 2 === 0);
       const { off, on } = measure();
       return [
