@@ -296,6 +296,9 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
             break;
           case Kind.THREAD_EXIT:
             exitTs[utid] = ts;
+            // A thread that dies inside calls (killed, exec'd over) ends them there: they are over,
+            // not unfinished.
+            close(0, ts);
             break;
         }
       }
@@ -327,7 +330,7 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
     }
     procOf[i] = upid;
     const s = footer?.threads[i];
-    thread.add(i, t.l4Id, formatGid(t.l4Id), reader.string(t.name), upid, THREAD_KIND_NAMES[t.kind] ?? String(t.kind), t.task, t.lthread, t.cpu, t.priority, t.linuxPid > 0 ? t.linuxPid : NaN, s?.events ?? 0, s?.eventsLost ?? 0, firstTs[i]!, Number.isNaN(exitTs[i]!) ? lastTs[i]! : exitTs[i]!);
+    thread.add(i, t.l4Id, formatGid(t.l4Id), reader.string(t.name), upid, THREAD_KIND_NAMES[t.kind] ?? String(t.kind), t.task, t.lthread, t.cpu, t.priority, t.linuxPid > 0 ? t.linuxPid : NaN, s?.events ?? 0, s?.eventsLost ?? 0, firstTs[i]!, Number.isNaN(exitTs[i]!) ? lastTs[i]! : exitTs[i]!, exitTs[i]!);
     track.add(i, 'thread', reader.string(t.name), i, NaN, NaN);
   });
   for (let cpu = 0; cpu < Math.max(1, h.cpus); cpu++) track.add(reader.threads.length + cpu, 'cpu', `cpu ${cpu}`, NaN, cpu, NaN);

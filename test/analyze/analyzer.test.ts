@@ -95,6 +95,12 @@ describe('the schema', () => {
     await withAnalysis(HANG, async (a) => {
       expect((await a.query("SELECT dur, self_dur FROM slice WHERE name = 'main'")).rows).toEqual([{ dur: -1, self_dur: -1 }]);
     });
+    // Calls of a thread that died inside them (exec'd over, killed) end at its exit, not as unfinished.
+    await withAnalysis(golden('shell.l4t'), async (a) => {
+      const joined = 'FROM slice s JOIN thread t USING (utid) WHERE t.exit_ts IS NOT NULL';
+      expect(Number(await a.scalar(`SELECT count(*) ${joined} AND (s.dur < 0 OR s.ts + s.dur > t.exit_ts)`))).toBe(0);
+      expect(Number(await a.scalar(`SELECT count(*) ${joined} AND s.ts + s.dur = t.exit_ts AND s.name = 'exec_stage'`))).toBeGreaterThan(0);
+    });
   });
 
   it('views and table macros answer: function_summary, call_tree, ancestor/descendant slices, following flows', async () => {

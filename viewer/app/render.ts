@@ -11,7 +11,8 @@ import { LabelPlacer, type Box } from './labels';
 import { Mipmap } from './lod';
 import { MessageIndex } from './messages';
 import { ticks, type Tick } from './ruler';
-import { drawSeries, hitSeries, type SeriesStyle } from './series';
+import { PixelLayer } from './pixel-layer';
+import { drawSeries, hitSeries, type Painter, type SeriesStyle } from './series';
 import { STATE_COLOUR, STATES, buildStateSeries, schedByThread, type StateSeries } from './states';
 import { ROW_H, trackAtY, type Track } from './layout';
 import { lowerBound, upperBound, type Store } from './store';
@@ -34,6 +35,17 @@ export class Renderer {
   private readonly stateSeries = new Map<number, StateSeries>();
   /** Labels the main canvas drew (final states), which overlay labels must not cover. */
   private mainLabels: Box[] = [];
+  /** The series' pixels of the frame being drawn; what goes on top of them waits in `post`. */
+  private readonly layer = new PixelLayer();
+  private post: ((ctx: CanvasRenderingContext2D) => void)[] = [];
+  private readonly painter: Painter = {
+    rect: (x, y, w, h, colour) => this.layer.rect(x, y, w, h, colour),
+    label: (t, x, y, w) =>
+      this.post.push((ctx) => {
+        ctx.fillStyle = '#1d2330';
+        this.text(ctx, t, x, y, w);
+      }),
+  };
   lastTicks: (Tick & { x: number })[] = [];
   stats: FrameStats = emptyStats();
 
@@ -82,7 +94,16 @@ export class Renderer {
     ctx.clearRect(0, 0, v.width, v.height);
     ctx.font = '11px system-ui, sans-serif';
     ctx.textBaseline = 'middle';
+    this.layer.begin(v.width, v.height, ctx.getTransform().a, GUTTER, RULER);
+    this.post = [];
     for (const track of this.visibleTracks(v)) this.drawTrack(ctx, v, track, s);
+    this.layer.end(ctx);
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(GUTTER, RULER, v.width - GUTTER, v.height - RULER);
+    ctx.clip();
+    for (const draw of this.post) draw(ctx);
+    ctx.restore();
     this.drawRuler(ctx, v);
     // Gutter border.
     ctx.fillStyle = '#d9dde3';
@@ -128,7 +149,7 @@ export class Renderer {
         break;
       case 'depth':
         s.depthRows++;
-        this.drawDepthRow(ctx, v, track, y, s);
+        this.drawDepthRow(v, track, y, s);
         break;
       default:
         break;
@@ -142,9 +163,9 @@ export class Renderer {
     return m;
   }
 
-  private series(ctx: CanvasRenderingContext2D, v: View, m: Mipmap, y: number, h: number, style: SeriesStyle, s: FrameStats): void {
+  private series(v: View, m: Mipmap, y: number, h: number, style: SeriesStyle, s: FrameStats): void {
     const lv = m.level(Mipmap.levelFor(this.cyclesPerPixel(v)));
-    drawSeries(ctx, v, { left: GUTTER, width: this.plotWidth(v) }, lv, y, h, style, s, (t, x, yy, w) => this.text(ctx, t, x, yy, w));
+    drawSeries(this.painter, v, { left: GUTTER, width: this.plotWidth(v) }, lv, y, h, style, s);
   }
 
   cpuMipmap(k: number): Mipmap {
@@ -183,14 +204,14 @@ export class Renderer {
       ctx.fillText('idle: nothing scheduled on this CPU', GUTTER + 6, y + track.h / 2);
       return;
     }
-    this.series(ctx, v, this.cpuMipmap(track.key), y + 2, track.h - 4, { colourOfKey: (u) => this.colourOfThread(u), label: (rep) => st.threadName(st.schedUtid[rep]!), unit: 'intervals', open: null, openColour: BAD }, s);
+    this.series(v, this.cpuMipmap(track.key), y + 2, track.h - 4, { colourOfKey: (u) => this.colourOfThread(u), label: (rep) => st.threadName(st.schedUtid[rep]!), unit: 'intervals', open: null, openColour: BAD }, s);
   }
 
-  private drawDepthRow(ctx: CanvasRenderingContext2D, v: View, track: Track, y: number, s: FrameStats): void {
+  private drawDepthRow(v: View, track: Track, y: number, s: FrameStats): void {
     const st = this.store;
     const m = this.rowMipmap(track.key, track.depth);
     if (!m) return;
-    this.series(ctx, v, m, y + 1, track.h - 2, { colourOfKey: (id) => this.colourOfName(id), label: (rep) => st.name(rep), unit: 'calls', open: (rep) => st.sliceOpen[rep] === 1, openColour: BAD }, s);
+    this.series(v, m, y + 1, track.h - 2, { colourOfKey: (id) => this.colourOfName(id), label: (rep) => st.name(rep), unit: 'calls', open: (rep) => st.sliceOpen[rep] === 1, openColour: BAD }, s);
   }
 
   private drawThreadHeader(ctx: CanvasRenderingContext2D, v: View, track: Track, y: number, s: FrameStats): void {
@@ -198,19 +219,24 @@ export class Renderer {
     ctx.fillStyle = '#f3f4f6';
     ctx.fillRect(GUTTER, y + track.h - 1, v.width - GUTTER, 1);
     // The thread's state band (running, ready, receiving, sending, blocked).
-    this.series(ctx, v, this.stateMipmap(track.key), y + track.h - 1 - BAND_H, BAND_H, { colourOfKey: (k) => STATE_COLOUR[STATES[k]!], label: null, unit: '', open: null, openColour: BAD }, s);
+    this.series(v, this.stateMipmap(track.key), y + track.h - 1 - BAND_H, BAND_H, { colourOfKey: (k) => STATE_COLOUR[STATES[k]!], label: null, unit: '', open: null, openColour: BAD }, s);
     if (!t || !t.finalState) return;
     // Where the thread was when the run ended (hang or deadlock): at the end of the run.
     const xe = Math.min(this.x(v, this.store.header.meta.endTime), v.width - 4);
     const text = `at the end: ${t.finalState}${t.openCall ? ` (in ${t.openCall})` : ''}`;
     ctx.font = '600 11px system-ui, sans-serif';
     const w = Math.min(ctx.measureText(text).width, 420);
-    const x = Math.max(GUTTER + 2, xe - w - 6);
-    ctx.fillStyle = '#fff5f5';
-    ctx.fillRect(x - 3, y + 1, w + 6, track.h - 2);
-    ctx.fillStyle = BAD;
-    this.text(ctx, text, x, y + track.h / 2, w);
     ctx.font = '11px system-ui, sans-serif';
+    const x = Math.max(GUTTER + 2, xe - w - 6);
+    // On top of the state band, so after the pixel layer.
+    this.post.push((c) => {
+      c.font = '600 11px system-ui, sans-serif';
+      c.fillStyle = '#fff5f5';
+      c.fillRect(x - 3, y + 1, w + 6, track.h - 2);
+      c.fillStyle = BAD;
+      this.text(c, text, x, y + track.h / 2, w);
+      c.font = '11px system-ui, sans-serif';
+    });
     this.mainLabels.push({ x: x - 3, y: y + 1, w: w + 6, h: track.h - 2 });
     s.finalStates.push({ thread: this.store.threadName(t.utid), state: t.finalState, x, y: y + track.h / 2 });
   }

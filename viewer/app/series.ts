@@ -21,6 +21,12 @@ export interface SeriesStyle {
   openColour: string;
 }
 
+/** Where a series goes: whole-pixel rectangles (the pixel layer) and labels on top of them. */
+export interface Painter {
+  rect(x: number, y: number, w: number, h: number, colour: string): void;
+  label(text: string, x: number, y: number, maxWidth: number): void;
+}
+
 export interface Geometry {
   /** Screen x of the plot's left edge and its width in pixels. */
   left: number;
@@ -34,17 +40,7 @@ export function mergedLabel(name: string, count: number, keyCount: number, unit:
   return `${count.toLocaleString('en-US')} ${unit}, mostly ${name}`;
 }
 
-export function drawSeries(
-  ctx: CanvasRenderingContext2D,
-  v: View,
-  g: Geometry,
-  lv: Level,
-  y: number,
-  h: number,
-  style: SeriesStyle,
-  s: FrameStats,
-  text: (t: string, x: number, y: number, maxWidth: number) => void,
-): void {
+export function drawSeries(paint: Painter, v: View, g: Geometry, lv: Level, y: number, h: number, style: SeriesStyle, s: FrameStats): void {
   const scale = g.width / (v.t1 - v.t0);
   const right = g.left + g.width;
   // The run of whole pixels being built (one colour), and its label.
@@ -54,14 +50,10 @@ export function drawSeries(
   let rText = '';
   const flushRun = (): void => {
     if (r1 <= r0) return;
-    ctx.fillStyle = rColour;
-    ctx.fillRect(r0, y, r1 - r0, h);
+    paint.rect(r0, y, r1 - r0, h, rColour);
     s.rectsDrawn++;
     const w = Math.min(r1, right) - Math.max(r0, g.left);
-    if (rText && w >= 36) {
-      ctx.fillStyle = '#1d2330';
-      text(rText, Math.max(r0, g.left) + 3, y + h / 2, w - 6);
-    }
+    if (rText && w >= 36) paint.label(rText, Math.max(r0, g.left) + 3, y + h / 2, w - 6);
     r1 = -1;
     rText = '';
   };
@@ -129,8 +121,7 @@ export function drawSeries(
       flushPixel();
       flushRun();
       px = -Infinity;
-      ctx.fillStyle = style.openColour;
-      ctx.fillRect(Math.min(x1, right) - 2, y, 2, h);
+      paint.rect(Math.min(x1, right) - 2, y, 2, h, style.openColour);
       s.rectsDrawn++;
     }
   }
