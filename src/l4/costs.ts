@@ -92,9 +92,9 @@ export const FIASCO_V2: CostProfile = {
   ipcPerString: 30, // [INF] §10 "+30/string"
   copyPerByte: 1, // [INF] §10 "long-IPC copy 1 cy/byte"
   mapPerPage: 150, // [INF] §10 "map per 4K page 150"
-  // [CAL] D1 V2 fork, where ~213 fpage_unmap calls per fork dominate (docs/table2.md): mapping-database
-  // lookup and locking plus the TLB flush and refill that follow, ~20 us per call on the Pentium Pro.
-  unmap: 3900,
+  // [CAL] D1 V2 fork, where ~209 fpage_unmap calls per fork dominate (docs/table2.md): mapping-database
+  // lookup and locking plus the TLB flush and refill that follow, ~21 us per call on the Pentium Pro.
+  unmap: 4100,
   unmapPerNode: 100, // [INF] §10 "unmap per node 100"
   asSwitch: 250, // [INF] §10 "CR3 + TLB refill 250"; S7 TR-933: hundreds of cycles
   smallSpaceSwitch: 0, // Fiasco did not implement small spaces [MEM] §10
