@@ -82,3 +82,24 @@ export async function reddest(v: ViewerPage, x: number, y: number): Promise<[num
     [x, y],
   );
 }
+
+/** One browser for a test file: `start` in beforeAll, `open` pages, `stop` in afterAll closes all. */
+export class BrowserSession {
+  private browser: Browser | undefined;
+  private readonly pages: ViewerPage[] = [];
+
+  async start(): Promise<void> {
+    this.browser = await launchBrowser();
+  }
+
+  async open(file: string, hash = ''): Promise<ViewerPage> {
+    const v = await openViewer(this.browser!, file, hash);
+    this.pages.push(v);
+    return v;
+  }
+
+  async stop(): Promise<void> {
+    for (const v of this.pages) await v.close().catch(() => {});
+    await this.browser?.close();
+  }
+}

@@ -8,14 +8,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kind, makeGid } from '../../tracer/catalogue.js';
 import { emptyHeader, Outcome, ThreadKind } from '../../tracer/packets.js';
 import { MemorySink } from '../../tracer/sink.js';
 import { Tracer } from '../../tracer/tracer.js';
 import { MAX_ARROWS } from '../../viewer/app/arrows.js';
-import { launchBrowser, openViewer, reddest, type ViewerPage } from '../support/browser.js';
+import { BrowserSession, reddest } from '../support/browser.js';
 import { runCli, tempDir } from '../support/cli.js';
 
 const dir = tempDir('l4trace-viewer-msg-');
@@ -59,16 +58,10 @@ function ipcTrace(path: string): { kick: number; end: number } {
   return { kick, end: t };
 }
 
-let browser: Browser;
-const pages: ViewerPage[] = [];
+const session = new BrowserSession();
+const load = (file: string) => session.open(file);
 let kick = 0;
 let end = 0;
-
-async function load(file: string): Promise<ViewerPage> {
-  const v = await openViewer(browser, file);
-  pages.push(v);
-  return v;
-}
 
 beforeAll(async () => {
   ({ kick, end } = ipcTrace(join(dir, 'many.l4t')));
@@ -78,12 +71,11 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'cut.l4t'), race.subarray(0, 22000));
   const c = runCli(['view', join(dir, 'cut.l4t'), '-o', join(dir, 'cut.html')]);
   expect(c.code, c.stderr).toBe(0);
-  browser = await launchBrowser();
+  await session.start();
 }, 120_000);
 
 afterAll(async () => {
-  for (const v of pages) await v.close().catch(() => {});
-  await browser?.close();
+  await session.stop();
 });
 
 

@@ -8,12 +8,11 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kind } from '../../tracer/catalogue.js';
 import { TraceReader } from '../../tracer/reader.js';
 import { STATE_COLOUR } from '../../viewer/app/states.js';
-import { launchBrowser, openViewer, type ViewerPage } from '../support/browser.js';
+import { BrowserSession, type ViewerPage } from '../support/browser.js';
 import { runCli, tempDir } from '../support/cli.js';
 
 const golden = (name: string): string => fileURLToPath(new URL(`../../traces/${name}`, import.meta.url));
@@ -25,13 +24,8 @@ function view(trace: string, out: string, ...args: string[]): void {
   expect(r.code, r.stderr).toBe(0);
 }
 
-let browser: Browser;
-const pages: ViewerPage[] = [];
-async function load(file: string): Promise<ViewerPage> {
-  const v = await openViewer(browser, file);
-  pages.push(v);
-  return v;
-}
+const session = new BrowserSession();
+const load = (file: string) => session.open(file);
 
 beforeAll(async () => {
   view(golden('signal-race-seed1-hang.l4t'), page('race.html'));
@@ -41,12 +35,11 @@ beforeAll(async () => {
   const r = runCli(['record', 'clients-server', '--cpus', '2', '-o', page('cs2.l4t')]);
   expect(r.code, r.stderr).toBe(0);
   view(page('cs2.l4t'), page('cs2.html'));
-  browser = await launchBrowser();
+  await session.start();
 }, 120_000);
 
 afterAll(async () => {
-  for (const v of pages) await v.close().catch(() => {});
-  await browser?.close();
+  await session.stop();
 });
 
 interface Column {

@@ -2,14 +2,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kind, makeGid } from '../../tracer/catalogue.js';
 import { emptyHeader, Outcome, ThreadKind } from '../../tracer/packets.js';
 import { TraceReader } from '../../tracer/reader.js';
 import { MemorySink } from '../../tracer/sink.js';
 import { Tracer } from '../../tracer/tracer.js';
-import { launchBrowser, openViewer, reddest, type ViewerPage } from '../support/browser.js';
+import { BrowserSession, reddest } from '../support/browser.js';
 import { runCli, tempDir } from '../support/cli.js';
 
 const golden = (name: string): string => fileURLToPath(new URL(`../../traces/${name}`, import.meta.url));
@@ -45,14 +44,8 @@ function evilTrace(path: string): void {
   writeFileSync(path, sink.bytes());
 }
 
-let browser: Browser;
-const open: ViewerPage[] = [];
-
-async function load(file: string, hash = ''): Promise<ViewerPage> {
-  const v = await openViewer(browser, file, hash);
-  open.push(v);
-  return v;
-}
+const session = new BrowserSession();
+const load = (file: string, hash = '') => session.open(file, hash);
 
 beforeAll(async () => {
   view(golden('signal-race-seed1-hang.l4t'), page('race.html'));
@@ -60,12 +53,11 @@ beforeAll(async () => {
   view(golden('shell.l4t'), page('shell.html'));
   evilTrace(page('evil.l4t'));
   view(page('evil.l4t'), page('evil.html'));
-  browser = await launchBrowser();
+  await session.start();
 }, 120_000);
 
 afterAll(async () => {
-  for (const v of open) await v.close().catch(() => {});
-  await browser?.close();
+  await session.stop();
 });
 
 
