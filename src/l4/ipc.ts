@@ -133,7 +133,7 @@ export function recvPhase(k: Kernel, t: Thread, ctx: IpcCtx, sentTo: Thread | nu
     complete(k, t, ctx, IpcError.RETIMEOUT);
     // A send that succeeded followed by a receive that fails at once hands the CPU to the partner
     // (l4-semantics.md §4.4, Pistachio's sched_rcverr): the "send and yield to it" idiom.
-    if (sentTo) k.donateCpu(t, sentTo);
+    if (sentTo) k.sched.donateCpu(t, sentTo);
     return;
   }
   t.state = 'receiving';
@@ -374,7 +374,7 @@ export function complete(k: Kernel, t: Thread, ctx: IpcCtx, error: number, src =
     t.engine.resume(res);
   };
   const cur = k.exec.current;
-  k.wake(t, cur !== null && cur !== t && ctx.partner === cur);
+  k.sched.wake(t, cur !== null && cur !== t && ctx.partner === cur);
 }
 
 function armTimeout(k: Kernel, t: Thread, ctx: IpcCtx, to: Timeout, phase: 'send' | 'recv'): void {

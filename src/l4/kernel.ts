@@ -1,6 +1,7 @@
 /**
  * The simulated L4 microkernel: tasks, threads, CPUs and the run loop. IPC, interrupts, page faults and
- * the other system calls live in their own files and operate on this object.
+ * the other system calls live in their own files and operate on this object; the scheduling policy
+ * (scheduler.ts) is the `sched` object it owns.
  *
  * Time: each CPU has a cycle counter; the CPU whose next action is earliest always goes next, so kernel
  * operations happen in one global (time, cpu) order (see `run`), and the result never depends on host
@@ -25,7 +26,7 @@ import type { KernelLock } from './locks.js';
 import { ModelEngine, type ModelCtx, type ModelProgram, type ModelServices } from './model-engine.js';
 import type { Annotation, KernelOp } from './ops.js';
 import { pageFault, touch } from './pagefault.js';
-import { Cpu } from './scheduler.js';
+import { Cpu, Scheduler } from './scheduler.js';
 import { sigma0Program } from './sigma0.js';
 import { doExRegs, doTaskNew, doThreadSchedule, doThreadSwitch, doUnmap } from './syscalls.js';
 import { Task, Thread } from './thread.js';
@@ -118,6 +119,8 @@ export class Kernel implements ModelServices {
   readonly recorder: TraceRecorder;
   readonly mem: PhysicalMemory;
   readonly cpus: Cpu[] = [];
+  /** The scheduling policy (wakeups, dispatch, timeslices, yield, donation) over `cpus`. */
+  readonly sched = new Scheduler(this);
   readonly tasks: (Task | undefined)[] = new Array(MAX_TASKS).fill(undefined);
   /** Live threads by gid (dead ones are removed, so stale ids do not resolve). */
   readonly threads = new Map<number, Thread>();
@@ -316,7 +319,7 @@ export class Kernel implements ModelServices {
     task.threads[lthread] = thread;
     this.threads.set(threadGid, thread);
     this.ev(thread, Kind.THREAD_START, ip, sp, prio, creator);
-    this.wake(thread);
+    this.sched.wake(thread);
     return thread;
   }
 
@@ -372,145 +375,6 @@ export class Kernel implements ModelServices {
 
   threadByGid(g: number): Thread | undefined {
     return this.threads.get(g);
-  }
-
-  // -------------------------------------------------------------------------------------------------
-  // Scheduling
-
-  /** Make a thread ready. The running thread's IPC partner becomes a direct-switch candidate. */
-  wake(t: Thread, direct = false): void {
-    if (t.state === 'dead') return;
-    t.state = 'ready';
-    const cpu = this.cpus[t.cpu]!;
-    if (cpu.current === t || t.queued || cpu.direct.includes(t)) return;
-    if (cpu !== this.exec && cpu.time < this.now) {
-      // The other CPU is behind: the wakeup reaches it when its clock gets there.
-      cpu.queue.schedule(this.now, cpu.id, () => {
-        if (t.state === 'ready' && cpu.current !== t && !t.queued) {
-          cpu.ready.pushWoken(t, this.choices);
-          cpu.needResched = true;
-        }
-      });
-      return;
-    }
-    if (direct && cpu === this.exec) cpu.direct.push(t);
-    else cpu.ready.pushWoken(t, this.choices);
-    cpu.needResched = true;
-  }
-
-  /** Decide who runs on `cpu` after something changed. */
-  reschedule(cpu: Cpu): void {
-    cpu.needResched = false;
-    const cur = cpu.current;
-    if (cur && cur.state !== 'ready') {
-      const d = cpu.direct.shift();
-      for (const x of cpu.direct.splice(0)) cpu.ready.pushWoken(x, this.choices);
-      // Direct switch to the IPC partner, unless threads of its priority were woken too and have not run
-      // yet: then which of them runs first is a tie (a TIE choice), as for any wakeups close together.
-      const top = cpu.ready.highest();
-      if (d && d.state === 'ready' && (d.prio > top || (d.prio === top && !cpu.ready.hasFresh(top)))) this.switchTo(cpu, d, cur.state === 'dead' ? SWITCH.EXIT : SWITCH.DONATE, true);
-      else {
-        if (d && d.state === 'ready') cpu.ready.pushWoken(d, this.choices);
-        this.switchTo(cpu, cpu.ready.popHighest() ?? null, cur.state === 'dead' ? SWITCH.EXIT : SWITCH.BLOCK, false);
-      }
-      return;
-    }
-    for (const x of cpu.direct.splice(0)) cpu.ready.pushWoken(x, this.choices);
-    if (cur) {
-      if (cpu.ready.highest() > cur.prio) {
-        this.saveSlice(cpu, cur);
-        cpu.ready.pushHead(cur);
-        this.switchTo(cpu, cpu.ready.popHighest()!, SWITCH.PREEMPT, false);
-      }
-    } else if (cpu.ready.size > 0) {
-      this.switchTo(cpu, cpu.ready.popHighest()!, SWITCH.PREEMPT, false);
-    }
-  }
-
-  private saveSlice(cpu: Cpu, t: Thread): void {
-    t.sliceLeft = Math.max(0, t.sliceLeft - (cpu.time - cpu.sliceStart));
-    cpu.sliceStart = cpu.time;
-  }
-
-  /** Switch `cpu` to `next` (null = idle), writing the CONTEXT_SWITCH event in the previous thread's buffer. */
-  switchTo(cpu: Cpu, next: Thread | null, reason: number, viaIpc: boolean): void {
-    const prev = cpu.current;
-    if (prev === next) return;
-    if (prev && prev.state !== 'dead') this.saveSlice(cpu, prev);
-    if (cpu.sliceEvent) {
-      cpu.sliceEvent.cancelled = true;
-      cpu.sliceEvent = null;
-    }
-    const from = prev ?? cpu.idle;
-    const to = next ?? cpu.idle;
-    this.ev(from, Kind.CONTEXT_SWITCH, cpu.id, to.gid, reason, stateCode(prev), from.prio, to.prio);
-    this.counters.contextSwitches++;
-    if (!viaIpc) this.charge(this.costs.dispatch);
-    if (next && next.task.space !== cpu.space) {
-      if (cpu.space !== null) {
-        this.counters.asSwitches++;
-        this.charge(this.costs.smallSpaceSwitch > 0 && next.task.smallSpace ? this.costs.smallSpaceSwitch : this.costs.asSwitch);
-      }
-      cpu.space = next.task.space;
-    }
-    cpu.current = next;
-    if (next) {
-      next.fresh = false;
-      if (next.sliceLeft <= 0) {
-        // A fresh timeslice is loaded (Fiasco's tbuf "sched load"): a new thread, or one that used its quantum up.
-        next.sliceLeft = next.quantum;
-        this.ev(next, Kind.SCHED, SCHED.LOAD, next.gid, next.prio, next.sliceLeft, next.quantum);
-      }
-      cpu.sliceStart = cpu.time;
-      this.armSlice(cpu, next);
-    }
-  }
-
-  private armSlice(cpu: Cpu, t: Thread): void {
-    cpu.sliceEvent = cpu.queue.schedule(cpu.time + t.sliceLeft, cpu.id, () => this.sliceExpired(cpu, t));
-  }
-
-  private sliceExpired(cpu: Cpu, t: Thread): void {
-    cpu.sliceEvent = null;
-    if (cpu.current !== t) return;
-    t.sliceLeft = t.quantum;
-    cpu.sliceStart = cpu.time;
-    this.ev(t, Kind.SCHED, SCHED.EXPIRE, t.gid, t.prio, 0, t.quantum);
-    if (cpu.ready.highest() >= t.prio) {
-      cpu.ready.pushTail(t);
-      this.switchTo(cpu, cpu.ready.popHighest()!, SWITCH.TIMESLICE, false);
-    } else {
-      this.armSlice(cpu, t);
-    }
-  }
-
-  /** The running thread `t` hands its CPU to `to`, ready on the same CPU; `t` goes to the tail of its level. */
-  donateCpu(t: Thread, to: Thread): void {
-    const cpu = this.cpus[t.cpu]!;
-    if (cpu.current !== t || to.cpu !== t.cpu || to.state !== 'ready') return;
-    const di = cpu.direct.indexOf(to);
-    if (di >= 0) cpu.direct.splice(di, 1);
-    else if (to.queued) cpu.ready.remove(to);
-    else return;
-    for (const x of cpu.direct.splice(0)) cpu.ready.pushWoken(x, this.choices);
-    this.saveSlice(cpu, t);
-    cpu.ready.pushTail(t);
-    this.switchTo(cpu, to, SWITCH.DONATE, true);
-    cpu.needResched = true; // a thread above the partner still runs first
-  }
-
-  /** thread_switch(nil) and timeslice donation put the caller at the tail of its level. */
-  yieldCurrent(cpu: Cpu, t: Thread, to: Thread | null): void {
-    this.saveSlice(cpu, t);
-    this.ev(t, Kind.SCHED, SCHED.YIELD, t.gid, t.prio, t.sliceLeft, t.quantum);
-    if (to && to.queued && to.cpu === cpu.id) {
-      cpu.ready.remove(to);
-      cpu.ready.pushTail(t);
-      this.switchTo(cpu, to, SWITCH.DONATE, false);
-    } else if (cpu.ready.highest() >= t.prio) {
-      cpu.ready.pushTail(t);
-      this.switchTo(cpu, cpu.ready.popHighest()!, SWITCH.YIELD, false);
-    }
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -668,7 +532,7 @@ export class Kernel implements ModelServices {
       ev.fire();
       return;
     }
-    if (cpu.needResched) this.reschedule(cpu);
+    if (cpu.needResched) this.sched.reschedule(cpu);
     const t = cpu.current;
     if (!t) return;
     if (t.deliver) {
@@ -816,7 +680,7 @@ export class Kernel implements ModelServices {
       l.holder = next;
       next.waitingLock = null;
       next.deliver = () => next.engine.resume(undefined);
-      this.wake(next);
+      this.sched.wake(next);
     }
   }
 
@@ -867,7 +731,7 @@ export class Kernel implements ModelServices {
   unblock(t: Thread): void {
     if (t.state !== 'sleeping') return;
     t.engine.resume(undefined);
-    this.wake(t);
+    this.sched.wake(t);
   }
 
   /**
@@ -987,29 +851,6 @@ export class Kernel implements ModelServices {
 
 /** Unit of a chaos delay: 10 us at 200 MHz. */
 export const CHAOS_DELAY = 2000;
-
-/** trace.proto SwitchReason values. */
-export const SWITCH = { BLOCK: 1, PREEMPT: 2, TIMESLICE: 3, YIELD: 4, DONATE: 5, EXIT: 6, IDLE: 7, START: 8 } as const;
-/** trace.proto SchedMode values. */
-export const SCHED = { LOAD: 1, EXPIRE: 2, SET_PARAM: 3, YIELD: 4 } as const;
-
-function stateCode(t: Thread | null): number {
-  if (!t) return 1;
-  switch (t.state) {
-    case 'ready':
-      return 1;
-    case 'sending':
-      return 2;
-    case 'receiving':
-    case 'xfer':
-      return 3;
-    case 'locked':
-    case 'sleeping':
-      return 5;
-    case 'dead':
-      return 4;
-  }
-}
 
 /** The idle threads never run code. */
 const idleEngine: Engine = {

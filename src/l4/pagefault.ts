@@ -31,7 +31,7 @@ export function pageFault(k: Kernel, t: Thread, addr: number, write: boolean, ip
       closePf(k, t, ctx, res);
       t.engine.retry();
     };
-    k.wake(t);
+    k.sched.wake(t);
   };
   t.pf = ctx;
   startIpc(k, t, ctx);

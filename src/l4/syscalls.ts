@@ -6,8 +6,8 @@ import { Kind } from '../../tracer/catalogue.js';
 import { KEEP } from './engine.js';
 import { INVALID, MAX_TASKS, NIL } from './ids.js';
 import { cancelIpc } from './ipc.js';
-import { SCHED, type Kernel } from './kernel.js';
-import type { Cpu } from './scheduler.js';
+import type { Kernel } from './kernel.js';
+import { SCHED, type Cpu } from './scheduler.js';
 import { unmapPage } from './mapdb.js';
 import { fpageWord, type KernelOp } from './ops.js';
 import type { Thread } from './thread.js';
@@ -107,7 +107,7 @@ export function doTaskNew(k: Kernel, t: Thread, op: Op<'taskNew'>): void {
 export function doThreadSwitch(k: Kernel, cpu: Cpu, t: Thread, dest: number): void {
   t.engine.resume(undefined);
   const to = dest === NIL ? null : (k.threadByGid(dest) ?? null);
-  k.yieldCurrent(cpu, t, to && to.state === 'ready' ? to : null);
+  k.sched.yieldCurrent(cpu, t, to && to.state === 'ready' ? to : null);
 }
 
 /**
