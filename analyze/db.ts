@@ -5,7 +5,7 @@
  */
 import { existsSync, renameSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { TraceReader } from '../tracer/reader.js';
+import { TraceReader, type Damage } from '../tracer/reader.js';
 import type { LoadResult } from './load.js';
 import { loadInto } from './load-into.js';
 import { SCHEMA_VERSION } from './schema.js';
@@ -26,19 +26,25 @@ export class Analysis {
     readonly con: DuckDBConnection,
     /** What was loaded now (null when a kept database was opened). */
     readonly loaded: LoadResult | null,
+    /** What a salvaging load dropped from a damaged trace. */
+    readonly damage: readonly Damage[] = [],
   ) {}
 
   /** Open a trace file (loading it) or a database file written earlier. */
-  static async open(input: string, opts: { db?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<Analysis> {
+  /**
+   * `salvage`: load a damaged trace as far as it can be believed (tracer/reader.ts); without it a damaged
+   * trace is refused. What was dropped is in `damage` (and the stats and metadata tables).
+   */
+  static async open(input: string, opts: { db?: string; salvage?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<Analysis> {
     if (isDuckDbFile(input)) return Analysis.openDb(input);
     if (opts.db && existsSync(opts.db) && (await dbMatches(opts.db, input))) return Analysis.openDb(opts.db);
-    const reader = TraceReader.open(input);
+    const reader = TraceReader.open(input, { salvage: opts.salvage ?? false });
     try {
       if (!opts.db) {
         const instance = await DuckDBInstance.create(':memory:');
         const con = await instance.connect();
         const loaded = await loadInto(con, reader, { source: input, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
-        return new Analysis(instance, con, loaded);
+        return new Analysis(instance, con, loaded, reader.damage);
       }
       // Load into a new file beside the target and move it there when complete: a failure leaves
       // whatever was there before untouched.
@@ -67,7 +73,7 @@ export class Analysis {
       instance.closeSync();
       renameSync(partial, opts.db);
       const a = await Analysis.openDb(opts.db);
-      return new Analysis(a.instance, a.con, loaded);
+      return new Analysis(a.instance, a.con, loaded, reader.damage);
     } finally {
       reader.close();
     }

@@ -453,6 +453,8 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
   });
   if (reader.truncated) stats.add('trace_truncated', 0, 'data_loss', 'trace', reader.size - reader.truncated.offset);
   if (!footer) stats.add('no_footer', 0, 'error', 'trace', 1);
+  // A salvaged trace: every packet dropped because it failed its checks (l4trace ... --salvage).
+  for (const d of reader.damage) stats.add('packet_dropped', d.packet ?? -1, 'data_loss', 'trace', 1);
   stats.add('unbalanced_slices', 0, unbalanced > 0 ? 'error' : 'info', 'load', unbalanced);
   stats.add('events_loaded', 0, 'info', 'load', loaded);
   stats.close();
@@ -475,6 +477,7 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
     ['end_time', endTime],
     ['events', footer?.events ?? loaded],
     ['next_seq', footer?.nextSeq ?? 0],
+    ['damage', reader.damage.map((d) => `packet #${d.packet ?? '?'} at byte ${d.offset ?? '?'}: ${d.reason}; dropped ${d.dropped}`).join('\n')],
   ];
   for (const [k, v] of md) meta.add(k, String(v));
   meta.close();

@@ -1,21 +1,23 @@
 /**
- * Replay: rebuild the machine from a trace alone (the header's scenario, embedded guest images and cost
- * profile), feed it the recorded decision tape, regenerate every event into a VerifyingSink that
- * compares with the file as a stream, and compare the final state. The machine stops at the first
- * difference; `untilSeq` / `atCycle` stop it early for inspection.
+ * Replay: rebuild the machine from a trace alone (src/session: the header's scenario, cost profiles and
+ * embedded guest images), feed it the recorded decision tape, regenerate every packet into a
+ * VerifyingSink that compares with the file as a stream, and compare the final state. The machine stops
+ * at the first difference, at the end of a cut file's prefix, at a stop point (`untilSeq`, `atCycle`)
+ * or at a budget (`maxCycles`, or a reason `shouldStop` gives).
+ *
+ * Verdicts: `identical` (the replay wrote the very same file), `cut` (a file cut short: every packet it
+ * holds was reproduced), `diverged` (with the first difference), `stopped` (a stop point was reached,
+ * identical so far), `budget` (a budget ran out first, identical so far).
  */
 import type { TraceEvent, TraceReader } from '../tracer/reader.js';
-import { Tracer } from '../tracer/tracer.js';
 import type { Kernel } from '../src/l4/kernel.js';
-import { finishTrace } from '../src/scenarios/record.js';
-import { resolveScenario } from '../src/scenarios/resolve.js';
-import { runScenario, type RunOutcome } from '../src/scenarios/runner.js';
-import type { ScenarioSpec } from '../src/scenarios/spec.js';
-import { POLICY_IDS } from '../src/scenarios/trace-header.js';
-import { TapeChoices, TapeDivergence, type TapeEntry } from '../src/sim/choices.js';
 import { machineDigest } from '../src/l4/digest.js';
-import { EventSelector, parseFilterRules } from './filter.js';
-import { checkReplayable } from './versions.js';
+import { finishTrace } from '../src/session/record-session.js';
+import { ReplaySession } from '../src/session/replay-session.js';
+import { setupFromTrace } from '../src/session/setup.js';
+import type { ScenarioSpec } from '../src/scenarios/spec.js';
+import type { RunOutcome } from '../src/session/machine.js';
+import { EventSelector, parseFilterRules } from '../tracer/filter/rules.js';
 import { VerifyingSink, type Difference } from './verifier.js';
 
 export interface ReplayOptions {
@@ -23,12 +25,18 @@ export interface ReplayOptions {
   untilSeq?: number;
   /** Stop at this cycle. */
   atCycle?: number;
+  /** Do not run past this cycle (default: the recorded end time). */
+  maxCycles?: number;
+  /** Asked after every round of the run loop: a reason to stop now (a wall-clock budget), or null. */
+  shouldStop?: () => string | null;
   /** Progress: events regenerated so far, of the recorded total. */
   onProgress?: (seq: number, total: number) => void;
 }
 
+export type ReplayVerdict = 'identical' | 'cut' | 'diverged' | 'stopped' | 'budget';
+
 export interface ReplayResult {
-  verdict: 'identical' | 'diverged' | 'stopped';
+  verdict: ReplayVerdict;
   difference: Difference | null;
   /** The tape position when the difference arose (tape divergences) or at the end. */
   tapePosition: number;
@@ -39,35 +47,17 @@ export interface ReplayResult {
   kernel: Kernel | null;
   sink: VerifyingSink;
   run: RunOutcome | null;
-}
-
-/** The recorded decision tape as entries for TapeChoices. */
-export function recordedTape(reader: TraceReader): TapeEntry[] {
-  const t = reader.tape();
-  return t.sites.map((site, i) => ({ site, value: t.values[i]!, range: t.ranges[i]! }));
-}
-
-/** The scenario a trace was recorded from, validated again. */
-export function recordedSpec(reader: TraceReader, file: string): ScenarioSpec {
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(reader.header.scenarioJson) as Record<string, unknown>;
-  } catch {
-    throw new Error(`${file}: the header's scenario is not JSON`);
-  }
-  return resolveScenario(raw, `${file} (recorded scenario)`);
-}
-
-export function recordedImages(reader: TraceReader): Map<string, Uint8Array> {
-  return new Map(reader.header.images.map((i) => [i.name, i.data]));
+  /** Why a `budget` verdict stopped. */
+  budget: string | null;
+  /** A cut file: the last event it holds and its packet count. */
+  cut: { lastSeq: number; packets: number } | null;
 }
 
 export function replayTrace(reader: TraceReader, file: string, opts: ReplayOptions = {}): ReplayResult {
-  checkReplayable(reader.header, file);
-  const spec = recordedSpec(reader, file);
+  const setup = setupFromTrace(reader, file);
   const selector = reader.header.filterRules
     ? new EventSelector(
-        parseFilterRules(reader.header.filterRules),
+        parseFilterRules(reader.header.filterRules, `${file}: the header's filter rules`),
         (id) => sink.strings[id] ?? '',
         (i) => {
           const t = sink.threads[i];
@@ -76,74 +66,76 @@ export function replayTrace(reader: TraceReader, file: string, opts: ReplayOptio
       )
     : null;
   const sink: VerifyingSink = new VerifyingSink(reader, selector);
-  const tracer = new Tracer(sink, reader.header, {
-    chunkEvents: spec.trace.chunkEvents,
-    chunkBytes: spec.trace.chunkBytes,
-    policy: POLICY_IDS[spec.trace.policy],
-    capacityChunks: spec.trace.capacityChunks,
+  const session = new ReplaySession(setup, reader, sink);
+  const tracer = session.tracer;
+  let budget: string | null = null;
+  sink.onDifference = () => session.kernel?.halt('replay found a difference');
+  sink.onPrefixComplete = () => session.kernel?.halt('replay reproduced the whole of a cut file');
+  const total = reader.footer?.nextSeq ?? 0;
+  const r = session.run({
+    ...(opts.untilSeq !== undefined ? { untilSeq: opts.untilSeq } : {}),
+    ...(opts.atCycle !== undefined ? { atCycle: opts.atCycle } : {}),
+    ...(opts.maxCycles !== undefined ? { maxCycles: opts.maxCycles } : {}),
+    // A cut file holding only its header is reproduced before the machine runs.
+    onBuilt: (k) => {
+      if (sink.prefixComplete) k.halt('replay reproduced the whole of a cut file');
+    },
+    onRound: (k) => {
+      opts.onProgress?.(tracer.nextSeq, total);
+      const why = opts.shouldStop?.() ?? null;
+      if (why && !budget) {
+        budget = why;
+        k.halt(`replay budget: ${why}`);
+      }
+    },
   });
-  const choices = new TapeChoices(recordedTape(reader), (s, v, r) => tracer.choice(s, v, r));
-  const footer = reader.footer;
-  const recordedLimit = reader.header.cycleLimit || spec.limit;
-  // A replay that diverges might run on: it never needs to go past the recorded end.
-  let until = footer ? Math.min(recordedLimit, footer.endTime + 1) : recordedLimit;
-  if (opts.atCycle !== undefined) until = Math.min(until, opts.atCycle);
-  const stopsEarly = opts.atCycle !== undefined || opts.untilSeq !== undefined;
-  let kernel: Kernel | undefined;
-  sink.onDifference = () => kernel?.halt('replay found a difference');
-  const total = footer?.nextSeq ?? 0;
-  let run: RunOutcome | null = null;
-  let tapeDiff: Difference | null = null;
-  try {
-    run = runScenario(spec, {
-      recorder: tracer,
-      choices,
-      images: recordedImages(reader),
-      untilCycles: until,
-      onBuilt: (k) => {
-        kernel = k;
-        if (opts.untilSeq !== undefined) k.stopAfterSeq = opts.untilSeq;
-      },
-      ...(opts.onProgress ? { onRound: () => opts.onProgress!(tracer.nextSeq, total) } : {}),
-    });
-  } catch (e) {
-    if (!(e instanceof TapeDivergence)) throw e;
-    const current = kernel?.exec.current;
-    tapeDiff = {
-      seq: tracer.nextSeq,
-      what: 'tape',
-      thread: current ? threadIndexOf(sink, current.gid) : -1,
-      expected: null,
-      actual: null,
-      detail: e.message,
-    };
-  }
-  const k = kernel ?? null;
-  const stoppedByUser = stopsEarly && (run === null || run.stop.detail.startsWith('stopped after event') || (opts.atCycle !== undefined && run.stop.outcome === 'limit' && run.endTime >= opts.atCycle));
-  sink.stoppedEarly = stoppedByUser || sink.differences.length > 0 || tapeDiff !== null;
+  const run = r.run;
+  const k = r.kernel;
+  const stopPoint =
+    (opts.untilSeq !== undefined && (run === null || run.stop.detail.startsWith('stopped after event'))) ||
+    (opts.atCycle !== undefined && run !== null && run.stop.outcome === 'limit' && run.endTime >= opts.atCycle);
+  const cycleBudget = opts.maxCycles !== undefined && run !== null && run.stop.outcome === 'limit' && run.endTime >= opts.maxCycles && r.until === opts.maxCycles;
+  if (cycleBudget && !budget) budget = `--max-cycles ${opts.maxCycles} reached`;
+  sink.stoppedEarly = stopPoint || budget !== null || sink.differences.length > 0 || r.tapeDivergence !== null || sink.prefixComplete;
   if (run) finishTrace(tracer, run);
   else {
     const { digest, parts } = k ? machineDigest(k) : { digest: new Uint8Array(0), parts: [] };
     tracer.finish({ outcome: 0, outcomeDetail: 'replay stopped at a tape divergence', endTime: k?.now ?? 0, stateDigest: digest, stateParts: parts });
   }
-  if (tapeDiff) sink.differences.push(tapeDiff);
-  sink.finish(choices.position);
+  // Once a cut file's prefix is reproduced, the run was not asked to go further: a tape ending there is no divergence.
+  if (r.tapeDivergence && !sink.prefixComplete) {
+    const current = k?.exec.current;
+    sink.differences.push({
+      seq: tracer.nextSeq,
+      what: 'tape',
+      thread: current ? sink.threads.findIndex((t) => t.l4Id === current.gid) : -1,
+      expected: null,
+      actual: null,
+      detail: r.tapeDivergence.message,
+    });
+  }
+  sink.finish(r.tapePosition);
   const difference = sink.first();
+  const verdict: ReplayVerdict = difference ? 'diverged' : sink.prefixComplete ? 'cut' : stopPoint ? 'stopped' : budget ? 'budget' : reader.footer ? 'identical' : 'diverged';
   return {
-    verdict: difference ? 'diverged' : stoppedByUser ? 'stopped' : 'identical',
-    difference,
-    tapePosition: choices.position,
+    verdict,
+    difference: difference ?? (verdict === 'diverged' ? { seq: Infinity, what: 'missing', thread: -1, expected: null, actual: null, detail: 'the run ended before it reproduced every packet of the cut file' } : null),
+    tapePosition: r.tapePosition,
     events: tracer.nextSeq,
-    choices: choices.position,
-    spec,
+    choices: r.tapePosition,
+    spec: setup.spec,
     kernel: k,
     sink,
     run,
+    budget,
+    cut: reader.footer ? null : { lastSeq: lastRecordedSeq(reader), packets: reader.packets },
   };
 }
 
-function threadIndexOf(sink: VerifyingSink, gid: number): number {
-  return sink.threads.findIndex((t) => t.l4Id === gid);
+function lastRecordedSeq(reader: TraceReader): number {
+  let last = -1;
+  for (const c of reader.chunks) last = Math.max(last, c.firstSeq + c.count - 1);
+  return last;
 }
 
 /** The last `n` recorded events of a thread before `seq`. */

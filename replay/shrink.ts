@@ -6,15 +6,16 @@
  */
 import { MemorySink } from '../tracer/sink.js';
 import type { TraceReader } from '../tracer/reader.js';
-import { Tracer } from '../tracer/tracer.js';
 import { NullRecorder } from '../tracer/recorder.js';
 import { OUTCOME_NAMES } from '../tracer/packets.js';
-import { finishTrace } from '../src/scenarios/record.js';
-import { runScenario } from '../src/scenarios/runner.js';
-import { traceHeaderFor, POLICY_IDS } from '../src/scenarios/trace-header.js';
+import { UserError } from '../tracer/errors.js';
+import { finishTrace } from '../src/session/record-session.js';
+import { runMachine } from '../src/session/machine.js';
+import { headerFor } from '../src/session/header.js';
+import { recordedTape } from '../src/session/replay-session.js';
+import { setupFromTrace } from '../src/session/setup.js';
+import { tracerFor } from '../src/session/tracer-config.js';
 import { CHOICE_SITE_NAMES, type ChoiceListener, type Choices, type ChoiceSiteId, type TapeEntry } from '../src/sim/choices.js';
-import { recordedImages, recordedSpec, recordedTape } from './replay.js';
-import { checkReplayable } from './versions.js';
 
 /**
  * Choices from a recorded tape, where only the positions in `keep` take their recorded value and every
@@ -51,7 +52,7 @@ export interface ShrinkResult {
   bytes: Uint8Array;
 }
 
-export class NotFailing extends Error {}
+export class NotFailing extends UserError {}
 
 /** ddmin (Zeller and Hildebrandt): a 1-minimal subset of `items` for which `fails` holds. */
 export function ddmin(items: number[], fails: (subset: number[]) => boolean): number[] {
@@ -90,13 +91,10 @@ export function ddmin(items: number[], fails: (subset: number[]) => boolean): nu
 }
 
 export function shrinkTrace(reader: TraceReader, file: string, onRun: (runs: number) => void = () => {}): ShrinkResult {
-  checkReplayable(reader.header, file);
+  const setup = setupFromTrace(reader, file);
   const outcome = reader.footer ? OUTCOME_NAMES[reader.footer.outcome] : undefined;
   if (!outcome || outcome === 'ok' || outcome === 'none') throw new NotFailing(`${file}: the run ended ${outcome ?? 'without a footer'}; shrink needs a failing trace (hang, deadlock, fault, limit)`);
-  const spec = recordedSpec(reader, file);
-  const images = recordedImages(reader);
   const tape = recordedTape(reader);
-  const limit = reader.header.cycleLimit || spec.limit;
   const cache = new Map<string, boolean>();
   let runs = 0;
   const fails = (keep: number[]): boolean => {
@@ -105,7 +103,7 @@ export function shrinkTrace(reader: TraceReader, file: string, onRun: (runs: num
     if (known !== undefined) return known;
     runs++;
     onRun(runs);
-    const run = runScenario(spec, { recorder: new NullRecorder(), choices: new EditedTapeChoices(tape, new Set(keep)), images, untilCycles: limit });
+    const run = runMachine(setup, { recorder: new NullRecorder(), choices: new EditedTapeChoices(tape, new Set(keep)) });
     const f = run.stop.outcome === outcome;
     cache.set(key, f);
     return f;
@@ -113,21 +111,15 @@ export function shrinkTrace(reader: TraceReader, file: string, onRun: (runs: num
   const candidates = tape.flatMap((e, i) => (e.value !== 0 ? [i] : []));
   const keep = fails([]) ? [] : fails(candidates) ? ddmin(candidates, fails) : candidates;
 
-  // Record the reproducer with the minimal tape.
+  // Record the reproducer with the minimal tape, on the machine the original trace describes.
   const sink = new MemorySink();
-  const header = traceHeaderFor(spec, reader.header.toolVersion, 'os', limit, images);
-  const tracer = new Tracer(sink, { ...header, entropy: 2 }, {
-    chunkEvents: spec.trace.chunkEvents,
-    chunkBytes: spec.trace.chunkBytes,
-    policy: POLICY_IDS[spec.trace.policy],
-    capacityChunks: spec.trace.capacityChunks,
-  });
+  const tracer = tracerFor(setup, sink, headerFor(setup, { toolVersion: reader.header.toolVersion, entropy: 'tape' }));
   const seqs: number[] = [];
   const choices = new EditedTapeChoices(tape, new Set(keep), (s, v, r) => {
     seqs.push(tracer.nextSeq);
     tracer.choice(s, v, r);
   });
-  const run = runScenario(spec, { recorder: tracer, choices, images, untilCycles: limit });
+  const run = runMachine(setup, { recorder: tracer, choices });
   finishTrace(tracer, run);
   return {
     outcome: run.stop.outcome,

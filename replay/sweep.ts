@@ -7,7 +7,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { MemorySink } from '../tracer/sink.js';
-import { recordScenario } from '../src/scenarios/record.js';
+import { recordScenario } from '../src/session/record-session.js';
 import { resolveScenario } from '../src/scenarios/resolve.js';
 
 /** What every run of a sweep shares: the scenario (a built-in name or a parsed file) and overrides. */

@@ -1,21 +1,26 @@
 /**
  * The comparator replay writes to: a TraceSink that receives the regenerated trace packet by packet and
- * checks it against the recorded file as a stream. Chunks of a trace that was not filtered are
- * compared as bytes (the encoding is canonical, so identical events give identical chunks) and only
- * decoded when they differ; chunks of a filtered trace are decoded, filtered with the file's rules and
- * compared event by event, aligned by sequence number. Each thread stops at its first difference; the
- * replay reports the one with the lowest sequence number.
+ * checks it against the recorded file as a stream.
+ *
+ * - The verdict: a trace that was not filtered must come out as the same file, packet for packet and
+ *   byte for byte (the encoding is canonical), header and footer included; nothing is "identical" that
+ *   is not. A filtered trace must give the same header, thread descriptors, kept events, tape and footer.
+ * - The diagnosis: chunks are compared per thread and decoded only when they differ, so the report
+ *   names the first differing event (the lowest sequence number over all threads), not just a packet.
+ * - A cut file (no footer): once the replay has produced every packet the file holds, the prefix is
+ *   verified; the sink says so (`onPrefixComplete`) and ignores the rest.
  */
 import { Kind, KIND_BY_ID } from '../tracer/catalogue.js';
 import { decodeChoiceChunk, decodeEventChunk, readChunkHead, type DecodedChunk } from '../tracer/chunk-codec.js';
 import { PacketField } from '../tracer/format.js';
-import { decodeFooter, decodeStringTable, decodeThread, OUTCOME_NAMES, type FooterData, type ThreadDescriptorData } from '../tracer/packets.js';
-import type { ChunkRef, TraceEvent, TraceReader } from '../tracer/reader.js';
+import { sameBytes } from '../tracer/framing.js';
+import { decodeFooter, decodeHeader, decodeStringTable, decodeThread, OUTCOME_NAMES, type FooterData, type ThreadDescriptorData } from '../tracer/packets.js';
+import { fieldName, type ChunkRef, type TraceEvent, type TraceReader } from '../tracer/reader.js';
 import type { TraceSink } from '../tracer/sink.js';
 import { CHOICE_SITE_NAMES } from '../src/sim/choices.js';
-import type { EventSelector } from './filter.js';
+import type { EventSelector } from '../tracer/filter/rules.js';
 
-export type DifferenceKind = 'event' | 'missing' | 'extra' | 'thread' | 'tape' | 'tape-end' | 'footer';
+export type DifferenceKind = 'header' | 'event' | 'missing' | 'extra' | 'thread' | 'tape' | 'tape-end' | 'footer' | 'packet';
 
 export interface Difference {
   /** Sequence number of the first differing event (Infinity for the footer). */
@@ -40,8 +45,7 @@ interface ThreadCursor {
   done: boolean;
 }
 
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
-  a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+const hex = (x: Uint8Array): string => Buffer.from(x).toString('hex');
 
 function eventAt(ch: DecodedChunk, i: number): TraceEvent {
   const args: number[] = [];
@@ -59,16 +63,37 @@ export class VerifyingSink implements TraceSink {
   stoppedEarly = false;
   /** Called on the first difference (replay stops the machine). */
   onDifference: (() => void) | null = null;
-  /** Regenerated events compared so far (progress). */
+  /** Called when a cut file's every packet has been reproduced (replay stops the machine). */
+  onPrefixComplete: (() => void) | null = null;
+  /** A cut file's packets were all reproduced: what comes after is not compared. */
+  prefixComplete = false;
   private readonly cursors: ThreadCursor[] = [];
-  private tapePacket = 0;
+  /** Packets received; and the first one that is not the recorded packet at its position. */
+  private packetsSeen = 0;
+  private firstStreamMismatch: string | null = null;
+  /** The largest sequence number the recorded (cut) file holds: a filtered cut file's end. */
+  private readonly lastRecordedSeq: number;
+  /** The recorded decision tape, whole. */
+  private readonly recordedTape: ReturnType<TraceReader['tape']>;
 
   constructor(
     private readonly rec: TraceReader,
     private readonly selector: EventSelector | null,
-  ) {}
+  ) {
+    let last = -1;
+    for (const c of rec.chunks) last = Math.max(last, c.firstSeq + c.count - 1);
+    this.lastRecordedSeq = last;
+    this.recordedTape = rec.tape();
+  }
+
+  /** The recorded file was cut short (no footer). */
+  private get cut(): boolean {
+    return this.rec.footer === undefined;
+  }
 
   packet(field: number, body: Uint8Array): void {
+    if (this.prefixComplete) return;
+    this.matchStream(field, body);
     switch (field) {
       case PacketField.strings: {
         const t = decodeStringTable(body, 0);
@@ -87,9 +112,56 @@ export class VerifyingSink implements TraceSink {
       case PacketField.footer:
         this.footer = decodeFooter(body, 0);
         return;
+      case PacketField.header:
+        this.header(body);
+        return;
       default:
-        return; // the header is rebuilt from the recorded one
+        return;
     }
+  }
+
+  /**
+   * The byte-for-byte check of an unfiltered trace: packet k of the replay against packet k of the file.
+   * The first mismatch is kept (the per-kind comparisons say what it means); a cut file is verified when
+   * the replay has produced all its packets.
+   */
+  private matchStream(field: number, body: Uint8Array): void {
+    const k = this.packetsSeen++;
+    if (this.selector || this.firstStreamMismatch) return;
+    const ref = this.rec.packetRefs[k];
+    if (!ref) {
+      if (!this.cut) this.firstStreamMismatch = `the replay wrote packet #${k} (${fieldName(field)}) beyond the ${this.rec.packetRefs.length} packets of the recording`;
+      return;
+    }
+    if (ref.field !== field || !sameBytes(this.rec.chunkBody(ref), body)) {
+      this.firstStreamMismatch = `packet #${k}: the recording has a ${fieldName(ref.field)} there, the replay wrote ${ref.field === field ? 'different bytes' : `a ${fieldName(field)}`}`;
+      return;
+    }
+    if (this.cut && k + 1 === this.rec.packetRefs.length) this.completePrefix();
+  }
+
+  private completePrefix(): void {
+    if (this.prefixComplete || this.differences.length > 0) return;
+    this.prefixComplete = true;
+    this.onPrefixComplete?.();
+  }
+
+  /** The rebuilt machine's header against the recorded one: every part must agree. */
+  private header(body: Uint8Array): void {
+    const ref = this.rec.packetRefs[0];
+    if (ref && sameBytes(this.rec.chunkBody(ref), body)) return;
+    const a = this.rec.header as unknown as Record<string, unknown>;
+    const b = decodeHeader(body, 0) as unknown as Record<string, unknown>;
+    const json = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x instanceof Uint8Array ? hex(x) : x)) ?? String(v);
+    const show = (v: unknown): string => {
+      const t = json(v);
+      return t.length > 120 ? `${t.slice(0, 117)}...` : t;
+    };
+    const key = Object.keys(a).find((k) => json(a[k]) !== json(b[k]));
+    const detail = key
+      ? `header field ${key}: recorded ${show(a[key])}, the machine rebuilt from the header gives ${show(b[key])}`
+      : 'the header bytes differ from those the rebuilt machine writes (non-canonical encoding)';
+    this.differ({ seq: -1, what: 'header', thread: -1, expected: null, actual: null, detail });
   }
 
   close(): void {}
@@ -120,13 +192,19 @@ export class VerifyingSink implements TraceSink {
     }
     const fields: [string, unknown, unknown][] = [
       ['name', this.rec.string(r.name), name(t.name)],
+      ['task name', this.rec.string(r.taskName), name(t.taskName)],
       ['l4 id', r.l4Id, t.l4Id],
+      ['task', r.task, t.task],
+      ['lthread', r.lthread, t.lthread],
+      ['version', r.version, t.version],
       ['kind', r.kind, t.kind],
       ['cpu', r.cpu, t.cpu],
       ['priority', r.priority, t.priority],
       ['linux pid', r.linuxPid, t.linuxPid],
       ['created at seq', r.createdSeq, t.createdSeq],
     ];
+    // A filtered trace's threads are all written with the flush policy (l4trace filter); others keep theirs.
+    if (!this.selector) fields.push(['buffer policy', `${r.policy}/${r.capacityChunks}`, `${t.policy}/${t.capacityChunks}`]);
     const bad = fields.find(([, a, b]) => a !== b);
     if (bad) {
       this.differ({ seq: Math.min(r.createdSeq, t.createdSeq), what: 'thread', thread: t.index, expected: null, actual: null, detail: `thread #${t.index}: ${bad[0]} was ${String(bad[1])}, the replay has ${String(bad[2])}` });
@@ -187,6 +265,10 @@ export class VerifyingSink implements TraceSink {
       const kind = regen.kinds[i]!;
       const fn = kind === Kind.FUNC_ENTER || kind === Kind.FUNC_EXIT ? regen.args[regen.argStart[i]!]! : 0;
       if (!this.selector!.keeps(regen.thread, kind, fn, regen.times[i]!)) continue;
+      if (this.cut && regen.seqs[i]! > this.lastRecordedSeq) {
+        this.completePrefix();
+        return;
+      }
       const rec = this.nextRecorded(cur, regen.thread);
       if (!rec) {
         this.stop(cur, { seq: regen.seqs[i]!, what: 'extra', thread: regen.thread, expected: null, actual: eventAt(regen, i), detail: 'the replay produced an event the filtered recording does not have' });
@@ -248,45 +330,51 @@ export class VerifyingSink implements TraceSink {
   // -------------------------------------------------------------------------------------------------
   // The decision tape
 
+  /**
+   * Regenerated choices against the recorded tape, choice by choice (not packet by packet: a rewritten
+   * trace may cut its tape into other chunks; the byte-for-byte stream check covers the layout).
+   */
   private choices(body: Uint8Array): void {
-    const ref = this.rec.choiceRefs[this.tapePacket++];
-    if (ref && sameBytes(this.rec.chunkBody(ref), body)) return;
+    if (this.tapeDiffers) return;
     const regen = decodeChoiceChunk(body, 0, body.length, 0);
-    if (!ref) {
-      this.differ({ seq: Infinity, what: 'tape', thread: -1, expected: null, actual: null, detail: `the replay made choices beyond the recorded tape (from position ${regen.firstIndex})` });
-      return;
-    }
-    const recorded = this.rec.chunkBody(ref);
-    const r = decodeChoiceChunk(recorded, 0, recorded.length, ref.bodyStart);
-    let seqA = 0;
-    let seqB = 0;
-    const n = Math.min(r.sites.length, regen.sites.length);
-    for (let i = 0; i < n; i++) {
-      seqA += r.seqs[i]!;
+    const rec = this.recordedTape;
+    let seqB = this.regenTapeSeq;
+    for (let i = 0; i < regen.sites.length; i++) {
       seqB += regen.seqs[i]!;
-      if (r.sites[i] !== regen.sites[i] || r.values[i] !== regen.values[i] || r.ranges[i] !== regen.ranges[i] || seqA !== seqB) {
+      const at = regen.firstIndex + i;
+      if (at >= rec.sites.length) {
+        if (this.cut) return; // a cut file's tape ends where the file does
+        this.tapeDiffers = true;
+        this.differ({ seq: seqB, what: 'tape', thread: -1, expected: null, actual: null, detail: `the replay made choices beyond the recorded tape (from position ${at}, before event #${seqB})` });
+        return;
+      }
+      if (rec.sites[at] !== regen.sites[i] || rec.values[at] !== regen.values[i] || rec.ranges[at] !== regen.ranges[i] || rec.seqs[at] !== seqB) {
+        this.tapeDiffers = true;
+        const name = (site: number): string => CHOICE_SITE_NAMES[site] ?? String(site);
         this.differ({
-          seq: Math.min(seqA, seqB),
+          seq: Math.min(rec.seqs[at]!, seqB),
           what: 'tape',
           thread: -1,
           expected: null,
           actual: null,
-          detail: `decision tape position ${r.firstIndex + i}: recorded ${CHOICE_SITE_NAMES[r.sites[i]!] ?? r.sites[i]} ${r.values[i]} of ${r.ranges[i]} before event #${seqA}; the replay took ${CHOICE_SITE_NAMES[regen.sites[i]!] ?? regen.sites[i]} ${regen.values[i]} of ${regen.ranges[i]} before event #${seqB}`,
+          detail: `decision tape position ${at}: recorded ${name(rec.sites[at]!)} ${rec.values[at]} of ${rec.ranges[at]} before event #${rec.seqs[at]}; the replay took ${name(regen.sites[i]!)} ${regen.values[i]} of ${regen.ranges[i]} before event #${seqB}`,
         });
         return;
       }
     }
-    if (regen.sites.length > n) {
-      this.differ({ seq: Infinity, what: 'tape', thread: -1, expected: null, actual: null, detail: `the replay made choices beyond the recorded tape (from position ${regen.firstIndex + n})` });
-    }
-    // A shorter regenerated chunk is the end of the tape: finish() compares the counts.
+    this.regenTapeSeq = seqB;
+    // A shorter regenerated tape is the end of the run: finish() compares the counts.
   }
+
+  private tapeDiffers = false;
+  private regenTapeSeq = 0;
 
   // -------------------------------------------------------------------------------------------------
   // The end of the run
 
   /** After the regenerated trace is complete: recorded events never produced, then the footer. */
   finish(tapeConsumed: number): void {
+    if (this.prefixComplete) return;
     const recTape = this.rec.footer?.choices ?? tapeConsumed;
     if (!this.stoppedEarly && tapeConsumed < recTape) {
       this.differ({ seq: this.footer?.nextSeq ?? Infinity, what: 'tape-end', thread: -1, expected: null, actual: null, detail: `the replay made ${tapeConsumed} choices; the recording made ${recTape}` });
@@ -306,6 +394,16 @@ export class VerifyingSink implements TraceSink {
       }
     }
     if (this.differences.length === 0 && !this.stoppedEarly) this.compareFooter();
+    if (this.differences.length === 0 && !this.stoppedEarly) this.compareStream();
+  }
+
+  /** Nothing else differed: the files must still be the same packets (unfiltered traces). */
+  private compareStream(): void {
+    if (this.selector) return;
+    const why =
+      this.firstStreamMismatch ??
+      (this.packetsSeen < this.rec.packetRefs.length ? `the replay wrote ${this.packetsSeen} packets, the recording holds ${this.rec.packetRefs.length}` : null);
+    if (why) this.differ({ seq: Infinity, what: 'packet', thread: -1, expected: null, actual: null, detail: why });
   }
 
   private leftAligned(cur: ThreadCursor, t: number): [DecodedChunk, number] | null {
@@ -317,7 +415,8 @@ export class VerifyingSink implements TraceSink {
     const a = this.rec.footer;
     const b = this.footer;
     if (!a || !b) return;
-    const hex = (x: Uint8Array): string => Buffer.from(x).toString('hex').slice(0, 16);
+    const summary = (s: FooterData['threads'][number] | undefined): string =>
+      s ? `events ${s.events}, lost ${s.eventsLost}, chunks ${s.chunks}, lost ${s.chunksLost}, unmatched exits ${s.unmatchedExits}, hash ${hex(s.hash)}` : 'none';
     const checks: [string, string, string][] = [
       ['outcome', `${OUTCOME_NAMES[a.outcome] ?? a.outcome} (${a.outcomeDetail})`, `${OUTCOME_NAMES[b.outcome] ?? b.outcome} (${b.outcomeDetail})`],
       ['end time', String(a.endTime), String(b.endTime)],
@@ -327,19 +426,18 @@ export class VerifyingSink implements TraceSink {
       ['choices', String(a.choices), String(b.choices)],
       ['tape hash', hex(a.tapeHash), hex(b.tapeHash)],
       ['metrics', JSON.stringify(a.metrics), JSON.stringify(b.metrics)],
+      ['thread summaries', String(a.threads.length), String(b.threads.length)],
     ];
-    for (const s of a.threads) {
-      const o = b.threads[s.thread];
-      checks.push([`thread #${s.thread} summary`, `${s.events}/${s.eventsLost}/${s.chunks}/${hex(s.hash)}/${s.unmatchedExits}`, o ? `${o.events}/${o.eventsLost}/${o.chunks}/${hex(o.hash)}/${o.unmatchedExits}` : 'none']);
-    }
+    for (const s of a.threads) checks.push([`thread #${s.thread} summary`, summary(s), summary(b.threads.find((o) => o.thread === s.thread))]);
+    checks.push(['state parts', a.stateParts.map((p) => p.name).join(','), b.stateParts.map((p) => p.name).join(',')]);
     const bad = checks.find(([, x, y]) => x !== y);
     if (bad) {
       this.differ({ seq: Infinity, what: 'footer', thread: -1, expected: null, actual: null, detail: `${bad[0]}: recorded ${bad[1]}, replay ${bad[2]}` });
       return;
     }
-    if (!sameBytes(a.stateDigest, b.stateDigest)) {
-      const part = a.stateParts.find((p, i) => !b.stateParts[i] || !sameBytes(p.digest, b.stateParts[i]!.digest));
-      this.differ({ seq: Infinity, what: 'footer', thread: -1, expected: null, actual: null, detail: `final machine state differs, first in part "${part?.name ?? '?'}"` });
+    const part = a.stateParts.find((p, i) => !sameBytes(p.digest, b.stateParts[i]!.digest));
+    if (part || !sameBytes(a.stateDigest, b.stateDigest)) {
+      this.differ({ seq: Infinity, what: 'footer', thread: -1, expected: null, actual: null, detail: `final machine state differs${part ? `, first in part "${part.name}"` : ' (the digest over the parts)'}` });
     }
   }
 }

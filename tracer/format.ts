@@ -5,9 +5,11 @@ export const MAGIC = new TextEncoder().encode('L4TRACE\n');
 
 /**
  * Layout version. Bump on any incompatible change: a payload field added to an event kind, a change
- * of column semantics. Readers refuse files with a higher version.
+ * of column semantics. Readers refuse files with a higher version, and files older than
+ * OLDEST_FORMAT_VERSION. Version 2 added the per-packet index and CRC and the footer's file digest.
  */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+export const OLDEST_FORMAT_VERSION = 2;
 
 /** No packet may be larger than this; a length prefix above it is corruption, not a short file. */
 export const MAX_PACKET_BYTES = 256 * 1024 * 1024;
@@ -24,6 +26,13 @@ export const PacketField = {
 
 /** The field of `TraceFile` that frames each packet: key 0x0A = field 1, length-delimited. */
 export const FRAME_KEY = 0x0a;
+
+/** The integrity fields of `Packet`, after its body (trace.proto), and their keys. */
+export const IntegrityField = { index: 13, fileDigest: 14, crc: 15 } as const;
+export const INDEX_KEY = (13 << 3) | 0; // varint
+export const FILE_DIGEST_KEY = (14 << 3) | 2; // length-delimited
+export const CRC_KEY = (15 << 3) | 5; // fixed32
+export const FILE_DIGEST_BYTES = 32;
 
 /** Field numbers of `EventChunk`. */
 export const ChunkField = {

@@ -51,6 +51,7 @@ export interface HeaderData {
   filterRules: string;
   synthetic: boolean;
   cycleLimit: number;
+  sideCostProfilesJson: string;
 }
 
 export interface ThreadDescriptorData {
@@ -203,5 +204,6 @@ export function emptyHeader(): HeaderData {
     filterRules: '',
     synthetic: false,
     cycleLimit: 0,
+    sideCostProfilesJson: '',
   };
 }

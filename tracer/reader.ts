@@ -5,14 +5,19 @@
  * across threads into global sequence order (for dump, replay). Memory stays at one decoded chunk per
  * thread plus the index.
  *
- * A file cut short is read up to its last whole packet and reported in `truncated`; everything else
- * that is wrong raises a TraceFormatError.
+ * Every packet's checksum and index and the footer's digest of the whole file are checked on the way
+ * (tracer/framing.ts), so a changed, missing or moved byte is found and located. A file cut short is
+ * read up to its last whole packet and reported in `truncated`; everything else that is wrong raises a
+ * TraceFormatError naming the packet and byte offset, or, with `salvage`, is stepped over and listed in
+ * `damage` with what was dropped.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { decodeChoiceChunk, decodeEventChunk, readChunkHead, type DecodedChunk } from './chunk-codec.js';
-import { TraceFormatError } from './errors.js';
-import { FORMAT_VERSION, FRAME_KEY, MAGIC, MAX_PACKET_BYTES, PacketField } from './format.js';
+import { TraceFormatError, type TraceErrorCode } from './errors.js';
+import { FILE_DIGEST_BYTES, FORMAT_VERSION, FRAME_KEY, MAGIC, MAX_PACKET_BYTES, OLDEST_FORMAT_VERSION, PacketField } from './format.js';
+import { FileDigest, parsePacket, sameBytes, type ParsedPacket } from './framing.js';
+import { checkFooter, checkHeader, checkThread } from './limits.js';
 import {
   decodeFooter,
   decodeHeader,
@@ -20,9 +25,17 @@ import {
   decodeThread,
   type FooterData,
   type HeaderData,
+  type StringTableData,
   type ThreadDescriptorData,
 } from './packets.js';
-import { WireCursor } from './varint.js';
+import { varintSize, WireCursor } from './varint.js';
+
+const FIELD_NAMES: Record<number, string> = { 1: 'header', 2: 'string table', 3: 'thread descriptor', 4: 'event chunk', 5: 'tape', 6: 'footer' };
+
+/** What a packet of this Packet.body field is, for messages. */
+export function fieldName(field: number): string {
+  return FIELD_NAMES[field] ?? `unknown (field ${field})`;
+}
 
 /** Random access to the bytes of a trace. */
 export interface ByteSource {
@@ -75,11 +88,16 @@ export class FileSource implements ByteSource {
   }
 }
 
-/** Where a packet's body lies in the file. */
+/** Where a packet lies in the file. */
 export interface PacketRef {
+  /** Offset of the packet's frame. */
   offset: number;
   bodyStart: number;
   bodyLength: number;
+  /** The packet's index (its position in the file as written). */
+  index: number;
+  /** Packet.body field number (PacketField). */
+  field: number;
 }
 
 export interface ChunkRef extends PacketRef {
@@ -96,6 +114,17 @@ export interface Truncation {
   reason: string;
 }
 
+/** A problem a salvaging reader stepped over, and what it dropped. */
+export interface Damage {
+  code: TraceErrorCode;
+  /** The packet concerned (its expected index), when known. */
+  packet: number | undefined;
+  offset: number | undefined;
+  reason: string;
+  /** What was left out because of it. */
+  dropped: string;
+}
+
 /** One event in decoded form. */
 export interface TraceEvent {
   seq: number;
@@ -108,6 +137,11 @@ export interface TraceEvent {
 export interface ReaderOptions {
   /** Treat a packet that runs past the end of the file as an error instead of a cut. */
   strict?: boolean;
+  /**
+   * Read a damaged file as far as it can be believed: packets that fail their checks are dropped and
+   * listed in `damage` instead of failing the open. The header must be intact.
+   */
+  salvage?: boolean;
 }
 
 export interface EventFilter {
@@ -135,6 +169,11 @@ class Window {
   }
 }
 
+/** A frame located in the file, with its packet parsed. */
+interface Frame extends ParsedPacket {
+  end: number;
+}
+
 export class TraceReader {
   header!: HeaderData;
   readonly strings: string[] = [''];
@@ -142,12 +181,20 @@ export class TraceReader {
   footer: FooterData | undefined;
   readonly chunks: ChunkRef[] = [];
   readonly choiceRefs: PacketRef[] = [];
+  /** Every packet read, in file order. */
+  readonly packetRefs: PacketRef[] = [];
   truncated: Truncation | undefined;
+  /** What a salvaging reader dropped (always empty without `salvage`: damage throws instead). */
+  readonly damage: Damage[] = [];
+  /** Thread indexes whose descriptor was lost (salvage): they carry a placeholder. */
+  readonly lostThreads = new Set<number>();
   packets = 0;
   /** Bytes taken by event chunk packets (framing included). */
   chunkBytes = 0;
   readonly size: number;
   private readonly byThread: ChunkRef[][] = [];
+  private expectIndex = 0;
+  private readonly digest = new FileDigest();
 
   private constructor(private readonly src: ByteSource, private readonly opts: ReaderOptions) {
     this.size = src.size;
@@ -172,6 +219,11 @@ export class TraceReader {
     this.src.close();
   }
 
+  /** Whether every packet passed its checks (a cut file is intact up to its cut). */
+  get intact(): boolean {
+    return this.damage.length === 0;
+  }
+
   // -------------------------------------------------------------------------------------------------
   // Indexing pass
 
@@ -182,83 +234,182 @@ export class TraceReader {
     for (let i = 0; i < MAGIC.length; i++) {
       if (magic[i] !== MAGIC[i]) throw new TraceFormatError('BAD_MAGIC', 'not an l4trace file (wrong magic line)', 0);
     }
+    this.digest.update(magic);
     const win = new Window(this.src);
     let off = MAGIC.length;
-    let sawHeader = false;
     while (off < size) {
-      if (this.footer) throw new TraceFormatError('BAD_PACKET', 'data after the footer', off);
-      const frame = this.frameAt(win, off);
+      if (this.footer) {
+        this.problem(new TraceFormatError('BAD_PACKET', 'data after the footer', off, this.expectIndex), 'everything after the footer');
+        break;
+      }
+      let frame: Frame | undefined;
+      try {
+        frame = this.frameAt(win, off);
+      } catch (e) {
+        if (!(e instanceof TraceFormatError)) throw e;
+        this.problem(e.atPacket(this.expectIndex), 'the packet whose frame is damaged');
+        const next = this.resync(win, off + 1);
+        if (next < 0) break;
+        this.damage[this.damage.length - 1]!.dropped += ` (bytes ${off}..${next - 1})`;
+        off = next;
+        continue;
+      }
       if (!frame) break;
-      const [buf, at] = win.get(frame.bodyStart, frame.bodyLength);
-      const end = at + frame.bodyLength;
-      if (!sawHeader && frame.field !== PacketField.header) {
-        throw new TraceFormatError('NO_HEADER', 'the first packet is not a header', off);
-      }
-      switch (frame.field) {
-        case PacketField.header:
-          if (sawHeader) throw new TraceFormatError('BAD_PACKET', 'a second header', off);
-          this.header = decodeHeader(buf.subarray(at, end), off);
-          this.checkVersion(off);
-          sawHeader = true;
-          break;
-        case PacketField.strings: {
-          const t = decodeStringTable(buf.subarray(at, end), off);
-          if (t.firstId !== this.strings.length) {
-            throw new TraceFormatError('BAD_PACKET', `string table starts at id ${t.firstId}, expected ${this.strings.length}`, off);
-          }
-          for (const v of t.value) this.strings.push(v);
-          break;
-        }
-        case PacketField.thread: {
-          const t = decodeThread(buf.subarray(at, end), off);
-          if (t.index !== this.threads.length) {
-            throw new TraceFormatError('BAD_PACKET', `thread descriptor #${t.index} out of order (expected #${this.threads.length})`, off);
-          }
-          this.threads.push(t);
-          this.byThread.push([]);
-          break;
-        }
-        case PacketField.chunk: {
-          const head = readChunkHead(buf, at, end, frame.bodyStart - at);
-          const list = this.byThread[head.thread];
-          if (!list) throw new TraceFormatError('BAD_PACKET', `chunk of unknown thread #${head.thread}`, off);
-          const prev = list[list.length - 1];
-          if (prev && (head.chunkIndex <= prev.chunkIndex || head.firstSeq <= prev.firstSeq)) {
-            throw new TraceFormatError('BAD_ORDER', `chunk ${head.chunkIndex} of thread #${head.thread} does not follow chunk ${prev.chunkIndex}`, off);
-          }
-          const ref: ChunkRef = { offset: off, bodyStart: frame.bodyStart, bodyLength: frame.bodyLength, ...head };
-          list.push(ref);
-          this.chunks.push(ref);
-          this.chunkBytes += frame.end - off;
-          break;
-        }
-        case PacketField.choices:
-          this.choiceRefs.push({ offset: off, bodyStart: frame.bodyStart, bodyLength: frame.bodyLength });
-          break;
-        case PacketField.footer:
-          this.footer = decodeFooter(buf.subarray(at, end), off);
-          break;
-        default:
-          // A packet kind from a later compatible version: skipped.
-          break;
-      }
-      this.packets++;
+      this.take(win, off, frame);
       off = frame.end;
     }
-    if (!sawHeader) {
-      const why = this.truncated ? `the file was cut inside its header packet (${this.truncated.reason})` : 'the file holds no header packet';
-      throw new TraceFormatError('NO_HEADER', why, MAGIC.length);
+    if (!this.headerSeen) {
+      const why = this.truncated ? `the file was cut inside its header packet (${this.truncated.reason})` : 'the file holds no readable header packet';
+      throw new TraceFormatError('NO_HEADER', why, MAGIC.length, 0);
     }
     if (!this.footer && !this.truncated) {
       this.truncated = { offset: off, reason: `no footer: the file ends after ${this.packets} whole packets (recording cut short)` };
     }
   }
 
+  private headerSeen = false;
+
+  /** Check one framed packet's checksum and index, feed the file digest, and decode what it holds. */
+  private take(win: Window, off: number, frame: Frame): void {
+    const index = this.expectIndex;
+    const before = frame.field === PacketField.footer ? this.digest.peek() : null;
+    const [buf, at] = win.get(off, frame.end - off);
+    this.digest.update(buf.subarray(at, at + frame.end - off));
+    if (!frame.crcOk) {
+      this.expectIndex++;
+      this.problem(new TraceFormatError('BAD_CHECK', `${fieldName(frame.field)} packet does not match its checksum: its bytes were changed`, off, index), `packet #${index}`);
+      return;
+    }
+    if (frame.index !== index) {
+      if (frame.index < index) {
+        this.problem(
+          new TraceFormatError('BAD_SEQUENCE', `packet #${frame.index} (${fieldName(frame.field)}) comes after packet #${index - 1}: packets were swapped or repeated`, off, frame.index),
+          `packet #${frame.index} (out of place)`,
+        );
+        return;
+      }
+      const gap = frame.index - index === 1 ? `packet #${index} is` : `packets #${index}..#${frame.index - 1} are`;
+      this.problem(new TraceFormatError('MISSING_PACKET', `${gap} missing: the next packet found is #${frame.index}`, off, frame.index), 'nothing more (what the missing packets held)');
+      this.expectIndex = frame.index;
+    }
+    this.expectIndex++;
+    if (!this.headerSeen && frame.field !== PacketField.header) {
+      throw new TraceFormatError('NO_HEADER', index === 0 ? 'the first packet is not a header' : 'the header packet is damaged: nothing in the file can be believed without it', off, index);
+    }
+    try {
+      this.decodePacket(buf.subarray(at + (frame.bodyStart - off), at + (frame.bodyStart - off) + frame.bodyLength), off, frame, before);
+    } catch (e) {
+      if (!(e instanceof TraceFormatError) || frame.field === PacketField.header) throw e instanceof TraceFormatError ? e.atPacket(index) : e;
+      this.problem(e.atPacket(index), `packet #${index} (${fieldName(frame.field)})`);
+      return;
+    }
+    this.packetRefs.push({ offset: off, bodyStart: frame.bodyStart, bodyLength: frame.bodyLength, index, field: frame.field });
+    this.packets++;
+  }
+
+  private decodePacket(body: Uint8Array, off: number, frame: Frame, digestBefore: Uint8Array | null): void {
+    switch (frame.field) {
+      case PacketField.header:
+        if (this.headerSeen) throw new TraceFormatError('BAD_PACKET', 'a second header', off);
+        this.header = decodeHeader(body, off);
+        this.checkVersion(off);
+        checkHeader(this.header, off);
+        this.headerSeen = true;
+        return;
+      case PacketField.strings:
+        return this.takeStrings(decodeStringTable(body, off), off);
+      case PacketField.thread:
+        return this.takeThread(decodeThread(body, off), off);
+      case PacketField.chunk:
+        return this.takeChunk(body, off, frame);
+      case PacketField.choices:
+        this.choiceRefs.push({ offset: off, bodyStart: frame.bodyStart, bodyLength: frame.bodyLength, index: this.expectIndex - 1, field: frame.field });
+        return;
+      case PacketField.footer: {
+        const footer = decodeFooter(body, off);
+        checkFooter(footer, this.threads.length, off);
+        if (!sameBytes(frame.fileDigest!, digestBefore!)) {
+          throw new TraceFormatError('BAD_DIGEST', "the footer's digest of the file does not match the bytes before it: packets were added, removed, reordered or taken from another file", off);
+        }
+        this.footer = footer;
+        return;
+      }
+      default:
+        // A packet kind from a later compatible version: skipped.
+        return;
+    }
+  }
+
+  private takeStrings(t: StringTableData, off: number): void {
+    if (t.firstId < this.strings.length) {
+      throw new TraceFormatError('BAD_PACKET', `string table starts at id ${t.firstId}, expected ${this.strings.length}`, off);
+    }
+    if (t.firstId > this.strings.length) {
+      if (!this.opts.salvage) throw new TraceFormatError('BAD_PACKET', `string table starts at id ${t.firstId}, expected ${this.strings.length}`, off);
+      while (this.strings.length < t.firstId) this.strings.push(`?${this.strings.length}`); // lost with a dropped table
+    }
+    for (const v of t.value) this.strings.push(v);
+  }
+
+  private takeThread(t: ThreadDescriptorData, off: number): void {
+    if (t.index < this.threads.length || (t.index > this.threads.length && !this.opts.salvage)) {
+      throw new TraceFormatError('BAD_PACKET', `thread descriptor #${t.index} out of order (expected #${this.threads.length})`, off);
+    }
+    checkThread(t, this.header, off);
+    while (this.threads.length < t.index) this.addLostThread();
+    this.threads.push(t);
+    this.byThread.push([]);
+  }
+
+  /** A placeholder for a thread whose descriptor a salvaging reader dropped. */
+  private addLostThread(): void {
+    const index = this.threads.length;
+    this.lostThreads.add(index);
+    this.threads.push({ index, l4Id: 0, name: 0, task: 0, lthread: 0, version: 0, kind: 0, cpu: 0, priority: 0, policy: 0, capacityChunks: 0, linuxPid: 0, createdSeq: 0, taskName: 0 });
+    this.byThread.push([]);
+  }
+
+  private takeChunk(body: Uint8Array, off: number, frame: Frame): void {
+    const head = readChunkHead(body, 0, body.length, frame.bodyStart);
+    const list = this.byThread[head.thread];
+    if (!list) throw new TraceFormatError('BAD_PACKET', `chunk of unknown thread #${head.thread}`, off);
+    const prev = list[list.length - 1];
+    if (prev && (head.chunkIndex <= prev.chunkIndex || head.firstSeq <= prev.firstSeq)) {
+      throw new TraceFormatError('BAD_ORDER', `chunk ${head.chunkIndex} of thread #${head.thread} does not follow chunk ${prev.chunkIndex}`, off);
+    }
+    const ref: ChunkRef = { offset: off, bodyStart: frame.bodyStart, bodyLength: frame.bodyLength, index: this.expectIndex - 1, field: frame.field, ...head };
+    list.push(ref);
+    this.chunks.push(ref);
+    this.chunkBytes += frame.end - off;
+  }
+
+  /** Throw `e`, or (salvaging) note it with what is dropped because of it. */
+  private problem(e: TraceFormatError, dropped: string): void {
+    if (!this.opts.salvage) throw e;
+    this.damage.push({ code: e.code, packet: e.packet, offset: e.offset, reason: e.reason, dropped });
+  }
+
+  /** After damaged framing: the offset of the next frame whose packet passes its checksum, or -1. */
+  private resync(win: Window, from: number): number {
+    const size = this.src.size;
+    for (let p = from; p < size; p++) {
+      const [buf, at] = win.get(p, 1);
+      if (buf[at] !== FRAME_KEY) continue;
+      try {
+        const f = this.frameAt(win, p, true);
+        if (f && f.crcOk) return p;
+      } catch {
+        // not a frame here
+      }
+    }
+    return -1;
+  }
+
   /**
    * Parse the framing of the packet at `off`. Returns undefined (and records the cut) when the file ends
-   * inside it.
+   * inside it. `probing` (resync) neither records cuts nor reports lengths past the end.
    */
-  private frameAt(win: Window, off: number): { field: number; bodyStart: number; bodyLength: number; end: number } | undefined {
+  private frameAt(win: Window, off: number, probing = false): Frame | undefined {
     const size = this.src.size;
     const avail = Math.min(24, size - off);
     const [buf, at] = win.get(off, avail);
@@ -270,33 +421,30 @@ export class TraceReader {
     } catch (e) {
       // Only a varint that runs into the end of the file is a cut; one that has the bytes and is still
       // not a valid length (over 10 bytes, above 2^53) is damage.
-      if (!(c.done && off + avail === size)) throw new TraceFormatError('BAD_LENGTH', `packet length is not a valid varint (${(e as Error).message})`, off);
+      if (probing || !(c.done && off + avail === size)) throw new TraceFormatError('BAD_LENGTH', `packet length is not a valid varint (${(e as Error).message})`, off);
       return this.cut(off, 'the file ends inside a packet length');
     }
     if (len > MAX_PACKET_BYTES) throw new TraceFormatError('BAD_LENGTH', `packet length ${len} exceeds the ${MAX_PACKET_BYTES}-byte limit`, off);
+    if (c.pos - (at + 1) !== varintSize(len)) throw new TraceFormatError('BAD_LENGTH', 'packet length is not minimally encoded', off);
     const start = c.pos - at + off;
     if (len > size - start) {
+      if (probing) return undefined;
       const msg = `packet at byte ${off} declares ${len} bytes but only ${size - start} remain`;
       if (this.opts.strict) throw new TraceFormatError('LENGTH_PAST_END', `length prefix larger than the file: ${msg}`, off);
       this.checkCutPacket(win, off, start, len);
       return this.cut(off, msg);
     }
     if (len === 0) throw new TraceFormatError('BAD_PACKET', 'empty packet', off);
-    const [pbuf, pat] = win.get(start, Math.min(len, 16));
-    const inner = new WireCursor(pbuf, pat, pat + Math.min(len, 16), start - pat);
-    const key = inner.varint();
-    if ((key & 7) !== 2) throw new TraceFormatError('BAD_PACKET', `packet body has wire type ${key & 7}`, off);
-    const bodyLen = inner.varint();
-    const bodyStart = start + (inner.pos - pat);
-    if (bodyStart + bodyLen !== start + len) throw new TraceFormatError('BAD_PACKET', 'packet body length disagrees with its frame', off);
-    return { field: Math.floor(key / 8), bodyStart, bodyLength: bodyLen, end: start + len };
+    const [pbuf, pat] = win.get(start, len);
+    const packet = parsePacket(pbuf, pat, len, start, off);
+    return { ...packet, end: start + len };
   }
 
   /**
    * A packet that runs past the end of the file is a cut only if the packet itself agrees with its frame:
-   * every packet is a length-delimited field whose own length is `len` minus its key and length bytes.
-   * A frame length that was damaged (a flipped bit, a wrong value) disagrees with it; so does one whose
-   * first bytes are not a packet at all. When too few bytes remain to tell, it is a cut.
+   * its key and body length, plus the index and checksum that follow the body, must add up to the frame's
+   * length. A frame length that was damaged (a flipped bit, a wrong value) disagrees with it; so does one
+   * whose first bytes are not a packet at all. When too few bytes remain to tell, it is a cut.
    */
   private checkCutPacket(win: Window, off: number, start: number, len: number): void {
     const avail = Math.min(16, this.src.size - start);
@@ -311,10 +459,12 @@ export class TraceReader {
       return; // the file ends inside the packet's own key or length: nothing to compare
     }
     const claimed = `packet at byte ${off}: its frame declares ${len} bytes, more than the ${this.src.size - start} left in the file`;
-    if ((key & 7) !== 2) throw new TraceFormatError('LENGTH_PAST_END', `${claimed}, and what follows is not a packet (wire type ${key & 7}): a damaged length, not a cut`, off);
-    const expected = len - (inner.pos - at);
+    if ((key & 7) !== 2) throw new TraceFormatError('LENGTH_PAST_END', `${claimed}, and what follows is not a packet (wire type ${key & 7}): a damaged length, not a cut`, off, this.expectIndex);
+    const index = this.expectIndex;
+    const trailer = (index > 0 ? 1 + varintSize(index) : 0) + (Math.floor(key / 8) === PacketField.footer ? 2 + FILE_DIGEST_BYTES : 0) + 5;
+    const expected = len - (inner.pos - at) - trailer;
     if (bodyLen !== expected) {
-      throw new TraceFormatError('LENGTH_PAST_END', `${claimed}, but the packet inside says ${bodyLen} body bytes (the frame implies ${expected}): a damaged length, not a cut`, off);
+      throw new TraceFormatError('LENGTH_PAST_END', `${claimed}, but the packet inside says ${bodyLen} body bytes (the frame implies ${expected}): a damaged length, not a cut`, off, index);
     }
   }
 
@@ -333,6 +483,13 @@ export class TraceReader {
       );
     }
     if (v < 1) throw new TraceFormatError('BAD_PACKET', 'header has no format version', off);
+    if (v < OLDEST_FORMAT_VERSION) {
+      throw new TraceFormatError(
+        'OLD_VERSION',
+        `trace format version ${v} (written by l4trace ${this.header.toolVersion || '?'}) has no integrity checks; this l4trace reads format ${OLDEST_FORMAT_VERSION}..${FORMAT_VERSION}: record it again`,
+        off,
+      );
+    }
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -345,6 +502,7 @@ export class TraceReader {
 
   threadName(index: number): string {
     const t = this.threads[index];
+    if (this.lostThreads.has(index)) return `#${index} (descriptor lost)`;
     return t ? this.string(t.name) : `#${index}`;
   }
 
@@ -372,8 +530,13 @@ export class TraceReader {
 
   decodeChunk(ref: ChunkRef): DecodedChunk {
     const body = this.src.read(ref.bodyStart, ref.bodyLength);
-    const chunk = decodeEventChunk(body, 0, body.length, ref.bodyStart);
-    if (chunk.thread >= this.threads.length) throw new TraceFormatError('BAD_PACKET', `chunk of unknown thread #${chunk.thread}`, ref.offset);
+    let chunk: DecodedChunk;
+    try {
+      chunk = decodeEventChunk(body, 0, body.length, ref.bodyStart);
+    } catch (e) {
+      throw e instanceof TraceFormatError ? e.atPacket(ref.index) : e;
+    }
+    if (chunk.thread >= this.threads.length) throw new TraceFormatError('BAD_PACKET', `chunk of unknown thread #${chunk.thread}`, ref.offset, ref.index);
     return chunk;
   }
 
@@ -404,7 +567,7 @@ export class TraceReader {
       const i = c.i;
       const seq = ch.seqs[i]!;
       if (seq > to) break;
-      if (seq <= last) throw new TraceFormatError('BAD_ORDER', `sequence number ${seq} appears twice (threads disagree)`, c.list[c.ci]!.offset);
+      if (seq <= last) throw new TraceFormatError('BAD_ORDER', `sequence number ${seq} appears twice (threads disagree)`, c.list[c.ci]!.offset, c.list[c.ci]!.index);
       last = seq;
       const kind = ch.kinds[i]!;
       if (!filter.kinds || filter.kinds.has(kind)) {
@@ -433,14 +596,26 @@ export class TraceReader {
     }
   }
 
-  /** The decision tape as parallel arrays. */
+  /**
+   * The decision tape as parallel arrays. A salvaged file's tape ends at its first missing piece (the
+   * choices after a gap cannot be placed).
+   */
   tape(): { sites: number[]; values: number[]; ranges: number[]; seqs: number[] } {
     const out = { sites: [] as number[], values: [] as number[], ranges: [] as number[], seqs: [] as number[] };
     let seq = 0;
     for (const ref of this.choiceRefs) {
       const body = this.src.read(ref.bodyStart, ref.bodyLength);
-      const d = decodeChoiceChunk(body, 0, body.length, ref.bodyStart);
-      if (d.firstIndex !== out.sites.length) throw new TraceFormatError('BAD_PACKET', `tape chunk starts at ${d.firstIndex}, expected ${out.sites.length}`, ref.offset);
+      let d: ReturnType<typeof decodeChoiceChunk>;
+      try {
+        d = decodeChoiceChunk(body, 0, body.length, ref.bodyStart);
+      } catch (e) {
+        if (this.opts.salvage && e instanceof TraceFormatError) break;
+        throw e instanceof TraceFormatError ? e.atPacket(ref.index) : e;
+      }
+      if (d.firstIndex !== out.sites.length) {
+        if (this.opts.salvage) break;
+        throw new TraceFormatError('BAD_PACKET', `tape chunk starts at ${d.firstIndex}, expected ${out.sites.length}`, ref.offset, ref.index);
+      }
       for (let i = 0; i < d.sites.length; i++) {
         seq += d.seqs[i]!;
         out.sites.push(d.sites[i]!);

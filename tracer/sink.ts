@@ -1,10 +1,10 @@
 /**
  * Where finished packets go. The tracer encodes packet bodies; a sink frames and stores them. Keeping
  * sinks this dumb lets the same tracer write a file, fill memory (tests, sweeps), or feed a comparator
- * (replay) without knowing which.
+ * (replay) without knowing which. Framing (index, checksum, file digest) is tracer/framing.ts.
  */
-import { FRAME_KEY, MAGIC } from './format.js';
-import { ByteWriter, varintSize } from './varint.js';
+import { PacketFramer } from './framing.js';
+import { ByteWriter } from './varint.js';
 
 export interface TraceSink {
   /** One packet: `field` is the Packet.body field number, `body` the encoded message (valid only during the call). */
@@ -13,25 +13,13 @@ export interface TraceSink {
   close(): void;
 }
 
-/** Append one framed packet (0x0A len [key len body]) to `out`. */
-export function framePacket(out: ByteWriter, field: number, body: Uint8Array): void {
-  const inner = varintSize(field * 8 + 2) + varintSize(body.length) + body.length;
-  out.byte(FRAME_KEY);
-  out.varint(inner);
-  out.varint(field * 8 + 2);
-  out.varint(body.length);
-  out.bytes(body);
-}
-
 /** Collects a whole trace file in memory. */
 export class MemorySink implements TraceSink {
   readonly out = new ByteWriter(64 * 1024);
+  private readonly framer = new PacketFramer(this.out);
   closed = false;
-  constructor() {
-    this.out.bytes(MAGIC);
-  }
   packet(field: number, body: Uint8Array): void {
-    framePacket(this.out, field, body);
+    this.framer.frame(field, body);
   }
   close(): void {
     this.closed = true;

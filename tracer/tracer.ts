@@ -4,6 +4,7 @@
  * so the same sequence of calls always yields the same bytes.
  */
 import { ChoiceBuffer } from './choice-buffer.js';
+import { LIMITS } from './limits.js';
 import { DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_EVENTS, FORMAT_VERSION, PacketField } from './format.js';
 import {
   BufferPolicy,
@@ -81,12 +82,15 @@ export class Tracer implements BufferOwner, TraceRecorder {
     this.defaultPolicy = config.policy ?? BufferPolicy.FLUSH;
     this.defaultCapacity = this.defaultPolicy === BufferPolicy.FLUSH ? 0 : Math.max(1, config.capacityChunks ?? 64);
     if (this.chunkEvents < 1 || this.chunkBytes < 16) throw new Error('tracer: chunk limits too small');
+    // What a reader refuses is never written (tracer/limits.ts).
+    if (this.chunkEvents > LIMITS.chunkEvents || this.chunkBytes > LIMITS.chunkBytes) throw new Error('tracer: chunk limits beyond the format\'s bounds');
     this.header = {
       ...header,
       formatVersion: FORMAT_VERSION,
       buffers: { chunkEvents: this.chunkEvents, chunkBytes: this.chunkBytes, policy: this.defaultPolicy, capacityChunks: this.defaultCapacity },
     };
-    this.tape = new ChoiceBuffer((body) => this.sink.packet(PacketField.choices, body), this.scratch);
+    // The tape has its own scratch buffer: it is flushed while a chunk body sits in `scratch`.
+    this.tape = new ChoiceBuffer((body) => this.sink.packet(PacketField.choices, body), new ByteWriter(4096));
     this.sink.packet(PacketField.header, encodeHeader(this.header));
   }
 
@@ -125,6 +129,7 @@ export class Tracer implements BufferOwner, TraceRecorder {
     };
     this.buffers.push(buffer);
     this.descriptors.push(desc);
+    this.tape.seal();
     this.flushStrings();
     this.sink.packet(PacketField.thread, encodeThread(desc));
     return buffer;
@@ -149,7 +154,13 @@ export class Tracer implements BufferOwner, TraceRecorder {
     return this.tape.total;
   }
 
+  /**
+   * A sealed chunk goes out after the choices made before it and the strings it uses (in this order,
+   * also for thread descriptors): a file cut short after any packet then holds every decision the run
+   * made before that packet, so a replay can reproduce all of its prefix.
+   */
   writeChunk(_buffer: ThreadBuffer, body: Uint8Array): void {
+    this.tape.seal();
     this.flushStrings();
     this.sink.packet(PacketField.chunk, body);
   }

@@ -1,22 +1,33 @@
 /** Opening a trace or a kept database for the analyzer commands, with progress and one-line errors. */
 import { existsSync } from 'node:fs';
-import { Analysis, AnalyzeError } from '../../analyze/db.js';
-import { TraceFormatError } from '../../tracer/errors.js';
+import { Analysis } from '../../analyze/db.js';
+import { checkOutputPath } from '../../tracer/atomic-output.js';
 import { CliError } from './errors.js';
+import { inFile, reportDamage } from './open-trace.js';
 import { progressOnDemand } from './progress.js';
 
-export async function openAnalysis(input: string, db?: string): Promise<Analysis> {
+export interface AnalysisOptions {
+  /** Keep the loaded database in this file (`--db`). */
+  db?: string;
+  /** Load a damaged trace as far as it can be believed (`--salvage`). */
+  salvage?: boolean;
+}
+
+/** A trace loaded into DuckDB (or a kept database opened), with progress on a terminal and one-line errors. */
+export async function openAnalysis(input: string, opts: AnalysisOptions = {}): Promise<Analysis> {
   if (!existsSync(input)) throw new CliError(`${input}: no such file`);
+  if (opts.db) checkOutputPath(opts.db, { option: '--db', inputs: [input] });
   const bar = progressOnDemand(`load ${input}`, 'events');
+  let a: Analysis;
   try {
-    return await Analysis.open(input, { ...(db ? { db } : {}), onProgress: (done, total) => bar.update(done, total) });
+    a = await Analysis.open(input, { ...(opts.db ? { db: opts.db } : {}), salvage: opts.salvage ?? false, onProgress: (done, total) => bar.update(done, total) });
   } catch (e) {
-    if (e instanceof AnalyzeError) throw new CliError(e.message);
-    if (e instanceof TraceFormatError) throw new CliError(`${input}: ${e.message}`);
-    throw e;
+    throw inFile(input, e);
   } finally {
     bar.stop();
   }
+  reportDamage(input, a.damage);
+  return a;
 }
 
 /** Rows as text: an aligned table, CSV, or JSON. */

@@ -3,37 +3,14 @@
  * Linux 2.4, L4Linux 2.4 on V2 and L4Linux 2.4 on L4Env, with the ratio per cell and the mechanisms
  * per call that make up each figure.
  */
-import { writeStdout } from './output.js';
 import type { Command } from 'commander';
-import { NullRecorder } from '../../tracer/recorder.js';
-import { resolveScenario } from '../scenarios/resolve.js';
-import { imagesFor, runScenario } from '../scenarios/runner.js';
-import { ScenarioError } from '../scenarios/spec.js';
-import { TABLE2_PERSONALITIES, table2Cells, type Table2Cell } from '../scenarios/table2.js';
-import { RecordingChoices } from '../sim/choices.js';
-import { CliError } from './errors.js';
+import type { Table2Cell } from '../scenarios/table2.js';
+import { runTable2 } from '../session/table2.js';
+import { writeStdout } from './output.js';
 
 interface BenchOptions {
   json?: boolean;
   set: string[];
-}
-
-/** Run the table2 scenario once per personality (`sets` apply to each run). */
-export function runTable2(sets: string[] = []): Table2Cell[] {
-  const cells: Table2Cell[] = [];
-  for (const personality of TABLE2_PERSONALITIES) {
-    let spec;
-    try {
-      spec = resolveScenario({ scenario: 'table2', params: {} }, 'bench table2', { sets: [...sets, `personality=${personality}`] });
-    } catch (e) {
-      if (e instanceof ScenarioError) throw new CliError(e.message);
-      throw e;
-    }
-    const run = runScenario(spec, { recorder: new NullRecorder(), choices: new RecordingChoices(spec.seed, 'prng'), images: imagesFor(spec) });
-    if (run.stop.outcome !== 'ok') throw new CliError(`bench table2: the ${personality} run ended with ${run.stop.outcome}: ${run.stop.detail}`);
-    cells.push(...table2Cells(personality, run.metrics));
-  }
-  return cells;
 }
 
 const COUNT_COLUMNS: [keyof Table2Cell['counts'], string][] = [

@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { Analysis } from '../../analyze/db.js';
 import { formatRows } from './analysis.js';
-import { ensureOutputFolder, writeFileAtomic } from './atomic-file.js';
+import { ensureOutputFolder, writeFileAtomic } from '../../tracer/atomic-output.js';
 import { buildViewerPage } from '../../viewer/generate/page-builder.js';
 import { Kind } from '../../tracer/catalogue.js';
 import { formatEventLine } from '../../tracer/describe.js';
@@ -66,7 +66,7 @@ export function register(program: Command): void {
       for (const run of DEMO_RUNS) {
         const path = join(opts.out, run.file);
         const spec = loadScenario(run.scenario, { ...(run.seed !== undefined ? { seed: run.seed } : {}), sets: run.sets ?? [] });
-        const r = recordToFile(spec, path, { entropy: 'prng' });
+        const r = await recordToFile(spec, path, { entropy: 'prng' });
         const reader = openTrace(path);
         const s = summarize(reader);
         console.log(`\n${run.scenario}: ${run.what}`);
@@ -106,7 +106,7 @@ FROM signal s JOIN thread t USING (utid) ORDER BY s.ts`;
     for (const line of formatRows(r.columns, r.rows, 'table').split('\n')) console.log('  ' + line);
     const page = path.replace(/\.l4t$/, '.html');
     const html = await buildViewerPage(a, basename(path));
-    await writeFileAtomic(page, async (write) => {
+    await writeFileAtomic(page, (write) => {
       for (const c of html.chunks) write(c);
     });
     return page;

@@ -3,10 +3,11 @@ import { KIND_BY_NAME, KINDS } from '../../tracer/catalogue.js';
 import { eventToJson, formatEventLine } from '../../tracer/describe.js';
 import type { TraceReader } from '../../tracer/reader.js';
 import { UsageError } from './errors.js';
-import { openTrace, withTrace } from './open-trace.js';
+import { openTrace, SALVAGE_HELP, withTrace } from './open-trace.js';
 import { guardStdoutPipe, Out } from './output.js';
 
 interface DumpOptions {
+  salvage?: boolean;
   thread?: string[];
   kind?: string[];
   from?: string;
@@ -60,6 +61,7 @@ export function register(program: Command): void {
     .option('--to <seq>', 'last sequence number')
     .option('--limit <n>', 'stop after n events')
     .option('--json', 'one JSON object per line')
+    .option('--salvage', SALVAGE_HELP)
     .action((file: string, opts: DumpOptions) => {
       guardStdoutPipe();
       const fromSeq = countOption('from', 'a sequence number', opts.from);
@@ -67,7 +69,7 @@ export function register(program: Command): void {
       if (fromSeq !== undefined && toSeq !== undefined && fromSeq > toSeq) throw new UsageError(`--from ${fromSeq} --to ${toSeq}: the range is empty (--from must not be after --to)`);
       const limit = countOption('limit', 'a number of events', opts.limit) ?? Infinity;
       const kinds = opts.kind ? resolveKinds(opts.kind) : undefined;
-      const reader = openTrace(file);
+      const reader = openTrace(file, { salvage: opts.salvage ?? false });
       const threads = opts.thread ? resolveThreads(reader, opts.thread) : undefined;
       const out = new Out();
       withTrace(file, reader, () => {

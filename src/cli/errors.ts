@@ -1,16 +1,18 @@
 /**
- * Errors the CLI reports to users: one line, no stack (unless --debug), and an exit code that tells
- * a script what happened: 2 for a wrong command line, 1 for a failure.
+ * Errors the CLI raises itself. Both are UserErrors (tracer/errors.ts), which `main` reports as one
+ * line with their exit code: 2 for a wrong command line, 1 for a failure.
  */
-export class UsageError extends Error {
-  readonly exitCode = 2;
+import { UserError } from '../../tracer/errors.js';
+
+export class UsageError extends UserError {
+  constructor(message: string) {
+    super(message, { exitCode: 2 });
+  }
 }
 
-export class CliError extends Error {
-  readonly exitCode: number;
+export class CliError extends UserError {
   /** `cause` keeps the original error, whose stack --debug prints. */
   constructor(message: string, exitCode = 1, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.exitCode = exitCode;
+    super(message, { exitCode, cause });
   }
 }

@@ -2,16 +2,15 @@
  * `l4trace export INPUT --format perfetto|chrome-json|parquet -o OUT`: the trace for other tools. Files
  * are written beside the target and moved there when complete; a failure leaves what was there.
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
-import { checkOutputFile, writeFileAtomic } from './atomic-file.js';
 import type { Command } from 'commander';
-import { AnalyzeError } from '../../analyze/db.js';
-import { exportChromeJson, ExportTooLarge } from '../../analyze/export-chrome.js';
+import { AtomicPath, checkOutputPath, writeFileAtomic } from '../../tracer/atomic-output.js';
+import { exportChromeJson } from '../../analyze/export-chrome.js';
 import { exportParquet } from '../../analyze/export-parquet.js';
 import { exportPerfetto } from '../../analyze/export-perfetto.js';
 import { openAnalysis } from './analysis.js';
+import { SALVAGE_HELP } from './open-trace.js';
 import { progressOnDemand } from './progress.js';
-import { CliError, UsageError } from './errors.js';
+import { UsageError } from './errors.js';
 import { fmtInt } from './output.js';
 
 const FORMATS = ['perfetto', 'chrome-json', 'parquet'] as const;
@@ -24,10 +23,11 @@ export function register(program: Command): void {
     .requiredOption('--format <format>', FORMATS.join(', '))
     .requiredOption('-o, --out <path>', 'output file (a folder for parquet)')
     .option('--db <file>', 'keep the loaded database in this file')
-    .action(async (input: string, opts: { format: string; out: string; db?: string }) => {
+    .option('--salvage', SALVAGE_HELP)
+    .action(async (input: string, opts: { format: string; out: string; db?: string; salvage?: boolean }) => {
       if (!(FORMATS as readonly string[]).includes(opts.format)) throw new UsageError(`--format ${JSON.stringify(opts.format)}: expected ${FORMATS.join(', ')}`);
-      checkOutputFile(opts.out, '-o', opts.format === 'parquet' ? 'folder' : 'file');
-      const a = await openAnalysis(input, opts.db);
+      checkOutputPath(opts.out, { kind: opts.format === 'parquet' ? 'folder' : 'file', inputs: [input, ...(opts.db ? [opts.db] : [])] });
+      const a = await openAnalysis(input, { ...(opts.db ? { db: opts.db } : {}), salvage: opts.salvage ?? false });
       const bar = progressOnDemand(`export ${opts.format}`, 'events');
       const progress = (done: number, total: number): void => bar.update(done, total);
       try {
@@ -40,25 +40,17 @@ export function register(program: Command): void {
           await writeFileAtomic(opts.out, async (write) => void ({ events } = await exportChromeJson(a, write, progress)));
           console.log(`exported ${input} -> ${opts.out}: Chrome JSON, ${fmtInt(events)} events`);
         } else {
-          const partial = `${opts.out}.${process.pid}.partial`;
-          rmSync(partial, { recursive: true, force: true });
+          const folder = new AtomicPath(opts.out);
           let tables: string[];
           try {
-            ({ tables } = await exportParquet(a, partial));
+            ({ tables } = await exportParquet(a, folder.temp));
+            folder.commit();
           } catch (e) {
-            rmSync(partial, { recursive: true, force: true });
+            folder.discard();
             throw e;
           }
-          const old = `${opts.out}.${process.pid}.old`;
-          if (existsSync(opts.out)) renameSync(opts.out, old);
-          renameSync(partial, opts.out);
-          rmSync(old, { recursive: true, force: true });
           console.log(`exported ${input} -> ${opts.out}/: Parquet, ${tables.length} tables (${tables.join(', ')})`);
         }
-      } catch (e) {
-        if (e instanceof ExportTooLarge) throw new CliError(`export ${input}: ${e.message}`);
-        if (e instanceof AnalyzeError) throw new CliError(`export ${input}: ${e.message}`);
-        throw e;
       } finally {
         bar.stop();
         a.close();

@@ -4,15 +4,14 @@
  * trace still replays (replay filters what it regenerates the same way).
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { checkOutputPath } from '../../tracer/atomic-output.js';
 import { FileSink } from '../../tracer/file-writer.js';
-import { FilterError, FilterRulesSchema, type FilterRules } from '../../replay/filter.js';
-import { rewriteTrace } from '../../replay/rewrite.js';
-import { FilterFileError, parseFilterFile } from '../../analyze/filter-file.js';
-import { checkOutputFile } from './atomic-file.js';
+import { FilterRulesSchema, type FilterRules } from '../../tracer/filter/rules.js';
+import { rewriteTrace } from '../../tracer/filter/rewrite.js';
+import { parseFilterFile } from '../../tracer/filter/filter-file.js';
 import { CliError, UsageError } from './errors.js';
-import { openTrace, withTrace } from './open-trace.js';
+import { openTrace, SALVAGE_HELP, withTrace } from './open-trace.js';
 import { fmtInt } from './output.js';
 
 interface FilterCliOptions {
@@ -22,6 +21,7 @@ interface FilterCliOptions {
   dropKind?: string;
   thread?: string;
   excludeFunction?: string;
+  salvage?: boolean;
 }
 
 const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
@@ -37,9 +37,9 @@ export function register(program: Command): void {
     .option('--drop-kind <kinds>', 'drop these event kinds (e.g. FUNC_ENTER,FUNC_EXIT)')
     .option('--thread <indexes>', 'keep only these threads (indexes as `info` lists them)')
     .option('--exclude-function <globs>', 'drop enter/exit events of functions matching these globs (e.g. "printf,str*")')
+    .option('--salvage', SALVAGE_HELP)
     .action((file: string, opts: FilterCliOptions) => {
-      if (resolve(file) === resolve(opts.out!)) throw new UsageError(`-o ${opts.out}: the output must not be the input`);
-      checkOutputFile(opts.out!);
+      checkOutputPath(opts.out!, { inputs: [file, ...(opts.file ? [opts.file] : [])] });
       const raw: Record<string, unknown> = {};
       if (opts.keepKind !== undefined) raw.keepKinds = list(opts.keepKind);
       if (opts.dropKind !== undefined) raw.dropKinds = list(opts.dropKind);
@@ -52,18 +52,13 @@ export function register(program: Command): void {
         } catch (e) {
           throw new CliError(`-f ${opts.file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
         }
-        try {
-          Object.assign(raw, parseFilterFile(text, opts.file));
-        } catch (e) {
-          if (e instanceof FilterFileError) throw new CliError(e.message);
-          throw e;
-        }
+        Object.assign(raw, parseFilterFile(text, opts.file));
       }
       if (Object.keys(raw).length === 0) throw new UsageError('filter: give at least one rule (-f FILE, --keep-kind, --drop-kind, --thread, --exclude-function)');
       const parsed = FilterRulesSchema.safeParse(raw);
       if (!parsed.success) throw new UsageError(`filter: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       const rules: FilterRules = parsed.data;
-      const reader = openTrace(file);
+      const reader = openTrace(file, { salvage: opts.salvage ?? false });
       if (reader.header.filterRules) throw new CliError(`${file}: already filtered (${reader.header.filterRules}); filter the original trace`);
       const sink = new FileSink(opts.out!);
       try {
@@ -71,7 +66,6 @@ export function register(program: Command): void {
         console.log(`filtered ${file} -> ${opts.out}: ${fmtInt(r.events)} of ${fmtInt(reader.footer?.events ?? 0)} events kept, ${fmtInt(sink.size)} bytes`);
       } catch (e) {
         sink.discard();
-        if (e instanceof FilterError) throw new CliError(e.message);
         throw e;
       } finally {
         reader.close();

@@ -6,14 +6,17 @@ import { fmtInt, guardStdoutPipe, Out, table } from './output.js';
 export function register(program: Command): void {
   program
     .command('info')
-    .description('summarise a trace: header, threads, event counts per kind, losses, truncation, size')
+    .description('summarise a trace: header, threads, event counts per kind, losses, truncation, size; a damaged trace is summarised as far as it can be believed, its damage listed, and the exit code is 1')
     .argument('<file>', 'trace file (.l4t)')
     .option('--json', 'print one JSON object')
     .action((file: string, opts: { json?: boolean }) => {
       guardStdoutPipe();
-      const reader = openTrace(file);
+      // info shows what can be believed of a damaged file, lists the damage, and fails.
+      const reader = openTrace(file, { salvage: true });
+      const damage = reader.damage;
       const s = withTrace(file, reader, () => summarize(reader));
       reader.close();
+      if (damage.length > 0) process.exitCode = 1;
       if (s.hashes === 'mismatch') {
         // The file reads, but some thread's chunks are not the bytes that were recorded: say so and fail.
         process.stderr.write(`l4trace: ${file}: hash chains mismatch: event data was changed after recording (the file is damaged)\n`);
@@ -21,17 +24,18 @@ export function register(program: Command): void {
       }
       const out = new Out();
       if (opts.json) {
-        out.line(JSON.stringify({ file, ...s }));
+        out.line(JSON.stringify({ file, ...s, damage }));
         out.flush();
         return;
       }
       const origin = s.synthetic ? 'synthetic stream (not a machine run)' : `scenario ${s.scenario}`;
-      out.line(`trace      ${file}  ${fmtInt(s.bytes)} bytes, ${s.truncated ? 'CUT SHORT' : 'complete'}`);
+      out.line(`trace      ${file}  ${fmtInt(s.bytes)} bytes, ${damage.length ? `DAMAGED (${damage.length} problem${damage.length === 1 ? '' : 's'}; below: what could be believed)` : s.truncated ? 'CUT SHORT' : 'complete, every packet and the file digest check'}`);
       out.line(`format     v${s.formatVersion}, written by l4trace ${s.toolVersion}, machine v${s.machineVersion}${s.quirks.length ? `, quirks ${s.quirks.join(',')}` : ''}`);
       out.line(`run        ${origin}, flavour ${s.flavour || '-'}, ${s.cpus} cpu, seed ${s.seed}, entropy ${s.entropy}${s.filtered ? ', filtered' : ''}`);
       const end = s.endTime === null ? '' : ` at cycle ${fmtInt(s.endTime)}${s.cyclesPerUs ? ` (${(s.endTime / s.cyclesPerUs).toFixed(1)} us)` : ''}`;
       out.line(`outcome    ${s.outcome ?? 'unknown (no footer)'}${end}${s.outcomeDetail ? ` - ${s.outcomeDetail}` : ''}`);
       if (s.truncated) out.line(`truncated  at byte ${fmtInt(s.truncated.offset)}: ${s.truncated.reason}`);
+      for (const d of damage) out.line(`damaged    ${d.packet !== undefined ? `packet #${d.packet}` : 'a packet'}${d.offset !== undefined ? ` at byte ${fmtInt(d.offset)}` : ''}: ${d.reason}; dropped ${d.dropped}`);
       out.line(`events     ${fmtInt(s.events)} in file, ${s.bytesPerEvent.toFixed(2)} bytes/event (${s.chunkBytesPerEvent.toFixed(2)} in event chunks)`);
       out.line(`losses     ${fmtInt(s.losses.events)} events in ${fmtInt(s.losses.chunks)} chunks${s.losses.unmatchedExits ? `, ${s.losses.unmatchedExits} unmatched function exits` : ''}`);
       out.line(`tape       ${fmtInt(s.choices)} choices;  hash chains ${s.hashes}`);

@@ -1,6 +1,7 @@
 /** `l4trace load TRACE --db FILE`: load a trace into a kept DuckDB database once, for later commands. */
 import type { Command } from 'commander';
 import { openAnalysis } from './analysis.js';
+import { SALVAGE_HELP } from './open-trace.js';
 
 export function register(program: Command): void {
   program
@@ -8,8 +9,9 @@ export function register(program: Command): void {
     .description('load a trace into a DuckDB database file once, for later queries, reports and exports')
     .argument('<trace>', 'trace file (.l4t)')
     .requiredOption('--db <file>', 'the database to write')
-    .action(async (trace: string, opts: { db: string }) => {
-      const a = await openAnalysis(trace, opts.db);
+    .option('--salvage', SALVAGE_HELP)
+    .action(async (trace: string, opts: { db: string; salvage?: boolean }) => {
+      const a = await openAnalysis(trace, { db: opts.db, salvage: opts.salvage ?? false });
       const n = a.loaded ? a.loaded.events : Number(await a.scalar("SELECT value FROM metadata WHERE key = 'events'"));
       a.close();
       console.log(`${a.loaded ? 'loaded' : 'up to date:'} ${trace} -> ${opts.db} (${n.toLocaleString('en-US')} events)`);

@@ -3,11 +3,10 @@
  * itself; this file only wires them up and turns failures into one-line messages and exit codes.
  */
 import { Command, CommanderError } from 'commander';
-import { TraceFormatError } from '../../tracer/errors.js';
+import { UserError } from '../../tracer/errors.js';
 import { register as registerBench } from './bench.js';
 import { register as registerDemo } from './demo.js';
 import { register as registerDump } from './dump.js';
-import { CliError, UsageError } from './errors.js';
 import { register as registerExport } from './export.js';
 import { register as registerFilter } from './filter.js';
 import { register as registerInfo } from './info.js';
@@ -53,17 +52,10 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (debug) console.error(e);
-    if (e instanceof UsageError) {
-      report(e.message);
-      return 2;
-    }
-    if (e instanceof CliError) {
+    // Every error that is the input's fault is a UserError: one line, its exit code. Anything else is a bug.
+    if (e instanceof UserError) {
       report(e.message);
       return e.exitCode;
-    }
-    if (e instanceof TraceFormatError) {
-      report(e.message);
-      return 1;
     }
     report(`internal error: ${(e as Error).message ?? String(e)}${debug ? '' : ' (run with --debug for the stack trace)'}`);
     return 1;

@@ -1,15 +1,39 @@
+/**
+ * Opening a trace for a command. Every command that reads a trace checks the whole file (tracer/
+ * reader.ts): a damaged one is refused with one line naming the file, the packet and the byte offset,
+ * unless the command was given `--salvage`; then the damage is listed on stderr with what was dropped,
+ * and the command goes on with what could be believed.
+ */
 import { TraceFormatError } from '../../tracer/errors.js';
-import { TraceReader, type ReaderOptions } from '../../tracer/reader.js';
-import { CliError } from './errors.js';
+import { TraceReader, type Damage, type ReaderOptions } from '../../tracer/reader.js';
+import { describeLocation } from '../../tracer/errors.js';
+
+/** The option every command that reads events offers for damaged files. */
+export const SALVAGE_HELP = 'read a damaged trace as far as it can be believed: drop the packets that fail their checks and say which';
 
 /** Open a trace for a command, turning format errors into one line that names the file. */
 export function openTrace(path: string, opts: ReaderOptions = {}): TraceReader {
+  let reader: TraceReader;
   try {
-    return TraceReader.open(path, opts);
+    reader = TraceReader.open(path, opts);
   } catch (e) {
-    if (e instanceof TraceFormatError) throw new CliError(e.code === 'IO' ? e.message : `${path}: ${e.message}`, 1, e);
-    throw e;
+    throw inFile(path, e);
   }
+  if (opts.salvage) reportDamage(path, reader.damage);
+  return reader;
+}
+
+/** One stderr line per problem a salvaging reader stepped over. */
+export function reportDamage(path: string, damage: readonly Damage[]): void {
+  for (const d of damage) {
+    process.stderr.write(`l4trace: ${path}: damaged${describeLocation({ ...(d.packet !== undefined ? { packet: d.packet } : {}), ...(d.offset !== undefined ? { offset: d.offset } : {}) })}: ${d.reason}; dropped ${d.dropped}\n`);
+  }
+}
+
+/** A reader error with the file's name in front (IO errors name it already). */
+export function inFile(path: string, e: unknown): unknown {
+  if (!(e instanceof TraceFormatError) || e.code === 'IO' || e.message.startsWith(`${path}:`)) return e;
+  return new TraceFormatError(e.code, `${path}: ${e.reason}`, e.offset, e.packet);
 }
 
 /** Run `fn` over a reader, naming the file if decoding fails halfway. */
@@ -17,7 +41,6 @@ export function withTrace<T>(path: string, _reader: TraceReader, fn: () => T): T
   try {
     return fn();
   } catch (e) {
-    if (e instanceof TraceFormatError) throw new CliError(`${path}: ${e.message}`, 1, e);
-    throw e;
+    throw inFile(path, e);
   }
 }

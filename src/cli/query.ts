@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { AnalyzeError } from '../../analyze/db.js';
 import { openAnalysis, formatRows } from './analysis.js';
+import { SALVAGE_HELP } from './open-trace.js';
 import { CliError, UsageError } from './errors.js';
 import { guardStdoutPipe, writeStdout } from './output.js';
 
@@ -13,10 +14,11 @@ export function register(program: Command): void {
     .argument('<sql>', 'the query')
     .option('--format <format>', 'table, csv or json', 'table')
     .option('--db <file>', 'keep the loaded database in this file (reused while the trace is unchanged)')
-    .action(async (input: string, sql: string, opts: { format: string; db?: string }) => {
+    .option('--salvage', SALVAGE_HELP)
+    .action(async (input: string, sql: string, opts: { format: string; db?: string; salvage?: boolean }) => {
       guardStdoutPipe();
       if (!['table', 'csv', 'json'].includes(opts.format)) throw new UsageError(`--format ${JSON.stringify(opts.format)}: expected table, csv or json`);
-      const a = await openAnalysis(input, opts.db);
+      const a = await openAnalysis(input, { ...(opts.db ? { db: opts.db } : {}), salvage: opts.salvage ?? false });
       try {
         const r = await a.query(sql);
         writeStdout(formatRows(r.columns, r.rows, opts.format) + '\n');

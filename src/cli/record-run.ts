@@ -1,11 +1,16 @@
-/** Record a resolved scenario into a trace file, atomically: shared by `record`, `demo` and `sweep`. */
+/**
+ * Record a resolved scenario into a trace file, atomically and cooperatively: shared by `record`,
+ * `run --trace` and `demo`. The output is checked before the run starts; the machine runs in slices so
+ * Ctrl-C is seen at once, and then the recording so far is kept, cut short, under its temporary name
+ * (tracer/atomic-output.ts says where).
+ */
+import { checkOutputPath } from '../../tracer/atomic-output.js';
 import { FileSink } from '../../tracer/file-writer.js';
 import type { Tracer } from '../../tracer/tracer.js';
 import type { Kernel } from '../l4/kernel.js';
-import { recordScenario, type RecordResult } from '../scenarios/record.js';
+import { RecordSession, type RecordResult } from '../session/record-session.js';
+import { setupForRecording } from '../session/setup.js';
 import type { ScenarioSpec } from '../scenarios/spec.js';
-import { checkOutputFile } from './atomic-file.js';
-import { CliError } from './errors.js';
 import { toolVersion } from './version.js';
 
 export interface FileRecordOptions {
@@ -16,22 +21,26 @@ export interface FileRecordOptions {
   onRound?: (k: Kernel, tracer: Tracer) => void;
   /** The option that named `out`, for error messages (default -o). */
   option?: string;
+  /** Files the command reads, which `out` must not be. */
+  inputs?: string[];
 }
 
-export function recordToFile(spec: ScenarioSpec, out: string, opts: FileRecordOptions): RecordResult & { bytes: number } {
-  checkOutputFile(out, opts.option);
-  let sink: FileSink;
+export async function recordToFile(spec: ScenarioSpec, out: string, opts: FileRecordOptions): Promise<RecordResult & { bytes: number }> {
+  checkOutputPath(out, { option: opts.option ?? '-o', inputs: opts.inputs ?? [] });
+  const setup = setupForRecording(spec, { ...(opts.images ? { images: opts.images } : {}), ...(opts.untilCycles !== undefined ? { untilCycles: opts.untilCycles } : {}) });
+  const sink = new FileSink(out, { option: opts.option ?? '-o' });
   try {
-    sink = new FileSink(out);
-  } catch (e) {
-    throw new CliError(`${opts.option ?? '-o'} ${out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 1, e);
-  }
-  try {
-    const r = recordScenario(spec, sink, { ...opts, toolVersion: toolVersion() });
+    const session = new RecordSession(setup, sink, {
+      entropy: opts.entropy,
+      toolVersion: toolVersion(),
+      ...(opts.console ? { console: opts.console } : {}),
+      ...(opts.onRound ? { onRound: opts.onRound } : {}),
+    });
+    const r = await session.runCooperatively();
     return { ...r, bytes: sink.size };
   } catch (e) {
     const partial = sink.abandon();
-    (e as Error).message += ` (what was recorded so far is in ${partial})`;
+    if (e instanceof Error) e.message += ` (what was recorded so far is in ${partial})`;
     throw e;
   }
 }

@@ -1,7 +1,7 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ScenarioError } from '../scenarios/spec.js';
 import { loadScenario } from '../scenarios/resolve.js';
-import { CliError, UsageError } from './errors.js';
+import { UsageError } from './errors.js';
 import { fmtInt, progressWanted, table } from './output.js';
 import { recordToFile } from './record-run.js';
 import { intOption } from './options.js';
@@ -30,25 +30,20 @@ export function register(program: Command): void {
     .option('--until <cycles>', 'stop at this cycle (outcome limit)')
     .option('--set <path=value>', 'override a scenario field (repeatable), e.g. --set params.rounds=500', (v: string, prev: string[]) => [...prev, v], [])
     .option('-q, --quiet', 'print only the outcome line')
-    .action((scenario: string, opts: RecordCliOptions) => {
+    .action(async (scenario: string, opts: RecordCliOptions) => {
       if (opts.entropy !== 'prng' && opts.entropy !== 'os') throw new UsageError(`--entropy ${JSON.stringify(opts.entropy)}: expected prng or os`);
-      let spec;
-      try {
-        spec = loadScenario(scenario, {
-          ...(opts.seed !== undefined ? { seed: intOption('seed', opts.seed) } : {}),
-          ...(opts.cpus !== undefined ? { cpus: intOption('cpus', opts.cpus) } : {}),
-          ...(opts.flavour !== undefined ? { flavour: opts.flavour } : {}),
-          sets: opts.set,
-        });
-      } catch (e) {
-        if (e instanceof ScenarioError) throw new CliError(e.message);
-        throw e;
-      }
+      const spec = loadScenario(scenario, {
+        ...(opts.seed !== undefined ? { seed: intOption('seed', opts.seed) } : {}),
+        ...(opts.cpus !== undefined ? { cpus: intOption('cpus', opts.cpus) } : {}),
+        ...(opts.flavour !== undefined ? { flavour: opts.flavour } : {}),
+        sets: opts.set,
+      });
       const until = opts.until !== undefined ? intOption('until', opts.until) : undefined;
       const out = opts.out ?? `${spec.scenario}.l4t`;
       const tty = progressWanted() && !opts.quiet;
       let lastDraw = 0;
-      const result = recordToFile(spec, out, {
+      const result = await recordToFile(spec, out, {
+        ...(existsSync(scenario) ? { inputs: [scenario] } : {}),
         entropy: opts.entropy,
         ...(until !== undefined ? { untilCycles: until } : {}),
         ...(tty

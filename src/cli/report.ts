@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { buildReport } from '../../analyze/report.js';
 import { openAnalysis, formatRows } from './analysis.js';
+import { SALVAGE_HELP } from './open-trace.js';
 import { guardStdoutPipe, writeStdout } from './output.js';
 
 export function register(program: Command): void {
@@ -11,9 +12,10 @@ export function register(program: Command): void {
     .argument('<input>', 'trace file (.l4t) or database (.duckdb)')
     .option('--db <file>', 'keep the loaded database in this file')
     .option('--json', 'one JSON object: section title -> rows')
-    .action(async (input: string, opts: { db?: string; json?: boolean }) => {
+    .option('--salvage', SALVAGE_HELP)
+    .action(async (input: string, opts: { db?: string; json?: boolean; salvage?: boolean }) => {
       guardStdoutPipe();
-      const a = await openAnalysis(input, opts.db);
+      const a = await openAnalysis(input, { ...(opts.db ? { db: opts.db } : {}), salvage: opts.salvage ?? false });
       try {
         const sections = await buildReport(a);
         if (opts.json) {

@@ -5,7 +5,8 @@ import { NullRecorder } from '../../tracer/recorder.js';
 import { hasCommittedGuest, loadCommittedGuest } from '../guests/catalog.js';
 import { ElfError, parseElf } from '../ia32/elf.js';
 import { resolveScenario } from '../scenarios/resolve.js';
-import { imagesFor, runScenario, type RunOutcome } from '../scenarios/runner.js';
+import { runScenario, type RunOutcome } from '../session/machine.js';
+import { imagesFor } from '../session/setup.js';
 import { ScenarioError } from '../scenarios/spec.js';
 import { RecordingChoices } from '../sim/choices.js';
 import { CliError } from './errors.js';
@@ -87,7 +88,7 @@ export function register(program: Command): void {
     .option('--set <path=value>', 'override a scenario field (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
     .option('--no-stdin', "do not read the host's stdin: the guest's console input is empty (or --set stdin=...)")
     .allowUnknownOption(false)
-    .action((elf: string, args: string[], opts: RunCliOptions) => {
+    .action(async (elf: string, args: string[], opts: RunCliOptions) => {
       const prog = loadProgram(elf);
       const input = opts.stdin && !setsStdin(opts.set) ? hostStdin() : null;
       let spec;
@@ -108,7 +109,7 @@ export function register(program: Command): void {
       const until = opts.until !== undefined ? intOption('until', opts.until) : undefined;
       let run: RunOutcome;
       if (opts.trace) {
-        run = recordToFile(spec, opts.trace, { option: '--trace', entropy: 'prng', images, console, ...(until !== undefined ? { untilCycles: until } : {}) }).run;
+        run = (await recordToFile(spec, opts.trace, { option: '--trace', inputs: [elf], entropy: 'prng', images, console, ...(until !== undefined ? { untilCycles: until } : {}) })).run;
       } else {
         run = runScenario(spec, {
           recorder: new NullRecorder(),

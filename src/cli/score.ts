@@ -1,10 +1,9 @@
 /** `l4trace score FILE [-g FILTER]`: per-function trace cost (Score-P style) and a starter filter. */
-import { renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { writeFilterFile } from '../../analyze/filter-file.js';
+import { checkOutputPath, writeBytesAtomic } from '../../tracer/atomic-output.js';
+import { writeFilterFile } from '../../tracer/filter/filter-file.js';
 import { scoreTrace } from '../../analyze/score.js';
-import { CliError } from './errors.js';
-import { openTrace, withTrace } from './open-trace.js';
+import { openTrace, SALVAGE_HELP, withTrace } from './open-trace.js';
 import { fmtInt, guardStdoutPipe, Out, table, writeStdout } from './output.js';
 
 export function register(program: Command): void {
@@ -15,9 +14,11 @@ export function register(program: Command): void {
     .option('-g, --generate <filter>', 'write a filter file excluding what Score-P\'s default heuristic would (USR, >= 1% of bytes, < 1 us per visit)')
     .option('--top <n>', 'rows to print', '25')
     .option('--json', 'print one JSON object')
-    .action((file: string, opts: { generate?: string; top: string; json?: boolean }) => {
+    .option('--salvage', SALVAGE_HELP)
+    .action((file: string, opts: { generate?: string; top: string; json?: boolean; salvage?: boolean }) => {
       guardStdoutPipe();
-      const reader = openTrace(file);
+      if (opts.generate) checkOutputPath(opts.generate, { option: '-g', inputs: [file] });
+      const reader = openTrace(file, { salvage: opts.salvage ?? false });
       const s = withTrace(file, reader, () => scoreTrace(reader));
       reader.close();
       if (opts.generate) {
@@ -26,13 +27,7 @@ export function register(program: Command): void {
           `exclude USR functions with >= 1% of the trace bytes and < 1 us per visit (Score-P's default)`,
           `estimated size after filtering: ${fmtInt(s.estimatedBytes)} of ${fmtInt(s.fileBytes)} bytes`,
         ]);
-        const partial = `${opts.generate}.${process.pid}.partial`;
-        try {
-          writeFileSync(partial, text);
-          renameSync(partial, opts.generate);
-        } catch (e) {
-          throw new CliError(`-g ${opts.generate}: cannot write: ${(e as Error).message}`);
-        }
+        writeBytesAtomic(opts.generate, Buffer.from(text), { option: '-g' });
       }
       if (opts.json) {
         writeStdout(JSON.stringify(s) + '\n');

@@ -3,10 +3,8 @@
  * fail (delta debugging), and write the smaller reproducer, which replays like any trace.
  */
 import type { Command } from 'commander';
-import { NotFailing, shrinkTrace } from '../../replay/shrink.js';
-import { IncompatibleTrace } from '../../replay/versions.js';
-import { checkOutputFile, writeFileAtomic } from './atomic-file.js';
-import { CliError } from './errors.js';
+import { shrinkTrace } from '../../replay/shrink.js';
+import { checkOutputPath, writeBytesAtomic } from '../../tracer/atomic-output.js';
 import { openTrace, withTrace } from './open-trace.js';
 import { progressWanted } from './output.js';
 
@@ -16,22 +14,19 @@ export function register(program: Command): void {
     .description('delta-debug a failing trace\'s decision tape to the choices that matter; write the smaller reproducer')
     .argument('<file>', 'failing trace (.l4t)')
     .requiredOption('-o, --out <file>', 'the shrunk trace')
-    .action(async (file: string, opts: { out: string }) => {
-      checkOutputFile(opts.out);
+    .action((file: string, opts: { out: string }) => {
+      checkOutputPath(opts.out, { inputs: [file] });
       const reader = openTrace(file);
       const tty = progressWanted();
       let result;
       try {
         result = withTrace(file, reader, () => shrinkTrace(reader, file, (runs) => tty && process.stderr.write(`\rshrink ${file}: ${runs} runs\x1b[K`)));
-      } catch (e) {
-        if (e instanceof NotFailing || e instanceof IncompatibleTrace) throw new CliError(e.message);
-        throw e;
       } finally {
         if (tty) process.stderr.write('\r\x1b[K');
         reader.close();
       }
       const bytes = result.bytes;
-      await writeFileAtomic(opts.out, async (write) => write(bytes));
+      writeBytesAtomic(opts.out, bytes);
       console.log(
         `shrink ${file} -> ${opts.out}: outcome ${result.outcome} kept with ${result.kept.length} of ${result.original} choices (${result.candidates} were not the first option); ${result.runs} runs`,
       );

@@ -3,13 +3,12 @@
  * scenario under many seeds in worker threads, show progress, summarise outcomes and seeds/s, and save
  * each failing run as a trace named after its seed. Exit 1 when any seed failed (like a test run).
  */
-import { ensureOutputFolder } from './atomic-file.js';
+import { ensureOutputFolder } from '../../tracer/atomic-output.js';
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { runSeed, seedList, type SeedResult, type SweepJob } from '../../replay/sweep.js';
 import { readScenarioArg, resolveScenario } from '../scenarios/resolve.js';
-import { ScenarioError } from '../scenarios/spec.js';
 import { CliError, UsageError } from './errors.js';
 import { intOption } from './options.js';
 import { progressBar } from './progress.js';
@@ -105,13 +104,8 @@ export function register(program: Command): void {
       let raw: Record<string, unknown>;
       let source: string;
       let name: string;
-      try {
-        ({ raw, source } = readScenarioArg(arg));
-        name = resolveScenario(raw, source, { sets: opts.set }).scenario; // validate once, here
-      } catch (e) {
-        if (e instanceof ScenarioError) throw new CliError(e.message);
-        throw e;
-      }
+      ({ raw, source } = readScenarioArg(arg));
+      name = resolveScenario(raw, source, { sets: opts.set }).scenario; // validate once, here
       const outDir = opts.out ?? `sweep-${name}`;
       ensureOutputFolder(outDir);
       const seeds = seedList(from, to, shard);

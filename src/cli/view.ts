@@ -3,15 +3,16 @@
  * self-contained file that opens from file:// with no network. Warns above 150 MB and refuses above
  * 400 MB (browsers fail on such pages) unless --force; --from/--to/--threads or filtering make it smaller.
  */
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { checkOutputPath, writeFileAtomic } from '../../tracer/atomic-output.js';
 import type { Command } from 'commander';
 import { ViewSelectionError } from '../../viewer/generate/extract.js';
 import { HTML_MAX_BYTES, HTML_WARN_BYTES, PageTooBigError } from '../../viewer/generate/html.js';
 import { buildViewerPage } from '../../viewer/generate/page-builder.js';
-import { writeFileAtomic } from './atomic-file.js';
 import { openAnalysis } from './analysis.js';
+import { SALVAGE_HELP } from './open-trace.js';
 import { CliError, UsageError } from './errors.js';
 import { fmtInt } from './output.js';
 import { intOption } from './options.js';
@@ -24,6 +25,7 @@ interface ViewOptions {
   db?: string;
   force?: boolean;
   maxSize?: string;
+  salvage?: boolean;
 }
 
 /** Bytes in MB with the digits that matter: 0.05 MB stays 0.05 MB, 312.4 MB keeps one decimal. */
@@ -58,18 +60,19 @@ export function register(program: Command): void {
     .option('--db <file>', 'keep the loaded database in this file')
     .option('--max-size <MB>', 'refuse pages bigger than this (browsers fail on huge pages)', String(HTML_MAX_BYTES >> 20))
     .option('--force', 'write the page whatever its size')
+    .option('--salvage', SALVAGE_HELP)
     .action(async (input: string, opts: ViewOptions) => {
       const out = opts.out ?? `${basename(input).replace(/\.(l4t|duckdb)$/, '')}.html`;
       // Everything the command line can get wrong is checked before the (long) work starts.
-      if (!existsSync(dirname(resolve(out)))) throw new CliError(`-o ${out}: the folder ${dirname(resolve(out))} does not exist`);
       if (existsSync(out) && statSync(out).isDirectory()) throw new CliError(`-o ${out}: is a folder; give the HTML file's name (e.g. ${join(out, `${basename(input).replace(/\.(l4t|duckdb)$/, '')}.html`)})`);
+      checkOutputPath(out, { inputs: [input, ...(opts.db ? [opts.db] : [])] });
       const from = opts.from !== undefined ? intOption('from', opts.from) : undefined;
       const to = opts.to !== undefined ? intOption('to', opts.to) : undefined;
       if (from !== undefined && to !== undefined && to <= from) throw new UsageError(`--from ${from} --to ${to}: the window must end after it starts`);
       const threads = threadList(opts.threads);
       const max = maxBytes(opts.maxSize);
       const smaller = 'make it smaller with --from/--to, --threads, or l4trace filter';
-      const a = await openAnalysis(input, opts.db);
+      const a = await openAnalysis(input, { ...(opts.db ? { db: opts.db } : {}), salvage: opts.salvage ?? false });
       try {
         let html;
         try {
@@ -82,7 +85,7 @@ export function register(program: Command): void {
           throw e;
         }
         if (html.bytes > Math.min(HTML_WARN_BYTES, max)) process.stderr.write(`l4trace: warning: ${out} is ${mb(html.bytes)}; browsers may be slow or fail to open pages this big; ${smaller}\n`);
-        await writeFileAtomic(out, async (write) => {
+        await writeFileAtomic(out, (write) => {
           for (const c of html.chunks) write(c);
         });
         const slices = html.header.rows.reduce((s, r) => s + r.count, 0);

@@ -428,7 +428,19 @@ export class Kernel implements ModelServices {
    * takes effect at its current instant, like an inter-processor interrupt arriving.
    */
   run(limit: number, deadline = Infinity, onRound?: () => void): StopReason {
-    let nextRound = 0;
+    for (;;) {
+      const stop = this.runFor(limit, deadline, Infinity, onRound);
+      if (stop) return stop;
+    }
+  }
+
+  /**
+   * `run`, for at most `rounds` more rounds: returns null when they are used up before the machine
+   * stopped, and a later call goes on exactly where this one paused (the pause is invisible to the
+   * machine). Lets a caller hand control back to its event loop now and then (signals, progress).
+   */
+  runFor(limit: number, deadline: number, rounds: number, onRound?: () => void): StopReason | null {
+    let left = rounds;
     while (!this.stopping) {
       const cpu = this.earliestCpu();
       const at = this.nextActionTime(cpu);
@@ -449,13 +461,17 @@ export class Kernel implements ModelServices {
       if (cpu.time < at) cpu.time = at; // an idle CPU jumps to its next event
       this.exec = cpu;
       this.step(cpu, Math.min(cpu.time + this.roundCycles, limit, deadline));
-      if (at >= nextRound && !this.stopping) {
-        nextRound = at + this.roundCycles;
+      if (at >= this.nextRound && !this.stopping) {
+        this.nextRound = at + this.roundCycles;
         onRound?.();
+        if (--left <= 0) return null;
       }
     }
     return this.stopping!;
   }
+
+  /** When the run loop next reports a round (onRound). */
+  private nextRound = 0;
 
   /** Whether `cpu` has something to do at its own clock (a thread, a ready queue, a pending decision). */
   private busy(cpu: Cpu): boolean {

@@ -91,9 +91,9 @@ export const pingpong: ScenarioDef<Params> = {
           }
         },
       },
-      compare: p.compare,
     };
   },
+  compares: (p) => p.compare,
   defaults: {},
 };
 
@@ -134,6 +134,5 @@ function buildGuest(ctx: ScenarioContext, p: Params): ScenarioBuild {
         }
       },
     },
-    compare: p.compare,
   };
 }

@@ -17,8 +17,6 @@ export interface ScenarioBuild {
   root: ModelProgram;
   /** Runs after the machine stopped (compute metrics). */
   finish?(k: Kernel, stop: StopReason): void;
-  /** Also run the scenario, untraced, under these flavours and report their metrics too. */
-  compare?: FlavourName[];
 }
 
 export interface ScenarioDef<P = Record<string, unknown>> {
@@ -29,5 +27,10 @@ export interface ScenarioDef<P = Record<string, unknown>> {
   readonly defaults?: Partial<CommonSpec>;
   /** Guest programs (by name) the scenario runs; they are embedded in the trace header. */
   images?(params: P): string[];
+  /**
+   * Other flavours to run the scenario under as well (untraced), reporting their metrics too. Known
+   * before the run, so their cost profiles go into the trace header with the recorded flavour's.
+   */
+  compares?(params: P): FlavourName[];
   build(ctx: ScenarioContext, params: P): ScenarioBuild;
 }

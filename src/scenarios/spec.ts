@@ -4,6 +4,7 @@
  * validated by its own schema. `--set path=value` overrides any field before validation.
  */
 import { z } from 'zod';
+import { UserError } from '../../tracer/errors.js';
 import { COST_KEYS } from '../l4/costs.js';
 
 const costShape = Object.fromEntries(COST_KEYS.map((k) => [k, z.number().int().nonnegative().optional()])) as Record<string, z.ZodOptional<z.ZodNumber>>;
@@ -16,9 +17,9 @@ export const CommonSchema = z
     cpus: z.number().int().min(1).max(16).default(1),
     seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
     /** Cycle limit of the run (outcome `limit` when reached). */
-    limit: z.number().int().positive().default(2_000_000_000),
+    limit: z.number().int().positive().max(2 ** 44).default(2_000_000_000), // tracer/limits.ts LIMITS.cycles: about 24 simulated hours
     /** Cycles by which the scenario's goal must be met (outcome `hang` when it is not). 0 = no deadline. */
-    deadline: z.number().int().nonnegative().default(0),
+    deadline: z.number().int().nonnegative().max(2 ** 44).default(0),
     /** Up to this many cycles of jitter on every timeout (TIMER_JITTER choices). */
     timerJitter: z.number().int().nonnegative().default(0),
     /** Chaos mode: on average one perturbation (a delay) per this many chaos points (IPC, fork, exec, signal); 0 = off. */
@@ -46,7 +47,7 @@ export interface ScenarioSpec extends CommonSpec {
   params: Record<string, unknown>;
 }
 
-export class ScenarioError extends Error {}
+export class ScenarioError extends UserError {}
 
 /** "path.to.field: message" for each zod issue. */
 export function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: readonly string[] }[], prefix: string[] = []): string {

@@ -2,7 +2,8 @@ import { NullRecorder } from '../../tracer/recorder.js';
 import { NullSink } from '../../tracer/sink.js';
 import { Tracer } from '../../tracer/tracer.js';
 import { emptyHeader } from '../../tracer/packets.js';
-import { imagesFor, runScenario } from '../../src/scenarios/runner.js';
+import { runScenario } from '../../src/session/machine.js';
+import { imagesFor } from '../../src/session/setup.js';
 import type { ScenarioSpec } from '../../src/scenarios/spec.js';
 import { RecordingChoices } from '../../src/sim/choices.js';
 

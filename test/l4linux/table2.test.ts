@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runTable2 } from '../../src/cli/bench.js';
+import { runTable2 } from '../../src/session/table2.js';
 import { FIASCO_V2 } from '../../src/l4/costs.js';
 import { PAPER_TABLE2, type Table2Cell } from '../../src/scenarios/table2.js';
 import { runCli } from '../support/cli.js';

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MemorySink } from '../../tracer/sink.js';
 import { TraceReader } from '../../tracer/reader.js';
-import { recordScenario } from '../../src/scenarios/record.js';
+import { recordScenario } from '../../src/session/record-session.js';
 import { resolveScenario } from '../../src/scenarios/resolve.js';
-import { imagesFor } from '../../src/scenarios/runner.js';
+import { imagesFor } from '../../src/session/setup.js';
 
 export const EXPECTED_DIR = fileURLToPath(new URL('../../src/guests/expected/', import.meta.url));
 

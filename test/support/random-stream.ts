@@ -73,7 +73,7 @@ export function generateRandomStream(
 ): GeneratedStream {
   const rng = new TestRng(seed);
   const sink = new MemorySink();
-  const tracer = new Tracer(sink, { ...emptyHeader(), toolVersion: 'test', scenarioName: 'random', synthetic: true }, config);
+  const tracer = new Tracer(sink, { ...emptyHeader(), toolVersion: 'test', scenarioName: 'random', synthetic: true, cpus: 2 }, config);
   const strings = ['main', 'fib', 'memcpy', 'quicksort', 'nested<fn>', 'ünïcode', 'x'.repeat(300)].map((s) => tracer.intern(s));
   const bufs = [];
   const stacks: number[][] = [];

@@ -1,8 +1,9 @@
 import { MemorySink } from '../../tracer/sink.js';
 import { TraceReader } from '../../tracer/reader.js';
-import { recordScenario } from '../../src/scenarios/record.js';
+import { recordScenario } from '../../src/session/record-session.js';
 import { resolveScenario, type Overrides } from '../../src/scenarios/resolve.js';
-import { imagesFor, runScenario } from '../../src/scenarios/runner.js';
+import { runScenario } from '../../src/session/machine.js';
+import { imagesFor } from '../../src/session/setup.js';
 import { RecordingChoices } from '../../src/sim/choices.js';
 import { NullRecorder } from '../../tracer/recorder.js';
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { TraceFormatError } from '../../tracer/errors.js';
-import { FRAME_KEY, MAGIC, MAX_PACKET_BYTES, PacketField } from '../../tracer/format.js';
+import { FORMAT_VERSION, FRAME_KEY, MAGIC, MAX_PACKET_BYTES, PacketField } from '../../tracer/format.js';
+import { PacketFramer } from '../../tracer/framing.js';
 import { emptyHeader, encodeHeader, Outcome } from '../../tracer/packets.js';
 import { TraceReader } from '../../tracer/reader.js';
-import { framePacket, MemorySink } from '../../tracer/sink.js';
+import { MemorySink } from '../../tracer/sink.js';
 import { summarize } from '../../tracer/summary.js';
 import { generateSynthetic } from '../../tracer/synthetic.js';
 import { Tracer } from '../../tracer/tracer.js';
@@ -79,7 +80,7 @@ describe('a file cut short', () => {
 describe('corrupted files', () => {
   const base = sampleTrace(3000, 100);
 
-  it('1,000 randomly corrupted copies never crash the reader (only typed errors)', () => {
+  it('1,000 randomly corrupted copies never crash the reader, and none reads as an intact complete file', () => {
     const rng = new TestRng(2024);
     const codes = new Map<string, number>();
     let survived = 0;
@@ -97,17 +98,20 @@ describe('corrupted files', () => {
         const flips = 1 + rng.below(mode === 0 ? 2 : 16);
         for (let i = 0; i < flips; i++) bytes[rng.below(bytes.length)] = rng.below(256);
       }
+      const changed = !Buffer.from(bytes).equals(Buffer.from(base));
       try {
-        readEverything(bytes);
+        const r = readEverything(bytes);
+        // Every byte is covered by a check: a changed file is refused, or at most reads as cut short.
+        if (changed) expect(r.truncated, `copy ${copy} changed and still read as complete`).toBe(true);
         survived++;
       } catch (e) {
         if (!(e instanceof TraceFormatError)) throw new Error(`copy ${copy}: untyped ${(e as Error).name}: ${(e as Error).message}`);
         codes.set(e.code, (codes.get(e.code) ?? 0) + 1);
       }
     }
-    // Both outcomes occur: many corruptions hit payload values (still well-formed), many hit structure.
-    expect(survived).toBeGreaterThan(0);
-    expect([...codes.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(100);
+    expect([...codes.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(900);
+    expect(codes.get('BAD_CHECK')).toBeGreaterThan(100);
+    expect(survived).toBeLessThan(100);
   });
 });
 
@@ -127,13 +131,14 @@ describe('typed errors for bad input', () => {
     }
   }
 
-  function withHeader(mutate: (h: ReturnType<typeof emptyHeader>) => void, extra?: (w: ByteWriter) => void): Uint8Array {
+  /** A file with a valid header (after `mutate`), then whatever `extra` frames or writes raw. */
+  function withHeader(mutate: (h: ReturnType<typeof emptyHeader>) => void, extra?: (w: ByteWriter, f: PacketFramer) => void): Uint8Array {
     const w = new ByteWriter();
-    w.bytes(MAGIC);
-    const h = { ...emptyHeader(), formatVersion: 1 };
+    const f = new PacketFramer(w);
+    const h = { ...emptyHeader(), formatVersion: FORMAT_VERSION };
     mutate(h);
-    framePacket(w, PacketField.header, encodeHeader(h));
-    extra?.(w);
+    f.frame(PacketField.header, encodeHeader(h));
+    extra?.(w, f);
     return w.toBytes();
   }
 
@@ -148,7 +153,7 @@ describe('typed errors for bad input', () => {
   it('an unknown future format version, naming both versions', () => {
     const bytes = withHeader((h) => (h.formatVersion = 99));
     expect(codeOf(bytes)).toBe('FUTURE_VERSION');
-    expect(() => TraceReader.fromBytes(bytes)).toThrow(/version 99 is newer.*format 1\b/);
+    expect(() => TraceReader.fromBytes(bytes)).toThrow(new RegExp(`version 99 is newer.*format ${FORMAT_VERSION}\\b`));
   });
 
   it('a packet cut short is a cut when tolerant (its own length agrees with its frame), an error when strict', () => {
@@ -156,7 +161,7 @@ describe('typed errors for bad input', () => {
       () => {},
       (w) => {
         w.byte(FRAME_KEY);
-        w.varint(1_000_000 + 4); // a megabyte packet of which only the start was written
+        w.varint(1_000_000 + 4 + 7); // a megabyte packet (+ index and checksum) of which only the start was written
         w.varint((PacketField.chunk << 3) | 2);
         w.varint(1_000_000);
         w.bytes(new Uint8Array(10));
@@ -164,7 +169,7 @@ describe('typed errors for bad input', () => {
     );
     expect(codeOf(bytes, true)).toBe('LENGTH_PAST_END');
     const r = TraceReader.fromBytes(bytes);
-    expect(r.truncated?.reason).toMatch(/declares 1000004 bytes but only 14 remain/);
+    expect(r.truncated?.reason).toMatch(/declares 1000011 bytes but only 14 remain/);
   });
 
   it('a length prefix larger than the file that the packet inside contradicts is damage, not a cut', () => {
@@ -202,9 +207,9 @@ describe('typed errors for bad input', () => {
   it('a packet that does not decode', () => {
     const bytes = withHeader(
       () => {},
-      (w) => {
-        // a chunk packet whose body is garbage: a varint field that never ends
-        framePacket(w, PacketField.chunk, Uint8Array.from([0x08, 0xff, 0xff, 0xff]));
+      (_w, f) => {
+        // a chunk packet whose body is garbage (with a valid checksum): a varint field that never ends
+        f.frame(PacketField.chunk, Uint8Array.from([0x08, 0xff, 0xff, 0xff]));
       },
     );
     expect(codeOf(bytes)).toBe('BAD_PACKET');
@@ -212,8 +217,7 @@ describe('typed errors for bad input', () => {
 
   it('no header first', () => {
     const w = new ByteWriter();
-    w.bytes(MAGIC);
-    framePacket(w, PacketField.strings, Uint8Array.from([0x08, 0x01]));
+    new PacketFramer(w).frame(PacketField.strings, Uint8Array.from([0x08, 0x01]));
     expect(codeOf(w.toBytes())).toBe('NO_HEADER');
     expect(codeOf(MAGIC)).toBe('NO_HEADER');
   });
@@ -228,24 +232,24 @@ describe('typed errors for bad input', () => {
   it('a chunk claiming more events than its bytes can hold is refused before allocating', () => {
     const bytes = withHeader(
       () => {},
-      (w) => {
+      (_w, f) => {
         // thread descriptor #0, then a chunk with count = 2^40 and one tag byte
-        framePacket(w, PacketField.thread, new Uint8Array(0));
+        f.frame(PacketField.thread, new Uint8Array(0));
         const chunk = new ByteWriter();
         chunk.varintField(5, 2 ** 40);
         chunk.lengthDelimited(7, Uint8Array.from([20]));
         chunk.lengthDelimited(8, Uint8Array.from([0]));
         chunk.lengthDelimited(9, Uint8Array.from([1]));
-        framePacket(w, PacketField.chunk, chunk.toBytes());
+        f.frame(PacketField.chunk, chunk.toBytes());
       },
     );
     expect(() => [...TraceReader.fromBytes(bytes).events()]).toThrow(/count 1099511627776 exceeds the 1 tag bytes/);
   });
 
   it('data after the footer', () => {
-    const extra = new ByteWriter();
-    extra.bytes(good);
-    framePacket(extra, PacketField.strings, Uint8Array.from([0x08, 0x01]));
-    expect(codeOf(extra.toBytes())).toBe('BAD_PACKET');
+    const more = new ByteWriter();
+    new PacketFramer(more).frame(PacketField.strings, Uint8Array.from([0x08, 0x01]));
+    const extra = Uint8Array.from([...good, ...more.toBytes().subarray(MAGIC.length)]);
+    expect(codeOf(extra)).toBe('BAD_PACKET');
   });
 });

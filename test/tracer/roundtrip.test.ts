@@ -8,7 +8,7 @@ import { Tracer } from '../../tracer/tracer.js';
 import { generateRandomStream, TestRng } from '../support/random-stream.js';
 
 const CHUNK = 37; // small and odd, so streams span many chunks and boundaries fall everywhere
-const BIG = 1 << 30; // chunkBytes large enough that only the event count seals chunks
+const BIG = 1 << 24; // chunkBytes large enough (the format's limit, tracer/limits.ts) that only the event count seals chunks
 
 function readAll(bytes: Uint8Array): { reader: TraceReader; events: TraceEvent[] } {
   const reader = TraceReader.fromBytes(bytes, { strict: true });

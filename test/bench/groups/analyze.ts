@@ -11,13 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { Analysis } from '../../../analyze/db.js';
 import { exportPerfetto } from '../../../analyze/export-perfetto.js';
 import { scoreTrace } from '../../../analyze/score.js';
-import { rewriteTrace } from '../../../replay/rewrite.js';
+import { rewriteTrace } from '../../../tracer/filter/rewrite.js';
 import { FileSink } from '../../../tracer/file-writer.js';
 import { NullSink } from '../../../tracer/sink.js';
 import { TraceReader } from '../../../tracer/reader.js';
-import { recordScenario } from '../../../src/scenarios/record.js';
+import { recordScenario } from '../../../src/session/record-session.js';
 import { resolveScenario } from '../../../src/scenarios/resolve.js';
-import { imagesFor } from '../../../src/scenarios/runner.js';
+import { imagesFor } from '../../../src/session/setup.js';
 import { perSecond, type BenchGroup, type Figure } from '../figure.js';
 
 const PROBE = fileURLToPath(new URL('../load-probe.js', import.meta.url));

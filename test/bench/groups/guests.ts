@@ -15,7 +15,7 @@ import { emptyHeader } from '../../../tracer/packets.js';
 import { loadCommittedGuest } from '../../../src/guests/catalog.js';
 import { Ia32Engine } from '../../../src/l4/ia32-engine.js';
 import { resolveScenario } from '../../../src/scenarios/resolve.js';
-import { runScenario } from '../../../src/scenarios/runner.js';
+import { runScenario } from '../../../src/session/machine.js';
 import { RecordingChoices } from '../../../src/sim/choices.js';
 import type { BenchGroup, Figure } from '../figure.js';
 

@@ -4,9 +4,10 @@
  * tracing costs on a Linux run.
  */
 import { NullRecorder } from '../../../tracer/recorder.js';
-import { runTable2 } from '../../../src/cli/bench.js';
+import { runTable2 } from '../../../src/session/table2.js';
 import { resolveScenario } from '../../../src/scenarios/resolve.js';
-import { imagesFor, runScenario } from '../../../src/scenarios/runner.js';
+import { runScenario } from '../../../src/session/machine.js';
+import { imagesFor } from '../../../src/session/setup.js';
 import { RecordingChoices } from '../../../src/sim/choices.js';
 import { bestOf, perSecond, tracedAndPlain, type BenchGroup, type Figure } from '../figure.js';
 

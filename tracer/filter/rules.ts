@@ -1,10 +1,11 @@
 /**
- * Filter rules for reduced traces (`l4trace filter`). The rules travel in the trace header
+ * Filter rules for reduced traces (`l4trace filter`, `l4trace score -g`, Score-P filter files). The rules travel in the trace header
  * (`filter_rules`, canonical JSON), so replay can apply them to what it regenerates and compare with
  * what the file holds. Events keep their original sequence numbers.
  */
 import { z } from 'zod';
-import { Kind, KIND_BY_NAME } from '../tracer/catalogue.js';
+import { Kind, KIND_BY_NAME } from '../catalogue.js';
+import { UserError } from '../errors.js';
 
 const kindName = z.string().refine((n) => KIND_BY_NAME.has(n), { message: "unknown event kind" });
 
@@ -38,17 +39,18 @@ export const FilterRulesSchema = z
   .strict();
 export type FilterRules = z.infer<typeof FilterRulesSchema>;
 
-export class FilterError extends Error {}
+export class FilterError extends UserError {}
 
-export function parseFilterRules(json: string): FilterRules {
+/** Filter rules from their JSON text; `source` names where they came from in messages. */
+export function parseFilterRules(json: string, source = 'filter rules'): FilterRules {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
   } catch {
-    throw new FilterError(`filter rules are not JSON: ${json.slice(0, 80)}`);
+    throw new FilterError(`${source} are not JSON: ${json.slice(0, 80)}`);
   }
   const r = FilterRulesSchema.safeParse(raw);
-  if (!r.success) throw new FilterError(`filter rules: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+  if (!r.success) throw new FilterError(`${source}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
   return r.data;
 }
 

@@ -16,9 +16,10 @@
  *   TIME_WINDOW 0 2000000            keep calls entered in this cycle range
  *   MAX_DEPTH 8                      keep calls at this depth or less (0 = outermost)
  */
-import type { FilterRules } from '../replay/filter.js';
+import { UserError } from '../errors.js';
+import type { FilterRules } from './rules.js';
 
-export class FilterFileError extends Error {}
+export class FilterFileError extends UserError {}
 
 type Rule = { action: 'include' | 'exclude'; patterns: string[] };
 

@@ -1,25 +1,36 @@
 /**
- * Which traces this build can replay. A trace records the machine's behaviour version and quirk flags
- * (as rr records the quirks of the recorder). A trace from another machine version, or with quirks this
- * build does not implement, is refused with a message that names both versions and what changed:
- * replaying it would only produce a misleading divergence.
+ * Which traces this build can re-execute. A trace records the machine's behaviour version and quirk
+ * flags (as rr records the quirks of the recorder). A trace from another machine version, or with
+ * quirks this build does not implement, is refused with a message that names both versions and what
+ * changed between them: replaying it would only produce a misleading divergence. Commands that only
+ * read events (info, dump, query, view ...) read any machine version; those that rebuild the machine
+ * (replay, shrink, inspect) go through `checkReplayable`.
+ *
+ * Discipline: a change that makes the same header and tape give other events bumps MACHINE_VERSION and
+ * says here what changed; `traces/manifest.json` holds each golden trace's digest per machine version,
+ * and test/replay/golden.test.ts fails when re-recording a golden trace gives other bytes than the
+ * current version's manifest says (docs/replay.md, "Version discipline").
  */
-import type { HeaderData } from '../tracer/packets.js';
-import { MACHINE_VERSION } from '../src/scenarios/runner.js';
+import { UserError } from '../../tracer/errors.js';
+import type { HeaderData } from '../../tracer/packets.js';
+
+/** Behaviour version of the machine. Bump whenever the same header and tape would give different events. */
+export const MACHINE_VERSION = 4;
 
 /** What each machine version changed about the events a spec and tape produce. */
 export const MACHINE_HISTORY: Record<number, string> = {
   1: 'the L4 kernel, the IA32 interpreter and a minimal Linux server',
   2: 'Linux 2.4 personalities (native, L4Linux V2, L4Env) replace the minimal server; an IPC reply partner ties with freshly woken threads of its priority (a TIE choice); lthread_ex_regs applies a completed IPC result first; the Fiasco cost profile is calibrated to the seed thesis Table 2; function hooks reached by jmp are recorded',
   3: "the irq scenario's footer metrics irq.latency_avg / irq.latency_max come from the hit the kernel delivered (v2 wrote NaN when a hit was raised between a delivery and the handler running); the average is an integer",
+  4: 'the machine is rebuilt from the header alone: cost profiles (also those of comparison runs) come from the trace, not from the code; guest file data and the console transcript are bounded by the machine memory (ENOSPC); trace format 2 (per-packet checks, file digest)',
 };
 
 /** Quirk flags this build implements (none yet: every trace of this machine version behaves the same). */
 export const KNOWN_QUIRKS: ReadonlySet<string> = new Set();
 
-export class IncompatibleTrace extends Error {}
+export class IncompatibleTrace extends UserError {}
 
-/** Throws IncompatibleTrace unless this build replays traces with this header. */
+/** Throws IncompatibleTrace unless this build can rebuild the machine of a trace with this header. */
 export function checkReplayable(h: HeaderData, file: string): void {
   if (h.synthetic) throw new IncompatibleTrace(`${file}: a synthetic trace (generated events, not a machine run) cannot be replayed`);
   if (!h.scenarioJson) throw new IncompatibleTrace(`${file}: the header holds no scenario, so the machine cannot be rebuilt`);

@@ -4,13 +4,13 @@
  * strings their ids, and the tape and footer are the original run's, so replay can still check the
  * regenerated run against what the new file holds.
  */
-import { Kind } from '../tracer/catalogue.js';
-import { BufferPolicy } from '../tracer/packets.js';
-import type { TraceEvent, TraceReader } from '../tracer/reader.js';
-import type { TraceSink } from '../tracer/sink.js';
-import { Tracer } from '../tracer/tracer.js';
-import { canonicalJson } from '../src/scenarios/canonical-json.js';
-import { EventSelector, type FilterRules } from './filter.js';
+import { canonicalJson } from '../canonical-json.js';
+import { Kind } from '../catalogue.js';
+import { BufferPolicy } from '../packets.js';
+import type { TraceEvent, TraceReader } from '../reader.js';
+import type { TraceSink } from '../sink.js';
+import { Tracer } from '../tracer.js';
+import { EventSelector, type FilterRules } from './rules.js';
 
 export interface RewriteOptions {
   /** Keep only what these rules select; they are stored in the header. */
