@@ -132,6 +132,8 @@ const BINARIES = [
   // the simulator's file system fills up instead: ENOSPC)
   { name: 'flood', source: 'flood.c', opt: '-O2', kind: 'linux', args: ['3', '16'] },
   { name: 'grow', source: 'grow.c', opt: '-O2', kind: 'linux', args: ['/dev/null', '4096', '4'] },
+  // children left unreaped until fork fails (natively only a few: the host's limit is far away)
+  { name: 'zombies', source: 'zombies.c', opt: '-O2', kind: 'linux', args: ['3'] },
 ];
 
 function fail(message) {

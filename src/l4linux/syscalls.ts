@@ -468,8 +468,14 @@ function* value(v: number): LxGen<number | null> {
   return v;
 }
 
+/**
+ * Marker ids below this get a name of their own in the trace's string table; the others share
+ * `marker` (the id is in the event either way), so a guest counting through ids cannot grow the table.
+ */
+export const NAMED_MARKERS = 1024;
+
 function* sysMarker(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
-  lx.ev(Kind.MARKER, lx.ctx.intern(`marker ${a[0]!}`), a[0]!);
+  lx.ev(Kind.MARKER, lx.ctx.intern(a[0]! < NAMED_MARKERS ? `marker ${a[0]!}` : 'marker'), a[0]!);
   lx.onMarker?.({ pid: proc.pid, id: a[0]! });
   return 0;
 }
