@@ -17,7 +17,7 @@ const EMPTY = new Uint8Array(0);
  * The bytes of an in-memory file: a buffer that doubles when it is full, and the size in use. An
  * append copies only what it adds; the bytes in use are copied only when the buffer grows, O(log n)
  * times for a file of n bytes (copying the whole file on every write made appends quadratic). The
- * buffer holds at most twice the bytes in use.
+ * buffer holds less than twice the bytes in use (or MIN_CAPACITY).
  */
 export class FileData {
   private buf: Uint8Array = EMPTY;
