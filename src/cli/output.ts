@@ -10,16 +10,25 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  * while the pipe is full keeps memory flat. A closed pipe (`| head`) ends the process quietly.
  */
 export function writeStdout(data: string | Uint8Array): void {
+  writeFdFully(1, 'standard output', data);
+}
+
+/** As writeStdout, to stderr (a guest's fd 2 under `l4trace run` can write as much as its stdout). */
+export function writeStderr(data: string | Uint8Array): void {
+  writeFdFully(2, 'standard error', data);
+}
+
+function writeFdFully(fd: 1 | 2, name: string, data: string | Uint8Array): void {
   const buf = typeof data === 'string' ? Buffer.from(data) : data;
   let off = 0;
   while (off < buf.length) {
     try {
-      off += writeSync(1, buf, off, buf.length - off);
+      off += writeSync(fd, buf, off, buf.length - off);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EAGAIN') Atomics.wait(pause, 0, 0, 1); // the pipe is full: wait a millisecond for the reader
       else if (code === 'EPIPE') process.exit(0);
-      else throw new CliError(`standard output: cannot write (${code ?? (e as Error).message})`);
+      else throw new CliError(`${name}: cannot write (${code ?? (e as Error).message})`);
     }
   }
 }

@@ -11,6 +11,7 @@ import { ScenarioError } from '../scenarios/spec.js';
 import { RecordingChoices } from '../sim/choices.js';
 import { CliError } from './errors.js';
 import { intOption } from './options.js';
+import { writeStderr, writeStdout } from './output.js';
 import { recordToFile } from './record-run.js';
 
 interface RunCliOptions {
@@ -104,8 +105,10 @@ export function register(program: Command): void {
       }
       // The program itself, and the committed guests it may execve.
       const images = imagesFor(spec, new Map([[prog.name, prog.data]]));
-      // The guest's fd 2 to the host's stderr, everything else it writes to the console to stdout.
-      const console = (fd: number, data: Uint8Array): void => void (fd === 2 ? process.stderr : process.stdout).write(data);
+      // The guest's fd 2 to the host's stderr, everything else it writes to the console to stdout. A
+      // synchronous write waits while a pipe is full, so a guest that floods a slow reader holds the
+      // run back instead of queueing its output in host memory.
+      const console = (fd: number, data: Uint8Array): void => (fd === 2 ? writeStderr : writeStdout)(data);
       const until = opts.until !== undefined ? intOption('until', opts.until) : undefined;
       let run: RunOutcome;
       if (opts.trace) {
@@ -121,7 +124,7 @@ export function register(program: Command): void {
       }
       const status = run.metrics.find((m) => m.name === 'init.exit_status');
       if (run.stop.outcome !== 'ok' || !status) throw new CliError(`${prog.name} did not finish: ${run.stop.outcome}: ${run.stop.detail}`);
-      if (status.value > 128) process.stderr.write(`l4trace: ${prog.name}: ${run.stop.detail}\n`);
+      if (status.value > 128) writeStderr(`l4trace: ${prog.name}: ${run.stop.detail}\n`);
       process.exitCode = status.value;
     });
 }

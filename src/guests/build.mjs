@@ -127,6 +127,13 @@ const BINARIES = [
   { name: 'auxv', source: 'auxv.c', opt: '-O2', kind: 'linux', args: [] },
   // self-modifying code in a writable and executable section
   { name: 'smc', source: 'smc.c', opt: '-O2', kind: 'linux', args: [], ldflags: ['-Wl,--no-warn-rwx-segments'] },
+  // untrusted guests: a console flood (tests run it far longer than this) and a file grower, which
+  // natively writes to /dev/null with a block limit (on a real file it would fill the host's disk;
+  // the simulator's file system fills up instead: ENOSPC)
+  { name: 'flood', source: 'flood.c', opt: '-O2', kind: 'linux', args: ['3', '16'] },
+  { name: 'grow', source: 'grow.c', opt: '-O2', kind: 'linux', args: ['/dev/null', '4096', '4'] },
+  // children left unreaped until fork fails (natively only a few: the host's limit is far away)
+  { name: 'zombies', source: 'zombies.c', opt: '-O2', kind: 'linux', args: ['3'] },
 ];
 
 function fail(message) {

@@ -1,24 +1,119 @@
 /**
  * Files: a small in-memory file system (regular files, the guest programs under /bin), the console
  * device, and pipes. Open files are shared between descriptor tables after fork and dup2.
+ *
+ * Everything a guest can fill here is bounded (limits.ts): file data by pages as tmpfs counts them,
+ * files by inodes, open files system-wide, pipes by their capacity, the console transcript by what the
+ * scenario checks.
  */
 import { WaitQueue } from './coroutine.js';
+import { PAGE_BYTES } from './limits.js';
+
+/** The smallest buffer a file's data gets when it grows (small files stay small). */
+const MIN_CAPACITY = 256;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The bytes of an in-memory file: a buffer that doubles when it is full, and the size in use. An
+ * append copies only what it adds; the bytes in use are copied only when the buffer grows, O(log n)
+ * times for a file of n bytes (copying the whole file on every write made appends quadratic). The
+ * buffer holds less than twice the bytes in use (or MIN_CAPACITY).
+ */
+export class FileData {
+  private buf: Uint8Array = EMPTY;
+  private used = 0;
+  /** How often the buffer grew (each growth copies the bytes in use). */
+  growths = 0;
+
+  get size(): number {
+    return this.used;
+  }
+
+  /** The bytes in use (a view: valid until the next write or truncate). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.used);
+  }
+
+  /** A copy of up to `count` bytes from `offset`; empty at or past the end. */
+  read(offset: number, count: number): Uint8Array {
+    return this.buf.slice(Math.min(offset, this.used), Math.min(offset + count, this.used));
+  }
+
+  /**
+   * Writes `data` at `at`. A gap between the old end and `at` reads as zeros: bytes past the end
+   * were never written since the buffer was made (truncate drops it), so they are zero already.
+   */
+  write(at: number, data: Uint8Array): void {
+    const end = at + data.length;
+    if (end > this.buf.length) this.grow(end);
+    this.buf.set(data, at);
+    this.used = Math.max(this.used, end);
+  }
+
+  truncate(): void {
+    this.buf = EMPTY;
+    this.used = 0;
+  }
+
+  private grow(atLeast: number): void {
+    let capacity = Math.max(MIN_CAPACITY, this.buf.length * 2);
+    while (capacity < atLeast) capacity *= 2;
+    const next = new Uint8Array(capacity);
+    next.set(this.bytes());
+    this.buf = next;
+    this.growths++;
+  }
+}
 
 export interface Inode {
   kind: 'file' | 'program' | 'console' | 'null';
-  data: Uint8Array;
+  /** A regular file's bytes (empty for the others). */
+  data: FileData;
   /** For programs: the guest image name. */
   image?: string;
 }
 
+/** Pages a file of `size` bytes holds (tmpfs allocates whole pages). */
+const pagesFor = (size: number): number => Math.ceil(size / PAGE_BYTES);
+
 export class Pipe {
-  /** Bytes in the pipe, oldest first. */
-  buf: number[] = [];
+  static readonly CAPACITY = 4096;
+  /** The bytes in the pipe, oldest first, from `head` round the ring. */
+  private readonly ring = new Uint8Array(Pipe.CAPACITY);
+  private head = 0;
+  private count = 0;
   readers = 0;
   writers = 0;
   readonly readWait = new WaitQueue('pipe-read');
   readonly writeWait = new WaitQueue('pipe-write');
-  static readonly CAPACITY = 4096;
+
+  /** Bytes waiting to be read. */
+  get length(): number {
+    return this.count;
+  }
+
+  /** Appends as much of `data` as there is room for; returns how much that was. */
+  put(data: Uint8Array): number {
+    const n = Math.min(Pipe.CAPACITY - this.count, data.length);
+    for (let i = 0; i < n; i++) this.ring[(this.head + this.count + i) % Pipe.CAPACITY] = data[i]!;
+    this.count += n;
+    return n;
+  }
+
+  /** Takes up to `max` bytes, oldest first. */
+  take(max: number): Uint8Array {
+    const n = Math.min(max, this.count);
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.ring[(this.head + i) % Pipe.CAPACITY]!;
+    this.head = (this.head + n) % Pipe.CAPACITY;
+    this.count -= n;
+    return out;
+  }
+}
+
+/** Counts the open files (struct file) of a system, for its ENFILE limit. */
+export interface OpenFileCount {
+  openFiles: number;
 }
 
 export class OpenFile {
@@ -29,7 +124,10 @@ export class OpenFile {
     readonly flags: number,
     readonly inode: Inode | null,
     readonly pipe: Pipe | null,
+    /** The system whose open files this one counts in (null: counted nowhere). */
+    private readonly system: OpenFileCount | null = null,
   ) {
+    if (system) system.openFiles++;
     if (kind === 'pipe-read') pipe!.readers++;
     if (kind === 'pipe-write') pipe!.writers++;
   }
@@ -37,6 +135,7 @@ export class OpenFile {
   /** The last descriptor was closed. Returns the wait queue to wake, if any. */
   release(): WaitQueue | null {
     if (--this.refs > 0) return null;
+    if (this.system) this.system.openFiles--;
     if (this.kind === 'pipe-read') {
       this.pipe!.readers--;
       return this.pipe!.writeWait;
@@ -99,14 +198,33 @@ export class Console {
   }
 }
 
-export class FileSystem {
-  readonly inodes = new Map<string, Inode>();
+/** Limits of the file system (from the machine's memory, limits.ts). */
+export interface FileSystemLimits {
+  /** Pages of file data, over all regular files. */
+  pages: number;
+  /** Regular files. */
+  inodes: number;
+  /** Open files, system-wide. */
+  openFiles: number;
+}
 
-  constructor(programs: string[]) {
-    this.inodes.set('/dev/console', { kind: 'console', data: new Uint8Array(0) });
-    this.inodes.set('/dev/tty', { kind: 'console', data: new Uint8Array(0) });
-    this.inodes.set('/dev/null', { kind: 'null', data: new Uint8Array(0) });
-    for (const p of programs) this.inodes.set(`/bin/${p}`, { kind: 'program', data: new Uint8Array(0), image: p });
+export class FileSystem implements OpenFileCount {
+  readonly inodes = new Map<string, Inode>();
+  /** Pages the regular files hold: each holds whole pages, as tmpfs counts them. */
+  usedPages = 0;
+  /** Regular files created. */
+  files = 0;
+  /** Open files (struct file) in the system. */
+  openFiles = 0;
+
+  constructor(
+    programs: string[],
+    readonly limits: FileSystemLimits,
+  ) {
+    this.inodes.set('/dev/console', { kind: 'console', data: new FileData() });
+    this.inodes.set('/dev/tty', { kind: 'console', data: new FileData() });
+    this.inodes.set('/dev/null', { kind: 'null', data: new FileData() });
+    for (const p of programs) this.inodes.set(`/bin/${p}`, { kind: 'program', data: new FileData(), image: p });
   }
 
   /** Paths are absolute or relative to / (the only working directory). */
@@ -124,9 +242,69 @@ export class FileSystem {
     return this.inodes.get(FileSystem.normalize(path));
   }
 
-  create(path: string): Inode {
-    const inode: Inode = { kind: 'file', data: new Uint8Array(0) };
+  /** A new regular file, or null when every inode is used (open then fails with ENOSPC, as tmpfs's). */
+  create(path: string): Inode | null {
+    if (this.files >= this.limits.inodes) return null;
+    this.files++;
+    const inode: Inode = { kind: 'file', data: new FileData() };
     this.inodes.set(FileSystem.normalize(path), inode);
     return inode;
+  }
+
+  /** A new open file, or null when the system has NR_FILE of them (ENFILE). */
+  open(kind: OpenFile['kind'], flags: number, inode: Inode | null, pipe: Pipe | null): OpenFile | null {
+    if (this.openFiles >= this.limits.openFiles) return null;
+    return new OpenFile(kind, flags, inode, pipe, this);
+  }
+
+  /**
+   * Writes `data` into a regular file at `at`: all of it, or as much as fits in the pages the file
+   * system has left (tmpfs: a short write up to the end of the last page it could get; the next
+   * write gets ENOSPC). Returns the bytes written, 0 when nothing fit.
+   */
+  write(inode: Inode, at: number, data: Uint8Array): number {
+    const had = pagesFor(inode.data.size);
+    const room = (had + this.limits.pages - this.usedPages) * PAGE_BYTES - at;
+    const n = Math.max(0, Math.min(data.length, room));
+    if (n === 0) return 0;
+    inode.data.write(at, n < data.length ? data.subarray(0, n) : data);
+    this.usedPages += pagesFor(inode.data.size) - had;
+    return n;
+  }
+
+  /** O_TRUNC: the file's pages go back to the file system. */
+  truncate(inode: Inode): void {
+    this.usedPages -= pagesFor(inode.data.size);
+    inode.data.truncate();
+  }
+}
+
+/**
+ * What the console showed: how many bytes were written, and the first `keep` of them, for a scenario
+ * that checks the transcript (the shell compares it with its expected one and keeps as many bytes as
+ * that has). Past `keep` only the count grows, so a guest writing without end costs no memory.
+ */
+export class Transcript {
+  /** Bytes written to the console. A double: exact up to 2^53 (8 PiB). */
+  bytes = 0;
+  private readonly kept = new FileData();
+
+  constructor(readonly keep: number) {}
+
+  append(data: Uint8Array): void {
+    const room = this.keep - this.kept.size;
+    if (room > 0) this.kept.write(this.kept.size, data.length > room ? data.subarray(0, room) : data);
+    this.bytes += data.length;
+  }
+
+  /** The first bytes written, at most `keep` of them. */
+  text(): Uint8Array {
+    return this.kept.bytes();
+  }
+
+  /** Whether the console showed exactly `expected` (decidable when `keep` covers it). */
+  equals(expected: Uint8Array): boolean {
+    const t = this.text();
+    return this.bytes === expected.length && t.length === expected.length && t.every((b, i) => b === expected[i]);
   }
 }

@@ -16,7 +16,8 @@ import { buildInitialStack } from '../ia32/process-stack.js';
 import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, FPE_INTDIV, HZ, ILL_ILLOPN, NR, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, SIG, SIGNAL_NAMES, TRAPNO } from './abi.js';
 import { work, type Coroutine, type LxGen, type SleepOp, type WakeReason, type WaitQueue } from './coroutine.js';
 export { work };
-import { Console, FileSystem, FileTable, OpenFile } from './files.js';
+import { Console, FileSystem, FileTable, Transcript } from './files.js';
+import type { LinuxLimits } from './limits.js';
 import { ProcessMemory, USER_STACK_TOP, type Backing } from './memory.js';
 import type { Platform } from './platform.js';
 import { Process, type FaultSiginfo } from './process.js';
@@ -40,6 +41,10 @@ export interface LinuxConfig {
   stdin: string | null;
   /** L4Linux's fix for the fresh-process signal race (l4-semantics.md §8). */
   signalFix: SignalFix;
+  /** Bytes of console output kept for the scenario to check, the first ones (default 0: only counted). */
+  consoleKeep?: number;
+  /** Bounds of what guests can make Linux hold, from the machine's memory (limits.ts). */
+  limits: LinuxLimits;
 }
 
 /** Mechanism counts kept by Linux (the L4 kernel keeps its own). */
@@ -77,8 +82,8 @@ export class Linux {
   /** Coroutines sleeping with a deadline. */
   readonly timers: Coroutine[] = [];
   jiffies = 0;
-  /** Everything written to the console, in order. */
-  readonly consoleOutput: number[] = [];
+  /** What the console showed: a byte count, and as many first bytes as the scenario checks. */
+  readonly transcript: Transcript;
   /** The model context of the thread executing Linux code right now (set by the drivers). */
   ctx!: ModelCtx;
   platform!: Platform;
@@ -90,9 +95,12 @@ export class Linux {
   private nextPid = 1;
 
   constructor(readonly config: LinuxConfig) {
-    this.fs = new FileSystem(config.programs);
+    const l = config.limits;
+    this.fs = new FileSystem(config.programs, { pages: l.fsPages, inodes: l.fsInodes, openFiles: l.maxFiles });
+    this.transcript = new Transcript(config.consoleKeep ?? 0);
     if (config.stdin !== null) {
-      this.console.input.push(...new TextEncoder().encode(config.stdin));
+      // One push per byte: spreading a large input into push's arguments overflows the host's stack.
+      for (const b of new TextEncoder().encode(config.stdin)) this.console.input.push(b);
       this.console.eof = true;
       this.console.canonical = false;
     }
@@ -135,7 +143,7 @@ export class Linux {
     const image = this.ctx.machine.image(this.config.init);
     const files = new FileTable();
     const tty = this.fs.lookup('/dev/console')!;
-    for (let fd = 0; fd < 3; fd++) files.fds[fd] = fd === 0 ? new OpenFile('console', 0, tty, null) : files.fds[0]!;
+    for (let fd = 0; fd < 3; fd++) files.fds[fd] = fd === 0 ? this.fs.open('console', 0, tty, null)! : files.fds[0]!;
     files.fds[0]!.refs = 3;
     const proc = this.newProcess(null, this.config.init, new ProcessMemory(image), files);
     this.init = proc;
@@ -403,9 +411,9 @@ export class Linux {
     this.ev(Kind.SIG_SEND, 0, proc.pid, sig, k.path, k.error);
   }
 
-  /** Console output: to the machine's console, and kept for scenarios that check it. */
+  /** Console output: to the machine's console, and into the (bounded) transcript. */
   writeConsole(fd: number, data: Uint8Array): void {
-    this.consoleOutput.push(...data);
+    this.transcript.append(data);
     this.ctx.machine.console(fd, data);
   }
 

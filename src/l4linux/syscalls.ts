@@ -14,6 +14,8 @@ import {
   EISDIR,
   EAGAIN,
   EMFILE,
+  ENFILE,
+  ENOSPC,
   ENOENT,
   ENOMEM,
   ENOEXEC,
@@ -41,7 +43,7 @@ import {
   WNOHANG,
 } from './abi.js';
 import { sleepOn, work, type LxGen } from './coroutine.js';
-import { MAX_FDS, OpenFile, Pipe } from './files.js';
+import { MAX_FDS, Pipe } from './files.js';
 import { entryRegs, type Linux } from './linux.js';
 import { ProcessMemory, USER_STACK_SIZE, USER_STACK_TOP } from './memory.js';
 import { exitedStatus, type Process } from './process.js';
@@ -77,6 +79,8 @@ function pageTables(mm: ProcessMemory): number {
 
 function* sysFork(lx: Linux, parent: Process, _a: number[], regs: number[]): LxGen<number | null> {
   lx.stats.forks++;
+  // 2.4's max_threads: zombies count until reaped, so a parent that never waits cannot fill the host.
+  if (lx.processes.size >= lx.config.limits.maxThreads) return -EAGAIN;
   const c = lx.costs;
   yield* work(c.linuxFork + parent.mm.pages.size * c.linuxForkPerPage);
   const { child: mm, protect } = parent.mm.fork();
@@ -202,8 +206,8 @@ function* sysRead(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
       else if ((yield* sleepOn(lx.console.readWait, true)) === 'signal') return -ERESTARTSYS;
     } else if (f.kind === 'pipe-read') {
       const p = f.pipe!;
-      if (p.buf.length > 0) {
-        data = new Uint8Array(p.buf.splice(0, count));
+      if (p.length > 0) {
+        data = p.take(count);
         lx.wakeAll(p.writeWait);
       } else if (p.writers === 0) data = new Uint8Array(0);
       else if ((yield* sleepOn(p.readWait, true)) === 'signal') return -ERESTARTSYS;
@@ -211,7 +215,7 @@ function* sysRead(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
       const inode = f.inode!;
       if (inode.kind === 'null' || inode.kind === 'program') data = new Uint8Array(0);
       else {
-        data = inode.data.slice(f.offset, f.offset + count);
+        data = inode.data.read(f.offset, count);
         f.offset += data.length;
       }
     }
@@ -239,9 +243,8 @@ function* sysWrite(lx: Linux, proc: Process, a: number[]): LxGen<number | null> 
         yield* sendSignal(lx, proc, SIG.PIPE, 0);
         return done > 0 ? done : -EPIPE;
       }
-      const n = Math.min(Pipe.CAPACITY - p.buf.length, data.length - done);
+      const n = p.put(data.subarray(done));
       if (n > 0) {
-        for (let i = 0; i < n; i++) p.buf.push(data[done + i]!);
         done += n;
         lx.wakeAll(p.readWait);
       }
@@ -252,13 +255,11 @@ function* sysWrite(lx: Linux, proc: Process, a: number[]): LxGen<number | null> 
   const inode = f.inode!;
   if (inode.kind === 'null') return data.length;
   if (inode.kind !== 'file') return -EBADF;
-  const at = f.flags & O_APPEND ? inode.data.length : f.offset;
-  const grown = new Uint8Array(Math.max(inode.data.length, at + data.length));
-  grown.set(inode.data);
-  grown.set(data, at);
-  inode.data = grown;
-  f.offset = at + data.length;
-  return data.length;
+  const at = f.flags & O_APPEND ? inode.data.size : f.offset;
+  const n = lx.fs.write(inode, at, data);
+  if (n === 0 && data.length > 0) return -ENOSPC; // the file system is full
+  f.offset = at + n;
+  return n;
 }
 
 function* sysOpen(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
@@ -268,12 +269,16 @@ function* sysOpen(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
   let inode = lx.fs.lookup(path);
   if (!inode) {
     if (!(flags & O_CREAT)) return -ENOENT;
-    inode = lx.fs.create(path);
+    const created = lx.fs.create(path);
+    if (!created) return -ENOSPC; // no inode left
+    inode = created;
   }
   if (inode.kind === 'program' && (flags & O_ACCMODE) !== O_RDONLY) return -EISDIR;
-  if (inode.kind === 'file' && flags & O_TRUNC && (flags & O_ACCMODE) !== O_RDONLY) inode.data = new Uint8Array(0);
-  const f = new OpenFile(inode.kind === 'console' ? 'console' : 'inode', flags, inode, null);
+  if (inode.kind === 'file' && flags & O_TRUNC && (flags & O_ACCMODE) !== O_RDONLY) lx.fs.truncate(inode);
+  const f = lx.fs.open(inode.kind === 'console' ? 'console' : 'inode', flags, inode, null);
+  if (!f) return -ENFILE;
   const fd = proc.files.install(f);
+  if (fd < 0) f.release();
   return fd >= 0 ? fd : -EMFILE;
 }
 
@@ -283,12 +288,19 @@ function* sysClose(lx: Linux, proc: Process, a: number[]): LxGen<number | null> 
 
 function* sysPipe(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
   const p = new Pipe();
-  const r = new OpenFile('pipe-read', O_RDONLY, null, p);
-  const w = new OpenFile('pipe-write', O_WRONLY, null, p);
+  const r = lx.fs.open('pipe-read', O_RDONLY, null, p);
+  const w = r && lx.fs.open('pipe-write', O_WRONLY, null, p);
+  if (!r || !w) {
+    r?.release();
+    return -ENFILE;
+  }
   const fr = proc.files.install(r);
   const fw = fr >= 0 ? proc.files.install(w) : -1;
   if (fr < 0 || fw < 0) {
+    // What was not installed is let go too, or it would count against ENFILE for good.
     if (fr >= 0) lx.closeFd(proc, fr);
+    else r.release();
+    w.release();
     return -EMFILE;
   }
   if (!(yield* writeWords(lx, proc, a[0]!, [fr, fw]))) {
@@ -456,8 +468,14 @@ function* value(v: number): LxGen<number | null> {
   return v;
 }
 
+/**
+ * Marker ids below this get a name of their own in the trace's string table; the others share
+ * `marker` (the id is in the event either way), so a guest counting through ids cannot grow the table.
+ */
+export const NAMED_MARKERS = 1024;
+
 function* sysMarker(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
-  lx.ev(Kind.MARKER, lx.ctx.intern(`marker ${a[0]!}`), a[0]!);
+  lx.ev(Kind.MARKER, lx.ctx.intern(a[0]! < NAMED_MARKERS ? `marker ${a[0]!}` : 'marker'), a[0]!);
   lx.onMarker?.({ pid: proc.pid, id: a[0]! });
   return 0;
 }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Kernel, StopReason } from '../l4/kernel.js';
 import { buildLinuxMachine, type LinuxMachine } from '../l4linux/boot.js';
 import { DEFAULT_PRIORITIES } from '../l4linux/l4/server.js';
+import { linuxLimits } from '../l4linux/limits.js';
 import type { LinuxConfig } from '../l4linux/linux.js';
 import type { Keyboard } from '../l4linux/tty.js';
 import type { ScenarioContext } from './scenario.js';
@@ -38,10 +39,11 @@ export type LinuxParams = z.infer<typeof LinuxParams>;
 /** Machine defaults for Linux scenarios: 8 MiB (sigma0's first megabyte, a 4 MiB pool, room to spare). */
 export const LINUX_DEFAULTS = { physFrames: 2048 } as const;
 
-export function bootLinux(ctx: ScenarioContext, p: LinuxParams, config: LinuxConfig, keyboard: Keyboard | null = null): LinuxMachine {
+/** Boots Linux; its limits come from the machine's memory (the spec's physFrames), never the host's. */
+export function bootLinux(ctx: ScenarioContext, p: LinuxParams, config: Omit<LinuxConfig, 'limits'>, keyboard: Keyboard | null = null): LinuxMachine {
   return buildLinuxMachine(ctx.k, (prog) => ctx.program(prog), {
     personality: p.personality,
-    config,
+    config: { ...config, limits: linuxLimits(ctx.k.mem.frames) },
     maxcpus: p.maxcpus,
     prio: p.prio,
     poolLog2: p.poolLog2,
@@ -61,5 +63,5 @@ export function linuxMetrics(k: Kernel, m: LinuxMachine, _stop: StopReason): voi
   k.metric('linux.signals_sent', s.signalsSent, 'signals');
   k.metric('linux.signals_delivered', s.signalsDelivered, 'signals');
   k.metric('linux.kicks_lost', s.kicksLost, 'kicks');
-  k.metric('linux.console_bytes', m.lx.consoleOutput.length, 'bytes');
+  k.metric('linux.console_bytes', m.lx.transcript.bytes, 'bytes');
 }
