@@ -5,11 +5,12 @@ import { TraceFormatError } from '../../tracer/errors.js';
 import { CliError } from './errors.js';
 import { progressOnDemand } from './progress.js';
 
-export async function openAnalysis(input: string, db?: string): Promise<Analysis> {
+/** `writableDir`: the one folder DuckDB may write into (Parquet export only; never with the user's SQL). */
+export async function openAnalysis(input: string, db?: string, writableDir?: string): Promise<Analysis> {
   if (!existsSync(input)) throw new CliError(`${input}: no such file`);
   const bar = progressOnDemand(`load ${input}`, 'events');
   try {
-    return await Analysis.open(input, { ...(db ? { db } : {}), onProgress: (done, total) => bar.update(done, total) });
+    return await Analysis.open(input, { ...(db ? { db } : {}), ...(writableDir ? { writableDir } : {}), onProgress: (done, total) => bar.update(done, total) });
   } catch (e) {
     if (e instanceof AnalyzeError) throw new CliError(e.message);
     if (e instanceof TraceFormatError) throw new CliError(`${input}: ${e.message}`);

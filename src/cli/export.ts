@@ -2,7 +2,8 @@
  * `l4trace export INPUT --format perfetto|chrome-json|parquet -o OUT`: the trace for other tools. Files
  * are written beside the target and moved there when complete; a failure leaves what was there.
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { checkOutputFile, writeFileAtomic } from './atomic-file.js';
 import type { Command } from 'commander';
 import { AnalyzeError } from '../../analyze/db.js';
@@ -27,7 +28,26 @@ export function register(program: Command): void {
     .action(async (input: string, opts: { format: string; out: string; db?: string }) => {
       if (!(FORMATS as readonly string[]).includes(opts.format)) throw new UsageError(`--format ${JSON.stringify(opts.format)}: expected ${FORMATS.join(', ')}`);
       checkOutputFile(opts.out, '-o', opts.format === 'parquet' ? 'folder' : 'file');
-      const a = await openAnalysis(input, opts.db);
+      // Parquet is written by DuckDB, whose sandbox lets it write into this one folder and nowhere else;
+      // the other formats are written by l4trace from rows it reads.
+      // An absolute real path: DuckDB compares the paths SQL names with the allowed folder after
+      // resolving them.
+      const partial = join(realpathSync(dirname(resolve(opts.out))), `${basename(opts.out)}.${process.pid}.partial`);
+      if (opts.format === 'parquet') {
+        rmSync(partial, { recursive: true, force: true });
+        try {
+          mkdirSync(partial);
+        } catch (e) {
+          throw new CliError(`-o ${opts.out}: cannot create ${partial}: ${(e as Error).message}`);
+        }
+      }
+      let a;
+      try {
+        a = await openAnalysis(input, opts.db, opts.format === 'parquet' ? partial : undefined);
+      } catch (e) {
+        rmSync(partial, { recursive: true, force: true });
+        throw e;
+      }
       const bar = progressOnDemand(`export ${opts.format}`, 'events');
       const progress = (done: number, total: number): void => bar.update(done, total);
       try {
@@ -40,8 +60,6 @@ export function register(program: Command): void {
           await writeFileAtomic(opts.out, async (write) => void ({ events } = await exportChromeJson(a, write, progress)));
           console.log(`exported ${input} -> ${opts.out}: Chrome JSON, ${fmtInt(events)} events`);
         } else {
-          const partial = `${opts.out}.${process.pid}.partial`;
-          rmSync(partial, { recursive: true, force: true });
           let tables: string[];
           try {
             ({ tables } = await exportParquet(a, partial));

@@ -1,6 +1,10 @@
-/** `l4trace query INPUT SQL`: SQL over a trace (loaded on the fly) or a kept database. */
+/**
+ * `l4trace query INPUT SQL`: SQL over a trace (loaded on the fly) or a kept database. One statement,
+ * or several with --script. The SQL runs in DuckDB's sandbox (analyze/sandbox.ts): it sees the trace's
+ * tables and nothing of the host.
+ */
 import type { Command } from 'commander';
-import { AnalyzeError } from '../../analyze/db.js';
+import { Analysis, AnalyzeError, MultipleStatementsError } from '../../analyze/db.js';
 import { openAnalysis, formatRows } from './analysis.js';
 import { CliError, UsageError } from './errors.js';
 import { guardStdoutPipe, writeStdout } from './output.js';
@@ -8,24 +12,31 @@ import { guardStdoutPipe, writeStdout } from './output.js';
 export function register(program: Command): void {
   program
     .command('query')
-    .description('run SQL over a trace or a kept database (tables: docs/sql-schema.md)')
+    .description('run SQL over a trace or a kept database (tables: docs/sql-schema.md); the SQL sees only the trace: no host files, network or extensions, no COPY/ATTACH/INSTALL (docs/security.md)')
     .argument('<input>', 'trace file (.l4t) or database (.duckdb)')
-    .argument('<sql>', 'the query')
+    .argument('<sql>', 'one SQL statement (several with --script)')
     .option('--format <format>', 'table, csv or json', 'table')
     .option('--db <file>', 'keep the loaded database in this file (reused while the trace is unchanged)')
-    .action(async (input: string, sql: string, opts: { format: string; db?: string }) => {
+    .option('--script', 'the SQL is several statements separated by ";": run them in order and print the last one\'s rows')
+    .action(async (input: string, sql: string, opts: { format: string; db?: string; script?: boolean }) => {
       guardStdoutPipe();
       if (!['table', 'csv', 'json'].includes(opts.format)) throw new UsageError(`--format ${JSON.stringify(opts.format)}: expected table, csv or json`);
+      const script = opts.script === true;
+      // The SQL is parsed and its statements counted before the (long) load.
+      await Analysis.checkUserSql(sql, { script }).catch(rethrow);
       const a = await openAnalysis(input, opts.db);
       try {
-        const r = await a.query(sql);
+        const r = await a.runUserSql(sql, { script }).catch(rethrow);
         writeStdout(formatRows(r.columns, r.rows, opts.format) + '\n');
-      } catch (e) {
-        if (e instanceof AnalyzeError) throw new CliError(`query: ${e.message}`);
-        throw e;
       } finally {
         a.close();
       }
     });
 
+}
+
+function rethrow(e: unknown): never {
+  if (e instanceof MultipleStatementsError) throw new UsageError(`query: ${e.message}`);
+  if (e instanceof AnalyzeError) throw new CliError(`query: ${e.message}`);
+  throw e;
 }
