@@ -115,7 +115,7 @@ export class Analysis {
       problem = await keptDatabaseProblem(db.con);
     } catch (e) {
       db.close();
-      throw new AnalyzeError(`${path}: cannot read the database: ${firstLine((e as Error).message)}`);
+      throw new AnalyzeError(`${path}: cannot read the database: ${firstLine(db.userMessage((e as Error).message))}`);
     }
     if (problem) {
       db.close();
@@ -129,7 +129,7 @@ export class Analysis {
     try {
       return resultOf(await this.con.runAndReadAll(sql));
     } catch (e) {
-      throw new AnalyzeError(firstLine((e as Error).message));
+      throw new AnalyzeError(firstLine(this.db.userMessage((e as Error).message)));
     }
   }
 
@@ -149,7 +149,7 @@ export class Analysis {
       try {
         prepared = await statements.prepare(i);
       } catch (e) {
-        throw new AnalyzeError(where + firstLine((e as Error).message));
+        throw new AnalyzeError(where + firstLine(this.db.userMessage((e as Error).message)));
       }
       try {
         const refusal = refusedStatement(prepared.statementType, sql);
@@ -157,7 +157,7 @@ export class Analysis {
         try {
           last = resultOf(await prepared.runAndReadAll());
         } catch (e) {
-          throw new AnalyzeError(where + firstLine((e as Error).message));
+          throw new AnalyzeError(where + firstLine(this.db.userMessage((e as Error).message)));
         }
       } finally {
         prepared.destroySync();

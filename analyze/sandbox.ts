@@ -36,7 +36,7 @@
  */
 import { constants, copyFileSync, linkSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
 
 /** Start-up settings of every instance (strings: DuckDB's C API takes option values as text). */
@@ -72,6 +72,8 @@ export interface SandboxOptions {
 export interface SandboxedDb {
   readonly instance: DuckDBInstance;
   readonly con: DuckDBConnection;
+  /** DuckDB's message with the private name of the database replaced by the user's path. */
+  userMessage(message: string): string;
   close(): void;
 }
 
@@ -111,13 +113,16 @@ export async function openSandboxedDuckDb(target: DuckDbTarget, opts: SandboxOpt
     instance = await DuckDBInstance.create(target.kind === 'memory' ? ':memory:' : link ? link.path : target.path, config);
   } catch (e) {
     cleanup();
-    if (link) rmSync(link.dir, { recursive: true, force: true });
-    throw new OpenError(firstLine((e as Error).message));
+    const m = (e as Error).message;
+    throw new OpenError(firstLine(link && target.kind === 'read' ? m.split(link.path).join(target.path) : m));
   } finally {
     // DuckDB holds the file open now (or failed to): the private name is no longer needed.
     if (link) rmSync(link.dir, { recursive: true, force: true });
   }
   const con = await instance.connect();
+  const userPath = target.kind === 'read' ? target.path : null;
+  const hidden = link?.path;
+  const userMessage = (m: string): string => (hidden && userPath ? m.split(hidden).join(userPath) : m);
   const close = (): void => {
     con.closeSync();
     instance.closeSync();
@@ -141,7 +146,7 @@ export async function openSandboxedDuckDb(target: DuckDbTarget, opts: SandboxOpt
     close();
     throw e;
   }
-  return { instance, con, close };
+  return { instance, con, userMessage, close };
 }
 
 /**
@@ -184,7 +189,7 @@ async function verify(con: DuckDBConnection, privateDirs: string[], own: string[
     if (got.get(name) !== want) throw new Error(`DuckDB sandbox: setting ${name} is ${got.get(name) ?? 'missing'}, expected ${want}`);
   }
   const list = (v: string | undefined): string[] => (v ?? '').replace(/^\[|\]$/g, '').split(',').map((s) => s.trim().replace(/^'|'$/g, '')).filter(Boolean);
-  const ok = (p: string): boolean => privateDirs.some((d) => p.startsWith(`${d}/`)) || own.includes(p) || p === writable;
+  const ok = (p: string): boolean => privateDirs.some((d) => p.startsWith(`${d}/`) || p.startsWith(d + sep)) || own.includes(p) || p === writable;
   for (const p of [...list(got.get('allowed_directories')), ...list(got.get('allowed_paths'))]) {
     if (!ok(p)) throw new Error(`DuckDB sandbox: SQL could reach ${p}`);
   }
