@@ -10,7 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -159,6 +159,40 @@ describe('DuckDB runs sandboxed', () => {
     // Plain EXPLAIN still works.
     const ex = runCli(['query', kept, 'EXPLAIN SELECT count(*) FROM slice']);
     expect(ex.code, ex.stderr).toBe(0);
+  });
+
+  it('a kept database reached through a symbolic link is opened by its real file, still through a private name', async () => {
+    const link = join(dir, 'link.duckdb');
+    symlinkSync(kept, link);
+    await withAnalysis(link, async (a) => {
+      const allowed = String(await a.scalar("SELECT value FROM duckdb_settings() WHERE name = 'allowed_paths'"));
+      expect(allowed).not.toContain(kept);
+      expect(allowed).not.toContain(link);
+      expect(Number(await a.scalar('SELECT count(*) FROM slice'))).toBeGreaterThan(0);
+    });
+  });
+
+  // When the system's temporary folder is on another file system, the private link is made beside the
+  // database instead, and removed once DuckDB has the file open.
+  const shm = '/dev/shm';
+  it.skipIf(!existsSync(shm) || statSync(shm).dev === statSync(dir).dev)('a kept database on another file system than the temporary folder', () => {
+    const tmp = mkdtempSync(join(shm, 'l4trace-sandbox-'));
+    try {
+      const before = sha(kept);
+      const run = (sql: string): CliResult => {
+        const r = spawnSync(process.execPath, [BIN, 'query', kept, sql, '--format', 'csv'], { env: { ...process.env, TMPDIR: tmp }, encoding: 'utf8' });
+        return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+      };
+      const ok = run('SELECT count(*) AS n FROM slice');
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(Number(ok.stdout.split('\n')[1])).toBeGreaterThan(0);
+      expectRefused(run(`COPY (SELECT 'x') TO ${q(kept)} (FORMAT csv, USE_TMP_FILE false)`), [/^l4trace: query: /]);
+      expect(sha(kept)).toBe(before);
+      expect(readdirSync(dir).filter((f) => f.startsWith('.l4trace-open-'))).toEqual([]);
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('extensions cannot be installed or loaded and nothing is fetched over the network', async () => {
