@@ -1,16 +1,31 @@
 /**
  * Opening an analysis: a trace is loaded into DuckDB (in memory, or into a database file kept with
  * `--db` so a big trace is parsed once), or a kept database is opened as it is. Queries go through
- * `query`, which turns DuckDB's errors into one message naming the problem.
+ * `query`, which turns DuckDB's errors into one message naming the problem; the user's own SQL goes
+ * through `runUserSql`, which also counts and screens its statements.
+ *
+ * Every instance is opened by `openSandboxedDuckDb` (sandbox.ts): no file or network access, no
+ * extensions, configuration locked. A kept database is refused unless it is exactly what l4trace writes
+ * (kept-db.ts) before any of its views runs.
  */
-import { existsSync, renameSync, rmSync, statSync, openSync, readSync, closeSync } from 'node:fs';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { existsSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import type { DuckDBConnection, DuckDBExtractedStatements, DuckDBResultReader } from '@duckdb/node-api';
+import { AtomicPath } from '../tracer/atomic-output.js';
+import { UserError } from '../tracer/errors.js';
 import { TraceReader, type Damage } from '../tracer/reader.js';
+import { keptDatabaseProblem, WRITER_MARKER } from './kept-db.js';
 import type { LoadResult } from './load.js';
 import { loadInto } from './load-into.js';
-import { SCHEMA_VERSION } from './schema.js';
+import { OpenError, openSandboxedDuckDb, refusedStatement, type SandboxedDb } from './sandbox.js';
 
-export class AnalyzeError extends Error {}
+export class AnalyzeError extends UserError {}
+
+/** The user's SQL holds several statements and `--script` was not given. */
+export class MultipleStatementsError extends AnalyzeError {
+  constructor(message: string) {
+    super(message, { exitCode: 2 }); // a usage error: the command line asked for one statement
+  }
+}
 
 /** DuckDB type ids that the JSON conversion returns as strings: BIGINT, UBIGINT, HUGEINT, UHUGEINT, DECIMAL. */
 const NUMERIC_AS_STRING = new Set([5, 9, 16, 32, 19]);
@@ -20,98 +35,160 @@ export interface QueryResult {
   rows: Record<string, unknown>[];
 }
 
+export interface OpenOptions {
+  db?: string;
+  /**
+   * Load a damaged trace as far as it can be believed (tracer/reader.ts); without it a damaged trace is
+   * refused. What was dropped is in `damage` (and the stats and metadata tables).
+   */
+  salvage?: boolean;
+  onProgress?: (done: number, total: number) => void;
+  /**
+   * The one folder SQL may write into (Parquet export's partial folder, which must exist). Never given
+   * for the user's SQL: `query` opens without it.
+   */
+  writableDir?: string;
+}
+
 export class Analysis {
+  readonly con: DuckDBConnection;
+
   private constructor(
-    private readonly instance: DuckDBInstance,
-    readonly con: DuckDBConnection,
+    private readonly db: SandboxedDb,
     /** What was loaded now (null when a kept database was opened). */
     readonly loaded: LoadResult | null,
     /** What a salvaging load dropped from a damaged trace. */
     readonly damage: readonly Damage[] = [],
-  ) {}
+  ) {
+    this.con = db.con;
+  }
 
   /** Open a trace file (loading it) or a database file written earlier. */
-  /**
-   * `salvage`: load a damaged trace as far as it can be believed (tracer/reader.ts); without it a damaged
-   * trace is refused. What was dropped is in `damage` (and the stats and metadata tables).
-   */
-  static async open(input: string, opts: { db?: string; salvage?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<Analysis> {
-    if (isDuckDbFile(input)) return Analysis.openDb(input);
-    if (opts.db && existsSync(opts.db) && (await dbMatches(opts.db, input))) return Analysis.openDb(opts.db);
+  static async open(input: string, opts: OpenOptions = {}): Promise<Analysis> {
+    const sandbox = opts.writableDir ? { writableDir: opts.writableDir } : {};
+    if (isDuckDbFile(input)) return Analysis.openDb(input, sandbox);
+    if (opts.db && existsSync(opts.db) && (await dbMatches(opts.db, input))) return Analysis.openDb(opts.db, sandbox);
     const reader = TraceReader.open(input, { salvage: opts.salvage ?? false });
     try {
       if (!opts.db) {
-        const instance = await DuckDBInstance.create(':memory:');
-        const con = await instance.connect();
-        const loaded = await loadInto(con, reader, { source: input, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
-        return new Analysis(instance, con, loaded, reader.damage);
+        const db = await openSandboxedDuckDb({ kind: 'memory' }, sandbox);
+        try {
+          const loaded = await loadInto(db.con, reader, { source: input, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+          return new Analysis(db, loaded, reader.damage);
+        } catch (e) {
+          db.close();
+          throw e;
+        }
       }
-      // Load into a new file beside the target and move it there when complete: a failure leaves
-      // whatever was there before untouched.
-      const partial = `${opts.db}.${process.pid}.partial`;
-      rmSync(partial, { force: true });
-      let instance: DuckDBInstance;
+      // Load into a new file beside the target and move it there when complete: a failure or Ctrl-C
+      // leaves whatever was there before untouched (tracer/atomic-output.ts).
+      const out = new AtomicPath(opts.db);
+      const partial = out.temp;
+      let db: SandboxedDb;
       try {
-        instance = await DuckDBInstance.create(partial);
+        db = await openSandboxedDuckDb({ kind: 'write', path: partial });
       } catch (e) {
-        throw new AnalyzeError(`--db ${opts.db}: cannot create the database: ${(e as Error).message}`);
+        out.discard();
+        if (!(e instanceof OpenError)) throw e;
+        throw new AnalyzeError(`--db ${opts.db}: cannot create the database: ${e.message}`);
       }
-      const con = await instance.connect();
       let loaded: LoadResult;
       try {
-        loaded = await loadInto(con, reader, { source: input, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
-        await con.run(`INSERT INTO metadata VALUES ('source_size', '${statSync(input).size}'), ('source_mtime', '${Math.floor(statSync(input).mtimeMs)}')`);
-        await con.run('CHECKPOINT');
+        loaded = await loadInto(db.con, reader, { source: input, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+        // The writer marker is what lets a later command tell this file from one l4trace did not write.
+        await db.con.run(
+          `INSERT INTO metadata VALUES ('source_size', '${statSync(input).size}'), ('source_mtime', '${Math.floor(statSync(input).mtimeMs)}'), ('writer', '${WRITER_MARKER}')`,
+        );
+        await db.con.run('CHECKPOINT');
       } catch (e) {
-        con.closeSync();
-        instance.closeSync();
-        rmSync(partial, { force: true });
-        rmSync(`${partial}.wal`, { force: true });
+        db.close();
+        out.discard();
         throw e;
       }
-      con.closeSync();
-      instance.closeSync();
-      renameSync(partial, opts.db);
-      const a = await Analysis.openDb(opts.db);
-      return new Analysis(a.instance, a.con, loaded, reader.damage);
+      db.close();
+      out.commit();
+      const a = await Analysis.openDb(opts.db, sandbox);
+      return new Analysis(a.db, loaded, reader.damage);
     } finally {
       reader.close();
     }
   }
 
-  private static async openDb(path: string): Promise<Analysis> {
-    let instance: DuckDBInstance;
+  /** A kept database, read-only, refused unless l4trace wrote it exactly as its schema says. */
+  private static async openDb(path: string, sandbox: { writableDir?: string }): Promise<Analysis> {
+    let db: SandboxedDb;
     try {
-      instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+      db = await openSandboxedDuckDb({ kind: 'read', path }, sandbox);
     } catch (e) {
-      throw new AnalyzeError(`${path}: cannot open the database: ${firstLine((e as Error).message)}`);
+      if (!(e instanceof OpenError)) throw e;
+      throw new AnalyzeError(`${path}: cannot open the database: ${e.message}`);
     }
-    const con = await instance.connect();
-    const a = new Analysis(instance, con, null);
-    const v = await a.query("SELECT value FROM metadata WHERE key = 'schema_version'").catch(() => null);
-    if (!v || v.rows.length === 0) throw new AnalyzeError(`${path}: not an l4trace database (no metadata table)`);
-    if (Number(v.rows[0]!.value) !== SCHEMA_VERSION) throw new AnalyzeError(`${path}: schema version ${String(v.rows[0]!.value)}, this l4trace reads ${SCHEMA_VERSION}; load the trace again`);
-    return a;
+    let problem: string | null;
+    try {
+      problem = await keptDatabaseProblem(db.con);
+    } catch (e) {
+      db.close();
+      throw new AnalyzeError(`${path}: cannot read the database: ${firstLine(db.userMessage((e as Error).message))}`);
+    }
+    if (problem) {
+      db.close();
+      throw new AnalyzeError(`${path}: ${problem}`);
+    }
+    return new Analysis(db, null);
   }
 
+  /** SQL of l4trace's own (reports, the viewer, exports). */
   async query(sql: string): Promise<QueryResult> {
     try {
-      const reader = await this.con.runAndReadAll(sql);
-      const columns = reader.columnNames();
-      const types = (reader.columnNamesAndTypesJson() as { columnTypes: { typeId: number }[] }).columnTypes.map((t) => t.typeId);
-      const rows = (reader.getRowObjectsJson() as Record<string, unknown>[]).map((row) => {
-        columns.forEach((c, i) => {
-          const v = row[c];
-          if (typeof v === 'string' && NUMERIC_AS_STRING.has(types[i]!)) {
-            const n = Number(v);
-            if (Number.isFinite(n) && (!Number.isInteger(n) || Number.isSafeInteger(n))) row[c] = n;
-          }
-        });
-        return row;
-      });
-      return { columns, rows };
+      return resultOf(await this.con.runAndReadAll(sql));
     } catch (e) {
-      throw new AnalyzeError(firstLine((e as Error).message));
+      throw new AnalyzeError(firstLine(this.db.userMessage((e as Error).message)));
+    }
+  }
+
+  /**
+   * The user's SQL (`l4trace query`): exactly one statement, or with `script` several run in order;
+   * the last one's rows are returned. Each statement is prepared, screened by its DuckDB statement type
+   * (`refusedStatement`), and only then run, so an earlier statement of a script may create what a
+   * later one reads.
+   */
+  async runUserSql(sql: string, opts: { script?: boolean } = {}): Promise<QueryResult> {
+    const statements = await extractUserStatements(this.con, sql, opts);
+    const n = statements.count;
+    let last: QueryResult = { columns: [], rows: [] };
+    for (let i = 0; i < n; i++) {
+      const where = n > 1 ? `statement ${i + 1} of ${n}: ` : '';
+      let prepared;
+      try {
+        prepared = await statements.prepare(i);
+      } catch (e) {
+        throw new AnalyzeError(where + firstLine(this.db.userMessage((e as Error).message)));
+      }
+      try {
+        const refusal = refusedStatement(prepared.statementType, sql);
+        if (refusal) throw new AnalyzeError(where + refusal);
+        try {
+          last = resultOf(await prepared.runAndReadAll());
+        } catch (e) {
+          throw new AnalyzeError(where + firstLine(this.db.userMessage((e as Error).message)));
+        }
+      } finally {
+        prepared.destroySync();
+      }
+    }
+    return last;
+  }
+
+  /**
+   * Check the user's SQL parses and holds one statement (or any number with `script`) before a trace
+   * is loaded for it: a command line that cannot run should fail at once, not after the load.
+   */
+  static async checkUserSql(sql: string, opts: { script?: boolean } = {}): Promise<void> {
+    const db = await openSandboxedDuckDb({ kind: 'memory' });
+    try {
+      await extractUserStatements(db.con, sql, opts);
+    } finally {
+      db.close();
     }
   }
 
@@ -122,9 +199,47 @@ export class Analysis {
   }
 
   close(): void {
-    this.con.closeSync();
-    this.instance.closeSync();
+    this.db.close();
   }
+}
+
+/** The statements of the user's SQL, split by DuckDB's parser; several only with `script`. */
+async function extractUserStatements(con: DuckDBConnection, sql: string, opts: { script?: boolean }): Promise<DuckDBExtractedStatements> {
+  let statements: DuckDBExtractedStatements;
+  try {
+    statements = await con.extractStatements(sql);
+  } catch (e) {
+    const m = (e as Error).message;
+    // DuckDB's parser error, without the binding's prefix; the binding throws a bare error for an
+    // input with no statement (empty, or only comments).
+    if (/^Failed to extract statements: /.test(m)) throw new AnalyzeError(firstLine(m.replace(/^Failed to extract statements: /, '')));
+    throw new AnalyzeError('no SQL statement in the input');
+  }
+  const n = statements.count;
+  if (n === 0) throw new AnalyzeError('no SQL statement in the input');
+  if (n > 1 && !opts.script) {
+    // DuckDB turns a PIVOT without an IN list into two statements (an enum type, then the query).
+    const pivot = /\bpivot\b/i.test(sql) ? ' (DuckDB counts a PIVOT without an IN list as two)' : '';
+    throw new MultipleStatementsError(`the SQL holds ${n} statements${pivot}; give --script to run them in order and print the last one's rows`);
+  }
+  return statements;
+}
+
+/** Rows as JSON-friendly objects; 64-bit integers that fit a double exactly become numbers. */
+function resultOf(reader: DuckDBResultReader): QueryResult {
+  const columns = reader.columnNames();
+  const types = (reader.columnNamesAndTypesJson() as { columnTypes: { typeId: number }[] }).columnTypes.map((t) => t.typeId);
+  const rows = (reader.getRowObjectsJson() as Record<string, unknown>[]).map((row) => {
+    columns.forEach((c, i) => {
+      const v = row[c];
+      if (typeof v === 'string' && NUMERIC_AS_STRING.has(types[i]!)) {
+        const n = Number(v);
+        if (Number.isFinite(n) && (!Number.isInteger(n) || Number.isSafeInteger(n))) row[c] = n;
+      }
+    });
+    return row;
+  });
+  return { columns, rows };
 }
 
 function firstLine(s: string): string {

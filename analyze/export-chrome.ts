@@ -9,10 +9,11 @@
  */
 import type { Analysis } from './db.js';
 import { schedTimeline, timeline, timelineSize, traceClock } from './timeline.js';
+import { UserError } from '../tracer/errors.js';
 
 export const CHROME_MAX_EVENTS = 1_500_000;
 
-export class ExportTooLarge extends Error {}
+export class ExportTooLarge extends UserError {}
 
 /** Chrome pids and tids: Linux pids where a task is a Linux process, made-up ranges elsewhere. */
 export const CHROME_IDS = {

@@ -2,6 +2,9 @@
  * Export every table as Parquet, one folder per table, the big ones Hive-partitioned (slice by utid,
  * sched by cpu, ipc by sender_utid), so DuckDB, Spark or Trino read the folder as a dataset:
  *   OUT/slice/utid=3/data_0.parquet, OUT/thread/data_0.parquet, ...
+ *
+ * DuckDB writes the files, so `a` must have been opened with `writableDir: dir` (Analysis.open): its
+ * sandbox lets it write into that folder and nowhere else (docs/security.md).
  */
 import { mkdirSync } from 'node:fs';
 import type { Analysis } from './db.js';

@@ -15,7 +15,7 @@
  * default effect. JavaScript handlers run only between tasks, so long synchronous work must yield to
  * the event loop now and then (the record session does) for Ctrl-C to be seen promptly.
  */
-import { accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync, realpathSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from './errors.js';
 
@@ -135,9 +135,20 @@ function removeQuietly(path: string): void {
   for (const p of [path, `${path}.wal`]) rmSync(p, { force: true, recursive: true });
 }
 
-/** The temporary name of an output: beside the target (same file system, so rename is atomic), unique to this process. */
+/**
+ * The temporary name of an output: beside the target (same file system, so rename is atomic), unique
+ * to this process, in the folder's real path (DuckDB compares the folders it may write to after
+ * resolving links).
+ */
 export function temporaryName(target: string): string {
-  return join(dirname(resolve(target)), `${basename(target)}.${process.pid}.partial`);
+  const dir = dirname(resolve(target));
+  let real = dir;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    // a missing folder is reported by whoever opens the file
+  }
+  return join(real, `${basename(target)}.${process.pid}.partial`);
 }
 
 function describeFsError(e: unknown): string {

@@ -11,6 +11,8 @@ export interface AnalysisOptions {
   db?: string;
   /** Load a damaged trace as far as it can be believed (`--salvage`). */
   salvage?: boolean;
+  /** The one folder DuckDB may write into (Parquet export only; never with the user's SQL). */
+  writableDir?: string;
 }
 
 /** A trace loaded into DuckDB (or a kept database opened), with progress on a terminal and one-line errors. */
@@ -20,7 +22,12 @@ export async function openAnalysis(input: string, opts: AnalysisOptions = {}): P
   const bar = progressOnDemand(`load ${input}`, 'events');
   let a: Analysis;
   try {
-    a = await Analysis.open(input, { ...(opts.db ? { db: opts.db } : {}), salvage: opts.salvage ?? false, onProgress: (done, total) => bar.update(done, total) });
+    a = await Analysis.open(input, {
+      ...(opts.db ? { db: opts.db } : {}),
+      ...(opts.writableDir ? { writableDir: opts.writableDir } : {}),
+      salvage: opts.salvage ?? false,
+      onProgress: (done, total) => bar.update(done, total),
+    });
   } catch (e) {
     throw inFile(input, e);
   } finally {

@@ -2,6 +2,7 @@
  * `l4trace export INPUT --format perfetto|chrome-json|parquet -o OUT`: the trace for other tools. Files
  * are written beside the target and moved there when complete; a failure leaves what was there.
  */
+import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AtomicPath, checkOutputPath, writeFileAtomic } from '../../tracer/atomic-output.js';
 import { exportChromeJson } from '../../analyze/export-chrome.js';
@@ -27,7 +28,17 @@ export function register(program: Command): void {
     .action(async (input: string, opts: { format: string; out: string; db?: string; salvage?: boolean }) => {
       if (!(FORMATS as readonly string[]).includes(opts.format)) throw new UsageError(`--format ${JSON.stringify(opts.format)}: expected ${FORMATS.join(', ')}`);
       checkOutputPath(opts.out, { kind: opts.format === 'parquet' ? 'folder' : 'file', inputs: [input, ...(opts.db ? [opts.db] : [])] });
-      const a = await openAnalysis(input, { ...(opts.db ? { db: opts.db } : {}), salvage: opts.salvage ?? false });
+      // Parquet is written by DuckDB, whose sandbox lets it write into this one folder and nowhere else;
+      // the other formats are written by l4trace from rows it reads.
+      const folder = opts.format === 'parquet' ? new AtomicPath(opts.out) : null;
+      let a;
+      try {
+        if (folder) mkdirSync(folder.temp);
+        a = await openAnalysis(input, { ...(opts.db ? { db: opts.db } : {}), salvage: opts.salvage ?? false, ...(folder ? { writableDir: folder.temp } : {}) });
+      } catch (e) {
+        folder?.discard();
+        throw e;
+      }
       const bar = progressOnDemand(`export ${opts.format}`, 'events');
       const progress = (done: number, total: number): void => bar.update(done, total);
       try {
@@ -40,13 +51,12 @@ export function register(program: Command): void {
           await writeFileAtomic(opts.out, async (write) => void ({ events } = await exportChromeJson(a, write, progress)));
           console.log(`exported ${input} -> ${opts.out}: Chrome JSON, ${fmtInt(events)} events`);
         } else {
-          const folder = new AtomicPath(opts.out);
           let tables: string[];
           try {
-            ({ tables } = await exportParquet(a, folder.temp));
-            folder.commit();
+            ({ tables } = await exportParquet(a, folder!.temp));
+            folder!.commit();
           } catch (e) {
-            folder.discard();
+            folder!.discard();
             throw e;
           }
           console.log(`exported ${input} -> ${opts.out}/: Parquet, ${tables.length} tables (${tables.join(', ')})`);
