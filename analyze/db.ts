@@ -153,6 +153,10 @@ export class Analysis {
    * later one reads.
    */
   async runUserSql(sql: string, opts: { script?: boolean } = {}): Promise<QueryResult> {
+    return this.userSql(sql, opts).catch(asQueryError);
+  }
+
+  private async userSql(sql: string, opts: { script?: boolean }): Promise<QueryResult> {
     const statements = await extractUserStatements(this.con, sql, opts);
     const n = statements.count;
     let last: QueryResult = { columns: [], rows: [] };
@@ -186,7 +190,7 @@ export class Analysis {
   static async checkUserSql(sql: string, opts: { script?: boolean } = {}): Promise<void> {
     const db = await openSandboxedDuckDb({ kind: 'memory' });
     try {
-      await extractUserStatements(db.con, sql, opts);
+      await extractUserStatements(db.con, sql, opts).catch(asQueryError);
     } finally {
       db.close();
     }
@@ -201,6 +205,13 @@ export class Analysis {
   close(): void {
     this.db.close();
   }
+}
+
+/** Errors of the user's SQL say that they are: "query: ...". */
+function asQueryError(e: unknown): never {
+  if (e instanceof MultipleStatementsError) throw new MultipleStatementsError(`query: ${e.message}`);
+  if (e instanceof AnalyzeError) throw new AnalyzeError(`query: ${e.message}`);
+  throw e;
 }
 
 /** The statements of the user's SQL, split by DuckDB's parser; several only with `script`. */

@@ -328,10 +328,15 @@ export class TraceReader {
       case PacketField.footer: {
         const footer = decodeFooter(body, off);
         checkFooter(footer, this.threads.length, off);
-        if (!sameBytes(frame.fileDigest!, digestBefore!)) {
-          throw new TraceFormatError('BAD_DIGEST', "the footer's digest of the file does not match the bytes before it: packets were added, removed, reordered or taken from another file", off);
-        }
+        // The footer passed its own checksum, so what it says is kept even when the file around it is
+        // damaged; a digest mismatch is news only when no packet before it failed already.
         this.footer = footer;
+        if (!sameBytes(frame.fileDigest!, digestBefore!) && this.damage.length === 0) {
+          this.problem(
+            new TraceFormatError('BAD_DIGEST', "the footer's digest of the file does not match the bytes before it: packets were added, removed, reordered or taken from another file", off, this.expectIndex - 1),
+            'nothing (the packets themselves passed their checks)',
+          );
+        }
         return;
       }
       default:

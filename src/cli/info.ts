@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describeLocation } from '../../tracer/errors.js';
 import { summarize } from '../../tracer/summary.js';
 import { openTrace, withTrace } from './open-trace.js';
 import { fmtInt, guardStdoutPipe, Out, table } from './output.js';
@@ -12,11 +13,16 @@ export function register(program: Command): void {
     .action((file: string, opts: { json?: boolean }) => {
       guardStdoutPipe();
       // info shows what can be believed of a damaged file, lists the damage, and fails.
-      const reader = openTrace(file, { salvage: true });
+      const reader = openTrace(file, { salvage: true, quiet: true });
       const damage = reader.damage;
       const s = withTrace(file, reader, () => summarize(reader));
       reader.close();
-      if (damage.length > 0) process.exitCode = 1;
+      if (damage.length > 0) {
+        const d = damage[0]!;
+        const more = damage.length > 1 ? ` (and ${damage.length - 1} more problem${damage.length > 2 ? 's' : ''}, listed below)` : '';
+        process.stderr.write(`l4trace: ${file}: damaged${describeLocation({ ...(d.packet !== undefined ? { packet: d.packet } : {}), ...(d.offset !== undefined ? { offset: d.offset } : {}) })}: ${d.reason}${more}\n`);
+        process.exitCode = 1;
+      }
       if (s.hashes === 'mismatch') {
         // The file reads, but some thread's chunks are not the bytes that were recorded: say so and fail.
         process.stderr.write(`l4trace: ${file}: hash chains mismatch: event data was changed after recording (the file is damaged)\n`);

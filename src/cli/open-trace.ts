@@ -11,15 +11,18 @@ import { describeLocation } from '../../tracer/errors.js';
 /** The option every command that reads events offers for damaged files. */
 export const SALVAGE_HELP = 'read a damaged trace as far as it can be believed: drop the packets that fail their checks and say which';
 
-/** Open a trace for a command, turning format errors into one line that names the file. */
-export function openTrace(path: string, opts: ReaderOptions = {}): TraceReader {
+/**
+ * Open a trace for a command, turning format errors into one line that names the file. A salvaging
+ * open lists the damage on stderr unless `quiet` (a command that shows it itself).
+ */
+export function openTrace(path: string, opts: ReaderOptions & { quiet?: boolean } = {}): TraceReader {
   let reader: TraceReader;
   try {
     reader = TraceReader.open(path, opts);
   } catch (e) {
     throw inFile(path, e);
   }
-  if (opts.salvage) reportDamage(path, reader.damage);
+  if (opts.salvage && !opts.quiet) reportDamage(path, reader.damage);
   return reader;
 }
 

@@ -140,7 +140,7 @@ describe('l4trace command line', () => {
     expectOneLineError(dump.stderr, 'cut.l4t', 'trace cut short');
   });
 
-  it('a damaged event chunk: info reports the hash mismatch on stderr and exits 1', () => {
+  it('a damaged event chunk: info names the packet and its offset, shows what can be believed, and exits 1', () => {
     const bytes = Uint8Array.from(readFileSync(trace));
     const reader = TraceReader.open(trace);
     const chunk = reader.chunks[1]!;
@@ -151,8 +151,16 @@ describe('l4trace command line', () => {
     writeFileSync(flipped, bytes);
     const r = runCli(['info', flipped]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('hash chains mismatch');
-    expectOneLineError(r.stderr, 'flipped.l4t', 'hash chains mismatch');
+    expect(r.stdout).toMatch(/DAMAGED \(1 problem/);
+    expect(r.stdout).toContain(`damaged    packet #${chunk.index} at byte ${chunk.offset.toLocaleString('en-US')}: event chunk packet does not match its checksum`);
+    expectOneLineError(r.stderr, 'flipped.l4t', `packet #${chunk.index}, at byte ${chunk.offset}`);
+    // Commands that analyse events refuse it, naming the packet, unless told to salvage.
+    const d = runCli(['dump', flipped]);
+    expect(d.code).toBe(1);
+    expectOneLineError(d.stderr, 'flipped.l4t', `does not match its checksum: its bytes were changed (packet #${chunk.index}, at byte ${chunk.offset})`);
+    const s = runCli(['dump', flipped, '--salvage']);
+    expect(s.code).toBe(0);
+    expect(s.stderr).toMatch(/damaged \(packet #\d+, at byte \d+\).*dropped packet #\d+/);
   });
 
   it('something other than a regular file is refused without opening it (a FIFO would block)', () => {

@@ -42,7 +42,7 @@ export interface MachineRun {
 
 export function runMachine(root: (ctx: ModelCtx, ips: Record<string, number>) => OpGenerator, opts: MachineOptions = {}): MachineRun {
   const sink = new MemorySink();
-  const tracer = new Tracer(sink, { ...emptyHeader(), formatVersion: 1 }, { chunkEvents: 512 });
+  const tracer = new Tracer(sink, { ...emptyHeader(), cpus: opts.cpus ?? 1 }, { chunkEvents: 512 });
   const flavour = FLAVOURS[opts.flavour ?? 'v2'];
   const k = new Kernel({
     flavour,
