@@ -11,8 +11,9 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GOLDEN_DIR, makeGolden, manifestText, readManifest, reproducible, sha256Hex } from '../dist/test/support/golden.js';
 import { MACHINE_VERSION } from '../dist/src/session/versions.js';
-import { toolVersion } from '../dist/src/cli/version.js';
 
+// The tool's version string goes into each header (as `l4trace record` writes it).
+const toolVersion = () => JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 const manifest = readManifest();
 const version = String(MACHINE_VERSION);
 const known = manifest.digests[version];
