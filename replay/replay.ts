@@ -51,6 +51,8 @@ export interface ReplayResult {
   budget: string | null;
   /** A cut file: the last event it holds and its packet count. */
   cut: { lastSeq: number; packets: number } | null;
+  /** A filtered trace: compared event by event (its file cannot be the same as the run's). */
+  filtered: boolean;
 }
 
 export function replayTrace(reader: TraceReader, file: string, opts: ReplayOptions = {}): ReplayResult {
@@ -128,14 +130,9 @@ export function replayTrace(reader: TraceReader, file: string, opts: ReplayOptio
     sink,
     run,
     budget,
-    cut: reader.footer ? null : { lastSeq: lastRecordedSeq(reader), packets: reader.packets },
+    cut: reader.footer ? null : { lastSeq: reader.lastSeq(), packets: reader.packets },
+    filtered: selector !== null,
   };
-}
-
-function lastRecordedSeq(reader: TraceReader): number {
-  let last = -1;
-  for (const c of reader.chunks) last = Math.max(last, c.firstSeq + c.count - 1);
-  return last;
 }
 
 /** The last `n` recorded events of a thread before `seq`. */

@@ -80,9 +80,7 @@ export class VerifyingSink implements TraceSink {
     private readonly rec: TraceReader,
     private readonly selector: EventSelector | null,
   ) {
-    let last = -1;
-    for (const c of rec.chunks) last = Math.max(last, c.firstSeq + c.count - 1);
-    this.lastRecordedSeq = last;
+    this.lastRecordedSeq = rec.footer ? Infinity : rec.lastSeq();
     this.recordedTape = rec.tape();
   }
 

@@ -545,6 +545,18 @@ export class TraceReader {
     return chunk;
   }
 
+  /** The largest sequence number of an event the file holds (-1 when none): each thread's last chunk, decoded. */
+  lastSeq(): number {
+    let last = -1;
+    for (const list of this.byThread) {
+      const ref = list[list.length - 1];
+      if (!ref) continue;
+      const c = this.decodeChunk(ref);
+      if (c.count > 0) last = Math.max(last, c.seqs[c.count - 1]!);
+    }
+    return last;
+  }
+
   /** Every chunk in file order, decoded. */
   *decodedChunks(): Generator<DecodedChunk> {
     for (const ref of this.chunks) yield this.decodeChunk(ref);

@@ -29,9 +29,9 @@ export const REPLAY_EXIT = { identical: 0, stopped: 0, diverged: 1, cut: 3, budg
 function verdictLine(file: string, r: ReplayResult): string {
   switch (r.verdict) {
     case 'identical':
-      return `replay ${file}: identical (${fmtInt(r.events)} events, ${fmtInt(r.choices)} choices, the same file byte for byte, final state equal)`;
+      return `replay ${file}: identical (${fmtInt(r.events)} events, ${fmtInt(r.choices)} choices, ${r.filtered ? 'the header, every kept event, the tape and the footer' : 'the same file byte for byte'}, final state equal)`;
     case 'cut':
-      return `replay ${file}: cut short at event #${r.cut!.lastSeq}: the prefix is identical (${fmtInt(r.cut!.packets)} packets reproduced; the rest of the run was not recorded, so its end cannot be checked)`;
+      return `replay ${file}: cut short ${r.cut!.lastSeq >= 0 ? `after event #${r.cut!.lastSeq}` : 'before its first event'}: the prefix is identical (${fmtInt(r.cut!.packets)} packets reproduced; the rest of the run was not recorded, so its end cannot be checked)`;
     case 'stopped':
       return `replay ${file}: stopped at cycle ${fmtInt(r.kernel?.now ?? 0)} after event #${r.events - 1}; identical so far`;
     case 'budget':

@@ -12,6 +12,7 @@ import type { TraceReader } from '../../tracer/reader.js';
 import { COST_KEYS, type CostProfile } from '../l4/costs.js';
 import { costsOf, FLAVOURS, type FlavourName } from '../l4/flavour.js';
 import { loadCommittedGuest } from '../guests/catalog.js';
+import { ElfError, parseElf } from '../ia32/elf.js';
 import { getScenario } from '../scenarios/registry.js';
 import { resolveScenario } from '../scenarios/resolve.js';
 import { ScenarioError, type ScenarioSpec } from '../scenarios/spec.js';
@@ -117,10 +118,21 @@ export function setupFromTrace(reader: TraceReader, file: string): MachineSetup 
     throw new TraceContentError(`${part('comparison cost profiles')} cover ${[...sideCosts.keys()].join(', ') || 'no flavour'}, but the scenario compares with ${wanted.join(', ') || 'none'}`);
   }
   const images = new Map(h.images.map((i) => [i.name, i.data]));
+  for (const [name, data] of images) {
+    // Parsed here once so a damaged program is named, not met halfway through building the machine.
+    try {
+      parseElf(data);
+    } catch (e) {
+      if (e instanceof ElfError) throw new TraceContentError(`${file}: the embedded guest program ${JSON.stringify(name)} is not a usable i386 ELF: ${e.message}`);
+      throw e;
+    }
+  }
   for (const name of getScenario(spec.scenario).images?.(spec.params) ?? []) {
     if (!images.has(name)) throw new TraceContentError(`${file}: the scenario runs the guest program ${JSON.stringify(name)}, which the header does not embed`);
   }
   const limit = h.cycleLimit || spec.limit;
   if (limit > LIMITS.cycles) throw new TraceContentError(`${part('cycle limit')} ${limit} is beyond ${LIMITS.cycles}`);
+  // A recording's limit is the scenario's or an earlier stop (record --until), never a later one.
+  if (limit > spec.limit) throw new TraceContentError(`${part('cycle limit')} ${limit} is beyond the scenario's own limit ${spec.limit}`);
   return { spec, costs, sideCosts, images, limit };
 }
