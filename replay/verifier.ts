@@ -71,7 +71,13 @@ export class VerifyingSink implements TraceSink {
   /** Packets received; and the first one that is not the recorded packet at its position. */
   private packetsSeen = 0;
   private firstStreamMismatch: string | null = null;
-  /** The largest sequence number the recorded (cut) file holds: a filtered cut file's end. */
+  /**
+   * A cut filtered file: the events it holds, and how many the replay has matched. Its packets are not
+   * the run's (filter rewrote them), so its prefix is verified by content, not packet by packet.
+   */
+  private readonly recordedEvents: number;
+  private eventsMatched = 0;
+  /** The largest sequence number the recorded file holds (-1 for none; Infinity when it has its footer). */
   private readonly lastRecordedSeq: number;
   /** The recorded decision tape, whole. */
   private readonly recordedTape: ReturnType<TraceReader['tape']>;
@@ -80,6 +86,7 @@ export class VerifyingSink implements TraceSink {
     private readonly rec: TraceReader,
     private readonly selector: EventSelector | null,
   ) {
+    this.recordedEvents = rec.chunks.reduce((n, c) => n + c.count, 0);
     this.lastRecordedSeq = rec.footer ? Infinity : rec.lastSeq();
     this.recordedTape = rec.tape();
   }
@@ -96,25 +103,39 @@ export class VerifyingSink implements TraceSink {
       case PacketField.strings: {
         const t = decodeStringTable(body, 0);
         for (let i = 0; i < t.value.length; i++) this.strings[t.firstId + i] = t.value[i]!;
-        return;
+        break;
       }
       case PacketField.thread:
         this.thread(decodeThread(body, 0));
-        return;
+        break;
       case PacketField.chunk:
         this.chunk(body);
-        return;
+        break;
       case PacketField.choices:
         this.choices(body);
-        return;
+        break;
       case PacketField.footer:
         this.footer = decodeFooter(body, 0);
-        return;
+        break;
       case PacketField.header:
         this.header(body);
-        return;
+        break;
       default:
-        return;
+        break;
+    }
+    this.checkFilteredPrefix();
+  }
+
+  /**
+   * A cut filtered file is verified once the replay has reproduced every thread descriptor, every event
+   * and the whole tape the file holds. (Not "a regenerated event beyond the file's last one": chunks
+   * reach the sink thread by thread as they fill, so that would stop before other threads' recorded
+   * events were compared, and never come for a file cut just before its footer.)
+   */
+  private checkFilteredPrefix(): void {
+    if (!this.selector || !this.cut || this.prefixComplete) return;
+    if (this.threads.length >= this.rec.threads.length && this.eventsMatched === this.recordedEvents && this.tapeCompared >= this.recordedTape.sites.length) {
+      this.completePrefix();
     }
   }
 
@@ -185,6 +206,13 @@ export class VerifyingSink implements TraceSink {
     const r = this.rec.threads[t.index];
     const name = (id: number): string => this.strings[id] ?? `?${id}`;
     if (!r) {
+      // A cut filtered file holds the descriptors of the threads created before its last event (filter
+      // writes each before any later event); one created after that lies beyond the cut, with nothing
+      // recorded to compare.
+      if (this.cut && this.selector && t.createdSeq > this.lastRecordedSeq) {
+        this.cursors[t.index]!.done = true;
+        return;
+      }
       this.differ({ seq: t.createdSeq, what: 'thread', thread: t.index, expected: null, actual: null, detail: `the replay created thread #${t.index} (${name(t.name)}), which the recording does not have` });
       return;
     }
@@ -263,12 +291,14 @@ export class VerifyingSink implements TraceSink {
       const kind = regen.kinds[i]!;
       const fn = kind === Kind.FUNC_ENTER || kind === Kind.FUNC_EXIT ? regen.args[regen.argStart[i]!]! : 0;
       if (!this.selector!.keeps(regen.thread, kind, fn, regen.times[i]!)) continue;
-      if (this.cut && regen.seqs[i]! > this.lastRecordedSeq) {
-        this.completePrefix();
-        return;
-      }
       const rec = this.nextRecorded(cur, regen.thread);
       if (!rec) {
+        // A cut file holds each thread's events up to its last whole chunk, a different point for each
+        // thread: what this thread did after that was not recorded, so nothing more is compared for it.
+        if (this.cut) {
+          cur.done = true;
+          return;
+        }
         this.stop(cur, { seq: regen.seqs[i]!, what: 'extra', thread: regen.thread, expected: null, actual: eventAt(regen, i), detail: 'the replay produced an event the filtered recording does not have' });
         return;
       }
@@ -287,6 +317,7 @@ export class VerifyingSink implements TraceSink {
         return;
       }
       cur.eventPos++;
+      this.eventsMatched++;
     }
   }
 
@@ -341,7 +372,10 @@ export class VerifyingSink implements TraceSink {
       seqB += regen.seqs[i]!;
       const at = regen.firstIndex + i;
       if (at >= rec.sites.length) {
-        if (this.cut) return; // a cut file's tape ends where the file does
+        if (this.cut) {
+          this.tapeCompared = rec.sites.length; // a cut file's tape ends where the file does
+          return;
+        }
         this.tapeDiffers = true;
         this.differ({ seq: seqB, what: 'tape', thread: -1, expected: null, actual: null, detail: `the replay made choices beyond the recorded tape (from position ${at}, before event #${seqB})` });
         return;
@@ -361,11 +395,14 @@ export class VerifyingSink implements TraceSink {
       }
     }
     this.regenTapeSeq = seqB;
+    this.tapeCompared = regen.firstIndex + regen.sites.length;
     // A shorter regenerated tape is the end of the run: finish() compares the counts.
   }
 
   private tapeDiffers = false;
   private regenTapeSeq = 0;
+  /** Recorded choices compared so far. */
+  private tapeCompared = 0;
 
   // -------------------------------------------------------------------------------------------------
   // The end of the run

@@ -294,6 +294,11 @@ export class TraceReader {
     }
     this.expectIndex++;
     if (!this.headerSeen && frame.field !== PacketField.header) {
+      // Salvaging past a damaged header: name the header's own damage (packet #0 and where it is), not
+      // the packet after it where the reader found out (issue 12's acceptance test: a changed header byte
+      // was reported as "packet #1").
+      const first = this.damage[0];
+      if (index > 0 && first) throw new TraceFormatError('NO_HEADER', `the header packet is damaged (${first.reason}): nothing in the file can be believed without it`, first.offset, first.packet);
       throw new TraceFormatError('NO_HEADER', index === 0 ? 'the first packet is not a header' : 'the header packet is damaged: nothing in the file can be believed without it', off, index);
     }
     try {
