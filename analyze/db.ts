@@ -63,8 +63,17 @@ export class Analysis {
     this.con = db.con;
   }
 
+  /** The trace or database this analysis was opened from, for messages. */
+  source = '';
+
   /** Open a trace file (loading it) or a database file written earlier. */
   static async open(input: string, opts: OpenOptions = {}): Promise<Analysis> {
+    const a = await Analysis.openAny(input, opts);
+    a.source = input;
+    return a;
+  }
+
+  private static async openAny(input: string, opts: OpenOptions): Promise<Analysis> {
     const sandbox = opts.writableDir ? { writableDir: opts.writableDir } : {};
     if (isDuckDbFile(input)) return Analysis.openDb(input, sandbox);
     if (opts.db && existsSync(opts.db) && (await dbMatches(opts.db, input))) return Analysis.openDb(opts.db, sandbox);

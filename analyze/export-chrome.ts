@@ -26,7 +26,7 @@ export const CHROME_IDS = {
 export async function exportChromeJson(a: Analysis, write: (s: string) => void, onProgress?: (done: number, total: number) => void): Promise<{ events: number }> {
   const count = await timelineSize(a);
   if (count > CHROME_MAX_EVENTS) {
-    throw new ExportTooLarge(`${count.toLocaleString('en-US')} events: more than the Chrome JSON export takes (${CHROME_MAX_EVENTS.toLocaleString('en-US')}); use --format perfetto, or filter the trace first`);
+    throw new ExportTooLarge(`${a.source ? `${a.source}: ` : ''}${count.toLocaleString('en-US')} events: more than the Chrome JSON export takes (${CHROME_MAX_EVENTS.toLocaleString('en-US')}); use --format perfetto, or filter the trace first`);
   }
   const clock = await traceClock(a);
   const us = (ns: number): number => ns / 1000;

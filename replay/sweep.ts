@@ -3,9 +3,8 @@
  * every run that fails (any outcome but ok) in a file named after its seed. Runs spread over worker
  * threads; each worker takes every jobs-th seed of the list.
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { threadId } from 'node:worker_threads';
+import { writeBytesAtomic } from '../tracer/atomic-output.js';
 import { MemorySink } from '../tracer/sink.js';
 import { recordScenario } from '../src/session/record-session.js';
 import { resolveScenario } from '../src/scenarios/resolve.js';
@@ -36,9 +35,7 @@ export function runSeed(job: SweepJob, seed: number): SeedResult {
   const { run } = recordScenario(spec, sink, { entropy: 'prng', toolVersion: job.toolVersion });
   if (run.stop.outcome === 'ok') return { seed, outcome: 'ok', detail: '', trace: null };
   const path = join(job.outDir, `${spec.scenario}-seed${seed}.l4t`);
-  const partial = `${path}.${process.pid}.${threadId}.partial`;
-  writeFileSync(partial, sink.bytes());
-  renameSync(partial, path);
+  writeBytesAtomic(path, sink.bytes());
   return { seed, outcome: run.stop.outcome, detail: run.stop.detail, trace: path };
 }
 

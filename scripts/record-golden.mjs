@@ -7,10 +7,11 @@
  * instead of failing with a false divergence. Traces not reproducible from their recipe (os entropy) are
  * recorded only for a new version. Run after `npm run build`.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GOLDEN_DIR, makeGolden, manifestText, readManifest, reproducible, sha256Hex } from '../dist/test/support/golden.js';
 import { MACHINE_VERSION } from '../dist/src/session/versions.js';
+import { writeBytesAtomic } from '../dist/tracer/atomic-output.js';
 
 // The tool's version string goes into each header (as `l4trace record` writes it).
 const toolVersion = () => JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -37,12 +38,9 @@ if (changed.length > 0) {
 }
 const digests = { ...(known ?? {}) };
 for (const [file, bytes] of made) {
-  const path = join(GOLDEN_DIR, file);
-  writeFileSync(`${path}.partial`, bytes);
-  renameSync(`${path}.partial`, path);
+  writeBytesAtomic(join(GOLDEN_DIR, file), bytes);
   digests[file] = sha256Hex(bytes);
 }
 manifest.digests[version] = digests;
-writeFileSync(join(GOLDEN_DIR, 'manifest.json.partial'), manifestText(manifest));
-renameSync(join(GOLDEN_DIR, 'manifest.json.partial'), join(GOLDEN_DIR, 'manifest.json'));
+writeBytesAtomic(join(GOLDEN_DIR, 'manifest.json'), Buffer.from(manifestText(manifest)));
 console.log(`golden traces of machine v${version}: ${made.size} recorded in ${GOLDEN_DIR}`);

@@ -46,6 +46,8 @@ export function checkOutputPath(out: string, check: OutputCheck = {}): void {
     throw new OutputError(`${option} ${out}: ${why}`);
   };
   if (out === '') fail('empty path');
+  // By name too: an input the command has yet to create (a --db it will write) is no place for another output.
+  for (const input of check.inputs ?? []) if (resolve(input) === resolve(out)) fail(`is the input ${input}; write to another file`);
   const st = statOrNull(out);
   if (st) {
     if (kind === 'file' && st.isDirectory()) fail('is a folder (give a file name)');

@@ -63,7 +63,6 @@ export const Kind = {
   LX_SWITCH: 31,
   MARKER: 32,
 } as const;
-export type KindName = keyof typeof Kind;
 
 export const KINDS: readonly KindSpec[] = [
   { id: Kind.PF, name: 'PF', message: 'PfEvent', fields: [hex('pfa'), u('error'), hex('ip'), u('space')] },

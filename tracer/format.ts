@@ -28,7 +28,6 @@ export const PacketField = {
 export const FRAME_KEY = 0x0a;
 
 /** The integrity fields of `Packet`, after its body (trace.proto), and their keys. */
-export const IntegrityField = { index: 13, fileDigest: 14, crc: 15 } as const;
 export const INDEX_KEY = (13 << 3) | 0; // varint
 export const FILE_DIGEST_KEY = (14 << 3) | 2; // length-delimited
 export const CRC_KEY = (15 << 3) | 5; // fixed32

@@ -9,9 +9,7 @@ import protobuf from 'protobufjs';
 import { TraceFormatError } from './errors.js';
 
 export const BufferPolicy = { FLUSH: 0, DISCARD: 1, OVERWRITE: 2 } as const;
-export type BufferPolicyId = (typeof BufferPolicy)[keyof typeof BufferPolicy];
 export const POLICY_NAMES = ['flush', 'discard', 'overwrite'] as const;
-export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export const ThreadKind = { MODEL: 0, IA32: 1, IRQ: 2, IDLE: 3, SYNTHETIC: 4 } as const;
 export const THREAD_KIND_NAMES = ['model', 'ia32', 'irq', 'idle', 'synthetic'] as const;

@@ -7,7 +7,6 @@ import { ElfError, parseElf } from '../ia32/elf.js';
 import { resolveScenario } from '../scenarios/resolve.js';
 import { runScenario, type RunOutcome } from '../session/machine.js';
 import { imagesFor } from '../session/setup.js';
-import { ScenarioError } from '../scenarios/spec.js';
 import { RecordingChoices } from '../sim/choices.js';
 import { CliError } from './errors.js';
 import { intOption } from './options.js';
@@ -92,17 +91,11 @@ export function register(program: Command): void {
     .action(async (elf: string, args: string[], opts: RunCliOptions) => {
       const prog = loadProgram(elf);
       const input = opts.stdin && !setsStdin(opts.set) ? hostStdin() : null;
-      let spec;
-      try {
-        spec = resolveScenario({ scenario: 'run', params: { program: prog.name, args, ...(input !== null ? { stdin: input } : {}) } }, `run ${elf}`, {
-          ...(opts.seed !== undefined ? { seed: intOption('seed', opts.seed) } : {}),
-          ...(opts.flavour !== undefined ? { flavour: opts.flavour } : {}),
-          sets: opts.set,
-        });
-      } catch (e) {
-        if (e instanceof ScenarioError) throw new CliError(e.message);
-        throw e;
-      }
+      const spec = resolveScenario({ scenario: 'run', params: { program: prog.name, args, ...(input !== null ? { stdin: input } : {}) } }, `run ${elf}`, {
+        ...(opts.seed !== undefined ? { seed: intOption('seed', opts.seed) } : {}),
+        ...(opts.flavour !== undefined ? { flavour: opts.flavour } : {}),
+        sets: opts.set,
+      });
       // The program itself, and the committed guests it may execve.
       const images = imagesFor(spec, new Map([[prog.name, prog.data]]));
       // The guest's fd 2 to the host's stderr, everything else it writes to the console to stdout. A

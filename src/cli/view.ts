@@ -8,7 +8,6 @@ import { existsSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { checkOutputPath, writeFileAtomic } from '../../tracer/atomic-output.js';
 import type { Command } from 'commander';
-import { ViewSelectionError } from '../../viewer/generate/extract.js';
 import { HTML_MAX_BYTES, HTML_WARN_BYTES, PageTooBigError } from '../../viewer/generate/html.js';
 import { buildViewerPage } from '../../viewer/generate/page-builder.js';
 import { openAnalysis } from './analysis.js';
@@ -78,7 +77,6 @@ export function register(program: Command): void {
         try {
           html = await buildViewerPage(a, basename(input), { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), ...(threads ? { threads } : {}) }, opts.force ? Infinity : max);
         } catch (e) {
-          if (e instanceof ViewSelectionError) throw new UsageError(e.message);
           if (e instanceof PageTooBigError) {
             throw new CliError(`view ${input}: the page would be ${mb(e.bytes)}, more than --max-size ${mb(max)} (browsers fail on pages much above ${mb(HTML_MAX_BYTES)}); ${smaller}, or --force`);
           }

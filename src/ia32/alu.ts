@@ -61,8 +61,6 @@ function makeAlu(sz: number): AluFn[] {
 
 /** ALU[sz][op]; op 7 (CMP) and TEST must not write their result back. */
 export const ALU: Record<number, AluFn[]> = { 1: makeAlu(1), 2: makeAlu(2), 4: makeAlu(4) };
-export const ALU_AND = 4;
-export const ALU_CMP = 7;
 
 export function inc(c: Cpu, a: number, sz: number): number {
   const m = sizeMask(sz);

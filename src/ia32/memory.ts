@@ -5,7 +5,6 @@
  */
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
-export const PAGE_MASK = PAGE_SIZE - 1;
 
 /** Access rights. */
 export const R = 1;
@@ -91,5 +90,3 @@ export class PageTable {
   }
 }
 
-export const entryFrame = (e: number): number => e >>> 3;
-export const entryRights = (e: number): number => e & 7;

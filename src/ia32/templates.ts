@@ -306,4 +306,3 @@ export function templateOp(j: JitOp): Op | null {
 }
 
 /** Number of distinct instruction shapes generated so far. */
-export const templateCount = (): number => TEMPLATES.size;

@@ -137,4 +137,3 @@ export const COST_PROFILES: Record<string, CostProfile> = { 'fiasco-v2': FIASCO_
 
 export const COST_KEYS = Object.keys(FIASCO_V2) as (keyof CostProfile)[];
 
-export const cyclesOfUs = (c: CostProfile, usValue: number): number => usValue * c.cyclesPerUs;

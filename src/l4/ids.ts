@@ -8,8 +8,6 @@ export const NIL = 0;
 export const INVALID = 0xffffffff;
 
 export const MAX_TASKS = 2048; // V2 task numbers are 11 bits
-export const MAX_LTHREADS = 128; // 7 bits
-export const MAX_VERSION = 0x3fff; // 14 bits
 
 export function gid(task: number, lthread: number, version: number): number {
   return task * 0x200000 + lthread * 0x4000 + version;

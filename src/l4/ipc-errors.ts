@@ -20,16 +20,10 @@ export const IpcError = {
   REMSGCUT: 0xe0,
   SEMSGCUT: 0xf0,
 } as const;
-export type IpcErrorCode = (typeof IpcError)[keyof typeof IpcError];
 
 export const IPC_ERROR_NAMES: Record<number, string> = Object.fromEntries(Object.entries(IpcError).map(([k, v]) => [v, k]));
 
-export function ipcErrorName(code: number): string {
-  return IPC_ERROR_NAMES[code] ?? `0x${code.toString(16)}`;
-}
 
-/** True when the error happened in the send phase (V2: bit 0x10 set, except ENOT_EXISTENT which may be either). */
-export const isSendError = (code: number): boolean => code !== 0 && (code & 0x10) !== 0;
 
 /**
  * X.2 ErrorCode for a V2 code: bit0 = phase (0 send, 1 receive), bits 1..3 = 1 timeout, 2 non-existing

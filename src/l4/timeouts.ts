@@ -90,6 +90,3 @@ export function encodeX2(t: IpcTimeouts): number {
   return ((encodeX2Period(t.snd) << 16) | encodeX2Period(t.rcv)) >>> 0;
 }
 
-export function showTimeout(t: Timeout): string {
-  return t.kind === 'us' ? `${t.us}us` : t.kind;
-}

@@ -41,13 +41,11 @@ export const ECHILD = 10;
 export const EAGAIN = 11;
 export const ENOMEM = 12;
 export const EFAULT = 14;
-export const ENOTDIR = 20;
 export const EISDIR = 21;
 export const EINVAL = 22;
 export const ENFILE = 23;
 export const EMFILE = 24;
 export const ENOSPC = 28;
-export const ESPIPE = 29;
 export const EPIPE = 32;
 export const ENOSYS = 38;
 /** Internal: restart the system call after a signal if the handler has SA_RESTART (or no handler runs). */
@@ -59,7 +57,6 @@ export const ERESTARTNOHAND = 514;
 
 export const O_RDONLY = 0;
 export const O_WRONLY = 1;
-export const O_RDWR = 2;
 export const O_ACCMODE = 3;
 export const O_CREAT = 0o100;
 export const O_TRUNC = 0o1000;
@@ -73,7 +70,6 @@ export const SIGNAL_NAMES: Record<number, string> = Object.fromEntries(Object.en
 
 export const SIG_DFL = 0;
 export const SIG_IGN = 1;
-export const SA_NOCLDSTOP = 1;
 export const SA_SIGINFO = 4;
 export const SA_RESTORER = 0x04000000;
 export const SA_RESTART = 0x10000000;

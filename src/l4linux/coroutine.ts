@@ -59,10 +59,6 @@ export function* sleepOn(wq: WaitQueue | null, interruptible: boolean, untilJiff
   return (yield { op: 'lx-sleep', wq, interruptible, untilJiffy }) as WakeReason;
 }
 
-/** Run a kernel operation from a coroutine and return its result. */
-export function* kop<T extends OpResult = OpResult>(op: KernelOp): LxGen<T> {
-  return (yield op) as T;
-}
 
 /** Consume `cycles` of CPU time (Linux work; the driver's thread is charged). */
 export function* work(cycles: number): LxGen {

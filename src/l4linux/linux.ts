@@ -26,7 +26,6 @@ import { SYSCALLS } from './syscalls.js';
 import { copyToUser } from './uaccess.js';
 
 export type SignalFix = 'none' | 'handshake' | 'recheck';
-export const SIGNAL_FIXES: readonly SignalFix[] = ['none', 'handshake', 'recheck'];
 
 export { HZ };
 
@@ -72,7 +71,6 @@ export interface MarkerHit {
   id: number;
 }
 
-export const REG_WORDS = EXC_WORDS;
 
 export class Linux {
   readonly processes = new Map<number, Process>();

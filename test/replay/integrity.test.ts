@@ -13,7 +13,7 @@ import { replayTrace } from '../../replay/replay.js';
 import { FIASCO_V2 } from '../../src/l4/costs.js';
 import { IncompatibleTrace, MACHINE_VERSION } from '../../src/session/versions.js';
 import { TraceContentError } from '../../src/session/setup.js';
-import { TraceFormatError } from '../../tracer/errors.js';
+import { TraceFormatError, UserError } from '../../tracer/errors.js';
 import { PacketField } from '../../tracer/format.js';
 import { TraceReader } from '../../tracer/reader.js';
 import { runCli, tempDir } from '../support/cli.js';
@@ -163,6 +163,43 @@ describe('crafted headers: valid checks, values no recording has', () => {
 
   it("a cycle limit beyond the scenario's own is refused", () => {
     expect(() => replayTrace(TraceReader.fromBytes(withEditedHeader(irq, (h) => (h.cycleLimit = h.cycleLimit + 1))), 'l.l4t')).toThrow(/^l\.l4t: the header's cycle limit \d+ is beyond the scenario's own limit/);
+  });
+
+  it('crafted scenarios and cost profiles (valid checks) never give anything but a verdict or a one-line user error', () => {
+    let state = 12345;
+    const rnd = (n: number): number => (state = (state * 1103515245 + 12345) % 2147483648) % n;
+    const mutate = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map((x) => (rnd(4) === 0 ? mutate(x) : x));
+      if (v && typeof v === 'object') {
+        const o = { ...(v as Record<string, unknown>) };
+        const keys = Object.keys(o);
+        if (keys.length) o[keys[rnd(keys.length)]!] = mutate(o[keys[rnd(keys.length)]!]);
+        return o;
+      }
+      if (typeof v === 'number') return [0, 1, -1, 2 ** 31, 2 ** 53, 1e9, v + 1, v * 7, 0.5][rnd(9)];
+      if (typeof v === 'string') return ['', 'x', `${v}x`, 'v2', 'x2', 'native', 'l4linux'][rnd(7)];
+      return typeof v === 'boolean' ? !v : v;
+    };
+    const files = Object.keys(readManifest().recipes);
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < 400; i++) {
+      const f = files[i % files.length]!;
+      const crafted = withEditedHeader(golden(f), (h) => {
+        if (i % 3 === 2) h.costProfileJson = JSON.stringify(mutate(JSON.parse(h.costProfileJson)));
+        else h.scenarioJson = JSON.stringify(mutate(mutate(JSON.parse(h.scenarioJson))));
+      });
+      const started = Date.now();
+      let outcome: string;
+      try {
+        outcome = replayTrace(TraceReader.fromBytes(crafted), f, { shouldStop: () => (Date.now() - started > 2000 ? 'time' : null) }).verdict;
+      } catch (e) {
+        if (!(e instanceof UserError)) throw new Error(`${f}, case ${i}: not a user error: ${(e as Error).stack}`);
+        outcome = e.constructor.name;
+      }
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+    console.log('crafted headers:', Object.fromEntries(outcomes));
+    expect(outcomes.get('TraceContentError')).toBeGreaterThan(100);
   });
 
   it('another machine version is refused with both versions named, by replay and shrink', () => {

@@ -17,6 +17,7 @@ import {
   type ViewerThread,
 } from '../model.js';
 import { buildPanels } from './panels.js';
+import { UserError } from '../../tracer/errors.js';
 
 export interface ViewSelection {
   /** Window in cycles (default: the whole run). */
@@ -26,7 +27,12 @@ export interface ViewSelection {
   threads?: string[];
 }
 
-export class ViewSelectionError extends Error {}
+/** The --from/--to/--threads selection is wrong: a usage error. */
+export class ViewSelectionError extends UserError {
+  constructor(message: string) {
+    super(message, { exitCode: 2 });
+  }
+}
 
 /** String values mapped to small integers, in order of first appearance. */
 class Enum {
