@@ -194,7 +194,8 @@ function checkSalvage(c: Copy): void {
   if (repeat) {
     bump(counts.salvage, 'read (same packets kept as an earlier copy)');
     return;
-  }  salvageStep(c, 'events', () => {
+  }
+  salvageStep(c, 'events', () => {
     for (const _ of reader.events()) {
       // read every event in global order
     }
