@@ -12,7 +12,7 @@ import { existsSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import type { DuckDBConnection, DuckDBExtractedStatements, DuckDBResultReader } from '@duckdb/node-api';
 import { AtomicPath } from '../tracer/atomic-output.js';
 import { UserError } from '../tracer/errors.js';
-import { TraceReader, type Damage } from '../tracer/reader.js';
+import { TraceReader, type Damage, type Truncation } from '../tracer/reader.js';
 import { keptDatabaseProblem, WRITER_MARKER } from './kept-db.js';
 import type { LoadResult } from './load.js';
 import { loadInto } from './load-into.js';
@@ -59,6 +59,8 @@ export class Analysis {
     readonly loaded: LoadResult | null,
     /** What a salvaging load dropped from a damaged trace. */
     readonly damage: readonly Damage[] = [],
+    /** The loaded trace was cut short (no footer): where, and why. */
+    readonly truncated: Truncation | undefined = undefined,
   ) {
     this.con = db.con;
   }
@@ -83,7 +85,7 @@ export class Analysis {
         const db = await openSandboxedDuckDb({ kind: 'memory' }, sandbox);
         try {
           const loaded = await loadInto(db.con, reader, { source: input, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
-          return new Analysis(db, loaded, reader.damage);
+          return new Analysis(db, loaded, reader.damage, reader.truncated);
         } catch (e) {
           db.close();
           throw e;
@@ -117,7 +119,7 @@ export class Analysis {
       db.close();
       out.commit();
       const a = await Analysis.openDb(opts.db, sandbox);
-      return new Analysis(a.db, loaded, reader.damage);
+      return new Analysis(a.db, loaded, reader.damage, reader.truncated);
     } finally {
       reader.close();
     }

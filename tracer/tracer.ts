@@ -214,6 +214,15 @@ export class Tracer implements BufferOwner, TraceRecorder {
     this.sink.close();
   }
 
+  /**
+   * End a rewritten trace whose source was cut short or damaged without a footer: the result reads as
+   * cut short, as its source did, instead of passing for the complete record of a run.
+   */
+  finishCut(): void {
+    this.flushAll();
+    this.sink.close();
+  }
+
   private flushAll(): void {
     if (this.finished) throw new Error('tracer: finish() called twice');
     this.finished = true;

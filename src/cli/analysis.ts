@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { Analysis } from '../../analyze/db.js';
 import { checkOutputPath } from '../../tracer/atomic-output.js';
 import { CliError } from './errors.js';
-import { inFile, reportDamage } from './open-trace.js';
+import { inFile, reportCut, reportDamage } from './open-trace.js';
 import { progressOnDemand } from './progress.js';
 
 export interface AnalysisOptions {
@@ -34,6 +34,7 @@ export async function openAnalysis(input: string, opts: AnalysisOptions = {}): P
     bar.stop();
   }
   reportDamage(input, a.damage);
+  reportCut(input, a.truncated);
   return a;
 }
 

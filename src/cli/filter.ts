@@ -63,7 +63,8 @@ export function register(program: Command): void {
       const sink = new FileSink(opts.out!);
       try {
         const r = withTrace(file, reader, () => rewriteTrace(reader, sink, { filter: rules }));
-        console.log(`filtered ${file} -> ${opts.out}: ${fmtInt(r.events)} of ${fmtInt(reader.footer?.events ?? 0)} events kept, ${fmtInt(sink.size)} bytes`);
+        console.log(`filtered ${file} -> ${opts.out}: ${fmtInt(r.events)} of ${fmtInt(reader.footer?.events ?? r.events)} events kept, ${fmtInt(sink.size)} bytes`);
+        if (!r.complete) console.log(`  the input was ${reader.intact ? 'cut short' : 'damaged'}: the output has no footer, so it reads as cut short too`);
       } catch (e) {
         sink.discard();
         throw e;

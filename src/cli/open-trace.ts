@@ -5,7 +5,7 @@
  * and the command goes on with what could be believed.
  */
 import { TraceFormatError } from '../../tracer/errors.js';
-import { TraceReader, type Damage, type ReaderOptions } from '../../tracer/reader.js';
+import { TraceReader, type Damage, type ReaderOptions, type Truncation } from '../../tracer/reader.js';
 import { describeLocation } from '../../tracer/errors.js';
 
 /** The option every command that reads events offers for damaged files. */
@@ -31,6 +31,11 @@ export function reportDamage(path: string, damage: readonly Damage[]): void {
   for (const d of damage) {
     process.stderr.write(`l4trace: ${path}: damaged${describeLocation({ ...(d.packet !== undefined ? { packet: d.packet } : {}), ...(d.offset !== undefined ? { offset: d.offset } : {}) })}: ${d.reason}; dropped ${d.dropped}\n`);
   }
+}
+
+/** One stderr line when a trace was cut short: what follows covers what was recorded up to the cut. */
+export function reportCut(path: string, truncated: Truncation | undefined): void {
+  if (truncated) process.stderr.write(`l4trace: ${path}: cut short at byte ${truncated.offset} (${truncated.reason}): what follows covers the run up to there\n`);
 }
 
 /** A reader error with the file's name in front (IO errors name it already). */

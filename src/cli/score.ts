@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { checkOutputPath, writeBytesAtomic } from '../../tracer/atomic-output.js';
 import { writeFilterFile } from '../../tracer/filter/filter-file.js';
 import { scoreTrace } from '../../analyze/score.js';
-import { openTrace, SALVAGE_HELP, withTrace } from './open-trace.js';
+import { openTrace, reportCut, SALVAGE_HELP, withTrace } from './open-trace.js';
 import { fmtInt, guardStdoutPipe, Out, table, writeStdout } from './output.js';
 
 export function register(program: Command): void {
@@ -19,6 +19,7 @@ export function register(program: Command): void {
       guardStdoutPipe();
       if (opts.generate) checkOutputPath(opts.generate, { option: '-g', inputs: [file] });
       const reader = openTrace(file, { salvage: opts.salvage ?? false });
+      reportCut(file, reader.truncated);
       const s = withTrace(file, reader, () => scoreTrace(reader));
       reader.close();
       if (opts.generate) {

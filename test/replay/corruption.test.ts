@@ -436,8 +436,9 @@ function checkCli(c: Copy, command: string, r: CliResult, salvage: boolean): voi
 function checkFilteredSalvage(c: Copy, out: string): void {
   const reader = TraceReader.open(out);
   try {
-    // (The output carries no mark of the damage it came from: counted, see the report.)
+    // A filtered copy of a damaged trace has no footer: it reads as cut short, never as a complete run.
     bump(counts.cli, `filter --salvage output reads as ${reader.intact && !reader.truncated ? 'intact and complete' : 'damaged or cut'}`);
+    expect(reader.truncated, `${c.golden.name}, ${c.what}: filter --salvage output reads as complete`).toBeDefined();
     const result = replayTrace(reader, out);
     bump(counts.cli, `filter --salvage output replays ${result.verdict}`);
     expect(result.verdict, `${c.golden.name}, ${c.what}: filter --salvage output`).not.toBe('identical');

@@ -45,7 +45,7 @@ function unmatchedExit(reader: TraceReader, ev: TraceEvent): TraceFormatError {
   );
 }
 
-export function rewriteTrace(reader: TraceReader, sink: TraceSink, opts: RewriteOptions = {}): { events: number } {
+export function rewriteTrace(reader: TraceReader, sink: TraceSink, opts: RewriteOptions = {}): { events: number; complete: boolean } {
   const h = reader.header;
   const rules = opts.filter ? canonicalJson(opts.filter) : h.filterRules;
   const tracer = new Tracer(sink, { ...h, filterRules: rules }, { chunkEvents: h.buffers?.chunkEvents, chunkBytes: h.buffers?.chunkBytes, policy: BufferPolicy.FLUSH });
@@ -108,7 +108,10 @@ export function rewriteTrace(reader: TraceReader, sink: TraceSink, opts: Rewrite
   }
   threadsUpTo(Infinity, reader.threads.length);
   choicesUpTo(Infinity);
-  if (reader.footer) tracer.finishWithFooter(reader.footer);
-  else tracer.finish({ outcome: 0, endTime: 0 });
-  return { events: written };
+  // A source that was cut short or damaged (salvaged) gives a result without a footer: it must not pass
+  // for the complete record of a run.
+  const complete = reader.footer !== undefined && reader.intact;
+  if (complete) tracer.finishWithFooter(reader.footer!);
+  else tracer.finishCut();
+  return { events: written, complete };
 }
