@@ -9,6 +9,7 @@ import { Kind } from '../../tracer/catalogue.js';
 import { TraceReader } from '../../tracer/reader.js';
 import { checkChromeTrace } from '../support/chrome-check.js';
 import { runCli, tempDir } from '../support/cli.js';
+import { withAnalysis } from '../support/analysis.js';
 
 const golden = (name: string): string => fileURLToPath(new URL(`../../traces/${name}`, import.meta.url));
 const HANG = golden('signal-race-seed1-hang.l4t');
@@ -22,14 +23,6 @@ const PERFETTO_PROTO =
     (p): p is string => !!p && existsSync(p),
   ) ?? '(not found)';
 
-async function withAnalysis<T>(path: string, f: (a: Analysis) => Promise<T>): Promise<T> {
-  const a = await Analysis.open(path);
-  try {
-    return await f(a);
-  } finally {
-    a.close();
-  }
-}
 
 const count = async (a: Analysis, table: string): Promise<number> => Number(await a.scalar(`SELECT count(*) FROM ${table}`));
 

@@ -18,6 +18,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Analysis, AnalyzeError } from '../../analyze/db.js';
 import { SANDBOX_SETTINGS } from '../../analyze/sandbox.js';
 import { BIN, runCli, tempDir, type CliResult } from '../support/cli.js';
+import { withAnalysis } from '../support/analysis.js';
 
 const HANG = fileURLToPath(new URL('../../traces/signal-race-seed1-hang.l4t', import.meta.url));
 
@@ -50,14 +51,6 @@ function expectRefused(r: CliResult, mentions: (string | RegExp)[], code = 1): v
   expectNoLeak(r);
 }
 
-async function withAnalysis<T>(path: string, f: (a: Analysis) => Promise<T>): Promise<T> {
-  const a = await Analysis.open(path);
-  try {
-    return await f(a);
-  } finally {
-    a.close();
-  }
-}
 
 /** Change a database with a plain (unsandboxed) DuckDB, as a stranger would; `keepWal` leaves the change in the WAL. */
 async function tamper(file: string, sql: string, keepWal = false): Promise<void> {
