@@ -387,7 +387,13 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
   const sched = w('sched');
   switches.sort((x, y) => x.seq - y.seq);
   const byCpu = new Map<number, typeof switches>();
+  let badCpu = 0;
   for (const s of switches) {
+    // A switch on a CPU the header does not have is not believed (a crafted trace): counted, not loaded.
+    if (s.cpu >= Math.max(1, h.cpus)) {
+      badCpu++;
+      continue;
+    }
     let list = byCpu.get(s.cpu);
     if (!list) byCpu.set(s.cpu, (list = []));
     list.push(s);
@@ -456,6 +462,7 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
   // A salvaged trace: every packet dropped because it failed its checks (l4trace ... --salvage).
   for (const d of reader.damage) stats.add('packet_dropped', d.packet ?? -1, 'data_loss', 'trace', 1);
   stats.add('unbalanced_slices', 0, unbalanced > 0 ? 'error' : 'info', 'load', unbalanced);
+  if (badCpu > 0) stats.add('switch_on_unknown_cpu', 0, 'error', 'trace', badCpu);
   stats.add('events_loaded', 0, 'info', 'load', loaded);
   stats.close();
   const meta = w('metadata');

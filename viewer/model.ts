@@ -271,7 +271,10 @@ export class VarintWriter {
   count = 0;
   private prev = 0;
 
-  constructor(readonly codec: ColumnCodec) {}
+  constructor(
+    readonly codec: ColumnCodec,
+    readonly name = '',
+  ) {}
 
   push(v: number): void {
     if (this.codec === 'zd') {
@@ -279,7 +282,7 @@ export class VarintWriter {
       this.prev = v;
       this.varint(d >= 0 ? d * 2 : -d * 2 - 1);
     } else {
-      if (v < 0) throw new Error(`unsigned column value ${v}`);
+      if (v < 0) throw new Error(`unsigned column ${this.name} value ${v}`);
       this.varint(v);
     }
     this.count++;

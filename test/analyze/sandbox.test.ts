@@ -19,6 +19,7 @@ import { Analysis, AnalyzeError } from '../../analyze/db.js';
 import { SANDBOX_SETTINGS } from '../../analyze/sandbox.js';
 import { BIN, runCli, tempDir, type CliResult } from '../support/cli.js';
 import { withAnalysis } from '../support/analysis.js';
+import { SCHEMA_VERSION } from '../../analyze/schema.js';
 
 const HANG = fileURLToPath(new URL('../../traces/signal-race-seed1-hang.l4t', import.meta.url));
 
@@ -226,7 +227,7 @@ describe('kept databases: only what l4trace wrote is opened', () => {
     await withAnalysis(kept, async (a) => {
       const md = await a.query("SELECT key, value FROM metadata WHERE key IN ('writer', 'schema_version') ORDER BY key");
       expect(md.rows).toEqual([
-        { key: 'schema_version', value: '1' },
+        { key: 'schema_version', value: String(SCHEMA_VERSION) },
         { key: 'writer', value: 'l4trace' },
       ]);
       expect(Number(await a.scalar('SELECT count(*) FROM slice'))).toBeGreaterThan(0);
@@ -272,7 +273,7 @@ describe('kept databases: only what l4trace wrote is opened', () => {
     const unmarked = await variant('unmarked.duckdb', "DELETE FROM metadata WHERE key = 'writer'");
     expectRefused(runCli(['query', unmarked, 'SELECT 1']), ['unmarked.duckdb: not written by l4trace (no writer marker in its metadata)']);
     const old = await variant('old.duckdb', "UPDATE metadata SET value = '0' WHERE key = 'schema_version'");
-    expectRefused(runCli(['query', old, 'SELECT 1']), ['old.duckdb: schema version 0, this l4trace reads 1; load the trace again']);
+    expectRefused(runCli(['query', old, 'SELECT 1']), [`old.duckdb: schema version 0, this l4trace reads ${SCHEMA_VERSION}; load the trace again`]);
   });
 
   it('extra or changed views, macros, tables, columns, schemas, sequences and types are refused', async () => {

@@ -54,7 +54,7 @@ class Columns {
   private readonly writers = new Map<ColumnName, VarintWriter>();
   col(name: ColumnName, codec: ColumnCodec): VarintWriter {
     let w = this.writers.get(name);
-    if (!w) this.writers.set(name, (w = new VarintWriter(codec)));
+    if (!w) this.writers.set(name, (w = new VarintWriter(codec, name)));
     return w;
   }
   /** The column area and its directory. */
@@ -197,7 +197,7 @@ export async function extractViewerData(a: Analysis, source: string, sel: ViewSe
     const deliver = cols.col('irq.deliver', 'u');
     const handler = cols.col('irq.handler', 'u');
     const coalesced = cols.col('irq.coalesced', 'u');
-    const sql = `SELECT ts_raise::DOUBLE, irq, latency::DOUBLE, handler_utid, coalesced FROM irq WHERE ts_raise BETWEEN ${from} AND ${to} ORDER BY ts_raise, id`;
+    const sql = `SELECT ts_raise::DOUBLE, irq::DOUBLE, latency::DOUBLE, handler_utid, coalesced::DOUBLE FROM irq WHERE ts_raise BETWEEN ${from} AND ${to} ORDER BY ts_raise, id`;
     for await (const { rows: n, columns } of streamColumns(a, sql)) {
       const [t, q, l, h, co] = columns as (number | null)[][];
       for (let i = 0; i < n; i++) {
@@ -227,7 +227,7 @@ export async function extractViewerData(a: Analysis, source: string, sel: ViewSe
     const dest = cols.col('ipc.dest', 'u');
     const ipcThreads = keep ? `(i.sender_utid IN (${[...keep].join(',') || '-1'}) OR i.receiver_utid IN (${[...keep].join(',') || '-1'}))` : 'TRUE';
     const sql = `SELECT i.ts_send::DOUBLE, i.sender_utid, i.receiver_utid, i.ts_recv::DOUBLE, i.ts_reply::DOUBLE, i.kind, i.result_name,
-                        i.label::DOUBLE, i.words, i.bytes, d.utid
+                        i.label::DOUBLE, i.words::DOUBLE, i.bytes::DOUBLE, d.utid
                  FROM ipc i LEFT JOIN (SELECT l4_id, min(utid) AS utid FROM thread GROUP BY l4_id) d ON d.l4_id = i.dest
                  WHERE ${ipcThreads} AND i.ts_send <= ${to} AND coalesce(i.ts_recv, i.ts_send) >= ${from} ORDER BY i.ts_send, i.id`;
     for await (const { rows: n, columns } of streamColumns(a, sql)) {
