@@ -78,8 +78,14 @@ export class Analysis {
   private static async openAny(input: string, opts: OpenOptions): Promise<Analysis> {
     const sandbox = opts.writableDir ? { writableDir: opts.writableDir } : {};
     if (isDuckDbFile(input)) return Analysis.openDb(input, sandbox);
-    if (opts.db && existsSync(opts.db) && (await dbMatches(opts.db, input))) return Analysis.openDb(opts.db, sandbox);
+    const state = opts.db && existsSync(opts.db) ? await keptState(opts.db, input) : 'absent';
+    if (state === 'current') return Analysis.openDb(opts.db!, sandbox);
     const reader = TraceReader.open(input, { salvage: opts.salvage ?? false });
+    // Only a database l4trace wrote is ever replaced (a cache of a trace); anything else a user had stays.
+    if (state === 'foreign') {
+      reader.close();
+      throw new AnalyzeError(`--db ${opts.db}: exists and is not a database l4trace wrote; give another path, or remove it`);
+    }
     try {
       if (!opts.db) {
         const db = await openSandboxedDuckDb({ kind: 'memory' }, sandbox);
@@ -282,20 +288,30 @@ export function isDuckDbFile(path: string): boolean {
 }
 
 /** A kept database still describes this trace file (same path, size and modification time). */
-async function dbMatches(db: string, trace: string): Promise<boolean> {
-  if (!isDuckDbFile(db)) return false;
-  let a: Analysis;
+/**
+ * What a `--db` path holds: a database l4trace wrote of this very trace (`current`: reused), one it
+ * wrote of another trace, an older schema or an older copy of the trace (`stale`: loaded again over it),
+ * or anything else (`foreign`: never replaced).
+ */
+async function keptState(db: string, trace: string): Promise<'current' | 'stale' | 'foreign'> {
+  if (!isDuckDbFile(db)) return 'foreign';
+  let kept: SandboxedDb;
   try {
-    a = await Analysis.open(db);
+    kept = await openSandboxedDuckDb({ kind: 'read', path: db });
   } catch {
-    return false;
+    return 'foreign';
   }
   try {
-    const r = await a.query("SELECT key, value FROM metadata WHERE key IN ('source', 'source_size', 'source_mtime')");
-    const m = new Map(r.rows.map((x) => [String(x.key), String(x.value)]));
+    const r = await kept.con.runAndReadAll("SELECT key, value FROM metadata WHERE key IN ('writer', 'source', 'source_size', 'source_mtime')");
+    const m = new Map((r.getRowObjectsJson() as { key: unknown; value: unknown }[]).map((x) => [String(x.key), String(x.value)]));
+    if (m.get('writer') !== WRITER_MARKER) return 'foreign';
+    if ((await keptDatabaseProblem(kept.con)) !== null) return 'stale';
     const st = statSync(trace);
-    return m.get('source') === trace && m.get('source_size') === String(st.size) && m.get('source_mtime') === String(Math.floor(st.mtimeMs));
+    const same = m.get('source') === trace && m.get('source_size') === String(st.size) && m.get('source_mtime') === String(Math.floor(st.mtimeMs));
+    return same ? 'current' : 'stale';
+  } catch {
+    return 'foreign';
   } finally {
-    a.close();
+    kept.close();
   }
 }

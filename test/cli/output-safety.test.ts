@@ -58,6 +58,36 @@ describe('an output that is an input is refused, and the input stays as it was',
   }
 });
 
+describe('a --db path holding something l4trace did not write is never replaced', () => {
+  it('a text file and a plain DuckDB database stay as they were; a stale l4trace database is loaded again', async () => {
+    const notes = join(dir, 'notes.txt');
+    writeFileSync(notes, 'my notes\n');
+    const r = runCli(['query', trace, 'select 1', '--db', notes]);
+    expect(r.code).toBe(1);
+    oneLine(r.stderr, 'exists and is not a database l4trace wrote');
+    expect(readFileSync(notes, 'utf8')).toBe('my notes\n');
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const plain = join(dir, 'plain.duckdb');
+    const inst = await DuckDBInstance.create(plain);
+    const con = await inst.connect();
+    await con.run('CREATE TABLE mine AS SELECT 42 AS answer');
+    con.closeSync();
+    inst.closeSync();
+    const before = readFileSync(plain);
+    const p = runCli(['load', trace, '--db', plain]);
+    expect(p.code).toBe(1);
+    oneLine(p.stderr, 'exists and is not a database l4trace wrote');
+    expect(Buffer.from(readFileSync(plain)).equals(before)).toBe(true);
+    const kept = join(dir, 'kept-stale.duckdb');
+    expect(runCli(['load', trace, '--db', kept]).code).toBe(0);
+    const other = join(dir, 'other.l4t');
+    expect(runCli(['record', 'irq', '--set', 'hits=5', '-o', other]).code).toBe(0);
+    const again = runCli(['load', other, '--db', kept]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^loaded /);
+  });
+});
+
 describe('FIFOs, devices and folders are not outputs', () => {
   const fifo = join(dir, 'a-fifo');
   const folder = join(dir, 'a-folder');
@@ -130,12 +160,14 @@ describe('Ctrl-C (SIGINT) and SIGTERM while an output is unfinished', () => {
   }, 120_000);
 
   it('load --db: the unfinished database is removed, the old one kept, one line, exit 130', async () => {
+    // What the user had: a database l4trace wrote of another trace (anything else is never replaced).
     const db = join(dir, 'kept.duckdb');
-    writeFileSync(db, 'what the user had\n');
+    expect(runCli(['load', trace, '--db', db]).code).toBe(0);
+    const before = readFileSync(db);
     const r = await interrupt(['load', big, '--db', db], dir, 'kept.duckdb.', 'SIGINT');
     expect(r.code).toBe(130);
     oneLine(r.stderr, 'interrupted (SIGINT)', `removed the unfinished ${r.partial}`);
-    expect(readFileSync(db, 'utf8')).toBe('what the user had\n');
+    expect(Buffer.from(readFileSync(db)).equals(before)).toBe(true);
     expect(readdirSync(dir).filter((f) => f.startsWith('kept.duckdb.'))).toEqual([]);
   }, 120_000);
 
