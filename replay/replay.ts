@@ -130,7 +130,7 @@ export function replayTrace(reader: TraceReader, file: string, opts: ReplayOptio
     sink,
     run,
     budget,
-    cut: reader.footer ? null : { lastSeq: reader.lastSeq(), packets: reader.packets },
+    cut: reader.footer ? null : { lastSeq: sink.lastRecordedSeq, packets: reader.packets },
     filtered: selector !== null,
   };
 }

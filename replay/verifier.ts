@@ -80,7 +80,7 @@ export class VerifyingSink implements TraceSink {
   private readonly recordedEvents: number;
   private eventsMatched = 0;
   /** The largest sequence number the recorded file holds (-1 for none; Infinity when it has its footer). */
-  private readonly lastRecordedSeq: number;
+  readonly lastRecordedSeq: number;
   /** The recorded decision tape, whole. */
   private readonly recordedTape: ReturnType<TraceReader['tape']>;
 

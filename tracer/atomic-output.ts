@@ -157,6 +157,18 @@ function describeFsError(e: unknown): string {
   return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 }
 
+/** Put a finished output in place with `work`; on failure remove the temporary and say so. Either way it is no longer pending. */
+function putInPlace(p: Pending, work: () => void): void {
+  try {
+    work();
+  } catch (e) {
+    removeQuietly(p.temp);
+    throw new OutputError(`${p.target}: cannot write (${describeFsError(e)})`);
+  } finally {
+    untrack(p);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Outputs
 
@@ -193,16 +205,11 @@ export class AtomicFile {
   commit(): void {
     if (this.done) return;
     this.done = true;
-    try {
+    putInPlace(this.entry, () => {
       fsyncSync(this.fd);
       closeSync(this.fd);
       renameSync(this.temp, this.target);
-    } catch (e) {
-      removeQuietly(this.temp);
-      throw new OutputError(`${this.target}: cannot write (${describeFsError(e)})`);
-    } finally {
-      untrack(this.entry);
-    }
+    });
   }
 
   /** Stop after a failure but keep what was written under the temporary name; returns that name. */
@@ -249,9 +256,8 @@ export class AtomicPath {
   commit(): void {
     if (this.done) return;
     this.done = true;
-    try {
-      const st = statOrNull(this.target);
-      if (st?.isDirectory()) {
+    putInPlace(this.entry, () => {
+      if (statOrNull(this.target)?.isDirectory()) {
         // rename() cannot replace a non-empty folder: move the old one aside first, then drop it.
         const old = `${this.temp}.old`;
         renameSync(this.target, old);
@@ -259,12 +265,7 @@ export class AtomicPath {
         rmSync(old, { recursive: true, force: true });
       } else renameSync(this.temp, this.target);
       rmSync(`${this.temp}.wal`, { force: true });
-    } catch (e) {
-      removeQuietly(this.temp);
-      throw new OutputError(`${this.target}: cannot write (${describeFsError(e)})`);
-    } finally {
-      untrack(this.entry);
-    }
+    });
   }
 
   discard(): void {

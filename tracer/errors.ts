@@ -42,8 +42,8 @@ export type TraceErrorCode =
 
 /** Where in a file a problem lies: the packet's index (its position, from 0) and its byte offset. */
 export interface TraceLocation {
-  packet?: number;
-  offset?: number;
+  packet?: number | undefined;
+  offset?: number | undefined;
 }
 
 export class TraceFormatError extends UserError {
@@ -55,7 +55,7 @@ export class TraceFormatError extends UserError {
   /** The message without the location suffix. */
   readonly reason: string;
   constructor(code: TraceErrorCode, message: string, offset?: number, packet?: number) {
-    super(message + describeLocation({ ...(packet !== undefined ? { packet } : {}), ...(offset !== undefined ? { offset } : {}) }));
+    super(message + describeLocation({ packet, offset }));
     this.code = code;
     this.offset = offset;
     this.packet = packet;

@@ -20,7 +20,7 @@ export function register(program: Command): void {
       if (damage.length > 0) {
         const d = damage[0]!;
         const more = damage.length > 1 ? ` (and ${damage.length - 1} more problem${damage.length > 2 ? 's' : ''}, listed below)` : '';
-        process.stderr.write(`l4trace: ${file}: damaged${describeLocation({ ...(d.packet !== undefined ? { packet: d.packet } : {}), ...(d.offset !== undefined ? { offset: d.offset } : {}) })}: ${d.reason}${more}\n`);
+        process.stderr.write(`l4trace: ${file}: damaged${describeLocation(d)}: ${d.reason}${more}\n`);
         process.exitCode = 1;
       }
       if (s.hashes === 'mismatch') {

@@ -29,7 +29,7 @@ export function openTrace(path: string, opts: ReaderOptions & { quiet?: boolean 
 /** One stderr line per problem a salvaging reader stepped over. */
 export function reportDamage(path: string, damage: readonly Damage[]): void {
   for (const d of damage) {
-    process.stderr.write(`l4trace: ${path}: damaged${describeLocation({ ...(d.packet !== undefined ? { packet: d.packet } : {}), ...(d.offset !== undefined ? { offset: d.offset } : {}) })}: ${d.reason}; dropped ${d.dropped}\n`);
+    process.stderr.write(`l4trace: ${path}: damaged${describeLocation(d)}: ${d.reason}; dropped ${d.dropped}\n`);
   }
 }
 

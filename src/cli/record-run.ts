@@ -36,7 +36,9 @@ export async function recordToFile(spec: ScenarioSpec, out: string, opts: FileRe
       ...(opts.console ? { console: opts.console } : {}),
       ...(opts.onRound ? { onRound: opts.onRound } : {}),
     });
-    const r = await session.runCooperatively();
+    // Back to the event loop between slices, so a signal handler can run (the machine sees no difference).
+    let r: RecordResult | null;
+    while ((r = session.runSlice()) === null) await new Promise<void>((resolve) => setImmediate(resolve));
     return { ...r, bytes: sink.size };
   } catch (e) {
     const partial = sink.abandon();

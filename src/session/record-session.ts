@@ -1,9 +1,9 @@
 /**
  * A record session (as rr's RecordSession): the machine of a setup, a tracer writing to a sink, and the
  * decision tape drawn from a seeded PRNG or OS entropy. `run` records in one go (tests, sweeps);
- * `runCooperatively` hands control back to the event loop about every million simulated cycles, so a
- * command stays responsive to Ctrl-C (tracer/atomic-output.ts keeps the cut recording) while the
- * machine sees no difference.
+ * `runSlice` records about a million simulated cycles at a time, so a command can return to its event
+ * loop between slices and stay responsive to Ctrl-C (src/cli/record-run.ts; tracer/atomic-output.ts
+ * keeps the cut recording) while the machine sees no difference. No timers here: the caller yields.
  */
 import { Outcome } from '../../tracer/packets.js';
 import type { TraceSink } from '../../tracer/sink.js';
@@ -31,7 +31,7 @@ export interface RecordResult {
 
 export const OUTCOME_IDS = { ok: Outcome.OK, deadlock: Outcome.DEADLOCK, hang: Outcome.HANG, fault: Outcome.FAULT, limit: Outcome.LIMIT } as const;
 
-/** Simulated cycles between two returns to the event loop in `runCooperatively`. */
+/** Simulated cycles of one `runSlice`. */
 const SLICE_CYCLES = 1 << 20;
 
 export class RecordSession {
@@ -60,14 +60,10 @@ export class RecordSession {
     return this.end(this.machine.step()!);
   }
 
-  /** Record the whole run, returning to the event loop between slices of simulated time. */
-  async runCooperatively(): Promise<RecordResult> {
-    const rounds = this.machine.roundsFor(SLICE_CYCLES);
-    for (;;) {
-      const stop = this.machine.step(rounds);
-      if (stop) return this.end(stop);
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+  /** Record about SLICE_CYCLES more of the run: the result once it has ended, else null (call again). */
+  runSlice(): RecordResult | null {
+    const stop = this.machine.step(this.machine.roundsFor(SLICE_CYCLES));
+    return stop ? this.end(stop) : null;
   }
 
   private end(stop: RunOutcome['stop']): RecordResult {
