@@ -63,6 +63,7 @@ export function register(program: Command): void {
       console.log(
         `recorded ${spec.scenario} -> ${out}: outcome ${run.stop.outcome} at cycle ${fmtInt(run.endTime)} (${us.toFixed(1)} us); ${fmtInt(result.events)} events, ${fmtInt(result.bytes)} bytes, ${fmtInt(result.choices)} choices`,
       );
+      for (const d of run.kernel.diagnostics) process.stderr.write(`l4trace: ${d}\n`);
       if (opts.quiet) return;
       if (run.stop.outcome !== 'ok') console.log(`  ${run.stop.detail}`);
       if (run.metrics.length) {

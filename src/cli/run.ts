@@ -115,6 +115,7 @@ export function register(program: Command): void {
           ...(until !== undefined ? { untilCycles: until } : {}),
         });
       }
+      for (const d of run.kernel.diagnostics) writeStderr(`l4trace: ${d}\n`);
       const status = run.metrics.find((m) => m.name === 'init.exit_status');
       if (run.stop.outcome !== 'ok' || !status) throw new CliError(`${prog.name} did not finish: ${run.stop.outcome}: ${run.stop.detail}`);
       if (status.value > 128) writeStderr(`l4trace: ${prog.name}: ${run.stop.detail}\n`);

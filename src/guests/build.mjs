@@ -42,6 +42,8 @@ const INCLUDE_FLAGS = ['-Iinclude'];
 const LIBC_FLAGS = ['-O2', '-fno-tree-loop-distribute-patterns'];
 // Programs: instrumented; the optimisation level is per binary.
 const PROGRAM_FLAGS = ['-finstrument-functions'];
+// Programs that use floating point: the x87 only (the simulated CPU is an i686 without SSE).
+const FPU_FLAGS = ['-mfpmath=387', '-mno-sse'];
 
 const LIBC_SOURCES = [
   'cyg_profile.c',
@@ -67,8 +69,10 @@ const COMPUTE = ['rec', 'strings', 'sort', 'int64', 'switch', 'fnptr'];
 // endsInExec: the program ends by exec'ing another guest, so its main never returns (one more
 // funcEnter than funcExit).
 // ldflags: extra link flags for this binary.
+// fpu: the program uses floating point (x87): compiled without -mgeneral-regs-only (the C library
+// stays integer-only) and with -mfpmath=387 -mno-sse, as gcc -m32 -march=i686 does by default.
 // Native runs use src/guests as the current directory, so guests exec each other as bin/<name>.
-/** @type {{name: string, source: string, opt: string, kind: 'linux'|'l4', args?: string[], stdin?: string, exitCode?: number, signal?: string, endsInExec?: boolean, ldflags?: string[]}[]} */
+/** @type {{name: string, source: string, opt: string, kind: 'linux'|'l4', args?: string[], stdin?: string, exitCode?: number, signal?: string, endsInExec?: boolean, ldflags?: string[], fpu?: boolean}[]} */
 const BINARIES = [
   { name: 'hello', source: 'hello.c', opt: '-O2', kind: 'linux', args: ['a', 'bc'] },
   ...COMPUTE.flatMap((p) =>
@@ -80,6 +84,8 @@ const BINARIES = [
       args: [],
     })),
   ),
+  // x87 floating point: float, double, long double, conversions, libm-style functions (fmath.h)
+  ...['-O0', '-O2'].map((opt) => ({ name: `float${opt}`, source: 'float.c', opt, kind: /** @type {const} */ ('linux'), args: ['1000'], fpu: true })),
   { name: 'pingpong', source: 'pingpong.c', opt: '-O2', kind: 'l4' },
   ...[
     ['ud2', 'SIGILL'],
@@ -408,7 +414,7 @@ async function main() {
     for (const b of BINARIES) {
       const obj = path.join(tmp, `${b.name}.o`);
       must('gcc', [
-        ...COMMON_FLAGS,
+        ...(b.fpu ? [...COMMON_FLAGS.filter((f) => f !== '-mgeneral-regs-only'), ...FPU_FLAGS] : COMMON_FLAGS),
         b.opt,
         ...PROGRAM_FLAGS,
         ...WARN_FLAGS,
@@ -444,6 +450,7 @@ async function main() {
       common: COMMON_FLAGS,
       libc: [...LIBC_FLAGS, ...INCLUDE_FLAGS],
       programs: [...PROGRAM_FLAGS, ...INCLUDE_FLAGS],
+      fpuPrograms: FPU_FLAGS,
       warnings: WARN_FLAGS,
       link: {
         linux: 'start.o <program>.o libc.a',

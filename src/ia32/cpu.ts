@@ -39,7 +39,8 @@ export const EBP = 5;
 export const ESI = 6;
 export const EDI = 7;
 
-export type FaultKind = 'pf' | 'ud' | 'de' | 'gp';
+/** Page fault, invalid opcode, divide error, general protection, BOUND range (#BR), x87 error (#MF). */
+export type FaultKind = 'pf' | 'ud' | 'de' | 'gp' | 'br' | 'mf';
 
 export interface FaultInfo {
   kind: FaultKind;

@@ -10,7 +10,9 @@ import { AF, CF, Cpu, DF, EAX, EBP, EBX, ECX, EDX, ESP, FAULT, PF, SF, USER_FLAG
 import { div, idiv, imul1, imul2, mul } from './muldiv.js';
 import { shiftOp, shld, shrd } from './shift.js';
 import { stringOp, type RepPrefix, type StringKind } from './strings.js';
+import { aad, aam, asciiAdjust, bound, cmpxchg8b, daa, das, enter, popa, pusha } from './legacy.js';
 import { templateOp } from './templates.js';
+import { describeForm } from './unknown-forms.js';
 
 export type Op = (c: Cpu) => void;
 
@@ -76,13 +78,18 @@ export interface DecodeContext {
 }
 
 export class Unimplemented extends Error {
+  /** A readable name of the form (e.g. "movaps (SSE)"), or '' when unknown. */
+  readonly mnemonic: string;
+
   constructor(
     readonly addr: number,
     readonly bytes: number[],
     readonly form: string,
   ) {
-    super(`unimplemented instruction ${form} at 0x${addr.toString(16)}: ${bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ')}`);
+    const mnemonic = describeForm(bytes);
+    super(`unimplemented instruction ${mnemonic ? `${mnemonic}, form ` : ''}${form} at 0x${addr.toString(16)}: ${bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ')}`);
     this.name = 'Unimplemented';
+    this.mnemonic = mnemonic;
   }
 }
 
@@ -853,12 +860,13 @@ SECONDARY[0x31] = (d) => {
 };
 /**
  * CPUID, as the simulated Pentium Pro answers: leaf 0 gives the highest leaf (1) and "GenuineIntel";
- * leaf 1 family 6, model 1, stepping 9, and in EDX the features the interpreter has: TSC (bit 4) and
- * CMOV (bit 15) (no x87, no CMPXCHG8B). Higher leaves answer as leaf 1, as Intel CPUs do for leaves
+ * leaf 1 family 6, model 1, stepping 9, and in EDX the features the interpreter has: the x87 FPU (bit 0),
+ * TSC (bit 4), CMPXCHG8B (bit 8) and CMOV (bit 15). No MMX, FXSR or SSE: libraries take their plain
+ * i686 code paths, and such an instruction is #UD. Higher leaves answer as leaf 1, as Intel CPUs do for leaves
  * beyond the highest.
  */
 export const CPUID_SIGNATURE = 0x619;
-export const CPUID_FEATURES = (1 << 4) | (1 << 15);
+export const CPUID_FEATURES = (1 << 0) | (1 << 4) | (1 << 8) | (1 << 15);
 SECONDARY[0xa2] = () => (c) => {
   if (c.r[EAX] === 0) {
     c.r[EAX] = 1;
@@ -1033,6 +1041,74 @@ SECONDARY[0xc0] = SECONDARY[0xc1] = (d, opcode) => {
     c.stp(p, at, sum, sz);
     setReg(c, reg, a, sz);
   };
+};
+
+// Old forms (legacy.ts): BCD adjustments, PUSHA/POPA, BOUND, ENTER, XLAT, LOOP/JECXZ, CMPXCHG8B.
+PRIMARY[0x27] = () => daa;
+PRIMARY[0x2f] = () => das;
+PRIMARY[0x37] = () => (c) => asciiAdjust(c, true);
+PRIMARY[0x3f] = () => (c) => asciiAdjust(c, false);
+PRIMARY[0xd4] = (d) => {
+  const base = d.u8();
+  return (c) => aam(c, base);
+};
+PRIMARY[0xd5] = (d) => {
+  const base = d.u8();
+  return (c) => aad(c, base);
+};
+PRIMARY[0x60] = (d) => {
+  const sz = d.opsize;
+  return (c) => pusha(c, sz);
+};
+PRIMARY[0x61] = (d) => {
+  const sz = d.opsize;
+  return (c) => popa(c, sz);
+};
+PRIMARY[0x62] = (d) => {
+  d.modrm();
+  if (d.isReg) return (c) => c.raise('ud', 'bound with a register operand');
+  const reg = d.reg;
+  const sz = d.opsize;
+  const ea = d.ea;
+  return (c) => bound(c, c.r[reg]!, ea(c), sz);
+};
+PRIMARY[0xc8] = (d) => {
+  const size = d.u16();
+  const level = d.u8();
+  const sz = d.opsize;
+  return (c) => enter(c, size, level, sz);
+};
+/** XLAT: AL = [EBX + AL] (DS, or the segment of an override prefix). */
+PRIMARY[0xd7] = (d) => {
+  d.mem = true;
+  d.eaInfo = { k: 'm', b: EBX, i: -1, s: 0, d: 0 };
+  d.ea = (c) => (c.r[EBX]! + (c.r[EAX]! & 0xff)) | 0;
+  const ea = d.ea;
+  return (c) => c.set8(0, c.read8(ea(c)));
+};
+/** LOOPNE, LOOPE, LOOP (ECX is decremented, flags unchanged) and JECXZ. */
+for (const opcode of [0xe0, 0xe1, 0xe2, 0xe3]) {
+  PRIMARY[opcode] = ends((d) => {
+    const rel = d.i8();
+    const target = d.opsize === 2 ? (d.next + rel) & 0xffff : (d.next + rel) >>> 0;
+    if (opcode === 0xe3) return (c) => void (c.r[ECX] === 0 && (c.eip = target));
+    const need = opcode === 0xe2 ? 0 : opcode === 0xe1 ? 1 : -1; // 1: ZF set, -1: ZF clear
+    return (c) => {
+      const n = (c.r[ECX]! - 1) | 0;
+      c.r[ECX] = n;
+      if (n === 0) return;
+      if (need === 0 || (need === 1) === (c.zf() !== 0)) c.eip = target;
+    };
+  });
+}
+SECONDARY[0xc7] = (d) => {
+  d.modrm();
+  d.form += `/${d.reg}`;
+  if (d.reg !== 1) return null;
+  d.lockable = true;
+  if (d.isReg) return (c) => c.raise('ud', 'cmpxchg8b with a register operand');
+  const ea = d.ea;
+  return (c) => cmpxchg8b(c, ea(c));
 };
 
 // ---------------------------------------------------------------------------------------------------

@@ -29,6 +29,28 @@ export class GuestImage {
     return id;
   }
 
+  /** "name+0xoff" of the function symbol at or below `addr` within its text, or '' without symbols. */
+  functionContaining(addr: number): string {
+    this.sorted ??= [...this.elf.functions.keys()].sort((a, b) => a - b);
+    const s = this.sorted;
+    let lo = 0;
+    let hi = s.length - 1;
+    let best = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (s[mid]! <= addr) {
+        best = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (best < 0) return '';
+    const start = s[best]!;
+    const name = this.elf.functions.get(start)!;
+    return addr === start ? name : `${name}+0x${(addr - start).toString(16)}`;
+  }
+
+  private sorted: number[] | undefined;
+
   symbol(name: string): number {
     const v = this.elf.symbols.get(name);
     if (v === undefined) throw new Error(`${this.name}: no symbol ${name}`);

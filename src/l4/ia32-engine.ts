@@ -10,7 +10,7 @@
  * - page faults: a page-fault IPC to the pager (by the kernel), then the instruction is retried.
  */
 import type { EventBuffer, TraceRecorder } from '../../tracer/recorder.js';
-import { Cpu, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from '../ia32/cpu.js';
+import { Cpu, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, type FaultKind } from '../ia32/cpu.js';
 import { Interpreter } from '../ia32/interpreter.js';
 import type { PhysicalMemory } from '../ia32/memory.js';
 import type { CostProfile } from './costs.js';
@@ -28,8 +28,13 @@ export const EXC = { TRAPNO: 0, ERR: 1, EIP: 2, EFLAGS: 3, EDI: 4, ESI: 5, EBP: 
 
 /** Trap numbers. */
 export const TRAP_DE = 0;
+export const TRAP_BR = 5;
 export const TRAP_UD = 6;
 export const TRAP_GP = 13;
+export const TRAP_MF = 16;
+
+/** The vector of each CPU exception the interpreter raises (page faults take the pager path). */
+const TRAP_OF_FAULT: Record<Exclude<FaultKind, 'pf'>, number> = { de: TRAP_DE, br: TRAP_BR, ud: TRAP_UD, gp: TRAP_GP, mf: TRAP_MF };
 /** Not a CPU vector: the emulation library's signal entry (the thread was forced in by its signal thread). */
 export const TRAP_SIGNAL = 0x1000;
 
@@ -65,6 +70,8 @@ export interface Ia32EngineDeps {
   native?: () => boolean;
   /** The C library calls the server itself (modified libc): no reflection for `int $0x80`. */
   directSyscalls?: () => boolean;
+  /** Report why the guest is about to fail (an instruction the CPU lacks), for the user and the trace. */
+  diagnose?: (text: string, addr: number) => void;
 }
 
 export class Ia32Engine implements Engine {
@@ -133,9 +140,16 @@ export class Ia32Engine implements Engine {
           const op: FaultOp = { op: 'fault', fault: 'pf', addr: f.addr, write: f.write, ip: c.eip, detail: f.detail };
           return { cycles: stop.cycles, op };
         }
-        return this.exception(f.kind === 'de' ? TRAP_DE : f.kind === 'ud' ? TRAP_UD : TRAP_GP, f.err, stop.cycles);
+        if (f.kind === 'ud' && f.detail.startsWith('unimplemented')) this.deps.diagnose?.(this.describeUnimplemented(f.detail), c.eip);
+        return this.exception(TRAP_OF_FAULT[f.kind], f.err, stop.cycles);
       }
     }
+  }
+
+  /** The interpreter's message for an instruction it lacks, with the function it is in (when symbols exist). */
+  private describeUnimplemented(detail: string): string {
+    const where = this.deps.image.functionContaining(this.cpu.eip >>> 0);
+    return `SIGILL: ${detail}${where ? ` (in ${where} of ${this.deps.image.name})` : ` (in ${this.deps.image.name})`}`;
   }
 
   /** Reflect an exception to the emulation library, which calls the handler with the registers. */

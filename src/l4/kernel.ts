@@ -79,6 +79,7 @@ const ia32Provider: EngineProvider = (k, task, thread, ip, sp, trace) => {
       now: () => k.now,
       trace,
       executed: (n) => void (k.counters.guestInstructions += n),
+      diagnose: (text, addr) => k.diagnose(thread.gid, text, addr),
     },
     ip,
     sp,
@@ -154,6 +155,11 @@ export class Kernel implements ModelServices {
   /** The CPU whose code is executing now; `now` is its time. */
   exec!: Cpu;
   stopping: StopReason | null = null;
+  /**
+   * What a person should know about why a guest failed (an instruction the CPU lacks, with its address,
+   * bytes and function): printed by run/record, also a MARKER in the thread's trace. At most 16.
+   */
+  readonly diagnostics: string[] = [];
   readonly roundCycles: number;
   readonly timerJitter: number;
   readonly chaos: number;
@@ -788,6 +794,14 @@ export class Kernel implements ModelServices {
 
   // -------------------------------------------------------------------------------------------------
   // ModelServices
+
+  /** Note a diagnostic of thread `gid` (see `diagnostics`) and mark it in the thread's trace. */
+  diagnose(gid: number, text: string, value: number): void {
+    const t = this.threadByGid(gid);
+    const line = t ? `${t.name}: ${text}` : text;
+    if (this.diagnostics.length < 16) this.diagnostics.push(line);
+    if (t) this.ev(t, Kind.MARKER, this.recorder.intern(text), value >>> 0);
+  }
 
   requestStop(outcome: 'ok' | 'hang' | 'fault', detail: string): void {
     if (!this.stopping) this.stopping = { outcome, detail };

@@ -120,7 +120,27 @@ export const SI_USER = 0;
 export const SI_KERNEL = 0x80;
 export const ILL_ILLOPN = 2;
 export const FPE_INTDIV = 1;
+export const FPE_FLTDIV = 3;
+export const FPE_FLTOVF = 4;
+export const FPE_FLTUND = 5;
+export const FPE_FLTRES = 6;
+export const FPE_FLTINV = 7;
+
+/**
+ * The si_code of an x87 error (#MF), as Linux's math_error picks it from the exceptions that are both
+ * raised in the status word and unmasked in the control word: invalid first, then zero-divide,
+ * overflow, underflow or denormal, precision. 0 when none is (a spurious #MF).
+ */
+export function fpeCode(cw: number, sw: number): number {
+  const err = sw & ~cw & 0x3f;
+  if (err & 0x01) return FPE_FLTINV;
+  if (err & 0x04) return FPE_FLTDIV;
+  if (err & 0x08) return FPE_FLTOVF;
+  if (err & 0x12) return FPE_FLTUND;
+  if (err & 0x20) return FPE_FLTRES;
+  return 0;
+}
 export const SEGV_MAPERR = 1;
 export const SEGV_ACCERR = 2;
 /** CPU vectors as trap numbers in the sigcontext. */
-export const TRAPNO = { DE: 0, BP: 3, OF: 4, UD: 6, GP: 13, PF: 14 } as const;
+export const TRAPNO = { DE: 0, BP: 3, OF: 4, BR: 5, UD: 6, GP: 13, PF: 14, MF: 16 } as const;

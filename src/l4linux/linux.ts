@@ -13,7 +13,7 @@ import type { ModelCtx } from '../l4/model-engine.js';
 import type { CostProfile } from '../l4/costs.js';
 import { EXC, EXC_WORDS, TRAP_DE, TRAP_SIGNAL, TRAP_UD } from '../l4/ia32-engine.js';
 import { buildInitialStack } from '../ia32/process-stack.js';
-import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, FPE_INTDIV, HZ, ILL_ILLOPN, NR, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, SIG, SIGNAL_NAMES, TRAPNO } from './abi.js';
+import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, FPE_INTDIV, fpeCode, HZ, ILL_ILLOPN, NR, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, SIG, SIGNAL_NAMES, TRAPNO } from './abi.js';
 import { work, type Coroutine, type LxGen, type SleepOp, type WakeReason, type WaitQueue } from './coroutine.js';
 export { work };
 import { Console, FileSystem, FileTable, Transcript } from './files.js';
@@ -301,11 +301,17 @@ export class Linux {
   *trap(proc: Process, regs: number[]): LxGen<number[] | null> {
     const trapno = regs[EXC.TRAPNO]!;
     if (trapno !== TRAP_SIGNAL) {
-      // As Linux's trap handlers: #UD and #DE name the instruction (si_addr = EIP); #GP, #OF (into) and
-      // int3 are SI_KERNEL signals without an address. The trap number and error code go to the sigcontext.
+      // As Linux's trap handlers: #UD, #DE and #MF name the instruction (si_addr = EIP); #GP, #BR (bound),
+      // #OF (into) and int3 are SI_KERNEL signals without an address. The trap number and error code go to the sigcontext.
       const eip = regs[EXC.EIP]! >>> 0;
       if (trapno === TRAP_UD) this.forceSignal(proc, SIG.ILL, trapno, regs[EXC.ERR]!, { code: ILL_ILLOPN, addr: eip });
       else if (trapno === TRAP_DE) this.forceSignal(proc, SIG.FPE, trapno, regs[EXC.ERR]!, { code: FPE_INTDIV, addr: eip });
+      else if (trapno === TRAPNO.MF) {
+        // The emulation library passes the FPU's control and status words in the error word (#MF
+        // pushes no error code of its own; the sigcontext gets 0, as natively).
+        const err = regs[EXC.ERR]! >>> 0;
+        this.forceSignal(proc, SIG.FPE, trapno, 0, { code: fpeCode(err >>> 16, err & 0xffff), addr: eip });
+      }
       else this.forceSignal(proc, trapno === TRAPNO.BP ? SIG.TRAP : SIG.SEGV, trapno, regs[EXC.ERR]!, { code: SI_KERNEL, addr: 0 });
     }
     return yield* this.returnToUser(proc, regs, null);
