@@ -13,7 +13,7 @@ export interface CoverageReport {
   instructions: number;
   /** Opcode forms seen, with counts. */
   forms: Map<string, number>;
-  unimplemented: { addr: number; bytes: string; form: string; section: string }[];
+  unimplemented: { addr: number; bytes: string; form: string; mnemonic: string; section: string }[];
 }
 
 export function decodeSections(image: ElfImage): CoverageReport {
@@ -33,7 +33,7 @@ export function decodeSections(image: ElfImage): CoverageReport {
         a += insn.len;
       } catch (e) {
         if (e instanceof Unimplemented) {
-          report.unimplemented.push({ addr: a, bytes: e.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' '), form: e.form, section: sec.name });
+          report.unimplemented.push({ addr: a, bytes: e.bytes.map((b) => b.toString(16).padStart(2, '0')).join(' '), form: e.form, mnemonic: e.mnemonic, section: sec.name });
           let len = 1;
           try {
             len = instructionLength(byte, a);

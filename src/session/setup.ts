@@ -11,7 +11,7 @@ import { LIMITS } from '../../tracer/limits.js';
 import type { TraceReader } from '../../tracer/reader.js';
 import { COST_KEYS, type CostProfile } from '../l4/costs.js';
 import { costsOf, FLAVOURS, type FlavourName } from '../l4/flavour.js';
-import { loadCommittedGuest } from '../guests/catalog.js';
+import { committedGuests, hasCommittedGuest, loadCommittedGuest } from '../guests/catalog.js';
 import { ElfError, parseElf } from '../ia32/elf.js';
 import { getScenario } from '../scenarios/registry.js';
 import { resolveScenario } from '../scenarios/resolve.js';
@@ -56,7 +56,11 @@ export function setupForRecording(spec: ScenarioSpec, opts: { images?: ReadonlyM
 export function imagesFor(spec: ScenarioSpec, given: ReadonlyMap<string, Uint8Array> = new Map()): Map<string, Uint8Array> {
   const names = getScenario(spec.scenario).images?.(spec.params) ?? [];
   const out = new Map<string, Uint8Array>();
-  for (const n of names) out.set(n, given.get(n) ?? loadCommittedGuest(n));
+  for (const n of names) {
+    const data = given.get(n) ?? (hasCommittedGuest(n) ? loadCommittedGuest(n) : null);
+    if (!data) throw new ScenarioError(`scenario ${spec.scenario}: no guest program named ${JSON.stringify(n)} (have: ${committedGuests().join(', ')}; run a file of your own with \`l4trace run FILE\`)`);
+    out.set(n, data);
+  }
   return out;
 }
 

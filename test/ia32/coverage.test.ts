@@ -17,30 +17,32 @@ describe('coverage gate', () => {
     const data = Uint8Array.from(loadCommittedGuest('hello'));
     const image = parseElf(data);
     const text = image.text.find((s) => s.name === '.text')!;
-    // Overwrite the first instruction of main with an x87 instruction (fld st(1): D9 C1), which we do not implement.
+    // Overwrite the first instruction of main with an SSE instruction (xorps xmm0, xmm1: 0F 57 C1),
+    // which the i686 model does not have.
     const main = image.symbols.get('main')!;
     const fileOff = text.offset + (main - text.start);
-    data[fileOff] = 0xd9;
-    data[fileOff + 1] = 0xc1;
+    data.set([0x0f, 0x57, 0xc1], fileOff);
     const report = decodeSections(parseElf(data));
     expect(report.unimplemented.length).toBeGreaterThan(0);
     const first = report.unimplemented[0]!;
     expect(first.addr).toBe(main);
-    expect(first.bytes.startsWith('d9 c1')).toBe(true);
-    expect(first.form).toBe('d9');
+    expect(first.bytes.startsWith('0f 57 c1')).toBe(true);
+    expect(first.form).toBe('0f 57');
+    expect(first.mnemonic).toBe('xorps (SSE)');
   });
 
   it('reports each unimplemented instruction once, skipping its whole length', () => {
-    // fcomp st(0) (d8 d8), nop, fld qword [0xd8d8d8d8] (dd 05 + disp32), nop, fmul st, st(1) with a
-    // 66 prefix, ret: the ModRM, displacement and prefix bytes are not reported as instructions.
-    const code = [0xd8, 0xd8, 0x90, 0xdd, 0x05, 0xd8, 0xd8, 0xd8, 0xd8, 0x90, 0x66, 0xd8, 0xc9, 0xc3];
+    // xorps xmm3, xmm0 (0f 57 d8), nop, movaps xmm0, [0xd8d8d8d8] (0f 28 05 + disp32), nop, pxor
+    // xmm1, xmm1 with its 66 prefix, ret: the ModRM, displacement and prefix bytes are not reported
+    // as instructions.
+    const code = [0x0f, 0x57, 0xd8, 0x90, 0x0f, 0x28, 0x05, 0xd8, 0xd8, 0xd8, 0xd8, 0x90, 0x66, 0x0f, 0xef, 0xc9, 0xc3];
     const image = parseElf(loadCommittedGuest('hello'));
     const fake = { ...image, data: Uint8Array.from(code), text: [{ name: '.text', start: 0x1000, end: 0x1000 + code.length, offset: 0 }] };
     const report = decodeSections(fake);
-    expect(report.unimplemented.map((u) => [u.addr - 0x1000, u.form])).toEqual([
-      [0, 'd8'],
-      [3, 'dd'],
-      [10, '66 d8'],
+    expect(report.unimplemented.map((u) => [u.addr - 0x1000, u.form, u.mnemonic])).toEqual([
+      [0, '0f 57', 'xorps (SSE)'],
+      [4, '0f 28', 'movaps (SSE)'],
+      [12, '66 0f ef', 'packed integer arithmetic (MMX)'],
     ]);
     expect(report.instructions).toBe(3); // nop, nop, ret
   });
