@@ -56,7 +56,7 @@ export function asciiAdjust(c: Cpu, add: boolean): void {
   let ax = c.r[EAX]! & 0xffff;
   let flags = 0;
   if ((ax & 0xf) > 9 || c.af()) {
-    ax = add ? ax + 0x106 : ((ax - 6) & 0xff) | ((((ax >> 8) - 1) & 0xff) << 8);
+    ax = add ? ax + 0x106 : (ax - 6 - 0x100) & 0xffff; // AAS: AX - 6, then AH - 1 (the SDM's order)
     flags = AF | CF;
   }
   ax = (ax & 0xff00) | (ax & 0x0f);
@@ -123,6 +123,8 @@ export function enter(c: Cpu, size: number, levelIn: number, sz: 2 | 4): void {
   const pushes = level > 0 ? 1 + level : 1; // EBP, level-1 copies, the frame pointer
   const low = (sp - pushes * sz) | 0;
   c.wpa(low, pushes * sz); // checks the first and the last page of the area (at most 132 bytes)
+  // The host CPU (AMD, as the vectors show) also faults when the new stack bottom is not writable.
+  c.wpa((low - size) | 0, 1);
   const copies = ENTER_SCRATCH;
   for (let i = 1; i < level; i++) copies[i] = sz === 4 ? c.read32((bp - i * sz) | 0) : c.read16((bp - i * sz) | 0);
   let p = (sp - sz) | 0;

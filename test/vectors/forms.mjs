@@ -417,7 +417,7 @@ function imulTrunc(a, b, size) {
 // ---------------------------------------------------------------- form table
 
 export const FAMILIES = ['alu', 'test', 'incdec', 'unary', 'muldiv', 'shift', 'mov', 'setcc_cmov', 'bits', 'atomic',
-  'stack', 'control', 'string', 'flags', 'misc'];
+  'stack', 'control', 'string', 'flags', 'misc', 'legacy'];
 
 const N = 40; // default cases per form
 const forms = [];
@@ -1264,6 +1264,187 @@ add('misc', {
 });
 add('misc', { mnem: 'UD2', ops: '(#UD)', enc: '0F 0B', size: 32, n: 30, gen(c) { c.bytes = [0x0f, 0x0b]; c.model = () => { throw new Fault('UD'); }; return true; } });
 add('misc', { mnem: 'HLT', ops: '(#GP at CPL 3)', enc: 'F4', size: 32, n: 30, gen(c) { c.bytes = [0xf4]; c.model = () => { throw new Fault('GP'); }; return true; } });
+
+// ---- legacy: BCD adjustments, PUSHA/POPA, ENTER, XLAT, LOOP/JECXZ, CMPXCHG8B, BOUND, CBW/CWDE/CWD/CDQ
+const al = (S) => S.regs[0] & 0xff;
+const setAl = (S, v) => setR(S.regs, 0, 8, v & 0xff);
+const aF = (S) => (S.flags & AF) !== 0;
+const cF = (S) => S.flags & CF;
+function bcdGen(rng, c) {
+  // AL: half the time valid packed BCD digits, else any byte; AF and CF random (from newCase).
+  c.regs[0] = (c.regs[0] & ~0xffff) | (rng.int(256) << 8) | (rng.chance(0.5) ? (rng.int(10) << 4) | rng.int(10) : rng.int(256));
+}
+const BCD = [
+  ['DAA', 0x27, OF, (S) => {
+    const old = al(S), oldCf = cF(S);
+    let v = old, cf = 0, af = 0;
+    if ((v & 0xf) > 9 || aF(S)) { cf = oldCf | (v + 6 > 0xff ? 1 : 0); v = (v + 6) & 0xff; af = AF; }
+    if (old > 0x99 || oldCf) { v = (v + 0x60) & 0xff; cf = 1; } else cf = 0;
+    setAl(S, v); S.flags = (S.flags & ~ARITH) | szp(v, 8) | af | cf;
+  }],
+  ['DAS', 0x2f, OF, (S) => {
+    const old = al(S), oldCf = cF(S);
+    let v = old, cf = 0, af = 0;
+    if ((v & 0xf) > 9 || aF(S)) { cf = oldCf | (v < 6 ? 1 : 0); v = (v - 6) & 0xff; af = AF; }
+    if (old > 0x99 || oldCf) { v = (v - 0x60) & 0xff; cf = 1; }
+    setAl(S, v); S.flags = (S.flags & ~ARITH) | szp(v, 8) | af | cf;
+  }],
+  ['AAA', 0x37, OF | SF | ZF | PF, (S) => {
+    let ax = S.regs[0] & 0xffff, f = 0;
+    if ((ax & 0xf) > 9 || aF(S)) { ax = (ax + 0x106) & 0xffff; f = AF | CF; }
+    setR(S.regs, 0, 16, (ax & 0xff00) | (ax & 0xf)); S.flags = (S.flags & ~ARITH) | f;
+  }],
+  ['AAS', 0x3f, OF | SF | ZF | PF, (S) => {
+    let ax = S.regs[0] & 0xffff, f = 0;
+    if ((ax & 0xf) > 9 || aF(S)) { ax = (ax - 6) & 0xffff; ax = (ax - 0x100) & 0xffff; f = AF | CF; } // AX - 6, then AH - 1 (SDM)
+    setR(S.regs, 0, 16, (ax & 0xff00) | (ax & 0xf)); S.flags = (S.flags & ~ARITH) | f;
+  }],
+];
+for (const [mnem, opcode, undef, fn] of BCD) {
+  add('legacy', {
+    mnem, ops: '', enc: opc([opcode]), size: 8, n: 200,
+    gen(c, rng) { bcdGen(rng, c); c.bytes = [opcode]; c.model = (S) => { fn(S); return undef; }; return true; },
+  });
+}
+add('legacy', {
+  mnem: 'AAM', ops: 'imm8', enc: 'D4 ib', size: 8, n: 120,
+  gen(c, rng) {
+    const base = rng.pick([10, 10, 0, 1, 2, 16, 255, rng.int(256)]);
+    c.bytes = [0xd4, base];
+    c.model = (S) => {
+      if (base === 0) throw new Fault('DE');
+      const a = al(S);
+      setR(S.regs, 0, 16, (Math.floor(a / base) << 8) | (a % base));
+      S.flags = (S.flags & ~ARITH) | szp(a % base, 8);
+      return OF | AF | CF;
+    };
+    return true;
+  },
+});
+add('legacy', {
+  mnem: 'AAD', ops: 'imm8', enc: 'D5 ib', size: 8, n: 120,
+  gen(c, rng) {
+    const base = rng.pick([10, 10, 0, 1, 2, 16, 255, rng.int(256)]);
+    c.bytes = [0xd5, base];
+    c.model = (S) => {
+      const v = (al(S) + ((S.regs[0] >>> 8) & 0xff) * base) & 0xff;
+      setR(S.regs, 0, 16, v);
+      S.flags = (S.flags & ~ARITH) | szp(v, 8);
+      return OF | AF | CF;
+    };
+    return true;
+  },
+});
+for (const size of [32, 16]) {
+  const b = size / 8;
+  add('legacy', {
+    mnem: size === 32 ? 'PUSHAD' : 'PUSHA', ops: '', enc: opc([...pre16(size), 0x60]), size, n: 40,
+    gen(c) {
+      c.regs[4] = SCR + 0x80 + 4 * (c.seed % 17); fix(c, 4);
+      c.bytes = [...pre16(size), 0x60];
+      c.model = (S) => { const sp = S.regs[4]; for (let i = 0; i < 8; i++) push(S, size, i === 4 ? sp : S.regs[i]); return 0; };
+      return true;
+    },
+  });
+  add('legacy', {
+    mnem: size === 32 ? 'POPAD' : 'POPA', ops: '', enc: opc([...pre16(size), 0x61]), size, n: 40,
+    gen(c) {
+      c.regs[4] = SCR + 0x40 + 4 * (c.seed % 17); fix(c, 4);
+      c.bytes = [...pre16(size), 0x61];
+      c.model = (S) => { for (let i = 7; i >= 0; i--) { const v = pop(S, size); if (i !== 4) setR(S.regs, i, size, v); } return 0; };
+      return true;
+    },
+  });
+  for (const level of [0, 1, 2, 3]) {
+    add('legacy', {
+      mnem: size === 32 ? 'ENTER' : 'ENTER (16-bit)', ops: `imm16, ${level}`, enc: opc([...pre16(size), 0xc8]) + ' iw ib', size, n: 30,
+      gen(c, rng) {
+        c.regs[4] = SCR + 0xa0 + 4 * (c.seed % 9); fix(c, 4);
+        c.regs[5] = SCR + 0xd0 + 4 * rng.int(8); fix(c, 5);
+        // The new ESP must stay inside the scratch bytes: the host CPU probes the new stack bottom (a frame
+        // reaching below the mapped page faults), which these vectors do not cover.
+        const frame = rng.pick([0, 4, 8, 16, rng.int(0x60)]);
+        c.bytes = [...pre16(size), 0xc8, frame & 0xff, frame >> 8, level];
+        c.model = (S) => {
+          const bp = S.regs[5];
+          push(S, size, size === 32 ? bp : bp & 0xffff);
+          const ft = S.regs[4];
+          for (let i = 1; i < level; i++) push(S, size, mrd(S.mem, mod32(bp - i * b), size));
+          if (level > 0) push(S, size, ft);
+          setR(S.regs, 5, size, ft);
+          S.regs[4] = mod32(S.regs[4] - frame);
+          return 0;
+        };
+        return true;
+      },
+    });
+  }
+}
+add('legacy', {
+  mnem: 'XLAT', ops: '', enc: 'D7', size: 8, n: 60,
+  gen(c, rng) {
+    c.regs[3] = SCR + rng.int(128); fix(c, 3);
+    c.regs[0] = (c.regs[0] & ~0xff) | rng.int(128);
+    c.bytes = [0xd7];
+    c.model = (S) => { setAl(S, mrd(S.mem, mod32(S.regs[3] + al(S)), 8)); return 0; };
+    return true;
+  },
+});
+for (const [mnem, opcode] of [['LOOPNE', 0xe0], ['LOOPE', 0xe1], ['LOOP', 0xe2], ['JECXZ', 0xe3]]) {
+  add('legacy', {
+    mnem, ops: 'rel8', enc: `${opc([opcode])} cb`, size: 32, n: 60,
+    gen(c, rng) {
+      const rel = rng.int(130) - 2;
+      c.regs[1] = rng.pick([0, 1, 2, 0xffffffff, rng.u32()]);
+      c.bytes = [opcode, rel & 0xff];
+      c.model = (S) => {
+        if (opcode === 0xe3) { if (S.regs[1] === 0) S.eip = CODE + 2 + rel; return 0; }
+        S.regs[1] = (S.regs[1] - 1) >>> 0;
+        const z = (S.flags & ZF) !== 0;
+        if (S.regs[1] !== 0 && (opcode === 0xe2 || (opcode === 0xe1 ? z : !z))) S.eip = CODE + 2 + rel;
+        return 0;
+      };
+      return true;
+    },
+  });
+}
+add('legacy', {
+  mnem: 'CMPXCHG8B', ops: 'm64', enc: '0F C7 /1', variant: 'mem', size: 32, n: 120,
+  gen(c, rng) {
+    const m = memOperand(c, rng, 1, SCR, SCR + 248);
+    if (!m || c.fixed.has(0) || c.fixed.has(2)) return false;
+    if (rng.chance(0.5)) { c.regs[0] = mrd(c.mem, m.ea, 32); c.regs[2] = mrd(c.mem, m.ea + 4, 32); }
+    c.bytes = [0x0f, 0xc7, ...m.bytes];
+    c.model = (S) => {
+      const lo = mrd(S.mem, m.ea, 32), hi = mrd(S.mem, m.ea + 4, 32);
+      if (lo === S.regs[0] && hi === S.regs[2]) {
+        mwr(S.mem, m.ea, 32, S.regs[3]); mwr(S.mem, m.ea + 4, 32, S.regs[1]); S.flags |= ZF;
+      } else { S.regs[0] = lo; S.regs[2] = hi; S.flags &= ~ZF; }
+      return 0;
+    };
+    return true;
+  },
+});
+for (const size of [32, 16]) {
+  add('legacy', {
+    mnem: 'BOUND', ops: `r${size}, m${size}&${size} (out of range: #BR, SIGSEGV as #GP)`, enc: opc([...pre16(size), 0x62]) + ' /r', variant: 'mem', size, n: 80,
+    gen(c, rng) {
+      const reg = rng.int(8);
+      if (reg === 4) return false;
+      const m = memOperand(c, rng, reg, SCR, SCR + 256 - 2 * (size / 8));
+      if (!m || c.fixed.has(reg)) return false;
+      const lower = sx(mrd(c.mem, m.ea, size), size), upper = sx(mrd(c.mem, m.ea + size / 8, size), size);
+      if (rng.chance(0.6) && lower <= upper) setR(c.regs, reg, size, lower + rng.int(upper - lower + 1));
+      c.bytes = [...pre16(size), 0x62, ...m.bytes];
+      c.model = (S) => {
+        const i = sx(getR(S.regs, reg, size), size);
+        if (i < lower || i > upper) throw new Fault('GP');
+        return 0;
+      };
+      return true;
+    },
+  });
+}
 
 export const FORMS = forms;
 
