@@ -31,7 +31,8 @@ interface Case {
   x: null | 'DE' | 'UD' | 'GP';
 }
 
-const files = readdirSync(DATA).filter((f) => f.endsWith('.json')).sort();
+// Instruction vectors only: data/f80-*.json are tables of the x87 arithmetic's own tests.
+const files = readdirSync(DATA).filter((f) => f.endsWith('.json') && !f.startsWith('f80-')).sort();
 
 /** A CPU with the oracle's memory layout: code page at 0x400000, scratch at 0x500000. */
 function machine() {

@@ -19,7 +19,7 @@ const rng = new Rng(seed);
 
 const all = [];
 let dataCpu = null;
-for (const file of readdirSync(DATA).filter((f) => f.endsWith('.json')).sort()) {
+for (const file of readdirSync(DATA).filter((f) => f.endsWith('.json') && !f.startsWith('f80-')).sort()) {
   const d = JSON.parse(readFileSync(join(DATA, file), 'utf8'));
   dataCpu ??= d.cpu;
   for (const c of d.cases) all.push({ fam: d.family, c });
