@@ -7,6 +7,7 @@
  * only when something reads it. `lmask` says which flags are lazy; the others live in `flags`.
  */
 import { PAGE_SIZE, PhysicalMemory, R, W, X, type PageTable } from './memory.js';
+import { Fpu } from './x87/fpu.js';
 
 export const CF = 0x1;
 export const PF = 0x4;
@@ -39,7 +40,8 @@ export const EBP = 5;
 export const ESI = 6;
 export const EDI = 7;
 
-export type FaultKind = 'pf' | 'ud' | 'de' | 'gp';
+/** 'mf': an x87 instruction found an unmasked floating-point exception pending (vector 16). */
+export type FaultKind = 'pf' | 'ud' | 'de' | 'gp' | 'mf';
 
 export interface FaultInfo {
   kind: FaultKind;
@@ -104,6 +106,8 @@ export class Cpu {
   extra = 0;
   /** Cycle time at the start of the block being executed (RDTSC and hook timestamps add their offset). */
   blockTime = 0;
+  /** The x87 FPU. */
+  readonly fpu = new Fpu();
   /** -finstrument-functions hook: enter or exit of the function at `fn`, at cycle `time`. */
   funcHook: (enter: boolean, fn: number, time: number) => void = () => {};
 

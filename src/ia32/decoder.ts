@@ -11,6 +11,7 @@ import { div, idiv, imul1, imul2, mul } from './muldiv.js';
 import { shiftOp, shld, shrd } from './shift.js';
 import { stringOp, type RepPrefix, type StringKind } from './strings.js';
 import { templateOp } from './templates.js';
+import { decodeX87, fwait } from './x87/decode.js';
 
 export type Op = (c: Cpu) => void;
 
@@ -834,6 +835,8 @@ PRIMARY[0xfe] = (d) => {
   return null;
 };
 PRIMARY[0xff] = (d) => group5(d);
+for (let o = 0xd8; o <= 0xdf; o++) PRIMARY[o] = decodeX87;
+PRIMARY[0x9b] = () => fwait;
 
 // 0F xx
 SECONDARY[0x0b] = ends(() => (c) => c.raise('ud', 'ud2'));
@@ -853,12 +856,12 @@ SECONDARY[0x31] = (d) => {
 };
 /**
  * CPUID, as the simulated Pentium Pro answers: leaf 0 gives the highest leaf (1) and "GenuineIntel";
- * leaf 1 family 6, model 1, stepping 9, and in EDX the features the interpreter has: TSC (bit 4) and
- * CMOV (bit 15) (no x87, no CMPXCHG8B). Higher leaves answer as leaf 1, as Intel CPUs do for leaves
+ * leaf 1 family 6, model 1, stepping 9, and in EDX the features the interpreter has: FPU (bit 0, the
+ * x87; with CMOV it also says FCMOV), TSC (bit 4) and CMOV (bit 15) (no CMPXCHG8B). Higher leaves answer as leaf 1, as Intel CPUs do for leaves
  * beyond the highest.
  */
 export const CPUID_SIGNATURE = 0x619;
-export const CPUID_FEATURES = (1 << 4) | (1 << 15);
+export const CPUID_FEATURES = (1 << 0) | (1 << 4) | (1 << 15);
 SECONDARY[0xa2] = () => (c) => {
   if (c.r[EAX] === 0) {
     c.r[EAX] = 1;

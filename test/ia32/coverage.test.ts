@@ -17,32 +17,33 @@ describe('coverage gate', () => {
     const data = Uint8Array.from(loadCommittedGuest('hello'));
     const image = parseElf(data);
     const text = image.text.find((s) => s.name === '.text')!;
-    // Overwrite the first instruction of main with an x87 instruction (fld st(1): D9 C1), which we do not implement.
+    // Overwrite the first instruction of main with a reserved x87 encoding (the FSTP1 alias D9 D8), which we do not implement.
     const main = image.symbols.get('main')!;
     const fileOff = text.offset + (main - text.start);
     data[fileOff] = 0xd9;
-    data[fileOff + 1] = 0xc1;
+    data[fileOff + 1] = 0xd8;
     const report = decodeSections(parseElf(data));
     expect(report.unimplemented.length).toBeGreaterThan(0);
     const first = report.unimplemented[0]!;
     expect(first.addr).toBe(main);
-    expect(first.bytes.startsWith('d9 c1')).toBe(true);
-    expect(first.form).toBe('d9');
+    expect(first.bytes.startsWith('d9 d8')).toBe(true);
+    expect(first.form).toBe('d9 d8');
   });
 
   it('reports each unimplemented instruction once, skipping its whole length', () => {
-    // fcomp st(0) (d8 d8), nop, fld qword [0xd8d8d8d8] (dd 05 + disp32), nop, fmul st, st(1) with a
-    // 66 prefix, ret: the ModRM, displacement and prefix bytes are not reported as instructions.
-    const code = [0xd8, 0xd8, 0x90, 0xdd, 0x05, 0xd8, 0xd8, 0xd8, 0xd8, 0x90, 0x66, 0xd8, 0xc9, 0xc3];
+    // Reserved x87 encodings: the FSTP1 alias (d9 d8), nop, d9 /1 [0xd8d8d8d8] (d9 0d + disp32), nop,
+    // the 16-bit fnstenv [eax] (66 d9 30), nop, ret: the ModRM, displacement and prefix bytes are not
+    // reported as instructions.
+    const code = [0xd9, 0xd8, 0x90, 0xd9, 0x0d, 0xd8, 0xd8, 0xd8, 0xd8, 0x90, 0x66, 0xd9, 0x30, 0x90, 0xc3];
     const image = parseElf(loadCommittedGuest('hello'));
     const fake = { ...image, data: Uint8Array.from(code), text: [{ name: '.text', start: 0x1000, end: 0x1000 + code.length, offset: 0 }] };
     const report = decodeSections(fake);
     expect(report.unimplemented.map((u) => [u.addr - 0x1000, u.form])).toEqual([
-      [0, 'd8'],
-      [3, 'dd'],
-      [10, '66 d8'],
+      [0, 'd9 d8'],
+      [3, 'd9/1'],
+      [10, '66 d9/6'],
     ]);
-    expect(report.instructions).toBe(3); // nop, nop, ret
+    expect(report.instructions).toBe(4); // nop, nop, nop, ret
   });
 
   it('knows the length of every form the interpreter decodes', () => {
