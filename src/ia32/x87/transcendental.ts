@@ -453,7 +453,6 @@ function reduce(x: F80): { k: number; r: Big } {
 interface SinCos {
   sin: Big;
   cos: Big;
-  z: Big;
   sm1: Big;
   cm1: Big;
 }
@@ -463,7 +462,7 @@ function sinCos(r: Big): SinCos {
   const z = mul(rn, rn);
   const sm1 = sinM1(z);
   const cm1 = cosM1(z);
-  return { sin: leadTail(r, mul(rn, sm1)), cos: leadTail(ONE, cm1), z, sm1, cm1 };
+  return { sin: leadTail(r, mul(rn, sm1)), cos: leadTail(ONE, cm1), sm1, cm1 };
 }
 
 /**
