@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CODE, FAMILIES, FLAGS, FORMS, Rng, generateForm, hashSeed } from './forms.mjs';
 import { STATUS, buildOracle, cpuModel, optsFor, runOracle } from './oracle.mjs';
-import { X87_FAMILIES, X87_FORMS, checkX87, fpuRecord, fuOf, generateX87Form } from './x87-forms.mjs';
+import { X87_FAMILIES, X87_FORMS, checkX87, fpuRecord, fuOf, generateX87Form, uOf } from './x87-forms.mjs';
 
 export const SEED = 0x1a32c0de;
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -167,7 +167,7 @@ function x87CaseJson(c, res) {
   }
   const mem = [];
   for (let i = 0; i < 256; i++) if (res.mem[i] !== c.mem[i]) mem.push(`[${i},${res.mem[i]}]`);
-  return `{"b":"${hexBytes(c.bytes)}","r":[${r}],"f":${f},"s":${c.seed},"p":${p},"R":[${res.regs}],"F":${res.eflags & FLAGS},"e":${res.eip},"m":[${mem}],"u":0,"x":null,`
+  return `{"b":"${hexBytes(c.bytes)}","r":[${r}],"f":${f},"s":${c.seed},"p":${p},"R":[${res.regs}],"F":${res.eflags & FLAGS},"e":${res.eip},"m":[${mem}],"u":${uOf(c, res)},"x":null,`
     + `"fi":${fi},"fo":${fo},"fu":${fuOf(c, res)},"mu":${JSON.stringify(c.mu)}}`;
 }
 

@@ -202,8 +202,8 @@ function rcw(rng) {
 /**
  * A random status word for control word cw: random TOP and condition codes, sticky exception flags that are
  * masked (so nothing is pending), and with probability pPending one unmasked flag, so that the next waiting
- * x87 instruction takes #MF. ES and B are set exactly when an unmasked exception is flagged, as the CPU keeps
- * them (the oracle's tracee otherwise loops on a spurious #MF).
+ * x87 instruction takes #MF. ES and B are set exactly when an unmasked exception is flagged, the only state
+ * the CPU itself produces (it decides about #MF from sw & ~cw, not from ES).
  */
 function rsw(rng, cw, top, pPending) {
   let flags = 0;
@@ -343,17 +343,17 @@ form('x87store', 'FSTP ST(i)', 'DD D8+i', { op: [0xdd, 0xd8], sti: true, need: [
 // Comparisons. About a third of the cases compare equal operands.
 for (const [nm, o, r, mem] of [['FCOM m32fp', 0xd8, 2, 'm32'], ['FCOMP m32fp', 0xd8, 3, 'm32'], ['FCOM m64fp', 0xdc, 2, 'm64'], ['FCOMP m64fp', 0xdc, 3, 'm64'],
   ['FICOM m32int', 0xda, 2, 'i32'], ['FICOMP m32int', 0xda, 3, 'i32'], ['FICOM m16int', 0xde, 2, 'i16'], ['FICOMP m16int', 0xde, 3, 'i16']]) {
-  form('x87cmp', nm, `${hx(o)} /${r}`, { op: [o], reg: r, mem, need: [0], equal: true, fu: 0, n: N.x87cmp });
+  form('x87cmp', nm, `${hx(o)} /${r}`, { op: [o], reg: r, mem, need: [0], equal: true, fu: 0, cmp: true, n: N.x87cmp });
 }
 const eqSti = (rng, i, f) => (i !== 0 && rng.chance(0.3) ? f.st(0) ^ (rng.chance(0.2) ? 1n << 79n : 0n) : rf80(rng));
 for (const [nm, o, b, fu] of [['FCOM ST(i)', 0xd8, 0xd0, 0], ['FCOMP ST(i)', 0xd8, 0xd8, 0], ['FUCOM ST(i)', 0xdd, 0xe0, 0], ['FUCOMP ST(i)', 0xdd, 0xe8, 0],
   ['FCOMI ST(0), ST(i)', 0xdb, 0xf0, U_ARITH], ['FCOMIP ST(0), ST(i)', 0xdf, 0xf0, U_ARITH], ['FUCOMI ST(0), ST(i)', 0xdb, 0xe8, U_ARITH], ['FUCOMIP ST(0), ST(i)', 0xdf, 0xe8, U_ARITH]]) {
-  form('x87cmp', nm, `${hx(o)} ${hx(b)}+i`, { op: [o, b], sti: true, need: [0, 'i'], valsLate: eqSti, fu, n: N.x87cmp });
+  form('x87cmp', nm, `${hx(o)} ${hx(b)}+i`, { op: [o, b], sti: true, need: [0, 'i'], valsLate: eqSti, fu, cmp: true, fcomi: fu !== 0, n: N.x87cmp });
 }
 const eq01 = (rng, i, f) => (i === 1 && rng.chance(0.3) ? f.st(0) : rf80(rng));
-form('x87cmp', 'FCOMPP', 'DE D9', { op: [0xde, 0xd9], need: [0, 1], valsLate: eq01, fu: 0, n: N.x87cmp });
-form('x87cmp', 'FUCOMPP', 'DA E9', { op: [0xda, 0xe9], need: [0, 1], valsLate: eq01, fu: 0, n: N.x87cmp });
-form('x87cmp', 'FTST', 'D9 E4', { op: [0xd9, 0xe4], need: [0], fu: 0, n: N.x87cmp });
+form('x87cmp', 'FCOMPP', 'DE D9', { op: [0xde, 0xd9], need: [0, 1], valsLate: eq01, fu: 0, cmp: true, n: N.x87cmp });
+form('x87cmp', 'FUCOMPP', 'DA E9', { op: [0xda, 0xe9], need: [0, 1], valsLate: eq01, fu: 0, cmp: true, n: N.x87cmp });
+form('x87cmp', 'FTST', 'D9 E4', { op: [0xd9, 0xe4], need: [0], fu: 0, cmp: true, n: N.x87cmp });
 // FXAM classifies empty registers too, so ST(0) is empty more often.
 form('x87cmp', 'FXAM', 'D9 E5', { op: [0xd9, 0xe5], need: [0], emptyP: 0.15, fu: 0, n: N.x87cmp });
 
@@ -400,10 +400,12 @@ const inUnit = (rng, maxExp) => {
 };
 const logArg = (rng) => (rng.chance(0.7) ? mk(0, rexp(rng), rmant(rng)) : rf80(rng));
 const transFu = U_ARITH;
-form('x87trans', 'FSIN', 'D9 FE', { op: [0xd9, 0xfe], need: [0], vals: trigArg, fu: C0 | C3, n: N.x87trans });
-form('x87trans', 'FCOS', 'D9 FF', { op: [0xd9, 0xff], need: [0], vals: trigArg, fu: C0 | C3, n: N.x87trans });
-form('x87trans', 'FSINCOS', 'D9 FB', { op: [0xd9, 0xfb], need: [0], push: 1, vals: trigArg, fu: C0 | C3, n: N.x87trans });
-form('x87trans', 'FPTAN', 'D9 F2', { op: [0xd9, 0xf2], need: [0], push: 1, vals: trigArg, fu: C0 | C3, n: N.x87trans });
+// FSIN & co.: C2 = 1 says the argument was out of range (|x| >= 2^63, ST(0) unchanged); C1 is then undefined.
+const trigFu = (fi, fo) => C0 | C3 | (fo.sw & C2 ? C1 : 0);
+form('x87trans', 'FSIN', 'D9 FE', { op: [0xd9, 0xfe], need: [0], vals: trigArg, fuFn: trigFu, n: N.x87trans });
+form('x87trans', 'FCOS', 'D9 FF', { op: [0xd9, 0xff], need: [0], vals: trigArg, fuFn: trigFu, n: N.x87trans });
+form('x87trans', 'FSINCOS', 'D9 FB', { op: [0xd9, 0xfb], need: [0], push: 1, vals: trigArg, fuFn: trigFu, n: N.x87trans });
+form('x87trans', 'FPTAN', 'D9 F2', { op: [0xd9, 0xf2], need: [0], push: 1, vals: trigArg, fuFn: trigFu, n: N.x87trans });
 form('x87trans', 'FPATAN', 'D9 F3', { op: [0xd9, 0xf3], need: [0, 1], vals: (rng) => (rng.chance(0.8) ? mk(rng.int(2), rexp(rng), rmant(rng)) : rf80(rng)), fu: transFu, n: N.x87trans });
 form('x87trans', 'F2XM1', 'D9 F0', { op: [0xd9, 0xf0], need: [0], vals: (rng) => (rng.chance(0.05) ? mk(rng.int(2), B, INT) : inUnit(rng, -1)), fu: transFu, n: N.x87trans });
 form('x87trans', 'FYL2X', 'D9 F1', { op: [0xd9, 0xf1], need: [0, 1], vals: (rng, i) => (i === 0 ? logArg(rng) : rng.chance(0.8) ? mk(rng.int(2), B + rng.int(9) - 4, rmant(rng)) : rf80(rng)), fu: transFu, n: N.x87trans });
@@ -566,10 +568,26 @@ export function checkX87(c, res) {
   return m;
 }
 
-/** The status-word bits the SDM leaves undefined after this case (0 for a #MF: nothing changed). */
+/**
+ * The status-word bits the SDM leaves undefined after this case (0 for a #MF: nothing changed). Compares
+ * that raise an unmasked invalid-operation exception: the SDM sets the condition codes (or ZF PF CF) to
+ * "unordered" only when IM = 1, and otherwise hands the instruction to the exception handler as not done;
+ * this CPU sets them (and clears C1, or OF SF AF) either way. None of C0-C3 (EFLAGS: CF PF AF ZF SF OF)
+ * is compared then.
+ */
 export function fuOf(c, res) {
   if (res.status !== 0) return 0;
-  return c.form.fuFn ? c.form.fuFn(c.fi, fpuRecord(res.fpu)) : c.form.fu;
+  const fo = fpuRecord(res.fpu);
+  let fu = c.form.fuFn ? c.form.fuFn(c.fi, fo) : c.form.fu;
+  if (c.form.cmp && unmaskedInvalid(c, fo)) fu |= CC;
+  return fu;
+}
+// IE set after the step with IM = 0: it was raised by this instruction (set before, it would have been a #MF).
+const unmaskedInvalid = (c, fo) => !(c.fi.cw & 1) && (fo.sw & 1) !== 0;
+
+/** The EFLAGS bits the SDM leaves undefined: the arithmetic flags after FCOMI & co. with an unmasked invalid operation. */
+export function uOf(c, res) {
+  return res.status === 0 && c.form.fcomi && unmaskedInvalid(c, fpuRecord(res.fpu)) ? 0x8d5 : 0;
 }
 
 export { Rng };
