@@ -117,6 +117,15 @@ describe('x87 register stack', () => {
     expect(f.fip).toBe(at - 2); // the overflowing FLD1
   });
 
+  it('FLD ST(i) of an empty register onto a full stack reports the underflow (C1 = 0) and pushes the indefinite', () => {
+    const r = run([0xd9, 0xc1], (cpu) => {
+      push(cpu, ONE, ONE, ONE, ONE, ONE, ONE, ONE, ONE);
+      cpu.fpu.empty[(cpu.fpu.top + 1) & 7] = 1;
+    });
+    expect(r.cpu.fpu.sw & 0x02ff).toBe(0x41);
+    expect(plain(r.cpu.fpu.st(0))).toEqual(plain(INDEFINITE));
+  });
+
   it('stack underflow, masked: the destination gets the indefinite, C1 = 0', () => {
     const r = run([0xd8, 0xc1 /* fadd st, st(1) */], (cpu) => push(cpu, ONE));
     const f = r.cpu.fpu;
@@ -282,6 +291,29 @@ describe('x87 compares and conditional moves', () => {
     expect(pp.cpu.fpu.top).toBe(0);
     expect(cc(run([0xd9, 0xe4], (cpu) => push(cpu, f80(1, 0x3fff, 0x80000000))))).toBe(0x0100); // -1 < 0
     expect(cc(run([0xda, 0xe9], (cpu) => push(cpu, ONE, f80(0, 0x7fff, 0xc0000000))))).toBe(0x4500); // FUCOMPP unordered
+  });
+
+  it('an invalid compare still writes the codes (unordered) when IE is unmasked; only the pop is suppressed (as the host does)', () => {
+    const um = (cpu: Cpu): void => cpu.fpu.setCw(0x37e);
+    const pp = run([0xde, 0xd9 /* fcompp */], (cpu) => {
+      um(cpu);
+      push(cpu, ONE);
+      cpu.fpu.top = (cpu.fpu.top - 1) & 7; // ST(0) empty
+    });
+    expect(pp.cpu.fpu.sw).toBe(0xc5c1 & ~0x3800 | (6 << 11));
+    expect(pp.cpu.fpu.top).toBe(6);
+    const qnan = f80(0, 0x7fff, 0xc0000000);
+    const comp = run([0xd8, 0xd9 /* fcomp st(1) */], (cpu) => {
+      um(cpu);
+      push(cpu, qnan, ONE);
+    });
+    expect(comp.cpu.fpu.sw & 0xffff).toBe(0xc581 | (6 << 11));
+    const comi = run([0xdf, 0xf1 /* fcomip */], (cpu) => {
+      um(cpu);
+      push(cpu, qnan, ONE);
+    });
+    expect(comi.cpu.eflags() & (ZF | PF | CF)).toBe(ZF | PF | CF);
+    expect(comi.cpu.fpu.top).toBe(6);
   });
 
   it('FCMOVB moves when CF is set, FCMOVNB when it is clear', () => {

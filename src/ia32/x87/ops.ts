@@ -81,14 +81,22 @@ const CODES = [0b000, 0b001, 0b100, 0b111];
 const EFLAGS = [0, CF, ZF, ZF | PF | CF];
 
 /**
- * Compare a with b (FCOM/FUCOM/FTST/FICOM). Returns the compare() result, or -1 when an unmasked
- * invalid operation suppresses the result. C1 is cleared by the caller's policy.
+ * Compare ST(0) with b (FCOM/FUCOM/FTST/FICOM/FCOMI): the compare() result (3, unordered, for an
+ * empty operand). Sets `comparePops` to whether the instruction may pop: the host CPU writes the
+ * condition codes (or EFLAGS) even when an invalid-operation exception is unmasked, and only the pop
+ * is suppressed.
  */
-function compareValues(f: Fpu, a: F80, b: F80, quiet: boolean, convExc: number): number {
+function compareValues(f: Fpu, bEmpty: boolean, b: F80, quiet: boolean, convExc: number): number {
+  if (f.isEmpty(0) || bEmpty) {
+    comparePops = f.stackFault(false);
+    return 3;
+  }
   const env = f.prepare(false);
-  const r = M.compare(a, b, env, quiet);
-  return f.report(env.exc | convExc) ? r : -1;
+  const r = M.compare(f.st(0), b, env, quiet);
+  comparePops = f.report(env.exc | convExc);
+  return r;
 }
+let comparePops = true;
 
 /** FCOM family on ST(0) and ST(src); pops 0, 1 or 2 times. */
 export function compareSt(c: Cpu, ip: number, fop: number, src: number, quiet: boolean, pops: number): void {
@@ -99,32 +107,17 @@ export function compareSt(c: Cpu, ip: number, fop: number, src: number, quiet: b
 
 /** Shared end of the FCOM forms, b already in place (a memory operand is in f.t1). */
 export function finishCompare(f: Fpu, bEmpty: boolean, b: F80, quiet: boolean, pops: number, convExc: number): void {
-  if (f.isEmpty(0) || bEmpty) {
-    if (!f.stackFault(false)) return;
-    f.setCodes(0b111);
-  } else {
-    const r = compareValues(f, f.st(0), b, quiet, convExc);
-    if (r < 0) return;
-    f.setCodes(CODES[r]!);
-  }
-  for (let i = 0; i < pops; i++) f.pop();
+  f.setCodes(CODES[compareValues(f, bEmpty, b, quiet, convExc)]!);
+  if (comparePops) for (let i = 0; i < pops; i++) f.pop();
 }
 
 /** FCOMI/FUCOMI(P): the result in ZF PF CF; OF SF AF cleared; C1 unchanged (as the host does). */
 export function compareEflags(c: Cpu, ip: number, fop: number, src: number, quiet: boolean, pop: boolean): void {
   const f = wait(c);
   f.point(ip, fop);
-  let flags: number;
-  if (f.isEmpty(0) || f.isEmpty(src)) {
-    if (!f.stackFault(false)) return;
-    flags = ZF | PF | CF;
-  } else {
-    const r = compareValues(f, f.st(0), f.st(src), quiet, 0);
-    if (r < 0) return;
-    flags = EFLAGS[r]!;
-  }
-  c.setFlagBits(ZF | PF | CF | OF | SF | AF, flags);
-  if (pop) f.pop();
+  const r = compareValues(f, f.isEmpty(src), f.st(src), quiet, 0);
+  c.setFlagBits(ZF | PF | CF | OF | SF | AF, EFLAGS[r]!);
+  if (pop && comparePops) f.pop();
 }
 
 const ZERO = new F80();
@@ -168,10 +161,8 @@ export function fldSt(c: Cpu, ip: number, fop: number, i: number): void {
   const f = wait(c);
   f.point(ip, fop);
   if (f.isEmpty(i)) {
-    // Underflow; the push then happens (with the indefinite) only if masked and there is room.
-    if (!f.stackFault(false)) return;
-    if (!f.isEmpty(7)) f.stackFault(true);
-    setIndefinite(f.push());
+    // Underflow (reported as such, C1 = 0, even when the stack is also full, as the host does).
+    if (f.stackFault(false)) setIndefinite(f.push());
     return;
   }
   pushValue(f, f.st(i));
