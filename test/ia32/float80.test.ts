@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Gen, OP, canonical, makeCases, prng, simulate } from './float80-cases.js';
+import { EDGE_CASES, Gen, OP, canonical, makeCases, prng, simulate } from './float80-cases.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SOURCE = join(ROOT, 'test/vectors/f80-oracle.c');
@@ -44,13 +44,18 @@ function oracle(lines: string[]): string[] {
   return out;
 }
 
-/** Compares model and host answers; returns the mismatches (at most a few, for the message). */
+/**
+ * Compares model and host answers; returns the mismatches (at most a few, for the message). The
+ * arithmetic runs three times: into a separate result, and with the result aliasing either operand.
+ */
 function mismatches(inputs: string[], answers: string[]): string[] {
   const bad: string[] = [];
   for (let i = 0; i < inputs.length; i++) {
     const want = canonical(answers[i]!, inputs[i]!);
-    const got = canonical(simulate(inputs[i]!), inputs[i]!);
-    if (want !== got && bad.length < 8) bad.push(`${inputs[i]}\n  host  ${want}\n  model ${got}`);
+    for (const alias of [0, 1, 2]) {
+      const got = canonical(simulate(inputs[i]!, alias), inputs[i]!);
+      if (want !== got && bad.length < 8) bad.push(`${inputs[i]} (alias ${alias})\n  host  ${want}\n  model ${got}`);
+    }
   }
   return bad;
 }
@@ -61,6 +66,12 @@ describe('x87 float80 core', () => {
     const bad = mismatches(table.cases.map((c) => c[0]), table.cases.map((c) => c[1]));
     expect(bad.join('\n')).toBe('');
     expect(table.cases.length).toBeGreaterThan(100);
+  });
+
+  it.skipIf(!gcc)('hand-picked edge cases match the host x87', () => {
+    const bad = mismatches(EDGE_CASES, oracle(EDGE_CASES));
+    expect(bad.join('\n')).toBe('');
+    if (process.env.F80_WRITE_VECTORS) collect(EDGE_CASES, oracle(EDGE_CASES), EDGE_CASES.length);
   });
 
   // gcc and an x86-64 host are needed to ask the CPU itself.
@@ -77,9 +88,11 @@ describe('x87 float80 core', () => {
 });
 
 const keep: [string, string][] = [];
-function collect(inputs: string[], answers: string[]): void {
-  for (let i = 0; i < inputs.length && i < 12; i++) keep.push([inputs[i]!, answers[i]!]);
-  if (keep.length >= 12 * Object.keys(OP).length) {
+const PER_OP_KEPT = 12;
+/** F80_WRITE_VECTORS=1: the first cases of every operation plus the edge cases become the fixed table. */
+function collect(inputs: string[], answers: string[], n = PER_OP_KEPT): void {
+  for (let i = 0; i < inputs.length && i < n; i++) keep.push([inputs[i]!, answers[i]!]);
+  if (keep.length >= PER_OP_KEPT * Object.keys(OP).length + EDGE_CASES.length) {
     const doc = { note: 'Host x87 answers (AMD EPYC) for test/ia32/float80.test.ts; see test/vectors/f80-oracle.c for the format.', cases: keep };
     writeFileSync(TABLE, JSON.stringify(doc, null, 0).replace(/\],\[/g, '],\n['));
   }

@@ -89,8 +89,7 @@ export function toInt(a: F80, env: FpEnv, bits: number, truncate: boolean): void
   if (a.sign) {
     const nl = (~lo + 1) >>> 0;
     env.ilo = nl;
-    env.ihi = (~hi + (nl === 0 && (hi !== 0 || lo === 0) ? 1 : 0)) >>> 0;
-    if (hi === 0 && lo === 0) env.ihi = 0;
+    env.ihi = (~hi + (lo === 0 ? 1 : 0)) >>> 0;
   } else {
     env.ilo = lo;
     env.ihi = hi;

@@ -2,13 +2,15 @@
  * The x87 80-bit arithmetic in integer math: FADD/FSUB/FMUL/FDIV/FSQRT with precision and rounding
  * control, the comparisons, FRNDINT, FSCALE, FXTRACT, FPREM/FPREM1 and the constant loads. Results are
  * bit-exact with a real x87 (checked against the host CPU by test/ia32/float80.test.ts). Every function
- * writes into `out` (which may alias an operand) and ORs the exceptions it detects into env.exc; with an
- * exception unmasked that suppresses the result (IE, DE, ZE) the caller discards `out`.
+ * writes into `out` (which may alias an operand) and ORs the exceptions it detects into env.exc (the
+ * caller clears env.exc and env.c1 first). With IE or ZE unmasked and raised the caller discards `out`;
+ * with DE unmasked and a denormal operand the function stops right after setting DE, as the x87 does
+ * (no other flag, `out` untouched).
  */
-import { EXP_BIAS, EXP_MAX, F80, FpEnv, IE, PE as PE_FLAG, RC_DOWN, RC_UP, ZE } from './f80.js';
+import { EXP_BIAS, EXP_MAX, F80, FpEnv, IE, PE, RC_DOWN, RC_UP, ZE } from './f80.js';
 import {
   K_DENORMAL, K_INF, K_NORMAL, K_SNAN, K_UNSUPPORTED, K_ZERO, NE, NS, W, invalid, isNaNKind, kind, loadW,
-  noteDenormal, normalizeW, precisionBits, propagateNaN, roundPack, roundW, shiftRightJam,
+  noteDenormal, normalizeW, precisionBits, propagateNaN, roundPack, roundW, shiftRightJam, unpack,
 } from './float80-core.js';
 import { addSig, compareMag, divideSig, mul64, remainderSig, sqrtSig, twiceMinus } from './float80-mant.js';
 
@@ -17,7 +19,8 @@ export { K_DENORMAL, K_INF, K_NORMAL, K_QNAN, K_SNAN, K_UNSUPPORTED, K_ZERO, kin
 
 /**
  * Common operand screening of the two-operand arithmetic: unsupported encodings are invalid, NaNs
- * propagate, denormals report DE. Returns true when `out` already holds the result.
+ * propagate (no DE then), denormals report DE. Returns true when the operation is finished: `out`
+ * holds the result, or DE is unmasked and nothing more happens.
  */
 function screen2(out: F80, a: F80, ka: number, b: F80, kb: number, env: FpEnv): boolean {
   return screenNaN(out, a, ka, b, kb, env) || noteDenormal(ka, kb, env);
@@ -79,32 +82,12 @@ function addSigned(out: F80, a: F80, b: F80, bs: number, env: FpEnv): void {
 }
 
 function unpack1(x: F80): void {
-  unpackInto(x, 0);
+  unpack(x, 0);
 }
 
 function unpack2(a: F80, b: F80): void {
-  unpackInto(a, 0);
-  unpackInto(b, 1);
-}
-
-function unpackInto(x: F80, slot: number): void {
-  let hi = x.hi;
-  let lo = x.lo;
-  let e = x.exp === 0 ? 1 : x.exp;
-  if (hi === 0) {
-    hi = lo;
-    lo = 0;
-    e -= 32;
-  }
-  const n = Math.clz32(hi);
-  if (n) {
-    hi = ((hi << n) | (lo >>> (32 - n))) >>> 0;
-    lo = (lo << n) >>> 0;
-    e -= n;
-  }
-  NS[2 * slot] = hi;
-  NS[2 * slot + 1] = lo;
-  NE[slot] = e;
+  unpack(a, 0);
+  unpack(b, 1);
 }
 
 export function mul(out: F80, a: F80, b: F80, env: FpEnv): void {
@@ -257,8 +240,8 @@ export function roundToInt(out: F80, a: F80, env: FpEnv): void {
   // The integer part ends up in W[0..1] with its units bit at bit 0 of W[1].
   loadW(NS[0]!, NS[1]!);
   shiftRightJam(63 - ue);
-  const r = roundIntegerW(env.rc, a.sign);
-  if (r) env.exc |= PE_FLAG;
+  const r = roundW(64, env.rc, a.sign);
+  if (r) env.exc |= PE;
   if (r === 2) env.c1 = 1;
   if (W[0] === 0 && W[1] === 0) {
     out.set(a.sign, 0, 0, 0);
@@ -268,11 +251,6 @@ export function roundToInt(out: F80, a: F80, env: FpEnv): void {
   out.set(a.sign, EXP_BIAS + 63 - s, W[0]!, W[1]!);
 }
 
-
-/** Rounds the 128-bit W (a 64.64 fixed-point value) to an integer in W[0..1]; same result as roundW. */
-function roundIntegerW(rc: number, sign: number): number {
-  return roundW(64, rc, sign);
-}
 
 /** FSCALE: a * 2^trunc(b), exact except for overflow/underflow (full 64-bit precision). */
 export function scale(out: F80, a: F80, b: F80, env: FpEnv): void {
@@ -320,19 +298,20 @@ export function xtract(sigOut: F80, expOut: F80, a: F80, env: FpEnv): void {
     return;
   }
   if (noteDenormal(ka, K_NORMAL, env)) return;
+  // Either output may alias a: read everything first.
+  const sign = a.sign;
   if (ka === K_ZERO) {
     env.exc |= ZE;
     expOut.set(1, EXP_MAX, 0x80000000, 0);
-    sigOut.set(a.sign, 0, 0, 0);
+    sigOut.set(sign, 0, 0, 0);
     return;
   }
   if (ka === K_INF) {
     expOut.set(0, EXP_MAX, 0x80000000, 0);
-    sigOut.set(a.sign, EXP_MAX, 0x80000000, 0);
+    sigOut.set(sign, EXP_MAX, 0x80000000, 0);
     return;
   }
   unpack1(a);
-  const sign = a.sign;
   const hi = NS[0]!;
   const lo = NS[1]!;
   setSmallInt(expOut, NE[0]! - EXP_BIAS);
