@@ -272,10 +272,11 @@ export function fromBcd(out: F80, bytes: Uint8Array): void {
     const byte = bytes[i]!;
     for (let n = 1; n >= 0; n--) {
       const d = n ? byte >>> 4 : byte & 15;
-      // (hi:lo) * 10 + d with 32-bit halves; the digits keep the value below 2^60.
-      const t = lo * 10 + d;
-      lo = t >>> 0;
-      hi = hi * 10 + (t - lo) / 4294967296;
+      // (hi:lo) * 10 + d in 16-bit steps; 18 digits keep the value below 2^60.
+      const l0 = (lo & 0xffff) * 10 + d;
+      const l1 = (lo >>> 16) * 10 + (l0 >>> 16);
+      lo = ((l1 << 16) | (l0 & 0xffff)) >>> 0;
+      hi = hi * 10 + (l1 >>> 16);
     }
   }
   const sign = bytes[9]! >>> 7;
@@ -327,13 +328,20 @@ export function toBcd(a: F80, env: FpEnv, outBytes: Uint8Array): void {
 let qHi = 0;
 let qLo = 0;
 
-/** (hi:lo) / 10 into qHi:qLo; returns the remainder. Every intermediate is an integer below 2^36. */
+/** (hi:lo) / 10 into qHi:qLo by long division in bytes; returns the remainder. */
 function divideBy10(hi: number, lo: number): number {
-  const rh = hi % 10;
-  qHi = (hi - rh) / 10;
-  const t = rh * 4294967296 + lo;
-  const r = t % 10;
-  qLo = (t - r) / 10;
+  let r = 0;
+  qHi = 0;
+  qLo = 0;
+  for (let i = 56; i >= 0; i -= 8) {
+    const byte = i >= 32 ? (hi >>> (i - 32)) & 0xff : (lo >>> i) & 0xff;
+    const cur = (r << 8) | byte; // < 2560
+    // cur * 6554 / 2^16 is floor(cur / 10) for cur < 16389.
+    const q = (cur * 6554) >>> 16;
+    r = cur - q * 10;
+    if (i >= 32) qHi = (qHi | (q << (i - 32))) >>> 0;
+    else qLo = (qLo | (q << i)) >>> 0;
+  }
   return r;
 }
 

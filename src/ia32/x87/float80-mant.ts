@@ -9,6 +9,7 @@ import { NE, NS, W, normalizeW, shiftRightJam } from './float80-core.js';
 let mh = 0;
 let ml = 0;
 
+/** 32x32 -> 64 from 16-bit partial products (each below 2^32, every sum below 2^34). */
 function mul32(a: number, b: number): void {
   const al = a & 0xffff;
   const ah = a >>> 16;
@@ -17,36 +18,43 @@ function mul32(a: number, b: number): void {
   const ll = al * bl;
   const lh = al * bh;
   const hl = ah * bl;
-  const hh = ah * bh;
-  // mid < 2^33; its low 16 bits go to the low word, the rest to the high word.
-  const mid = lh + hl;
-  const t = ll + (mid % 65536) * 65536;
-  ml = t >>> 0;
-  mh = hh + (mid - (mid % 65536)) / 65536 + (t > 0xffffffff ? 1 : 0);
+  const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+  ml = ((mid << 16) | (ll & 0xffff)) >>> 0;
+  mh = (ah * bh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) >>> 0;
+}
+
+/** Sum of add32 and its carry out of bit 31. */
+let sum = 0;
+let carry = 0;
+
+function add32(x: number, y: number): void {
+  const s = (x + y) >>> 0;
+  carry = s < x ? 1 : 0;
+  sum = s;
 }
 
 /** W = (ah:al) * (bh:bl), the full 128-bit product. */
 export function mul64(ah: number, al: number, bh: number, bl: number): void {
   mul32(al, bl);
-  const p0 = ml;
-  const c1 = mh;
+  W[3] = ml;
+  let w2 = mh;
   mul32(ah, bl);
-  let c1b = ml;
-  let c2 = mh;
+  add32(w2, ml);
+  w2 = sum;
+  let w1 = mh + carry; // mh <= 2^32 - 2, so no overflow
   mul32(al, bh);
-  c1b += ml; // < 2^33
-  c2 += mh;
+  add32(w2, ml);
+  W[2] = sum;
+  add32(w1, carry);
+  w1 = sum;
+  let w0 = carry;
+  add32(w1, mh);
+  w1 = sum;
+  w0 += carry;
   mul32(ah, bh);
-  let s1 = c1 + c1b; // < 3 * 2^32
-  const w2 = s1 % 4294967296;
-  s1 = (s1 - w2) / 4294967296;
-  let s2 = c2 + ml + s1;
-  const w1 = s2 % 4294967296;
-  s2 = (s2 - w1) / 4294967296;
-  W[0] = mh + s2;
-  W[1] = w1;
-  W[2] = w2;
-  W[3] = p0;
+  add32(w1, ml);
+  W[1] = sum;
+  W[0] = (mh + w0 + carry) >>> 0;
 }
 
 export function compareMag(ah: number, al: number, bh: number, bl: number): number {
