@@ -184,6 +184,7 @@ export function makeCases(g: Gen, op: number, n: number): string[] {
       case OP.fbstp:
       case OP.rndint:
         if (g.int(4)) a = g.val(0x3fff + 30, 36);
+        if (g.int(4) === 0) a = halfInteger(g);
         break;
       case OP.fld32: { const f = g.f32(); a = [0, 0, f]; break; }
       case OP.fld64: { const [h, l] = g.f64(); a = [0, h, l]; break; }
@@ -200,6 +201,20 @@ export function makeCases(g: Gen, op: number, n: number): string[] {
     out.push(`${op} ${hex(cw, 4)} ${fmt(a)} ${fmt(b)}`);
   }
   return out;
+}
+
+/** An exact half-integer (n + 1/2) of up to 64 bits, or an integer just at a width limit. */
+function halfInteger(g: Gen): Val {
+  const bitsN = 1 + g.int(64);
+  const hi = bitsN > 32 ? g.r() >>> (64 - bitsN) : 0;
+  const lo = bitsN >= 32 ? g.r() : g.r() >>> (32 - bitsN);
+  // (2m + 1) / 2: the integer 2m + 1 with the exponent one lower (m below 2^63).
+  const m2 = [((hi << 1) | (lo >>> 31)) >>> 0 & 0x7fffffff, ((lo << 1) | 1) >>> 0] as const;
+  const v = new F80();
+  X.fromInt(v, m2[0], m2[1]);
+  const limit = g.int(3) === 0;
+  const e = limit ? 0x3fff + g.pick([14, 15, 30, 31, 62, 63]) : v.exp - 1;
+  return [(g.int(2) << 15) | e, limit ? (0x80000000 | (g.r() & g.pick([0, 1, 0x7fffffff]))) >>> 0 : v.hi, limit ? g.r() & g.pick([0, 0x80000000, 0xffffffff]) : v.lo];
 }
 
 function intVal(n: number): Val {
@@ -264,6 +279,15 @@ export const EDGE_CASES = [
   '3 037f 0000 0000000000000001 0000 0000000000000000', '7 037f 3ffe c000000000000000 0 0',
   '24 037f 403a de0b6b3a76400000 0 0', '24 037f 403a de0b6b3a763fffff 0 0', '15 037f 403e 8000000000000000 0 0',
   '15 037f c03e 8000000000000000 0 0', '13 037f c00e 8000000000000000 0 0', '13 037f c00e 8001000000000000 0 0',
+  '11 037f 3fff c000000000000000 3fff 8000000000000000', '11 037f 4000 a000000000000000 3fff 8000000000000000',
+  '11 037f 3ffe 8000000000000000 3fff 8000000000000000', '11 037f 3ffe c000000000000000 3fff 8000000000000000',
+  '11 037f 4001 e000000000000000 3fff 8000000000000000', '10 037f 4001 e000000000000000 3fff 8000000000000000',
+  '13 037f 400d ffff000000000000 0 0', '13 037f 400d ffff800000000000 0 0', '13 037f c00d ffff800000000000 0 0',
+  '13 037f c00e 8000800000000000 0 0', '14 037f 401d ffffffff80000000 0 0', '14 037f c01e 8000000080000000 0 0',
+  '14 0f7f c01e 8000000080000000 0 0', '15 037f 403d ffffffffffffffff 0 0', '18 037f c03e 8000000000000000 0 0',
+  '24 0b7f 403a de0b6b3a763fffff 0 0', '24 037f 403b de0b6b3a763fffff 0 0', '24 037f 8000 0000000000000000 0 0',
+  '24 037f bffd 8000000000000000 0 0', '24 0b7f bffd 8000000000000000 0 0', '7 037f 3ffe 8000000000000000 0 0',
+  '7 037f 3fff c000000000000000 0 0', '7 037f 4000 a000000000000000 0 0', '7 077f bffe 8000000000000000 0 0',
 ];
 
 /** Operations whose result register `out` may alias an operand: 1 = a (ST0), 2 = b. */
