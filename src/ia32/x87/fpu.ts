@@ -152,11 +152,17 @@ export class Fpu {
   /**
    * Record the exceptions an operation detected. Returns whether its result may be written: an unmasked
    * invalid-operation, denormal or zero-divide exception suppresses it (overflow, underflow and
-   * precision deliver a result even when unmasked).
+   * precision deliver a result even when unmasked). A suppressed operation did not run to its end:
+   * as on the host CPU, the exceptions it would have raised afterwards (OE UE PE) are not recorded and
+   * C1 is cleared.
    */
   report(exc: number): boolean {
-    this.flags |= exc & EXC;
-    return (exc & ~this.cw & 0x07) === 0;
+    if ((exc & ~this.cw & 0x07) === 0) {
+      this.flags |= exc & EXC;
+      return true;
+    }
+    this.flags = (this.flags | (exc & 0x07)) & ~C1;
+    return false;
   }
 
   /**

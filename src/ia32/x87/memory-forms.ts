@@ -190,7 +190,10 @@ export function store(c: Cpu, ip: number, fop: number, ea: Ea, fmt: number, pop:
     convert(f, fmt, truncate);
     const exc = f.env.exc;
     f.report(exc);
-    if (exc & ~f.cw & 0x1f) return;
+    if (exc & ~f.cw & 0x1f) {
+      f.setC1(0); // nothing stored: no rounding to indicate (as the host does)
+      return;
+    }
     f.setC1(f.env.c1);
     put(c, f, a, fmt, (exc & IE) !== 0 && fmt >= I16);
   }

@@ -15,7 +15,7 @@ import { AF, CF, OF, PF, SF, ZF, type Cpu } from '../cpu.js';
 import { F80, type FpEnv } from './f80.js';
 import * as M from './float80.js';
 import * as T from './transcendental.js';
-import { C2, setIndefinite, type Fpu } from './fpu.js';
+import { C1, C2, setIndefinite, type Fpu } from './fpu.js';
 
 /** A waiting FPU instruction starts here: #MF if an unmasked exception is pending, before any change. */
 export function wait(c: Cpu): Fpu {
@@ -115,7 +115,10 @@ export function finishCompare(f: Fpu, bEmpty: boolean, b: F80, quiet: boolean, p
 export function compareEflags(c: Cpu, ip: number, fop: number, src: number, quiet: boolean, pop: boolean): void {
   const f = wait(c);
   f.point(ip, fop);
-  const r = compareValues(f, f.isEmpty(src), f.st(src), quiet, 0);
+  const c1 = f.flags & C1;
+  const present = !f.isEmpty(0) && !f.isEmpty(src);
+  const r = compareValues(f, !present, f.st(src), quiet, 0);
+  if (present) f.flags = (f.flags & ~C1) | c1; // only a stack underflow changes C1 here
   c.setFlagBits(ZF | PF | CF | OF | SF | AF, EFLAGS[r]!);
   if (pop && comparePops) f.pop();
 }
@@ -275,10 +278,10 @@ export function unary(c: Cpu, ip: number, fop: number, fn: Unary, precision: boo
   if (f.report(env.exc)) f.st(0).copy(f.t0);
 }
 
-/** C2 of the transcendental instructions; true when the operand was out of range (left unchanged). */
+/** C2 of the transcendental instructions; true when the operand was out of range (left unchanged, C1 = 0). */
 function outOfRange(f: Fpu, env: FpEnv): boolean {
   if (env.c2) {
-    f.flags |= C2;
+    f.flags = (f.flags | C2) & ~C1;
     f.report(env.exc);
     return true;
   }
@@ -330,7 +333,10 @@ export function fprem(c: Cpu, ip: number, fop: number, ieee: boolean): void {
   }
   const env = f.prepare(false);
   M.prem(f.t0, f.st(0), f.st(1), env, ieee);
-  if (!f.report(env.exc)) return;
+  if (!f.report(env.exc)) {
+    f.flags &= ~C2; // as the host does
+    return;
+  }
   f.st(0).copy(f.t0);
   // An incomplete reduction clears the quotient bits (as the host does).
   const q = env.c2 ? 0 : env.quotient;
