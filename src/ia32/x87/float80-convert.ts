@@ -6,7 +6,7 @@
 import { DE, EXP_BIAS, EXP_MAX, F80, FpEnv, IE, OE, PE, RC_DOWN, RC_NEAREST, RC_UP, RC_ZERO, UE } from './f80.js';
 import {
   K_DENORMAL, K_INF, K_NORMAL, K_QNAN, K_SNAN, K_UNSUPPORTED, K_ZERO, NE, NS, W, isNaNKind, kind, loadW,
-  normalizeW, roundCarried, roundW, shiftRightJam, tinyAfterRounding,
+  normalizeW, roundCarried, roundW, shiftRightJam, tinyAfterRounding, unpack,
 } from './float80-core.js';
 
 /** FILD: the signed 64-bit integer hi:lo (two's complement halves), always exact. */
@@ -33,32 +33,12 @@ export function fromInt(out: F80, hi: number, lo: number): void {
  * 2 rounded up, or -1 when the magnitude is 2^64 or more.
  */
 function integerMagnitude(a: F80, rc: number): number {
-  unpackA(a);
+  unpack(a, 0);
   const ue = NE[0]! - EXP_BIAS;
   if (ue > 63) return -1;
   loadW(NS[0]!, NS[1]!);
   shiftRightJam(63 - ue);
   return roundW(64, rc, a.sign);
-}
-
-function unpackA(x: F80): void {
-  let hi = x.hi;
-  let lo = x.lo;
-  let e = x.exp === 0 ? 1 : x.exp;
-  if (hi === 0) {
-    hi = lo;
-    lo = 0;
-    e -= 32;
-  }
-  const n = Math.clz32(hi);
-  if (n) {
-    hi = ((hi << n) | (lo >>> (32 - n))) >>> 0;
-    lo = (lo << n) >>> 0;
-    e -= n;
-  }
-  NS[0] = hi;
-  NS[1] = lo;
-  NE[0] = e;
 }
 
 /**
@@ -203,7 +183,7 @@ function narrow(a: F80, env: FpEnv, prec: number, bias: number, emax: number): v
     return;
   }
   // No DE here: the host reports a denormal source of FST only through the underflow.
-  unpackA(a);
+  unpack(a, 0);
   loadW(NS[0]!, NS[1]!);
   let te = NE[0]! - EXP_BIAS + bias;
   if (te < 1) {
@@ -404,4 +384,3 @@ export function isUnsupported80(a: F80): boolean {
   return kind(a) === K_UNSUPPORTED;
 }
 
-export { OE };

@@ -4,7 +4,7 @@
  * operation ends in. Everything works on 32-bit integer limbs held in module-level scratch arrays, so
  * no call allocates; JS numbers only ever hold exact integers below 2^53.
  */
-import { DE, EXP_BIAS, EXP_MAX, F80, FpEnv, IE, OE, PE, RC_DOWN, RC_NEAREST, RC_UP, UE } from './f80.js';
+import { DE, EXP_MAX, F80, FpEnv, IE, OE, PE, RC_DOWN, RC_NEAREST, RC_UP, UE } from './f80.js';
 
 /** Operand classes; unsupported = pseudo-NaN, pseudo-infinity and unnormal encodings (invalid on 387+). */
 export const K_ZERO = 0;
@@ -155,10 +155,6 @@ export function normalizeW(): number {
     W[3] = (W[3]! << n) >>> 0;
   }
   return s + n;
-}
-
-export function isWZero(): boolean {
-  return W[0] === 0 && W[1] === 0 && W[2] === 0 && W[3] === 0;
 }
 
 /** Whether the last roundW carried out of bit 127. */
@@ -328,4 +324,3 @@ export function loadW(hi: number, lo: number): void {
   W[3] = 0;
 }
 
-export { EXP_BIAS };

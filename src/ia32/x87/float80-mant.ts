@@ -258,4 +258,3 @@ export function twiceMinus(ah: number, al: number, bh: number, bl: number): void
   W[3] = 0;
 }
 
-export { normalizeW };
