@@ -515,6 +515,54 @@ describe('x87 arithmetic register forms', () => {
   });
 });
 
+describe('x87 exception policy (as the host CPU has it)', () => {
+  const DENORMAL = f80(0, 0, 0x00000006, 0x63278e62);
+  const HUGE = f80(0, 0x73e6, 0xd1ba8323, 0xfe558c61);
+  /** Control word with every exception unmasked; status word with C3 C2 C1 C0 set. */
+  const unmasked = (...values: F80[]) => (cpu: Cpu): void => {
+    cpu.fpu.setCw(0x340);
+    cpu.fpu.flags = 0x4700;
+    push(cpu, ...values);
+  };
+
+  it('an unmasked denormal operand suppresses the result, records DE only, clears C1', () => {
+    const r = run([0xd9, 0xfe /* fsin */], unmasked(DENORMAL));
+    expect(r.cpu.fpu.sw & 0x473f).toBe(0x4102); // C3 C0 kept, C2 = 0 (in range), C1 = 0, DE
+    expect(plain(r.cpu.fpu.st(0))).toEqual(plain(DENORMAL));
+    const p = run([0xd9, 0xf8 /* fprem */], unmasked(HUGE, DENORMAL));
+    expect(p.cpu.fpu.sw & 0x473f).toBe(0x4102); // FPREM: C2 cleared too
+  });
+
+  it('FCOMI keeps C1 with an unmasked denormal operand, and sets EFLAGS', () => {
+    const r = run([0xdb, 0xf1], unmasked(HUGE, DENORMAL));
+    expect(r.cpu.fpu.sw & 0x473f).toBe(0x4702);
+    expect(r.cpu.eflags() & (ZF | PF | CF)).toBe(CF);
+  });
+
+  it('FSIN of an operand out of range: C2 = 1, C1 = 0, the operand unchanged', () => {
+    const r = run([0xd9, 0xfe], (cpu) => {
+      cpu.fpu.flags = 0x4700;
+      push(cpu, HUGE);
+    });
+    expect(r.cpu.fpu.sw & 0x473f).toBe(0x4500);
+    expect(plain(r.cpu.fpu.st(0))).toEqual(plain(HUGE));
+  });
+
+  it('FST m32 with unmasked overflow stores nothing, records OE, clears C1; unmasked precision stores', () => {
+    const oe = run(m(0xd9, 3, DATA), unmasked(HUGE));
+    expect(Array.from(data(oe).subarray(0, 4))).toEqual([0, 0, 0, 0]);
+    expect(oe.cpu.fpu.sw & 0x473f).toBe(0x4508);
+    expect(oe.cpu.fpu.top).toBe(7); // not popped
+    const pe = run(m(0xd9, 3, DATA), (cpu) => {
+      cpu.fpu.setCw(0x35f);
+      push(cpu, f80(0, 0x3fff, 0x8ccccccc, 0xcccccccd)); // 1.1
+    });
+    expect(new DataView(data(pe).buffer, data(pe).byteOffset, 4).getUint32(0, true)).toBe(0x3f8ccccd);
+    expect(pe.cpu.fpu.sw & 0x023f).toBe(0x0220); // PE, C1 = rounded up
+    expect(pe.cpu.fpu.top).toBe(0); // popped
+  });
+});
+
 describe('x87 decoding', () => {
   const form = (bytes: number[]): string => decode({ byte: (a) => bytes[a - CODE] ?? 0x90, hookEnter: -1, hookExit: -1 }, CODE).form;
 
