@@ -259,7 +259,8 @@ const f80s = (v: F80): string => `${hex((v.sign << 15) | v.exp, 4)} ${hex(v.hi, 
 
 /**
  * Hand-picked cases: tininess after rounding with pc = 53 and 24, unmasked underflow that rounds to
- * the smallest normal, NaN pairs with equal significands, pseudo-NaN with QNaN, FBLD sign bytes.
+ * the smallest normal, NaN pairs with equal significands, pseudo-NaN with QNaN, FBLD sign bytes,
+ * FPREM1 ties, integer and BCD stores at their limits, huge FSCALE with unmasked OE/UE.
  */
 export const EDGE_CASES = [
   '0 267f 0001 8000000000000000 8000 0000000000000001', '0 266f 0001 8000000000000000 8000 0000000000000001',
@@ -288,6 +289,10 @@ export const EDGE_CASES = [
   '24 0b7f 403a de0b6b3a763fffff 0 0', '24 037f 403b de0b6b3a763fffff 0 0', '24 037f 8000 0000000000000000 0 0',
   '24 037f bffd 8000000000000000 0 0', '24 0b7f bffd 8000000000000000 0 0', '7 037f 3ffe 8000000000000000 0 0',
   '7 037f 3fff c000000000000000 0 0', '7 037f 4000 a000000000000000 0 0', '7 077f bffe 8000000000000000 0 0',
+  // Tiny after rounding with an unbounded exponent, yet the denormalized rounding reaches the smallest normal:
+  // the host raises UE (masked: min normal with UE PE C1; unmasked: the scaled tiny result).
+  '2 027f 0001 fffffffffffffd44 3ffd fffffffffffffd44', '2 026f 0001 fffffffffffffd44 3ffd fffffffffffffd44',
+  '2 0e7f 0001 fffffffffffffd44 3ffd fffffffffffffd44', '2 0a7f 0001 fffffffffffffd44 3ffd fffffffffffffd44',
 ];
 
 /** Operations whose result register `out` may alias an operand: 1 = a (ST0), 2 = b. */
