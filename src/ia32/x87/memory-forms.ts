@@ -7,7 +7,7 @@
  * succeeded the stores themselves cannot fault.
  */
 import { EAX, type Cpu } from '../cpu.js';
-import { F80, IE } from './f80.js';
+import { DE, F80, IE } from './f80.js';
 import * as M from './float80.js';
 import { EXC, FENV_SIZE, FSAVE_SIZE, setIndefinite, type Fpu } from './fpu.js';
 import { arith, finishCompare, pushValue, wait } from './ops.js';
@@ -85,7 +85,10 @@ export function load(c: Cpu, ip: number, fop: number, ea: Ea, fmt: number): void
     if (f.stackFault(true)) setIndefinite(f.push());
     return;
   }
-  if (f.report(exc)) pushValue(f, f.t1);
+  // A denormal float32/float64 source is loaded even when DE is unmasked (the host does so).
+  const loads = f.report(exc & ~DE);
+  f.flags |= exc & DE;
+  if (loads) pushValue(f, f.t1);
 }
 
 /** D8/DC/DA/DE memory forms: ST(0) = ST(0) (kind) m, or FCOM/FICOM(P) (kinds 2, 3). */

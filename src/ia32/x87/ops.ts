@@ -12,7 +12,7 @@
  * last-instruction pointers) and works on preallocated scratch values: nothing allocates.
  */
 import { AF, CF, OF, PF, SF, ZF, type Cpu } from '../cpu.js';
-import { F80, type FpEnv } from './f80.js';
+import { DE, F80, IE, ZE, type FpEnv } from './f80.js';
 import * as M from './float80.js';
 import * as T from './transcendental.js';
 import { C1, C2, setIndefinite, type Fpu } from './fpu.js';
@@ -59,7 +59,18 @@ export function arith(f: Fpu, kind: number, out: F80, a: F80, b: F80, convExc: n
       break;
   }
   f.setC1(env.c1);
-  return f.report(env.exc | convExc);
+  return f.report(env.exc | sourceDenormal(convExc, env.exc, a));
+}
+
+/**
+ * The denormal exception of a converted memory operand (a float32/float64 denormal is normal in the
+ * 80-bit format, so the arithmetic cannot see it). As on the host CPU it is not raised when the other
+ * operand is a NaN or unsupported, or when the operation is invalid or divides by zero.
+ */
+function sourceDenormal(convExc: number, exc: number, other: F80): number {
+  if ((convExc & DE) === 0) return convExc;
+  const k = classify(other);
+  return exc & (IE | ZE) || k <= 1 ? convExc & ~DE : convExc;
 }
 
 /** ST(dst) = ST(dst) (kind) ST(src), then pop if asked: the D8, DC and DE register forms. */
@@ -93,7 +104,7 @@ function compareValues(f: Fpu, bEmpty: boolean, b: F80, quiet: boolean, convExc:
   }
   const env = f.prepare(false);
   const r = M.compare(f.st(0), b, env, quiet);
-  comparePops = f.report(env.exc | convExc);
+  comparePops = f.report(env.exc | sourceDenormal(convExc, env.exc, f.st(0)));
   return r;
 }
 let comparePops = true;
@@ -265,10 +276,10 @@ export function unary(c: Cpu, ip: number, fop: number, fn: Unary, precision: boo
   const f = wait(c);
   f.point(ip, fop);
   if (f.isEmpty(0)) {
+    if (partial) f.flags &= ~C2;
     if (!f.stackFault(false)) return;
     setIndefinite(f.st(0));
     f.fill(0);
-    if (partial) f.flags &= ~C2;
     return;
   }
   const env = f.prepare(precision);
@@ -321,10 +332,15 @@ export const fpatan: Binary = (out, st0, st1, env) => T.fpatan(out, st1, st0, en
 export const fyl2x: Binary = (out, st0, st1, env) => T.fyl2x(out, st0, st1, env);
 export const fyl2xp1: Binary = (out, st0, st1, env) => T.fyl2xp1(out, st0, st1, env);
 
-/** FPREM / FPREM1: ST(0) = remainder of ST(0) / ST(1); C2 = incomplete, C0 C3 C1 = quotient bits q2 q1 q0. */
+/**
+ * FPREM / FPREM1: ST(0) = remainder of ST(0) / ST(1); C2 = incomplete, C0 C3 C1 = quotient bits q2 q1 q0.
+ * Without a numeric remainder (a stack fault, an invalid operation, a NaN) C2 and C1 are cleared and
+ * C3 C0 keep their values, as on the host CPU.
+ */
 export function fprem(c: Cpu, ip: number, fop: number, ieee: boolean): void {
   const f = wait(c);
   f.point(ip, fop);
+  f.flags &= ~C2;
   if (f.isEmpty(0) || f.isEmpty(1)) {
     if (!f.stackFault(false)) return;
     setIndefinite(f.st(0));
@@ -333,11 +349,12 @@ export function fprem(c: Cpu, ip: number, fop: number, ieee: boolean): void {
   }
   const env = f.prepare(false);
   M.prem(f.t0, f.st(0), f.st(1), env, ieee);
-  if (!f.report(env.exc)) {
-    f.flags &= ~C2; // as the host does
+  if (!f.report(env.exc)) return;
+  const r = f.st(0).copy(f.t0);
+  if (classify(r) === 0b001) {
+    f.setC1(0);
     return;
   }
-  f.st(0).copy(f.t0);
   // An incomplete reduction clears the quotient bits (as the host does).
   const q = env.c2 ? 0 : env.quotient;
   f.setCodes((q & 2 ? 4 : 0) | (env.c2 ? 2 : 0) | (q & 4 ? 1 : 0));
@@ -355,6 +372,7 @@ export function twoResults(c: Cpu, ip: number, fop: number, fn: TwoResults, part
   const f = wait(c);
   f.point(ip, fop);
   if (f.isEmpty(0) || !f.isEmpty(7)) {
+    if (partial) f.flags &= ~C2;
     if (!f.stackFault(!f.isEmpty(0))) return;
     setIndefinite(f.st(0));
     f.fill(0);
@@ -372,8 +390,10 @@ export function twoResults(c: Cpu, ip: number, fop: number, fn: TwoResults, part
 
 export const fxtract: TwoResults = (first, second, x, env) => M.xtract(second, first, x, env);
 export const fsincos: TwoResults = (first, second, x, env) => T.fsincos(first, second, x, env);
+/** FPTAN pushes 1.0, or (as the host does) the NaN result again when the tangent is a NaN. */
 export const fptan: TwoResults = (first, second, x, env) => {
   T.fptan(first, x, env);
-  M.loadConstant(second, M.CONST_ONE, 0);
+  if (classify(first) === 0b001) second.copy(first);
+  else M.loadConstant(second, M.CONST_ONE, 0);
 };
 
