@@ -548,6 +548,36 @@ describe('x87 exception policy (as the host CPU has it)', () => {
     expect(plain(r.cpu.fpu.st(0))).toEqual(plain(HUGE));
   });
 
+  it('a denormal float32 operand raises DE, but not beside a QNaN; FLD m32 of it loads even with DE unmasked', () => {
+    const den = (cpu: Cpu, d: Uint8Array): void => d.set(le(0x0015782c), 0);
+    const add = run([...FLD1, ...m(0xd8, 0, DATA)], den);
+    expect(add.cpu.fpu.sw & 0x3f).toBe(0x22); // DE, PE
+    const nan = run(m(0xd8, 0, DATA), (cpu, d) => {
+      den(cpu, d);
+      cpu.fpu.setCw(0x37d); // DE unmasked
+      push(cpu, f80(0, 0x7fff, 0xc0000000));
+    });
+    expect(nan.cpu.fpu.sw & 0x3f).toBe(0);
+    const fld = run(m(0xd9, 0, DATA), (cpu, d) => {
+      den(cpu, d);
+      cpu.fpu.setCw(0x37d);
+    });
+    expect(fld.cpu.fpu.top).toBe(7);
+    expect(fld.cpu.fpu.sw & 0x80ff).toBe(0x8082);
+  });
+
+  it('FPREM with a NaN operand: C2 C1 cleared, C3 C0 kept; FPTAN of a NaN pushes the NaN', () => {
+    const qnan = f80(0, 0x7fff, 0xe0000000);
+    const p = run([0xd9, 0xf8], (cpu) => {
+      cpu.fpu.flags = 0x4700;
+      push(cpu, qnan, ONE);
+    });
+    expect(p.cpu.fpu.sw & 0x4700).toBe(0x4100);
+    const t = run([0xd9, 0xf2], (cpu) => push(cpu, qnan));
+    expect(plain(t.cpu.fpu.st(0))).toEqual(plain(qnan));
+    expect(plain(t.cpu.fpu.st(1))).toEqual(plain(qnan));
+  });
+
   it('FST m32 with unmasked overflow stores nothing, records OE, clears C1; unmasked precision stores', () => {
     const oe = run(m(0xd9, 3, DATA), unmasked(HUGE));
     expect(Array.from(data(oe).subarray(0, 4))).toEqual([0, 0, 0, 0]);
