@@ -165,9 +165,9 @@ function d9f0(ip: number, fop: number, i: number): Op | null {
     case 5:
       return (c) => O.fprem(c, ip, fop, true);
     case 6:
-      return (c) => O.fstp(c, ip, fop, -1);
+      return (c) => O.moveTop(c, ip, fop, -1);
     default:
-      return (c) => O.fstp(c, ip, fop, 1);
+      return (c) => O.moveTop(c, ip, fop, 1);
   }
 }
 

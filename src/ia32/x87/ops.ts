@@ -245,7 +245,7 @@ export function ffree(c: Cpu, ip: number, fop: number, i: number, pop: boolean):
 }
 
 /** FINCSTP (+1) / FDECSTP (-1): TOP moves, tags stay. */
-export function fstp(c: Cpu, ip: number, fop: number, delta: number): void {
+export function moveTop(c: Cpu, ip: number, fop: number, delta: number): void {
   const f = wait(c);
   f.point(ip, fop);
   f.top = (f.top + delta) & 7;
