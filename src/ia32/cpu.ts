@@ -7,6 +7,7 @@
  * only when something reads it. `lmask` says which flags are lazy; the others live in `flags`.
  */
 import { PAGE_SIZE, PhysicalMemory, R, W, X, type PageTable } from './memory.js';
+import { Fpu } from './x87/fpu.js';
 
 export const CF = 0x1;
 export const PF = 0x4;
@@ -105,6 +106,8 @@ export class Cpu {
   extra = 0;
   /** Cycle time at the start of the block being executed (RDTSC and hook timestamps add their offset). */
   blockTime = 0;
+  /** The x87 FPU. */
+  readonly fpu = new Fpu();
   /** -finstrument-functions hook: enter or exit of the function at `fn`, at cycle `time`. */
   funcHook: (enter: boolean, fn: number, time: number) => void = () => {};
 

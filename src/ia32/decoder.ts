@@ -13,6 +13,7 @@ import { stringOp, type RepPrefix, type StringKind } from './strings.js';
 import { aad, aam, asciiAdjust, bound, cmpxchg8b, daa, das, enter, popa, pusha } from './legacy.js';
 import { templateOp } from './templates.js';
 import { describeForm } from './unknown-forms.js';
+import { decodeX87, fwait } from './x87/decode.js';
 
 export type Op = (c: Cpu) => void;
 
@@ -841,6 +842,8 @@ PRIMARY[0xfe] = (d) => {
   return null;
 };
 PRIMARY[0xff] = (d) => group5(d);
+for (let o = 0xd8; o <= 0xdf; o++) PRIMARY[o] = decodeX87;
+PRIMARY[0x9b] = () => fwait;
 
 // 0F xx
 SECONDARY[0x0b] = ends(() => (c) => c.raise('ud', 'ud2'));

@@ -141,7 +141,9 @@ export class Ia32Engine implements Engine {
           return { cycles: stop.cycles, op };
         }
         if (f.kind === 'ud' && f.detail.startsWith('unimplemented')) this.deps.diagnose?.(this.describeUnimplemented(f.detail), c.eip);
-        return this.exception(TRAP_OF_FAULT[f.kind], f.err, stop.cycles);
+        // #MF: the emulation library reads the FPU's control and status words for Linux's si_code.
+        const err = f.kind === 'mf' ? ((c.fpu.cw << 16) | c.fpu.sw) >>> 0 : f.err;
+        return this.exception(TRAP_OF_FAULT[f.kind], err, stop.cycles);
       }
     }
   }

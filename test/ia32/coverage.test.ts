@@ -47,6 +47,21 @@ describe('coverage gate', () => {
     expect(report.instructions).toBe(3); // nop, nop, ret
   });
 
+  it('reserved x87 encodings are unimplemented forms too', () => {
+    // The FSTP1 alias (d9 d8), nop, d9 /1 [0xd8d8d8d8] (d9 0d + disp32), nop, the 16-bit fnstenv [eax]
+    // (66 d9 30), nop, ret.
+    const code = [0xd9, 0xd8, 0x90, 0xd9, 0x0d, 0xd8, 0xd8, 0xd8, 0xd8, 0x90, 0x66, 0xd9, 0x30, 0x90, 0xc3];
+    const image = parseElf(loadCommittedGuest('hello'));
+    const fake = { ...image, data: Uint8Array.from(code), text: [{ name: '.text', start: 0x1000, end: 0x1000 + code.length, offset: 0 }] };
+    const report = decodeSections(fake);
+    expect(report.unimplemented.map((u) => [u.addr - 0x1000, u.form])).toEqual([
+      [0, 'd9 d8'],
+      [3, 'd9/1'],
+      [10, '66 d9/6'],
+    ]);
+    expect(report.instructions).toBe(4); // nop, nop, nop, ret
+  });
+
   it('knows the length of every form the interpreter decodes', () => {
     // For each committed guest, the length decoder agrees with the decoder on every instruction.
     let checked = 0;

@@ -1474,3 +1474,6 @@ export function generateForm(form, rng) {
   }
   return out;
 }
+
+// Shared with the x87 forms (x87-forms.mjs): the same register set-up and memory operand solver.
+export { memOperand, newCase };

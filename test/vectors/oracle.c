@@ -12,19 +12,30 @@
  * reads everything back.
  *
  * Protocol (little endian, fixed-size binary records, no header):
- *   stdin, one 316-byte record per case:
- *     u32 code_len (1..16) | u32 opts (bit 0: REP-prefixed string instruction; bit 1: PUSHF, see below)
+ *   stdin, one 424-byte record per case:
+ *     u32 code_len (1..16) | u32 opts (bit 0: REP-prefixed string instruction; bit 1: PUSHF, see below;
+ *                                      bit 2: x87 case, set the FPU state from fpu[] and read it back)
  *     u8  code[16]                                    (unused bytes are ignored; 0xCC is written after the code)
  *     u32 regs[8]  eax ecx edx ebx esp ebp esi edi
  *     u32 eflags   (only 0xCD5 is used; 0x202 is always set)
  *     u8  scratch[256]
- *     -> 4+4+16+32+4+256 = 316 bytes
- *   stdout, one 304-byte record per case:
- *     u32 status   0 = normal single-step stop, 1 = DE (SIGFPE), 2 = UD (SIGILL), 3 = GP (SIGSEGV, si_code
- *                  SI_KERNEL), 4 = other (see detail)
- *     u32 detail   status 0: number of single steps taken; status 4: signal | si_code << 8
+ *     u8  fpu[108] the FSAVE image (struct user_i387_struct: cwd swd twd fip fcs foo fos, st_space[20]),
+ *                  only used with opts bit 2
+ *     -> 4+4+16+32+4+256+108 = 424 bytes
+ *   stdout, one 412-byte record per case:
+ *     u32 status   0 = normal single-step stop, 1 = DE (SIGFPE, integer si_code), 2 = UD (SIGILL), 3 = GP
+ *                  (SIGSEGV, si_code SI_KERNEL), 4 = other (see detail), 5 = MF (SIGFPE with a floating-point
+ *                  si_code: an x87 instruction found an unmasked exception pending)
+ *     u32 detail   status 0: number of single steps taken; status 4: signal | si_code << 8; status 1/5: si_code
  *     u32 regs[8], u32 eip, u32 eflags   (for a fault: the registers at the fault, i.e. unchanged)
  *     u8  scratch[256]
+ *     u8  fpu[108] the FSAVE image after the step (PTRACE_GETFPREGS; zeros without opts bit 2)
+ *
+ * The FPU image: Linux keeps the FXSAVE format internally. PTRACE_SETFPREGS reduces the tag word to
+ * empty / not empty per register, and PTRACE_GETFPREGS recomputes the full tag of every non-empty
+ * register from its contents (valid / zero / special), as FSTENV does on a CPU with FXSR. cwd and swd
+ * pass through unchanged (swd including ES and B: the generator keeps them consistent with the masks,
+ * see x87-forms.mjs), fop comes from the upper half of fcs.
  *
  * PUSHF fix-up: while a tracee is single-stepped, Linux keeps TF (0x100) set in its EFLAGS, and the
  * kernel only hides it from PTRACE_GETREGS. A PUSHF therefore pushes an image with TF = 1 that an
@@ -60,8 +71,9 @@
 #define SCRATCH_ADDR 0x00500000u
 #define PAGE 4096u
 #define CODE_WRITE 64u /* bytes of the code page rewritten per case (code + 0xCC filler) */
-#define IN_SIZE 316u
-#define OUT_SIZE 304u
+#define IN_SIZE 424u
+#define OUT_SIZE 412u
+#define FPU_SIZE 108u
 #define MAX_STEPS 256
 
 static pid_t child;
@@ -137,11 +149,22 @@ static int wait_stop(int *sig) {
     return 0;
 }
 
+/* An x87 case whose unmasked-exception state makes the CPU loop (a spurious #MF the kernel retries
+ * forever) would hang the oracle: give up loudly instead. */
+static void on_alarm(int sig) {
+    (void)sig;
+    static const char msg[] = "oracle: the tracee did not stop within 5 s (an x87 exception loop?)\n";
+    if (write(2, msg, sizeof msg - 1) < 0) {}
+    if (child > 0) kill(child, SIGKILL);
+    _exit(3);
+}
+
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
 int main(void) {
     setvbuf(stdout, NULL, _IOFBF, 1 << 20);
+    signal(SIGALRM, on_alarm);
     child = fork();
     if (child < 0) die("fork");
     if (child == 0) child_main();
@@ -162,7 +185,7 @@ int main(void) {
     if (ptrace(PTRACE_GETREGS, child, 0, &base) != 0) die("PTRACE_GETREGS");
 
     uint8_t in[IN_SIZE], out[OUT_SIZE];
-    uint8_t code[CODE_WRITE], scratch[256];
+    uint8_t code[CODE_WRITE], scratch[256], fpu[FPU_SIZE];
     for (;;) {
         size_t got = fread(in, 1, IN_SIZE, stdin);
         if (got == 0) break;
@@ -195,19 +218,26 @@ int main(void) {
         r.eflags = (get32(in + 56) & 0xCD5u) | 0x202u;
         r.orig_eax = -1; /* never let the kernel think we are inside a system call */
         if (ptrace(PTRACE_SETREGS, child, 0, &r) != 0) die("PTRACE_SETREGS");
+        if (opts & 4) {
+            memcpy(fpu, in + 316, FPU_SIZE);
+            if (ptrace(PTRACE_SETFPREGS, child, 0, fpu) != 0) die("PTRACE_SETFPREGS");
+        }
 
         uint32_t status = 0, detail = 0, steps = 0;
         uint32_t ecx = r.ecx;
         for (;;) {
             if (ptrace(PTRACE_SINGLESTEP, child, 0, 0) != 0) die("PTRACE_SINGLESTEP");
             steps++;
+            alarm(5);
             wait_stop(&sig);
+            alarm(0);
             if (ptrace(PTRACE_GETREGS, child, 0, &r) != 0) die("PTRACE_GETREGS");
             if (sig != SIGTRAP) {
                 siginfo_t si;
                 memset(&si, 0, sizeof si);
                 ptrace(PTRACE_GETSIGINFO, child, 0, &si);
-                if (sig == SIGFPE) status = 1;
+                if (sig == SIGFPE && si.si_code >= 3 && si.si_code <= 8) status = 5, detail = (uint32_t)si.si_code;
+                else if (sig == SIGFPE) status = 1, detail = (uint32_t)si.si_code;
                 else if (sig == SIGILL) status = 2;
                 else if (sig == SIGSEGV && si.si_code == SI_KERNEL) status = 3;
                 else status = 4, detail = (uint32_t)sig | ((uint32_t)si.si_code & 0xffffff) << 8;
@@ -222,6 +252,8 @@ int main(void) {
         }
         if (status == 0) detail = steps;
         read_scratch(scratch);
+        memset(fpu, 0, FPU_SIZE);
+        if ((opts & 4) && ptrace(PTRACE_GETFPREGS, child, 0, fpu) != 0) die("PTRACE_GETFPREGS");
         if ((opts & 2) && status == 0) {
             uint32_t sp = (uint32_t)r.esp;
             if (sp >= SCRATCH_ADDR && sp + 1 < SCRATCH_ADDR + 256) scratch[sp - SCRATCH_ADDR + 1] &= 0xfe;
@@ -240,6 +272,7 @@ int main(void) {
         put32(out + 40, r.eip);
         put32(out + 44, r.eflags);
         memcpy(out + 48, scratch, 256);
+        memcpy(out + 304, fpu, FPU_SIZE);
         if (fwrite(out, 1, OUT_SIZE, stdout) != OUT_SIZE) die("write stdout");
     }
     fflush(stdout);

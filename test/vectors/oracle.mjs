@@ -6,9 +6,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const IN_SIZE = 316;
-const OUT_SIZE = 304;
-export const STATUS = ['', 'DE', 'UD', 'GP', 'OTHER'];
+const IN_SIZE = 424;
+const OUT_SIZE = 412;
+export const FPU_SIZE = 108;
+export const STATUS = ['', 'DE', 'UD', 'GP', 'OTHER', 'MF'];
 
 /** Compiles oracle.c into a temporary directory. Returns { bin, cleanup }. Exits with a one-line message on failure. */
 export function buildOracle() {
@@ -34,8 +35,10 @@ function fail(msg) {
 }
 
 /**
- * Runs cases through the oracle. A case is { bytes: number[], regs: ArrayLike<number> (8), flags, mem: Uint8Array(256), opts }.
- * Returns [{ status: 0..4, detail, regs: number[8], eip, eflags, mem: Uint8Array(256) }].
+ * Runs cases through the oracle. A case is { bytes: number[], regs: ArrayLike<number> (8), flags, mem: Uint8Array(256), opts,
+ * fpu?: Uint8Array(108) (the FSAVE image to load; needs opts bit 2) }.
+ * Returns [{ status: 0..5, detail, regs: number[8], eip, eflags, mem: Uint8Array(256), fpu: Uint8Array(108) }]
+ * (fpu is all zeros without opts bit 2).
  */
 export function runOracle(bin, cases) {
   const input = Buffer.alloc(cases.length * IN_SIZE);
@@ -48,6 +51,7 @@ export function runOracle(bin, cases) {
     for (let i = 0; i < 8; i++) input.writeUInt32LE(c.regs[i] >>> 0, o + 24 + 4 * i);
     input.writeUInt32LE(c.flags >>> 0, o + 56);
     Buffer.from(c.mem).copy(input, o + 60);
+    if (c.fpu) Buffer.from(c.fpu).copy(input, o + 316);
   });
   const r = spawnSync(bin, [], { input, maxBuffer: cases.length * OUT_SIZE + 65536 });
   if (r.error) fail(`oracle failed to run: ${r.error.message}`);
@@ -62,18 +66,22 @@ export function runOracle(bin, cases) {
     res.push({
       status: out.readUInt32LE(o), detail: out.readUInt32LE(o + 4), regs,
       eip: out.readUInt32LE(o + 40), eflags: out.readUInt32LE(o + 44),
-      mem: new Uint8Array(out.subarray(o + 48, o + OUT_SIZE)),
+      mem: new Uint8Array(out.subarray(o + 48, o + 304)),
+      fpu: new Uint8Array(out.subarray(o + 304, o + OUT_SIZE)),
     });
   }
   return res;
 }
 
-/** Oracle option bits for an instruction: 1 = REP-prefixed string instruction, 2 = PUSHF (see oracle.c). */
+/**
+ * Oracle option bits for an instruction: 1 = REP-prefixed string instruction, 2 = PUSHF, 4 = x87 (escape
+ * opcodes D8-DF and FWAIT 9B: the case carries an FPU image; see oracle.c).
+ */
 export function optsFor(bytes) {
   let i = 0, rep = false;
   while (i < bytes.length && [0x66, 0xf2, 0xf3].includes(bytes[i])) { if (bytes[i] !== 0x66) rep = true; i++; }
   const op = bytes[i];
-  return (rep && op >= 0xa4 && op <= 0xaf ? 1 : 0) | (op === 0x9c ? 2 : 0);
+  return (rep && op >= 0xa4 && op <= 0xaf ? 1 : 0) | (op === 0x9c ? 2 : 0) | ((op >= 0xd8 && op <= 0xdf) || op === 0x9b ? 4 : 0);
 }
 
 export function cpuModel() {
