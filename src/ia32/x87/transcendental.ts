@@ -14,11 +14,14 @@
  * - F2XM1 with |x| > 1 returns x unchanged and reports PE.
  * - FYL2XP1 is evaluated as y*log2(1+x) for any x > -1; for x <= -1 see fyl2xp1().
  *
- * Every operation takes the masked response to its exceptions (the value an x87 with all exceptions
- * masked would store) and reports them in env.exc; whether an unmasked exception keeps the destination
- * unchanged is the caller's (the FPU's) decision.
+ * Overflow and underflow follow env.masks: masked, the result is the infinity / largest finite value
+ * or the denormal (or zero); with OE or UE unmasked it is the result rounded to 64 bits with its
+ * exponent bias-adjusted by 24576 (BIAS_ADJUST, as the basic arithmetic does in float80-core.ts), which
+ * the FPU stores. For the other exceptions the operations take the masked response and report them in
+ * env.exc; whether an unmasked one keeps the destination unchanged is the caller's (the FPU's) decision.
  */
 import { DE, EXP_BIAS, EXP_MAX, F80, FpEnv, IE, OE, PE, RC_DOWN, RC_NEAREST, RC_UP, UE, ZE } from './f80.js';
+import { BIAS_ADJUST } from './float80-core.js';
 
 // ---------------------------------------------------------------------------------------------
 // A small binary floating-point format on BigInt: value = m * 2^e, m signed. Results are truncated
@@ -249,7 +252,9 @@ const SIG_BITS = 64n;
 
 /**
  * Rounds v to a 64-bit significand per env.rc into out, reporting PE (and C1 when the magnitude was
- * rounded up), and OE/UE with their masked responses. `approx` says v is an approximation of an
+ * rounded up), and OE/UE with the response env.masks selects: masked, an infinity or largest finite
+ * value / a denormal; unmasked, the 64-bit rounding with the exponent divided (overflow) or multiplied
+ * (underflow) by 2^BIAS_ADJUST, with OE or UE set whether or not the result is inexact. `approx` says v is an approximation of an
  * irrational value slightly larger in magnitude (it was truncated), so the result is inexact even when
  * no bits are discarded; `forcePE` reports an exact result as inexact anyway (the host does for the
  * exactly representable results of FYL2X, FYL2XP1 and F2XM1). Tininess is detected after rounding, as
@@ -266,7 +271,9 @@ function round(out: F80, v: Big, approx: boolean, env: FpEnv, forcePE = false): 
   const normal = roundAt(mag, v.e, sign, t - 63, approx, env.rc);
   // Tiny when the result rounded to 64 bits with an unbounded exponent is below the smallest normal.
   const tiny = normal.lsb + 63 + (bitLen(normal.q) - 64) < 1 - EXP_BIAS;
-  const r = tiny ? roundAt(mag, v.e, sign, MIN_LSB, approx, env.rc) : normal;
+  // Unmasked underflow keeps the 64-bit rounding (no denormalization) and scales it up below.
+  const unmaskedUE = tiny && (env.masks & UE) === 0;
+  const r = tiny && !unmaskedUE ? roundAt(mag, v.e, sign, MIN_LSB, approx, env.rc) : normal;
   let q = r.q;
   let lsb = r.lsb;
   if (q >> SIG_BITS) {
@@ -275,11 +282,21 @@ function round(out: F80, v: Big, approx: boolean, env: FpEnv, forcePE = false): 
   }
   const inexact = r.inexact || forcePE;
   if (inexact) env.exc |= PE;
-  if (tiny && inexact) env.exc |= UE;
+  if (tiny && (inexact || unmaskedUE)) env.exc |= UE;
   env.c1 = r.up ? 1 : 0;
   let exp = q >> 63n ? lsb + 63 + EXP_BIAS : 0;
+  if (unmaskedUE) {
+    exp += BIAS_ADJUST;
+    if (exp < 1) {
+      // Too tiny even for the bias adjustment (the basic arithmetic's response): a signed zero.
+      env.exc |= PE;
+      env.c1 = 0;
+      zero(out, sign);
+      return;
+    }
+  }
   if (exp >= EXP_MAX) {
-    overflow(out, sign, env);
+    overflow(out, sign, exp, q, env);
     return;
   }
   if (q === 0n) exp = 0;
@@ -317,7 +334,20 @@ function awayFromZero(sign: number, rc: number): boolean {
   return rc === RC_UP ? sign === 0 : rc === RC_DOWN ? sign === 1 : false;
 }
 
-function overflow(out: F80, sign: number, env: FpEnv): void {
+/** Overflow of the 64-bit rounding q at biased exponent exp (>= EXP_MAX); PE and C1 are already set for q. */
+function overflow(out: F80, sign: number, exp: number, q: bigint, env: FpEnv): void {
+  if ((env.masks & OE) === 0) {
+    env.exc |= OE;
+    if (exp - BIAS_ADJUST < EXP_MAX) {
+      out.set(sign, exp - BIAS_ADJUST, Number(q >> 32n), Number(q & 0xffffffffn));
+      return;
+    }
+    // Too large even for the bias adjustment (the basic arithmetic's response): a signed infinity.
+    env.exc |= PE;
+    env.c1 = 1;
+    infinity(out, sign);
+    return;
+  }
   env.exc |= OE | PE;
   const toInf = env.rc === RC_NEAREST || (env.rc === RC_UP && sign === 0) || (env.rc === RC_DOWN && sign === 1);
   env.c1 = toInf ? 1 : 0;
