@@ -20,6 +20,7 @@ import { gid, MAX_TASKS, NIL } from './ids.js';
 import { cancelIpc, dropSenders, physAddr, startUserIpc } from './ipc.js';
 import { GuestImage } from './guest-image.js';
 import { EMULIB_SIGNAL_ENTRY, Ia32Engine } from './ia32-engine.js';
+import type { Fpu } from '../ia32/x87/fpu.js';
 import { IrqLine, raiseIrq, unmaskIrq } from './irq.js';
 import { AddressSpace, flushSpace } from './mapdb.js';
 import type { KernelLock } from './locks.js';
@@ -794,6 +795,12 @@ export class Kernel implements ModelServices {
 
   // -------------------------------------------------------------------------------------------------
   // ModelServices
+
+  fpu(gid: number): Fpu | null {
+    const t = this.threadByGid(gid);
+    const e = t?.userEngine ?? t?.engine;
+    return e instanceof Ia32Engine ? e.cpu.fpu : null;
+  }
 
   /** Note a diagnostic of thread `gid` (see `diagnostics`) and mark it in the thread's trace. */
   diagnose(gid: number, text: string, value: number): void {

@@ -4,6 +4,7 @@
  * kernel, and the generator is resumed with the result when the operation completes.
  */
 import type { EventBuffer } from '../../tracer/recorder.js';
+import type { Fpu } from '../ia32/x87/fpu.js';
 import type { CostProfile } from './costs.js';
 import type { GuestImage } from './guest-image.js';
 import type { Engine, Registers, RunResult } from './engine.js';
@@ -51,6 +52,12 @@ export interface ModelServices {
   console(fd: number, data: Uint8Array): void;
   /** A chaos point in model code: the cycles to delay it by (0 = none; see Kernel.chaosDelay). */
   chaosDelay(): number;
+  /**
+   * The x87 state of IA32 thread `g`, or null: the FPU context the microkernel keeps per thread (its lazy
+   * FPU switch holds it in the thread control block), which the Linux server saves into and restores
+   * from signal frames (docs/x87.md).
+   */
+  fpu(g: number): Fpu | null;
 }
 
 export interface ModelProgram {

@@ -73,4 +73,21 @@ export interface Platform {
   schedule(co: Coroutine): void;
   /** Whether the process's user thread may be forced into the kernel right now (the fix variants). */
   canKick(proc: Process): boolean;
+
+  // --- the x87 ---------------------------------------------------------------------------------------------
+  /**
+   * The user thread's FPU, for the `_fpstate` of signal frames, or null while it has no IA32 thread.
+   * Native Linux saves it on the way into the handler (unlazy_fpu); L4Linux reads the state the
+   * microkernel keeps for the thread.
+   */
+  userFpu(proc: Process): UserFpu | null;
+}
+
+/** What signal delivery needs of a thread's FPU (src/ia32/x87/fpu.ts). */
+export interface UserFpu {
+  /** The 108-byte FSAVE image (32-bit protected-mode layout) at `off`. */
+  save(out: Uint8Array, off: number): void;
+  restore(src: Uint8Array, off: number): void;
+  /** FNINIT: the state a signal handler starts with. */
+  init(): void;
 }

@@ -5,10 +5,17 @@
  *   +0   pretcode                       +0   pretcode
  *   +4   sig                            +4   sig
  *   +8   pinfo  -> info                 +8   struct sigcontext (88 bytes)
- *   +12  puc    -> uc                   +96  extramask (unused: 32 signals)
- *   +16  siginfo (128 bytes)            +100 retcode (8 bytes)
+ *   +12  puc    -> uc                   +96  struct _fpstate (112 bytes)
+ *   +16  siginfo (128 bytes)            +208 extramask (unused: 32 signals)
  *   +144 ucontext: flags, link, stack (12), sigcontext (88) at +164, sigmask (8) at +252
- *   +260 retcode (8 bytes)
+ *   +260 struct _fpstate (112 bytes)    +212 retcode (8 bytes)
+ *   +372 retcode (8 bytes)
+ *
+ * struct _fpstate is the FSAVE image of the interrupted FPU state (cw sw tag ipoff cssel dataoff datasel,
+ * 8 registers of 10 bytes: 108 bytes), then `status` (the status word) and `magic` 0xffff ("FSAVE data
+ * only": the CPU has no FXSR). sigcontext.fpstate points at it; sigreturn restores from wherever it
+ * points (0: the FPU is left as the handler left it). The handler starts with a fresh FPU (FNINIT), as
+ * Linux gives it, so floating point in a handler does not disturb the interrupted computation.
  *
  * struct sigcontext: gs fs es ds edi esi ebp esp ebx edx ecx eax trapno err eip cs eflags esp_at_signal
  * ss fpstate oldmask cr2 (22 words). The handler returns through pretcode: the restorer the C library
@@ -16,10 +23,16 @@
  */
 import { EXC } from '../l4/ia32-engine.js';
 import { NR, SA_RESTORER, SI_KERNEL, SI_USER } from './abi.js';
+import type { UserFpu } from './platform.js';
 import type { FaultSiginfo, SigAction } from './process.js';
 
-export const RT_FRAME = { INFO: 16, UC: 144, SC: 164, MASK: 252, RETCODE: 260, SIZE: 268 } as const;
-export const OLD_FRAME = { SC: 8, EXTRAMASK: 96, RETCODE: 100, SIZE: 108 } as const;
+export const RT_FRAME = { INFO: 16, UC: 144, SC: 164, MASK: 252, FPSTATE: 260, RETCODE: 372, SIZE: 380 } as const;
+export const OLD_FRAME = { SC: 8, FPSTATE: 96, EXTRAMASK: 208, RETCODE: 212, SIZE: 220 } as const;
+/** struct _fpstate without FXSR: the 108-byte FSAVE image, status, magic. */
+export const FPSTATE_SIZE = 112;
+const FSAVE_BYTES = 108;
+/** sigcontext word of the fpstate pointer. */
+const SC_FPSTATE = 19;
 
 const USER_CS = 0x23;
 const USER_DS = 0x2b;
@@ -55,7 +68,7 @@ export interface TrapState {
  * Build the frame for `sig` below the interrupted stack pointer. `info`: the fault that raised the signal
  * (si_code, si_addr), or who sent it (si_pid; 0 = the kernel).
  */
-export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: number[], oldMask: number, info: FaultSiginfo | { sender: number }, thread: TrapState): Frame {
+export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: number[], oldMask: number, info: FaultSiginfo | { sender: number }, thread: TrapState, fpu: UserFpu | null = null): Frame {
   const size = rt ? RT_FRAME.SIZE : OLD_FRAME.SIZE;
   const at = ((regs[EXC.ESP]! - size) & ~7) >>> 0;
   const bytes = new Uint8Array(size);
@@ -96,6 +109,13 @@ export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: numbe
   put(sc + 16 * 4, regs[EXC.EFLAGS]!);
   put(sc + 17 * 4, regs[EXC.ESP]!);
   put(sc + 18 * 4, USER_DS);
+  if (fpu) {
+    const fp = rt ? RT_FRAME.FPSTATE : OLD_FRAME.FPSTATE;
+    fpu.save(bytes, fp);
+    dv.setUint16(fp + FSAVE_BYTES, dv.getUint16(fp + 4, true), true); // status: the status word
+    dv.setUint16(fp + FSAVE_BYTES + 2, 0xffff, true); // magic: FSAVE data only
+    put(sc + SC_FPSTATE * 4, at + fp);
+  }
   return { at, bytes };
 }
 
@@ -104,13 +124,13 @@ export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: numbe
  * only the FIX_EFLAGS bits come from the frame; the caller keeps the others (e.g. ID) as they are, as
  * Linux's restore_sigcontext does.
  */
-export function readSigcontext(bytes: Uint8Array, rt: boolean): { regs: [number, number][]; eflags: number; mask: number } {
+export function readSigcontext(bytes: Uint8Array, rt: boolean): { regs: [number, number][]; eflags: number; mask: number; fpstate: number } {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const sc = rt ? RT_FRAME.SC : OLD_FRAME.SC;
   const get = (off: number): number => dv.getUint32(off, true);
   const regs: [number, number][] = SC_REGS.map(([w, r]) => [r, get(sc + w * 4)]);
   const mask = rt ? get(RT_FRAME.MASK) : get(sc + 20 * 4);
-  return { regs, eflags: get(sc + 16 * 4), mask };
+  return { regs, eflags: get(sc + 16 * 4), mask, fpstate: get(sc + SC_FPSTATE * 4) };
 }
 
 /** EFLAGS after sigreturn: the FIX_EFLAGS bits from the frame, the rest as they are now. */

@@ -14,7 +14,7 @@ import { sleepOn, work, type LxGen } from './coroutine.js';
 import type { Linux } from './linux.js';
 import { SIG_PATH } from './platform.js';
 import { signaledStatus, type Process } from './process.js';
-import { buildFrame, readSigcontext, restoredEflags, RT_FRAME, OLD_FRAME } from './sigframe.js';
+import { buildFrame, FPSTATE_SIZE, readSigcontext, restoredEflags, RT_FRAME, OLD_FRAME } from './sigframe.js';
 import { copyFromUser, copyToUser } from './uaccess.js';
 
 /** trace.proto SigAction values for SIG_DELIVER. */
@@ -152,12 +152,14 @@ export function* deliverSignal(
   const rt = (act.flags & SA_SIGINFO) !== 0;
   const fault = proc.faultInfo[sig] ?? null;
   proc.faultInfo[sig] = null;
-  const frame = buildFrame(rt, sig, act, regs, proc.blocked, fault ?? { sender: proc.sender[sig] ?? 0 }, proc);
+  const fpu = lx.platform.userFpu(proc);
+  const frame = buildFrame(rt, sig, act, regs, proc.blocked, fault ?? { sender: proc.sender[sig] ?? 0 }, proc, fpu);
   if (!(yield* copyToUser(lx, proc, frame.at, frame.bytes))) {
     // No room for the frame: the process dies of SIGSEGV, as Linux's force_sigsegv ends it.
     yield* lx.exit(proc, signaledStatus(SIG.SEGV));
     return 'terminated';
   }
+  fpu?.init(); // the handler starts with a clean FPU; sigreturn brings the saved one back
   yield* work(frame.bytes.length * lx.costs.copyPerByte);
   regs[EXC.ESP] = frame.at;
   regs[EXC.EIP] = act.handler >>> 0;
@@ -181,6 +183,15 @@ export function* sigreturn(lx: Linux, proc: Process, regs: number[], rt: boolean
     return null;
   }
   const saved = readSigcontext(bytes, rt);
+  if (saved.fpstate !== 0) {
+    // restore_i387: the FPU state from wherever sigcontext.fpstate points (a bad pointer: SIGSEGV)
+    const image = yield* copyFromUser(lx, proc, saved.fpstate, FPSTATE_SIZE);
+    if (!image) {
+      yield* lx.exit(proc, signaledStatus(SIG.SEGV));
+      return null;
+    }
+    lx.platform.userFpu(proc)?.restore(image, 0);
+  }
   proc.blocked = (saved.mask & ~UNBLOCKABLE) >>> 0;
   for (const [i, v] of saved.regs) regs[i] = v;
   regs[EXC.EFLAGS] = restoredEflags(regs[EXC.EFLAGS]!, saved.eflags);

@@ -14,7 +14,7 @@ import { call, send, taskNew, unmap, type OpGenerator, type TaskNewResult } from
 import { timeouts, ZERO } from '../../l4/timeouts.js';
 import type { Coroutine, LxGen } from '../coroutine.js';
 import type { PageEntry } from '../memory.js';
-import { SIG_PATH, type KickOutcome, type Platform, type UserPage } from '../platform.js';
+import { SIG_PATH, type KickOutcome, type Platform, type UserFpu, type UserPage } from '../platform.js';
 import type { Process } from '../process.js';
 import { DM_ALLOC, DM_FREE, DM_RESERVE, LX_KICK, TS_CREATE, TS_DELETE } from './protocol.js';
 import { FIRST_USER_TASK, SERVER_TASK, USER_TASKS, type LinuxServer } from './server.js';
@@ -162,6 +162,10 @@ export class L4Platform implements Platform {
       this.freeTasks.push(proc.task);
     }
     this.server.byTask.delete(proc.task);
+  }
+
+  userFpu(proc: Process): UserFpu | null {
+    return this.ctx.machine.fpu(this.ctx.machine.threadId(proc.task, 0));
   }
 
   canKick(proc: Process): boolean {

@@ -21,7 +21,7 @@ import { HZ } from '../abi.js';
 import { Coroutine, type LxGen } from '../coroutine.js';
 import type { Linux } from '../linux.js';
 import type { PageEntry } from '../memory.js';
-import { SIG_PATH, type KickOutcome, type Platform, type UserPage } from '../platform.js';
+import { SIG_PATH, type KickOutcome, type Platform, type UserFpu, type UserPage } from '../platform.js';
 import type { Process } from '../process.js';
 
 /** Physical frames below this are the kernel's own (boot code, sigma0's bookkeeping). */
@@ -157,6 +157,11 @@ export class NativePlatform implements Platform {
       this.freeTasks.push(proc.task);
       this.k.deleteTask(t.task, false);
     }
+  }
+
+  userFpu(proc: Process): UserFpu | null {
+    const t = this.threads.get(proc);
+    return t ? this.k.fpu(t.gid) : null;
   }
 
   canKick(): boolean {
