@@ -7,6 +7,7 @@
  * only when something reads it. `lmask` says which flags are lazy; the others live in `flags`.
  */
 import { PAGE_SIZE, PhysicalMemory, R, W, X, type PageTable } from './memory.js';
+import { Segments } from './segments.js';
 
 export const CF = 0x1;
 export const PF = 0x4;
@@ -39,7 +40,8 @@ export const EBP = 5;
 export const ESI = 6;
 export const EDI = 7;
 
-export type FaultKind = 'pf' | 'ud' | 'de' | 'gp';
+/** Page fault, invalid opcode, divide error, general protection, segment not present, stack segment. */
+export type FaultKind = 'pf' | 'ud' | 'de' | 'gp' | 'np' | 'ss';
 
 export interface FaultInfo {
   kind: FaultKind;
@@ -104,6 +106,11 @@ export class Cpu {
   extra = 0;
   /** Cycle time at the start of the block being executed (RDTSC and hook timestamps add their offset). */
   blockTime = 0;
+  /**
+   * Segment registers, their descriptor cache and the descriptor tables (segments.ts). The kernel
+   * replaces it with its thread's object, so the state outlives an engine (exec, L4's enterGuest).
+   */
+  seg = new Segments();
   /** -finstrument-functions hook: enter or exit of the function at `fn`, at cycle `time`. */
   funcHook: (enter: boolean, fn: number, time: number) => void = () => {};
 

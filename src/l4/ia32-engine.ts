@@ -29,6 +29,9 @@ export const EXC = { TRAPNO: 0, ERR: 1, EIP: 2, EFLAGS: 3, EDI: 4, ESI: 5, EBP: 
 /** Trap numbers. */
 export const TRAP_DE = 0;
 export const TRAP_UD = 6;
+/** Segment not present (a segment register load), stack segment fault. */
+export const TRAP_NP = 11;
+export const TRAP_SS = 12;
 export const TRAP_GP = 13;
 /** Not a CPU vector: the emulation library's signal entry (the thread was forced in by its signal thread). */
 export const TRAP_SIGNAL = 0x1000;
@@ -133,7 +136,7 @@ export class Ia32Engine implements Engine {
           const op: FaultOp = { op: 'fault', fault: 'pf', addr: f.addr, write: f.write, ip: c.eip, detail: f.detail };
           return { cycles: stop.cycles, op };
         }
-        return this.exception(f.kind === 'de' ? TRAP_DE : f.kind === 'ud' ? TRAP_UD : TRAP_GP, f.err, stop.cycles);
+        return this.exception(trapOf(f.kind), f.err, stop.cycles);
       }
     }
   }
@@ -378,6 +381,10 @@ export class Ia32Engine implements Engine {
     regs.eflags = `0x${c.eflags().toString(16)}`;
     return { engine: 'ia32', image: this.deps.image.name, regs, instructions: this.interp.instructions };
   }
+}
+
+function trapOf(kind: string): number {
+  return kind === 'de' ? TRAP_DE : kind === 'ud' ? TRAP_UD : kind === 'np' ? TRAP_NP : kind === 'ss' ? TRAP_SS : TRAP_GP;
 }
 
 function fpageOf(word: number, sndBase: number): SendFpage {

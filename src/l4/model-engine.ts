@@ -4,6 +4,7 @@
  * kernel, and the generator is resumed with the result when the operation completes.
  */
 import type { EventBuffer } from '../../tracer/recorder.js';
+import type { Segments } from '../ia32/segments.js';
 import type { CostProfile } from './costs.js';
 import type { GuestImage } from './guest-image.js';
 import type { Engine, Registers, RunResult } from './engine.js';
@@ -51,6 +52,11 @@ export interface ModelServices {
   console(fd: number, data: Uint8Array): void;
   /** A chaos point in model code: the cycles to delay it by (0 = none; see Kernel.chaosDelay). */
   chaosDelay(): number;
+  /**
+   * The segment state (selectors, TLS entries, LDT) of thread `g`, or null: what the emulation library
+   * passes beside the exception words (docs/segments.md).
+   */
+  segments(g: number): Segments | null;
 }
 
 export interface ModelProgram {

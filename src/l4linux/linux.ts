@@ -306,6 +306,8 @@ export class Linux {
       const eip = regs[EXC.EIP]! >>> 0;
       if (trapno === TRAP_UD) this.forceSignal(proc, SIG.ILL, trapno, regs[EXC.ERR]!, { code: ILL_ILLOPN, addr: eip });
       else if (trapno === TRAP_DE) this.forceSignal(proc, SIG.FPE, trapno, regs[EXC.ERR]!, { code: FPE_INTDIV, addr: eip });
+      // #NP and #SS (a segment register load): SIGBUS, as Linux's DO_ERROR entries for vectors 11 and 12.
+      else if (trapno === TRAPNO.NP || trapno === TRAPNO.SS) this.forceSignal(proc, SIG.BUS, trapno, regs[EXC.ERR]!, { code: SI_KERNEL, addr: 0 });
       else this.forceSignal(proc, trapno === TRAPNO.BP ? SIG.TRAP : SIG.SEGV, trapno, regs[EXC.ERR]!, { code: SI_KERNEL, addr: 0 });
     }
     return yield* this.returnToUser(proc, regs, null);

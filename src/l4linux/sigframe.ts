@@ -14,6 +14,7 @@
  * ss fpstate oldmask cr2 (22 words). The handler returns through pretcode: the restorer the C library
  * passed with SA_RESTORER, or the retcode in the frame.
  */
+import { USER_CS, USER_DS } from '../ia32/segments.js';
 import { EXC } from '../l4/ia32-engine.js';
 import { NR, SA_RESTORER, SI_KERNEL, SI_USER } from './abi.js';
 import type { FaultSiginfo, SigAction } from './process.js';
@@ -21,8 +22,6 @@ import type { FaultSiginfo, SigAction } from './process.js';
 export const RT_FRAME = { INFO: 16, UC: 144, SC: 164, MASK: 252, RETCODE: 260, SIZE: 268 } as const;
 export const OLD_FRAME = { SC: 8, EXTRAMASK: 96, RETCODE: 100, SIZE: 108 } as const;
 
-const USER_CS = 0x23;
-const USER_DS = 0x2b;
 /** EFLAGS bits a handler may change through sigreturn (AC OF DF TF SF ZF AF PF CF; Linux FIX_EFLAGS). */
 const FIX_EFLAGS = 0x40dd5;
 
@@ -53,9 +52,9 @@ export interface TrapState {
 
 /**
  * Build the frame for `sig` below the interrupted stack pointer. `info`: the fault that raised the signal
- * (si_code, si_addr), or who sent it (si_pid; 0 = the kernel).
+ * (si_code, si_addr), or who sent it (si_pid; 0 = the kernel). `sel`: the gs fs es ds selectors.
  */
-export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: number[], oldMask: number, info: FaultSiginfo | { sender: number }, thread: TrapState): Frame {
+export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: number[], oldMask: number, info: FaultSiginfo | { sender: number }, thread: TrapState, sel: readonly number[] = [0, 0, USER_DS, USER_DS]): Frame {
   const size = rt ? RT_FRAME.SIZE : OLD_FRAME.SIZE;
   const at = ((regs[EXC.ESP]! - size) & ~7) >>> 0;
   const bytes = new Uint8Array(size);
@@ -84,10 +83,7 @@ export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: numbe
     // popl %eax ; movl $__NR_sigreturn, %eax ; int $0x80
     bytes.set([0x58, 0xb8, NR.sigreturn & 0xff, NR.sigreturn >> 8, 0, 0, 0xcd, 0x80], OLD_FRAME.RETCODE);
   }
-  put(sc + 0 * 4, 0); // gs
-  put(sc + 1 * 4, 0); // fs
-  put(sc + 2 * 4, USER_DS); // es
-  put(sc + 3 * 4, USER_DS); // ds
+  for (let i = 0; i < 4; i++) put(sc + i * 4, sel[i]! & 0xffff); // gs fs es ds
   for (const [w, r] of SC_REGS) put(sc + w * 4, regs[r]!);
   put(sc + 12 * 4, thread.trapNo);
   put(sc + 13 * 4, thread.errorCode);
@@ -104,13 +100,14 @@ export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: numbe
  * only the FIX_EFLAGS bits come from the frame; the caller keeps the others (e.g. ID) as they are, as
  * Linux's restore_sigcontext does.
  */
-export function readSigcontext(bytes: Uint8Array, rt: boolean): { regs: [number, number][]; eflags: number; mask: number } {
+export function readSigcontext(bytes: Uint8Array, rt: boolean): { regs: [number, number][]; eflags: number; mask: number; sel: number[] } {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const sc = rt ? RT_FRAME.SC : OLD_FRAME.SC;
   const get = (off: number): number => dv.getUint32(off, true);
   const regs: [number, number][] = SC_REGS.map(([w, r]) => [r, get(sc + w * 4)]);
   const mask = rt ? get(RT_FRAME.MASK) : get(sc + 20 * 4);
-  return { regs, eflags: get(sc + 16 * 4), mask };
+  const sel = [0, 1, 2, 3].map((i) => get(sc + i * 4) & 0xffff); // gs fs es ds
+  return { regs, eflags: get(sc + 16 * 4), mask, sel };
 }
 
 /** EFLAGS after sigreturn: the FIX_EFLAGS bits from the frame, the rest as they are now. */

@@ -15,6 +15,7 @@ import type { Linux } from './linux.js';
 import { SIG_PATH } from './platform.js';
 import { signaledStatus, type Process } from './process.js';
 import { buildFrame, readSigcontext, restoredEflags, RT_FRAME, OLD_FRAME } from './sigframe.js';
+import { handlerSelectors, sigcontextSelectors, sigreturnSelectors } from './tls.js';
 import { copyFromUser, copyToUser } from './uaccess.js';
 
 /** trace.proto SigAction values for SIG_DELIVER. */
@@ -152,7 +153,7 @@ export function* deliverSignal(
   const rt = (act.flags & SA_SIGINFO) !== 0;
   const fault = proc.faultInfo[sig] ?? null;
   proc.faultInfo[sig] = null;
-  const frame = buildFrame(rt, sig, act, regs, proc.blocked, fault ?? { sender: proc.sender[sig] ?? 0 }, proc);
+  const frame = buildFrame(rt, sig, act, regs, proc.blocked, fault ?? { sender: proc.sender[sig] ?? 0 }, proc, sigcontextSelectors(lx, proc));
   if (!(yield* copyToUser(lx, proc, frame.at, frame.bytes))) {
     // No room for the frame: the process dies of SIGSEGV, as Linux's force_sigsegv ends it.
     yield* lx.exit(proc, signaledStatus(SIG.SEGV));
@@ -165,6 +166,7 @@ export function* deliverSignal(
   regs[EXC.EDX] = rt ? frame.at + RT_FRAME.INFO : 0;
   regs[EXC.ECX] = rt ? frame.at + RT_FRAME.UC : 0;
   regs[EXC.EFLAGS] = (regs[EXC.EFLAGS]! & ~0x100) >>> 0; // no single-stepping into the handler
+  handlerSelectors(lx, proc);
   if (act.flags & SA_RESETHAND) act.handler = SIG_DFL;
   proc.blocked = ((proc.blocked | act.mask | (act.flags & SA_NODEFER ? 0 : bit)) & ~UNBLOCKABLE) >>> 0;
   return 'handler';
@@ -184,6 +186,7 @@ export function* sigreturn(lx: Linux, proc: Process, regs: number[], rt: boolean
   proc.blocked = (saved.mask & ~UNBLOCKABLE) >>> 0;
   for (const [i, v] of saved.regs) regs[i] = v;
   regs[EXC.EFLAGS] = restoredEflags(regs[EXC.EFLAGS]!, saved.eflags);
+  sigreturnSelectors(lx, proc, saved.sel);
   return regs[EXC.EAX]! | 0;
 }
 
