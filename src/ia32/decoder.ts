@@ -97,6 +97,8 @@ class D {
   prefix66 = false;
   /** The FS (4) or GS (5) override prefix, or -1: memory operands are then offsets in that segment. */
   seg = -1;
+  /** The form applied `seg` to its memory operand (a form that did not is refused, not run flat). */
+  segUsed = false;
   form = '';
   // ModRM
   mod = 0;
@@ -164,6 +166,7 @@ class D {
     this.mem = !this.isReg;
     if (this.isReg) return;
     this.rawEa = this.parseEa();
+    this.segUsed = true;
     // An FS / GS prefix: every user of `ea` gets the linear address (limit checked for the first byte;
     // eaSized checks the whole operand). Without a prefix `ea` is the parsed closure itself.
     this.ea = this.seg < 0 ? this.rawEa : segmentedEa(this.rawEa, this.seg, 1);
@@ -499,6 +502,7 @@ function stringInsn(d: D, opcode: number): Op {
   const sz = opcode & 1 ? d.opsize : 1;
   d.mem = kind === 'movs' || kind === 'cmps' || kind === 'lods'; // their DS:ESI source takes a segment override
   if (d.rep !== 0) d.endsBlock = true; // interruptible between iterations: it must end its block
+  d.segUsed = true;
   return stringOp(kind, sz, d.rep, d.start >>> 0, d.offset, d.mem ? d.seg : -1);
 }
 
@@ -684,6 +688,7 @@ PRIMARY[0xa0] = PRIMARY[0xa1] = (d, opcode) => {
   d.jit = { t: 'mov', sz, dst: { k: 'r', n: EAX }, src: { k: 'm', b: -1, i: -1, s: 0, d: addr } };
   if (d.seg >= 0) {
     const at = segmentedEa(() => addr, d.seg, sz);
+    d.segUsed = true;
     return (c) => setReg(c, EAX, readMem(c, at(c), sz), sz);
   }
   return (c) => setReg(c, EAX, readMem(c, addr, sz), sz);
@@ -695,6 +700,7 @@ PRIMARY[0xa2] = PRIMARY[0xa3] = (d, opcode) => {
   d.jit = { t: 'mov', sz, dst: { k: 'm', b: -1, i: -1, s: 0, d: addr }, src: { k: 'r', n: EAX } };
   if (d.seg >= 0) {
     const at = segmentedEa(() => addr, d.seg, sz);
+    d.segUsed = true;
     return (c) => writeMem(c, at(c), getReg(c, EAX, sz), sz);
   }
   return (c) => writeMem(c, addr, getReg(c, EAX, sz), sz);
@@ -1113,6 +1119,10 @@ export function decode(ctx: DecodeContext, addr: number, offset = 0): Insn {
   if (lock && !(d.lockable && d.mem)) {
     // LOCK on an instruction that cannot be locked, or on a register destination: #UD.
     op = (c) => c.raise('ud', 'lock prefix on a non-lockable instruction');
+    d.jit = undefined;
+  } else if (d.seg >= 0 && d.mem && !d.segUsed) {
+    // A memory form that does not address through `ea`, moffs or a string source: refused, never run flat.
+    op = (c) => c.raise('gp', 'fs/gs override not modelled for this instruction form');
     d.jit = undefined;
   } else if (d.seg >= 0 && d.mem) {
     d.jit = undefined; // the generated templates address memory flat
