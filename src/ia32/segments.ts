@@ -46,6 +46,8 @@ const KERNEL_DS_HIGH = 0x00cf9200;
 const USER_CS_HIGH = 0x00cffa00;
 const USER_DS_HIGH = 0x00cff200;
 
+const FRESH_SEL = [USER_DS, USER_CS, USER_DS, USER_DS, 0, 0];
+
 /** What a loaded FS / GS allows (the descriptor cache). */
 export const SEG_UNUSABLE = 0;
 export const SEG_UP = 1;
@@ -88,6 +90,15 @@ export class Segments {
     this.kind.set([SEG_UP, SEG_UP, SEG_UP, SEG_UP, SEG_UNUSABLE, SEG_UNUSABLE]);
     this.tls.fill(0);
     this.ldt = { d: new Uint32Array(0) };
+  }
+
+  /**
+   * For the machine digest: selectors, TLS entries and LDT, or '' in a new program's state (so the
+   * digests of runs that never touch segments stay what they were before segments were modelled).
+   */
+  digest(): string {
+    const fresh = this.sel.every((v, i) => v === FRESH_SEL[i]) && this.tls.every((v) => v === 0) && this.ldt.d.length === 0;
+    return fresh ? '' : `|seg:${this.sel.join('.')}:${this.tls.join('.')}:${this.ldt.d.join('.')}`;
   }
 
   /** Copy another thread's state (fork: the child gets the registers, TLS entries and a copy of the LDT). */
