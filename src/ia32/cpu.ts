@@ -8,6 +8,7 @@
  */
 import { PAGE_SIZE, PhysicalMemory, R, W, X, type PageTable } from './memory.js';
 import { Fpu } from './x87/fpu.js';
+import { Segments } from './segments.js';
 
 export const CF = 0x1;
 export const PF = 0x4;
@@ -40,8 +41,11 @@ export const EBP = 5;
 export const ESI = 6;
 export const EDI = 7;
 
-/** Page fault, invalid opcode, divide error, general protection, BOUND range (#BR), x87 error (#MF). */
-export type FaultKind = 'pf' | 'ud' | 'de' | 'gp' | 'br' | 'mf';
+/**
+ * Page fault, invalid opcode, divide error, general protection, BOUND range (#BR), x87 error (#MF),
+ * segment not present (#NP), stack segment (#SS).
+ */
+export type FaultKind = 'pf' | 'ud' | 'de' | 'gp' | 'br' | 'mf' | 'np' | 'ss';
 
 export interface FaultInfo {
   kind: FaultKind;
@@ -108,6 +112,11 @@ export class Cpu {
   blockTime = 0;
   /** The x87 FPU. */
   readonly fpu = new Fpu();
+  /**
+   * Segment registers, their descriptor cache and the descriptor tables (segments.ts). The kernel
+   * replaces it with its thread's object, so the state outlives an engine (exec, L4's enterGuest).
+   */
+  seg = new Segments();
   /** -finstrument-functions hook: enter or exit of the function at `fn`, at cycle `time`. */
   funcHook: (enter: boolean, fn: number, time: number) => void = () => {};
 

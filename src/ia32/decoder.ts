@@ -7,6 +7,7 @@
  */
 import { ALU, dec, inc, neg, sext, sizeMask, test } from './alu.js';
 import { AF, CF, Cpu, DF, EAX, EBP, EBX, ECX, EDX, ESP, FAULT, PF, SF, USER_FLAGS, ZF } from './cpu.js';
+import { segmentOps, segmentPrefix, segmentedEa } from './segment-ops.js';
 import { div, idiv, imul1, imul2, mul } from './muldiv.js';
 import { shiftOp, shld, shrd } from './shift.js';
 import { stringOp, type RepPrefix, type StringKind } from './strings.js';
@@ -102,6 +103,10 @@ class D {
   opsize: 2 | 4 = 4;
   rep: RepPrefix = 0;
   prefix66 = false;
+  /** The FS (4) or GS (5) override prefix, or -1: memory operands are then offsets in that segment. */
+  seg = -1;
+  /** The form applied `seg` to its memory operand (a form that did not is refused, not run flat). */
+  segUsed = false;
   form = '';
   // ModRM
   mod = 0;
@@ -109,6 +114,8 @@ class D {
   rm = 0;
   isReg = false;
   ea: Ea = () => 0;
+  /** The effective address (offset) without the segment base: LEA, and eaSized's wrapping. */
+  rawEa: Ea = () => 0;
   /** Set by decoders that do not end the block but are free (hooks). */
   free = false;
   /** Set by decoders whose instruction ends the block although their table entry does not say so. */
@@ -165,7 +172,17 @@ class D {
     this.rm = m & 7;
     this.isReg = this.mod === 3;
     this.mem = !this.isReg;
-    if (!this.isReg) this.ea = this.parseEa();
+    if (this.isReg) return;
+    this.rawEa = this.parseEa();
+    this.segUsed = true;
+    // An FS / GS prefix: every user of `ea` gets the linear address (limit checked for the first byte;
+    // eaSized checks the whole operand). Without a prefix `ea` is the parsed closure itself.
+    this.ea = this.seg < 0 ? this.rawEa : segmentedEa(this.rawEa, this.seg, 1);
+  }
+
+  /** The memory operand's address for an access of `sz` bytes (the segment limit covers all of it). */
+  eaSized(sz: number): Ea {
+    return this.seg < 0 ? this.ea : segmentedEa(this.rawEa, this.seg, sz);
   }
 
   private parseEa(): Ea {
@@ -224,7 +241,7 @@ function rmReader(d: D, sz: number): (c: Cpu) => number {
     if (sz === 4) return (c) => c.r[n]!;
     return (c) => getReg(c, n, sz);
   }
-  const ea = d.ea;
+  const ea = d.eaSized(sz);
   if (sz === 4) return (c) => c.read32(ea(c));
   return (c) => readMem(c, ea(c), sz);
 }
@@ -236,7 +253,7 @@ function rmWriter(d: D, sz: number): (c: Cpu, v: number) => void {
     if (sz === 4) return (c, v) => (c.r[n] = v);
     return (c, v) => setReg(c, n, v, sz);
   }
-  const ea = d.ea;
+  const ea = d.eaSized(sz);
   if (sz === 4) return (c, v) => c.write32(ea(c), v);
   return (c, v) => writeMem(c, ea(c), v, sz);
 }
@@ -253,7 +270,7 @@ function rmw(d: D, sz: number, f: (c: Cpu, old: number) => number | undefined): 
       if (v !== undefined) setReg(c, n, v, sz);
     };
   }
-  const ea = d.ea;
+  const ea = d.eaSized(sz);
   // The destination is translated for writing first: a fault (read-only or absent page) then leaves
   // registers, flags and memory as they were, and the instruction can simply be executed again.
   return (c) => {
@@ -346,7 +363,7 @@ function movRmReg(d: D, opcode: number): Op {
       return (c) => void (c.r[reg] = c.r[s]!);
     }
     if (sz === 4) {
-      const ea = d.ea;
+      const ea = d.eaSized(4);
       return (c) => void (c.r[reg] = c.read32(ea(c)));
     }
     const src = rmReader(d, sz);
@@ -358,7 +375,7 @@ function movRmReg(d: D, opcode: number): Op {
       const t = d.rm;
       return (c) => void (c.r[t] = c.r[reg]!);
     }
-    const ea = d.ea;
+    const ea = d.eaSized(4);
     return (c) => c.write32(ea(c), c.r[reg]!);
   }
   const dst = rmWriter(d, sz);
@@ -493,7 +510,8 @@ function stringInsn(d: D, opcode: number): Op {
   const sz = opcode & 1 ? d.opsize : 1;
   d.mem = kind === 'movs' || kind === 'cmps' || kind === 'lods'; // their DS:ESI source takes a segment override
   if (d.rep !== 0) d.endsBlock = true; // interruptible between iterations: it must end its block
-  return stringOp(kind, sz, d.rep, d.start >>> 0, d.offset);
+  d.segUsed = true;
+  return stringOp(kind, sz, d.rep, d.start >>> 0, d.offset, d.mem ? d.seg : -1);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -635,7 +653,7 @@ PRIMARY[0x8d] = (d) => {
   d.mem = false; // only the address is computed
   if (d.isReg) return null;
   const reg = d.reg;
-  const ea = d.ea;
+  const ea = d.rawEa; // an offset: a segment prefix does not change it
   if (d.opsize === 4) d.jit = { t: 'lea', n: reg, ea: d.eaInfo };
   return d.opsize === 4 ? (c) => void (c.r[reg] = ea(c)) : (c) => c.set16(reg, ea(c));
 };
@@ -676,6 +694,11 @@ PRIMARY[0xa0] = PRIMARY[0xa1] = (d, opcode) => {
   const addr = d.i32();
   d.mem = true;
   d.jit = { t: 'mov', sz, dst: { k: 'r', n: EAX }, src: { k: 'm', b: -1, i: -1, s: 0, d: addr } };
+  if (d.seg >= 0) {
+    const at = segmentedEa(() => addr, d.seg, sz);
+    d.segUsed = true;
+    return (c) => setReg(c, EAX, readMem(c, at(c), sz), sz);
+  }
   return (c) => setReg(c, EAX, readMem(c, addr, sz), sz);
 };
 PRIMARY[0xa2] = PRIMARY[0xa3] = (d, opcode) => {
@@ -683,6 +706,11 @@ PRIMARY[0xa2] = PRIMARY[0xa3] = (d, opcode) => {
   const addr = d.i32();
   d.mem = true;
   d.jit = { t: 'mov', sz, dst: { k: 'm', b: -1, i: -1, s: 0, d: addr }, src: { k: 'r', n: EAX } };
+  if (d.seg >= 0) {
+    const at = segmentedEa(() => addr, d.seg, sz);
+    d.segUsed = true;
+    return (c) => writeMem(c, at(c), getReg(c, EAX, sz), sz);
+  }
   return (c) => writeMem(c, addr, getReg(c, EAX, sz), sz);
 };
 for (const o of [0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf]) PRIMARY[o] = stringInsn;
@@ -1113,6 +1141,9 @@ SECONDARY[0xc7] = (d) => {
   const ea = d.ea;
   return (c) => cmpxchg8b(c, ea(c));
 };
+// Segment registers (segment-ops.ts)
+for (const [o, f] of segmentOps.primary) PRIMARY[o] = f as Decode;
+for (const [o, f] of segmentOps.secondary) SECONDARY[o] = f as Decode;
 
 // ---------------------------------------------------------------------------------------------------
 
@@ -1125,18 +1156,15 @@ export function decode(ctx: DecodeContext, addr: number, offset = 0): Insn {
   let b = d.u8();
   const prefixes: number[] = [];
   let lock = false;
-  let nullSegment = false;
   // Prefixes: operand size, REP/REPNE, segment overrides, LOCK. CS DS ES SS have base 0 (the flat
-  // model); FS and GS hold the null selector in a Linux process, so a memory access through them is a
-  // #GP (SIGSEGV), as natively.
+  // model): their overrides change nothing. FS and GS (the last override wins, as on a CPU) make memory
+  // operands offsets in that segment (segments.ts).
   for (let i = 0; i < 14; i++) {
     if (b === 0x66) d.opsize = 2;
     else if (b === 0xf3 || b === 0xf2) d.rep = b;
     else if (b === 0xf0) lock = true;
-    else if (b === 0x64 || b === 0x65) nullSegment = true;
-    else if (b === 0x2e || b === 0x3e || b === 0x26 || b === 0x36) {
-      // no effect
-    } else break;
+    else if (b === 0x64 || b === 0x65 || b === 0x2e || b === 0x3e || b === 0x26 || b === 0x36) d.seg = segmentPrefix(b);
+    else break;
     prefixes.push(b);
     b = d.u8();
   }
@@ -1170,9 +1198,12 @@ export function decode(ctx: DecodeContext, addr: number, offset = 0): Insn {
     // LOCK on an instruction that cannot be locked, or on a register destination: #UD.
     op = (c) => c.raise('ud', 'lock prefix on a non-lockable instruction');
     d.jit = undefined;
-  } else if (nullSegment && d.mem) {
-    op = (c) => c.raise('gp', 'memory access through the null selector in fs/gs');
+  } else if (d.seg >= 0 && d.mem && !d.segUsed) {
+    // A memory form that does not address through `ea`, moffs or a string source: refused, never run flat.
+    op = (c) => c.raise('gp', 'fs/gs override not modelled for this instruction form');
     d.jit = undefined;
+  } else if (d.seg >= 0 && d.mem) {
+    d.jit = undefined; // the generated templates address memory flat
   }
   const ends = d.endsBlock || (fn !== undefined && ENDS.has(fn) && !d.free);
   // Forms with IR run as a generated template (monomorphic and optimised once per shape).

@@ -11,6 +11,7 @@
  */
 import { ALU } from './alu.js';
 import { Cpu, DF, EAX, ECX, EDI, ESI } from './cpu.js';
+import { segLinear } from './segments.js';
 
 export type StringKind = 'movs' | 'cmps' | 'stos' | 'lods' | 'scas';
 /** 0 = no prefix, 0xf3 = REP/REPE, 0xf2 = REPNE. */
@@ -33,12 +34,17 @@ function setAcc(c: Cpu, v: number, sz: number): void {
   else c.set8(0, v);
 }
 
+/** The DS:ESI source: flat, or an offset in FS / GS (`seg`) with an override prefix. */
+function src(c: Cpu, seg: number, sz: number): number {
+  return seg < 0 ? c.r[ESI]! : segLinear(c, seg, c.r[ESI]!, sz);
+}
+
 /** One iteration; returns false when a REPE/REPNE condition ends the loop. */
-function step(c: Cpu, kind: StringKind, sz: number, delta: number, rep: RepPrefix): boolean {
+function step(c: Cpu, kind: StringKind, sz: number, delta: number, rep: RepPrefix, seg: number): boolean {
   const r = c.r;
   switch (kind) {
     case 'movs':
-      wr(c, r[EDI]!, rd(c, r[ESI]!, sz), sz);
+      wr(c, r[EDI]!, rd(c, src(c, seg, sz), sz), sz);
       r[ESI] = r[ESI]! + delta;
       r[EDI] = r[EDI]! + delta;
       return true;
@@ -47,11 +53,11 @@ function step(c: Cpu, kind: StringKind, sz: number, delta: number, rep: RepPrefi
       r[EDI] = r[EDI]! + delta;
       return true;
     case 'lods':
-      setAcc(c, rd(c, r[ESI]!, sz), sz);
+      setAcc(c, rd(c, src(c, seg, sz), sz), sz);
       r[ESI] = r[ESI]! + delta;
       return true;
     case 'cmps': {
-      const a = rd(c, r[ESI]!, sz);
+      const a = rd(c, src(c, seg, sz), sz);
       const b = rd(c, r[EDI]!, sz);
       ALU[sz]![7]!(c, a, b);
       r[ESI] = r[ESI]! + delta;
@@ -69,12 +75,12 @@ function step(c: Cpu, kind: StringKind, sz: number, delta: number, rep: RepPrefi
 
 /**
  * The operation of a string instruction at `addr`; `off` is the cycles the instructions before it in
- * its block take (a REP form ends the block).
+ * its block take (a REP form ends the block). `seg`: FS or GS for an override of the DS:ESI source, or -1.
  */
-export function stringOp(kind: StringKind, sz: number, rep: RepPrefix, addr = 0, off = 0): (c: Cpu) => void {
+export function stringOp(kind: StringKind, sz: number, rep: RepPrefix, addr = 0, off = 0, seg = -1): (c: Cpu) => void {
   if (rep === 0) {
     return (c) => {
-      step(c, kind, sz, c.flags & DF ? -sz : sz, 0);
+      step(c, kind, sz, c.flags & DF ? -sz : sz, 0, seg);
     };
   }
   const conditional = kind === 'cmps' || kind === 'scas';
@@ -89,7 +95,7 @@ export function stringOp(kind: StringKind, sz: number, rep: RepPrefix, addr = 0,
           c.eip = addr; // out of time: continue in the next run
           break;
         }
-        const go = step(c, kind, sz, delta, rep);
+        const go = step(c, kind, sz, delta, rep, seg);
         c.r[ECX] = c.r[ECX]! - 1;
         done++;
         if (!go && conditional) break;

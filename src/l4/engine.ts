@@ -16,8 +16,8 @@ export interface RunResult {
 /** A fault raised by guest code: the kernel turns it into a page-fault IPC or an exception. */
 export interface FaultOp {
   op: 'fault';
-  /** 'pf' page fault, 'ud' invalid opcode, 'de' divide error, 'gp' general protection. */
-  fault: 'pf' | 'ud' | 'de' | 'gp';
+  /** 'pf' page fault, 'ud' invalid opcode, 'de' divide error, 'gp' general protection, 'np' segment not present, 'ss' stack segment. */
+  fault: 'pf' | 'ud' | 'de' | 'gp' | 'np' | 'ss';
   addr: number;
   write: boolean;
   ip: number;

@@ -30,11 +30,14 @@ export const EXC = { TRAPNO: 0, ERR: 1, EIP: 2, EFLAGS: 3, EDI: 4, ESI: 5, EBP: 
 export const TRAP_DE = 0;
 export const TRAP_BR = 5;
 export const TRAP_UD = 6;
+/** Segment not present (a segment register load), stack segment fault. */
+export const TRAP_NP = 11;
+export const TRAP_SS = 12;
 export const TRAP_GP = 13;
 export const TRAP_MF = 16;
 
 /** The vector of each CPU exception the interpreter raises (page faults take the pager path). */
-const TRAP_OF_FAULT: Record<Exclude<FaultKind, 'pf'>, number> = { de: TRAP_DE, br: TRAP_BR, ud: TRAP_UD, gp: TRAP_GP, mf: TRAP_MF };
+const TRAP_OF_FAULT: Record<Exclude<FaultKind, 'pf'>, number> = { de: TRAP_DE, br: TRAP_BR, ud: TRAP_UD, np: TRAP_NP, ss: TRAP_SS, gp: TRAP_GP, mf: TRAP_MF };
 /** Not a CPU vector: the emulation library's signal entry (the thread was forced in by its signal thread). */
 export const TRAP_SIGNAL = 0x1000;
 

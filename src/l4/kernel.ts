@@ -11,6 +11,7 @@ import { Kind } from '../../tracer/catalogue.js';
 import { ThreadKind } from '../../tracer/packets.js';
 import type { EventBuffer, TraceRecorder } from '../../tracer/recorder.js';
 import { PhysicalMemory, R, W } from '../ia32/memory.js';
+import { TLS_FIRST, type Segments } from '../ia32/segments.js';
 import type { Choices } from '../sim/choices.js';
 import { ChoiceSite } from '../sim/choices.js';
 import { type CostProfile } from './costs.js';
@@ -318,6 +319,7 @@ export class Kernel implements ModelServices {
     });
     const quantum = this.costs.timesliceUs * this.costs.cyclesPerUs;
     thread = new Thread(threadGid, task, lthread, cpu, prio, mcp, quantum, pager, engine, trace, name);
+    if (engine instanceof Ia32Engine) engine.cpu.seg = thread.segs;
     if (note.essential) {
       thread.essential = true;
       this.essentialLeft++;
@@ -615,6 +617,12 @@ export class Kernel implements ModelServices {
       case 'touch':
         touch(this, t, op.addr, op.write);
         break;
+      case 'descSet':
+        this.syscall(0, () => {
+          this.setDescriptors(op);
+          t.engine.resume(undefined);
+        });
+        break;
       case 'fault':
         this.fault(t, op);
         break;
@@ -665,7 +673,7 @@ export class Kernel implements ModelServices {
     if (handler && handler(this, t, f)) return;
     // Decided before the thread dies: the last essential thread dying would otherwise read as 'ok'.
     if (!this.stopping && t.essential) this.stopping = { outcome: 'fault', detail: `${t.name}: ${f.detail ?? f.fault} at 0x${f.ip.toString(16)}` };
-    this.killThread(t, 4, f.fault === 'ud' ? 4 : f.fault === 'de' ? 8 : 11);
+    this.killThread(t, 4, f.fault === 'ud' ? 4 : f.fault === 'de' ? 8 : f.fault === 'np' || f.fault === 'ss' ? 7 : 11);
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -715,6 +723,7 @@ export class Kernel implements ModelServices {
       return;
     }
     engine.loadRegisters(regs);
+    engine.cpu.seg = t.segs;
     if (signalEntry) engine.redirect(EMULIB_SIGNAL_ENTRY, KEEP);
     t.engine = engine;
   }
@@ -750,6 +759,20 @@ export class Kernel implements ModelServices {
     if (regs && user instanceof Ia32Engine) user.loadRegisters(regs);
   }
 
+  /** fiasco_gdt_set / fiasco_ldt_set for a thread (a missing thread: nothing happens, as an invalid id). */
+  private setDescriptors(op: Extract<KernelOp, { op: 'descSet' }>): void {
+    const segs = this.threads.get(op.dest)?.segs;
+    if (!segs) return;
+    if (op.table === 'ldt') segs.ldt.d = Uint32Array.from(op.words);
+    else for (let i = 0; i < op.words.length; i++) segs.tls[(op.first - TLS_FIRST) * 2 + i] = op.words[i]!;
+    segs.refresh();
+  }
+
+  /** The segment state of thread `g` (the exception protocol carries the selectors beside its words). */
+  segments(g: number): Segments | null {
+    return this.threads.get(g)?.segs ?? null;
+  }
+
   /** Kernel-mode code asleep (op 'sleep') continues. */
   unblock(t: Thread): void {
     if (t.state !== 'sleeping') return;
@@ -767,6 +790,7 @@ export class Kernel implements ModelServices {
     const engine = this.engineFor(t.task, t.lthread, t.gid, regs[2]! >>> 0, regs[7]! >>> 0, () => t.trace);
     if (!(engine instanceof Ia32Engine)) return false;
     engine.loadRegisters(regs);
+    engine.cpu.seg = t.segs;
     if (t.userEngine) t.userEngine = engine;
     else t.engine = engine;
     return true;

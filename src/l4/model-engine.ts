@@ -5,6 +5,7 @@
  */
 import type { EventBuffer } from '../../tracer/recorder.js';
 import type { Fpu } from '../ia32/x87/fpu.js';
+import type { Segments } from '../ia32/segments.js';
 import type { CostProfile } from './costs.js';
 import type { GuestImage } from './guest-image.js';
 import type { Engine, Registers, RunResult } from './engine.js';
@@ -58,6 +59,11 @@ export interface ModelServices {
    * from signal frames (docs/x87.md).
    */
   fpu(g: number): Fpu | null;
+  /**
+   * The segment state (selectors, TLS entries, LDT) of thread `g`, or null: what the emulation library
+   * passes beside the exception words (docs/segments.md).
+   */
+  segments(g: number): Segments | null;
 }
 
 export interface ModelProgram {

@@ -96,6 +96,12 @@ export type KernelOp =
   /** Kernel-mode code of a native task blocks until Kernel.unblock. */
   | { op: 'sleep' }
 
+  /**
+   * Fiasco's fiasco_gdt_set / fiasco_ldt_set: descriptors (2 words each) for thread `dest`'s GDT entries
+   * from `first` on (the TLS entries), or the LDT of its task (the whole table; `first` 0). The thread's
+   * FS and GS are reloaded from the new tables.
+   */
+  | { op: 'descSet'; dest: number; table: 'gdt' | 'ldt'; first: number; words: number[] }
   | { op: 'exit'; code?: number };
 
 export interface IpcResult {
@@ -214,6 +220,10 @@ export function* lock(l: KernelLock): OpGenerator {
 
 export function* unlock(l: KernelLock): OpGenerator {
   yield { op: 'unlock', lock: l };
+}
+
+export function* descSet(dest: number, table: 'gdt' | 'ldt', first: number, words: number[]): OpGenerator {
+  yield { op: 'descSet', dest, table, first, words };
 }
 
 export function* enterGuest(regs: number[], signalEntry = false): OpGenerator {

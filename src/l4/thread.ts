@@ -3,6 +3,7 @@
  * IPC state (at most one user-level IPC plus one nested kernel page-fault IPC), and its sender queue.
  */
 import type { EventBuffer } from '../../tracer/recorder.js';
+import { Segments } from '../ia32/segments.js';
 import type { QueuedEvent } from '../sim/event-queue.js';
 import type { Engine, FaultOp } from './engine.js';
 import type { GuestImage } from './guest-image.js';
@@ -112,6 +113,11 @@ export class Thread {
   /** Native tasks in kernel mode: the guest engine to return to, and the priority to go back to. */
   userEngine: Engine | null = null;
   userPrio = 0;
+  /**
+   * Segment registers, TLS descriptors and LDT of the thread (its TCB's copy): the IA32 engines that run
+   * it share this object, so it survives exec and the emulation library's jump into guest code.
+   */
+  readonly segs = new Segments();
 
   constructor(
     readonly gid: number,

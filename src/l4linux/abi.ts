@@ -21,12 +21,15 @@ export const NR = {
   getpgrp: 65,
   sigaction: 67,
   sigreturn: 119,
+  modify_ldt: 123,
   sigprocmask: 126,
   sched_yield: 158,
   nanosleep: 162,
   rt_sigreturn: 173,
   rt_sigaction: 174,
   rt_sigprocmask: 175,
+  set_thread_area: 243,
+  get_thread_area: 244,
   exit_group: 252,
   /** Not Linux: l4trace benchmark markers (natively ENOSYS). */
   l4trace_marker: 499,
@@ -143,4 +146,4 @@ export function fpeCode(cw: number, sw: number): number {
 export const SEGV_MAPERR = 1;
 export const SEGV_ACCERR = 2;
 /** CPU vectors as trap numbers in the sigcontext. */
-export const TRAPNO = { DE: 0, BP: 3, OF: 4, BR: 5, UD: 6, GP: 13, PF: 14, MF: 16 } as const;
+export const TRAPNO = { DE: 0, BP: 3, OF: 4, BR: 5, UD: 6, NP: 11, SS: 12, GP: 13, PF: 14, MF: 16 } as const;

@@ -312,6 +312,8 @@ export class Linux {
         const err = regs[EXC.ERR]! >>> 0;
         this.forceSignal(proc, SIG.FPE, trapno, 0, { code: fpeCode(err >>> 16, err & 0xffff), addr: eip });
       }
+      // #NP and #SS (a segment register load): SIGBUS, as Linux's DO_ERROR entries for vectors 11 and 12.
+      else if (trapno === TRAPNO.NP || trapno === TRAPNO.SS) this.forceSignal(proc, SIG.BUS, trapno, regs[EXC.ERR]!, { code: SI_KERNEL, addr: 0 });
       else this.forceSignal(proc, trapno === TRAPNO.BP ? SIG.TRAP : SIG.SEGV, trapno, regs[EXC.ERR]!, { code: SI_KERNEL, addr: 0 });
     }
     return yield* this.returnToUser(proc, regs, null);

@@ -8,6 +8,7 @@
  *  - L4Linux 2.4 on L4Env (l4/l4env.ts): as V2, with tasks from a task server and memory from a
  *    dataspace manager.
  */
+import type { Segments } from '../ia32/segments.js';
 import type { Coroutine, LxGen } from './coroutine.js';
 import type { PageEntry } from './memory.js';
 import type { Process } from './process.js';
@@ -73,6 +74,20 @@ export interface Platform {
   schedule(co: Coroutine): void;
   /** Whether the process's user thread may be forced into the kernel right now (the fix variants). */
   canKick(proc: Process): boolean;
+
+  // --- segments (docs/segments.md) ---------------------------------------------------------------------
+  /**
+   * The user thread's segment state (selectors, TLS entries, LDT), or null while it has no thread.
+   * Native Linux saved the selectors on kernel entry; on L4Linux the emulation library passes them
+   * beside the exception words.
+   */
+  userSegments(proc: Process): Segments | null;
+  /**
+   * Make the user thread's TLS entries ('gdt') or its task's LDT ('ldt') those Linux keeps for the
+   * process (proc.tls, proc.ldt), and reload its FS and GS: native Linux writes the descriptor tables;
+   * L4Linux asks the microkernel (Fiasco's fiasco_gdt_set / fiasco_ldt_set).
+   */
+  setDescriptors(proc: Process, table: 'gdt' | 'ldt'): LxGen;
 
   // --- the x87 ---------------------------------------------------------------------------------------------
   /**

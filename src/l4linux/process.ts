@@ -56,6 +56,12 @@ export class Process {
   task = 0;
   /** Registers the process enters user mode with the first time (fork return, exec entry). */
   startRegs: number[] | null = null;
+  /** Segment selectors (ES CS SS DS FS GS) it enters user mode with the first time; null: exec's defaults. */
+  startSel: number[] | null = null;
+  /** The thread's TLS descriptors, GDT entries 6..8 (thread_struct.tls_array: low, high words each). */
+  tls = new Uint32Array(6);
+  /** The process's LDT (mm context): 2 words per entry; empty when it has none. */
+  ldt = new Uint32Array(0);
   /** The user thread got its start registers: it runs in user mode (L4Linux "threads up"). */
   started = false;
   /** The signal thread reported that it waits for kicks (the handshake fix). */

@@ -21,6 +21,7 @@
  * ss fpstate oldmask cr2 (22 words). The handler returns through pretcode: the restorer the C library
  * passed with SA_RESTORER, or the retcode in the frame.
  */
+import { USER_CS, USER_DS } from '../ia32/segments.js';
 import { EXC } from '../l4/ia32-engine.js';
 import { NR, SA_RESTORER, SI_KERNEL, SI_USER } from './abi.js';
 import type { UserFpu } from './platform.js';
@@ -34,8 +35,6 @@ const FSAVE_BYTES = 108;
 /** sigcontext word of the fpstate pointer. */
 const SC_FPSTATE = 19;
 
-const USER_CS = 0x23;
-const USER_DS = 0x2b;
 /** EFLAGS bits a handler may change through sigreturn (AC OF DF TF SF ZF AF PF CF; Linux FIX_EFLAGS). */
 const FIX_EFLAGS = 0x40dd5;
 
@@ -66,9 +65,9 @@ export interface TrapState {
 
 /**
  * Build the frame for `sig` below the interrupted stack pointer. `info`: the fault that raised the signal
- * (si_code, si_addr), or who sent it (si_pid; 0 = the kernel).
+ * (si_code, si_addr), or who sent it (si_pid; 0 = the kernel). `sel`: the gs fs es ds selectors.
  */
-export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: number[], oldMask: number, info: FaultSiginfo | { sender: number }, thread: TrapState, fpu: UserFpu | null = null): Frame {
+export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: number[], oldMask: number, info: FaultSiginfo | { sender: number }, thread: TrapState, sel: readonly number[] = [0, 0, USER_DS, USER_DS], fpu: UserFpu | null = null): Frame {
   const size = rt ? RT_FRAME.SIZE : OLD_FRAME.SIZE;
   const at = ((regs[EXC.ESP]! - size) & ~7) >>> 0;
   const bytes = new Uint8Array(size);
@@ -97,10 +96,7 @@ export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: numbe
     // popl %eax ; movl $__NR_sigreturn, %eax ; int $0x80
     bytes.set([0x58, 0xb8, NR.sigreturn & 0xff, NR.sigreturn >> 8, 0, 0, 0xcd, 0x80], OLD_FRAME.RETCODE);
   }
-  put(sc + 0 * 4, 0); // gs
-  put(sc + 1 * 4, 0); // fs
-  put(sc + 2 * 4, USER_DS); // es
-  put(sc + 3 * 4, USER_DS); // ds
+  for (let i = 0; i < 4; i++) put(sc + i * 4, sel[i]! & 0xffff); // gs fs es ds
   for (const [w, r] of SC_REGS) put(sc + w * 4, regs[r]!);
   put(sc + 12 * 4, thread.trapNo);
   put(sc + 13 * 4, thread.errorCode);
@@ -124,13 +120,14 @@ export function buildFrame(rt: boolean, sig: number, act: SigAction, regs: numbe
  * only the FIX_EFLAGS bits come from the frame; the caller keeps the others (e.g. ID) as they are, as
  * Linux's restore_sigcontext does.
  */
-export function readSigcontext(bytes: Uint8Array, rt: boolean): { regs: [number, number][]; eflags: number; mask: number; fpstate: number } {
+export function readSigcontext(bytes: Uint8Array, rt: boolean): { regs: [number, number][]; eflags: number; mask: number; sel: number[]; fpstate: number } {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const sc = rt ? RT_FRAME.SC : OLD_FRAME.SC;
   const get = (off: number): number => dv.getUint32(off, true);
   const regs: [number, number][] = SC_REGS.map(([w, r]) => [r, get(sc + w * 4)]);
   const mask = rt ? get(RT_FRAME.MASK) : get(sc + 20 * 4);
-  return { regs, eflags: get(sc + 16 * 4), mask, fpstate: get(sc + SC_FPSTATE * 4) };
+  const sel = [0, 1, 2, 3].map((i) => get(sc + i * 4) & 0xffff); // gs fs es ds
+  return { regs, eflags: get(sc + 16 * 4), mask, sel, fpstate: get(sc + SC_FPSTATE * 4) };
 }
 
 /** EFLAGS after sigreturn: the FIX_EFLAGS bits from the frame, the rest as they are now. */

@@ -15,6 +15,7 @@ import type { Linux } from './linux.js';
 import { SIG_PATH } from './platform.js';
 import { signaledStatus, type Process } from './process.js';
 import { buildFrame, FPSTATE_SIZE, readSigcontext, restoredEflags, RT_FRAME, OLD_FRAME } from './sigframe.js';
+import { handlerSelectors, sigcontextSelectors, sigreturnSelectors } from './tls.js';
 import { copyFromUser, copyToUser } from './uaccess.js';
 
 /** trace.proto SigAction values for SIG_DELIVER. */
@@ -153,7 +154,7 @@ export function* deliverSignal(
   const fault = proc.faultInfo[sig] ?? null;
   proc.faultInfo[sig] = null;
   const fpu = lx.platform.userFpu(proc);
-  const frame = buildFrame(rt, sig, act, regs, proc.blocked, fault ?? { sender: proc.sender[sig] ?? 0 }, proc, fpu);
+  const frame = buildFrame(rt, sig, act, regs, proc.blocked, fault ?? { sender: proc.sender[sig] ?? 0 }, proc, sigcontextSelectors(lx, proc), fpu);
   if (!(yield* copyToUser(lx, proc, frame.at, frame.bytes))) {
     // No room for the frame: the process dies of SIGSEGV, as Linux's force_sigsegv ends it.
     yield* lx.exit(proc, signaledStatus(SIG.SEGV));
@@ -167,6 +168,7 @@ export function* deliverSignal(
   regs[EXC.EDX] = rt ? frame.at + RT_FRAME.INFO : 0;
   regs[EXC.ECX] = rt ? frame.at + RT_FRAME.UC : 0;
   regs[EXC.EFLAGS] = (regs[EXC.EFLAGS]! & ~0x100) >>> 0; // no single-stepping into the handler
+  handlerSelectors(lx, proc);
   if (act.flags & SA_RESETHAND) act.handler = SIG_DFL;
   proc.blocked = ((proc.blocked | act.mask | (act.flags & SA_NODEFER ? 0 : bit)) & ~UNBLOCKABLE) >>> 0;
   return 'handler';
@@ -195,6 +197,7 @@ export function* sigreturn(lx: Linux, proc: Process, regs: number[], rt: boolean
   proc.blocked = (saved.mask & ~UNBLOCKABLE) >>> 0;
   for (const [i, v] of saved.regs) regs[i] = v;
   regs[EXC.EFLAGS] = restoredEflags(regs[EXC.EFLAGS]!, saved.eflags);
+  sigreturnSelectors(lx, proc, saved.sel);
   return regs[EXC.EAX]! | 0;
 }
 

@@ -48,6 +48,7 @@ import { entryRegs, type Linux } from './linux.js';
 import { ProcessMemory, USER_STACK_SIZE, USER_STACK_TOP } from './memory.js';
 import { exitedStatus, type Process } from './process.js';
 import { sendSignal, sendToGroup, sigreturn } from './signals.js';
+import { execSegments, forkSegments, sysGetThreadArea, sysModifyLdt, sysSetThreadArea } from './tls.js';
 import { copyFromUser, copyToUser, readString, readStringArray, readWords, writeWords } from './uaccess.js';
 import { buildInitialStack } from '../ia32/process-stack.js';
 import { EXC } from '../l4/ia32-engine.js';
@@ -89,6 +90,7 @@ function* sysFork(lx: Linux, parent: Process, _a: number[], regs: number[]): LxG
   child.blocked = parent.blocked;
   child.startRegs = regs.slice();
   child.startRegs[EXC.EAX] = 0; // fork returns 0 in the child
+  forkSegments(lx, parent, child);
   const undo = function* (err: number): LxGen<number> {
     child.state = 'zombie';
     lx.reap(child);
@@ -158,6 +160,7 @@ function* sysExecve(lx: Linux, proc: Process, a: number[]): LxGen<number | null>
   // Caught signals revert to their default; ignored ones stay ignored.
   for (const act of proc.actions) if (act.handler !== SIG_IGN) Object.assign(act, { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0 });
   proc.startRegs = entryRegs(image.elf.entry, stack.sp);
+  execSegments(proc);
   if (!(yield* lx.platform.startProcess(proc, 'exec'))) {
     yield* lx.exit(proc, exitedStatus(127));
     return null;
@@ -509,4 +512,7 @@ export const SYSCALLS = new Map<number, Syscall>([
   [NR.rt_sigaction, sigactionCall('rt')],
   [NR.rt_sigprocmask, sysRtSigprocmask],
   [NR.l4trace_marker, sysMarker],
+  [NR.set_thread_area, sysSetThreadArea],
+  [NR.get_thread_area, sysGetThreadArea],
+  [NR.modify_ldt, sysModifyLdt],
 ]);

@@ -10,7 +10,8 @@
 import { NIL, gidTask } from '../../l4/ids.js';
 import { MemoryPool, POOL_REGION_MAX } from '../../l4/memory-pool.js';
 import type { ModelCtx } from '../../l4/model-engine.js';
-import { call, send, taskNew, unmap, type OpGenerator, type TaskNewResult } from '../../l4/ops.js';
+import { call, descSet, send, taskNew, unmap, type OpGenerator, type TaskNewResult } from '../../l4/ops.js';
+import { TLS_FIRST, type Segments } from '../../ia32/segments.js';
 import { timeouts, ZERO } from '../../l4/timeouts.js';
 import type { Coroutine, LxGen } from '../coroutine.js';
 import type { PageEntry } from '../memory.js';
@@ -194,5 +195,16 @@ export class L4Platform implements Platform {
     const v = this.server.vcpus[co.proc.vcpu]!;
     v.runnable.push(co);
     v.doorbell = true;
+  }
+
+  userSegments(proc: Process): Segments | null {
+    return this.ctx.machine.segments(this.ctx.machine.threadId(proc.task, 0));
+  }
+
+  /** The server cannot write descriptor tables: fiasco_gdt_set / fiasco_ldt_set, a system call each. */
+  *setDescriptors(proc: Process, table: 'gdt' | 'ldt'): LxGen {
+    const thread = this.ctx.machine.threadId(proc.task, 0);
+    const words = Array.from(table === 'gdt' ? proc.tls : proc.ldt);
+    yield* lx(descSet(thread, table, table === 'gdt' ? TLS_FIRST : 0, words));
   }
 }

@@ -41,6 +41,8 @@ import { Linux, type LinuxConfig } from '../linux.js';
 import type { Personality } from '../platform.js';
 import type { Process } from '../process.js';
 import { deliverableSignal, terminateBySignal } from '../signals.js';
+import { hasDescriptors, loadSelectors } from '../tls.js';
+import { DS, ES, FS, GS, SS } from '../../ia32/segments.js';
 import { emulibPrograms } from './emulib.js';
 import type { L4EnvServices } from './l4env.js';
 import { L4Platform } from './platform.js';
@@ -363,6 +365,13 @@ export class LinuxServer {
   private *start(proc: Process): LxGen<MsgOut | null> {
     proc.started = true;
     const regs = proc.startRegs ?? [];
+    // A fork child of a process with TLS entries or an LDT: they go to the new task first (only then:
+    // a process without them costs nothing extra), and its selectors beside the registers.
+    const need = hasDescriptors(proc);
+    if (need.tls) yield* this.lx.platform.setDescriptors(proc, 'gdt');
+    if (need.ldt) yield* this.lx.platform.setDescriptors(proc, 'ldt');
+    const segs = proc.startSel ? this.lx.platform.userSegments(proc) : null;
+    if (segs && proc.startSel) loadSelectors(segs, proc.startSel, [ES, SS, DS, FS, GS]);
     const fix = this.lx.config.signalFix;
     // The 2.4 startup path replies without looking at pending signals: the race (§8). The fixes do look.
     if (fix === 'recheck' || (fix === 'handshake' && proc.sigReady)) {

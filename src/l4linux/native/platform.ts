@@ -17,12 +17,14 @@ import type { ModelCtx, ModelProgram } from '../../l4/model-engine.js';
 import type { KernelOp, OpGenerator } from '../../l4/ops.js';
 import type { Thread } from '../../l4/thread.js';
 import { R, W, X } from '../../ia32/memory.js';
+import type { Segments } from '../../ia32/segments.js';
 import { HZ } from '../abi.js';
 import { Coroutine, type LxGen } from '../coroutine.js';
 import type { Linux } from '../linux.js';
 import type { PageEntry } from '../memory.js';
 import { SIG_PATH, type KickOutcome, type Platform, type UserFpu, type UserPage } from '../platform.js';
 import type { Process } from '../process.js';
+import { startSegments } from '../tls.js';
 
 /** Physical frames below this are the kernel's own (boot code, sigma0's bookkeeping). */
 const FIRST_FRAME = 256;
@@ -129,7 +131,9 @@ export class NativePlatform implements Platform {
     const regs = proc.startRegs!;
     if (kind === 'exec') {
       const t = this.threads.get(proc);
-      return t !== undefined && this.k.execGuest(t, proc.mm.image, regs);
+      if (t === undefined || !this.k.execGuest(t, proc.mm.image, regs)) return false;
+      startSegments(t.segs, proc);
+      return true;
     }
     const no = this.freeTasks.shift();
     if (no === undefined) return false;
@@ -139,6 +143,7 @@ export class NativePlatform implements Platform {
     const t = this.k.createThread(task, 0, regs[EXC.EIP]!, regs[EXC.ESP]!, this.opts.userPrio, 0, NIL, { name: proc.name, linuxPid: proc.pid, image: proc.mm.image.name, native: true }, creator);
     if (!t || !(t.engine instanceof Ia32Engine)) return false;
     t.engine.loadRegisters(regs);
+    startSegments(t.segs, proc);
     proc.started = true;
     this.threads.set(proc, t);
     this.byTask.set(no, proc);
@@ -178,6 +183,19 @@ export class NativePlatform implements Platform {
   schedule(co: Coroutine): void {
     const t = this.threads.get(co.proc);
     if (t) this.k.unblock(t);
+  }
+
+  userSegments(proc: Process): Segments | null {
+    return this.threads.get(proc)?.segs ?? null;
+  }
+
+  /** The kernel writes the GDT entries (load_TLS) or the LDT itself: part of the system call's work. */
+  *setDescriptors(proc: Process, table: 'gdt' | 'ldt'): LxGen {
+    const segs = this.userSegments(proc);
+    if (!segs) return;
+    if (table === 'gdt') segs.tls.set(proc.tls);
+    else segs.ldt.d = proc.ldt.slice();
+    segs.refresh();
   }
 
   // -------------------------------------------------------------------------------------------------
