@@ -11,7 +11,7 @@ import { segmentOps, segmentPrefix, segmentedEa } from './segment-ops.js';
 import { div, idiv, imul1, imul2, mul } from './muldiv.js';
 import { shiftOp, shld, shrd } from './shift.js';
 import { stringOp, type RepPrefix, type StringKind } from './strings.js';
-import { aad, aam, asciiAdjust, bound, cmpxchg8b, daa, das, enter, popa, pusha } from './legacy.js';
+import { aad, aam, asciiAdjust, bound, cmpxchg8b, decimalAdjust, enter, popa, pusha } from './legacy.js';
 import { templateOp } from './templates.js';
 import { describeForm } from './unknown-forms.js';
 import { decodeX87, fwait } from './x87/decode.js';
@@ -79,6 +79,9 @@ export interface DecodeContext {
   templates?: boolean;
 }
 
+/** How the message of an Unimplemented instruction (and the #UD fault it becomes) begins. */
+export const UNIMPLEMENTED = 'unimplemented instruction';
+
 export class Unimplemented extends Error {
   /** A readable name of the form (e.g. "movaps (SSE)"), or '' when unknown. */
   readonly mnemonic: string;
@@ -89,7 +92,7 @@ export class Unimplemented extends Error {
     readonly form: string,
   ) {
     const mnemonic = describeForm(bytes);
-    super(`unimplemented instruction ${mnemonic ? `${mnemonic}, form ` : ''}${form} at 0x${addr.toString(16)}: ${bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ')}`);
+    super(`${UNIMPLEMENTED} ${mnemonic ? `${mnemonic}, form ` : ''}${form} at 0x${addr.toString(16)}: ${bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ')}`);
     this.name = 'Unimplemented';
     this.mnemonic = mnemonic;
   }
@@ -182,7 +185,7 @@ class D {
 
   /** The memory operand's address for an access of `sz` bytes (the segment limit covers all of it). */
   eaSized(sz: number): Ea {
-    return this.seg < 0 ? this.ea : segmentedEa(this.rawEa, this.seg, sz);
+    return this.seg < 0 ? this.rawEa : segmentedEa(this.rawEa, this.seg, sz);
   }
 
   private parseEa(): Ea {
@@ -1075,8 +1078,8 @@ SECONDARY[0xc0] = SECONDARY[0xc1] = (d, opcode) => {
 };
 
 // Old forms (legacy.ts): BCD adjustments, PUSHA/POPA, BOUND, ENTER, XLAT, LOOP/JECXZ, CMPXCHG8B.
-PRIMARY[0x27] = () => daa;
-PRIMARY[0x2f] = () => das;
+PRIMARY[0x27] = () => (c) => decimalAdjust(c, true);
+PRIMARY[0x2f] = () => (c) => decimalAdjust(c, false);
 PRIMARY[0x37] = () => (c) => asciiAdjust(c, true);
 PRIMARY[0x3f] = () => (c) => asciiAdjust(c, false);
 PRIMARY[0xd4] = (d) => {
@@ -1112,9 +1115,9 @@ PRIMARY[0xc8] = (d) => {
 /** XLAT: AL = [EBX + AL] (DS, or the segment of an override prefix). */
 PRIMARY[0xd7] = (d) => {
   d.mem = true;
-  d.eaInfo = { k: 'm', b: EBX, i: -1, s: 0, d: 0 };
-  d.ea = (c) => (c.r[EBX]! + (c.r[EAX]! & 0xff)) | 0;
-  const ea = d.ea;
+  d.segUsed = true;
+  d.rawEa = (c) => (c.r[EBX]! + (c.r[EAX]! & 0xff)) | 0;
+  const ea = d.eaSized(1); // an FS / GS override applies, as to a ModRM operand
   return (c) => c.set8(0, c.read8(ea(c)));
 };
 /** LOOPNE, LOOPE, LOOP (ECX is decremented, flags unchanged) and JECXZ. */

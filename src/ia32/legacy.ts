@@ -13,40 +13,22 @@ function szp8(v: number): number {
   return (v & 0x80 ? SF : 0) | ((v & 0xff) === 0 ? ZF : 0) | PARITY[v & 0xff]!;
 }
 
-export function daa(c: Cpu): void {
+/** DAA (add) or DAS (subtract): the decimal adjustments of AL after a packed-BCD addition or subtraction. */
+export function decimalAdjust(c: Cpu, add: boolean): void {
   const oldAl = c.r[EAX]! & 0xff;
   const oldCf = c.cf();
   let al = oldAl;
   let cf = 0;
   let af = 0;
   if ((al & 0xf) > 9 || c.af()) {
-    cf = oldCf | (al + 6 > 0xff ? 1 : 0);
-    al = (al + 6) & 0xff;
+    cf = oldCf | ((add ? al + 6 > 0xff : al < 6) ? 1 : 0);
+    al = (al + (add ? 6 : -6)) & 0xff;
     af = AF;
   }
   if (oldAl > 0x99 || oldCf) {
-    al = (al + 0x60) & 0xff;
+    al = (al + (add ? 0x60 : -0x60)) & 0xff;
     cf = 1;
-  } else cf = 0;
-  c.set8(0, al);
-  c.setFlagBits(ARITH, szp8(al) | af | cf);
-}
-
-export function das(c: Cpu): void {
-  const oldAl = c.r[EAX]! & 0xff;
-  const oldCf = c.cf();
-  let al = oldAl;
-  let cf = 0;
-  let af = 0;
-  if ((al & 0xf) > 9 || c.af()) {
-    cf = oldCf | (al < 6 ? 1 : 0);
-    al = (al - 6) & 0xff;
-    af = AF;
-  }
-  if (oldAl > 0x99 || oldCf) {
-    al = (al - 0x60) & 0xff;
-    cf = 1;
-  }
+  } else if (add) cf = 0; // DAA clears CF here; DAS keeps the borrow of the low digit (SDM)
   c.set8(0, al);
   c.setFlagBits(ARITH, szp8(al) | af | cf);
 }

@@ -11,6 +11,7 @@
  */
 import type { EventBuffer, TraceRecorder } from '../../tracer/recorder.js';
 import { Cpu, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, type FaultKind } from '../ia32/cpu.js';
+import { UNIMPLEMENTED } from '../ia32/decoder.js';
 import { Interpreter } from '../ia32/interpreter.js';
 import type { PhysicalMemory } from '../ia32/memory.js';
 import type { CostProfile } from './costs.js';
@@ -143,7 +144,7 @@ export class Ia32Engine implements Engine {
           const op: FaultOp = { op: 'fault', fault: 'pf', addr: f.addr, write: f.write, ip: c.eip, detail: f.detail };
           return { cycles: stop.cycles, op };
         }
-        if (f.kind === 'ud' && f.detail.startsWith('unimplemented')) this.deps.diagnose?.(this.describeUnimplemented(f.detail), c.eip);
+        if (f.kind === 'ud' && f.detail.startsWith(UNIMPLEMENTED)) this.deps.diagnose?.(this.describeUnimplemented(f.detail), c.eip);
         // #MF: the emulation library reads the FPU's control and status words for Linux's si_code.
         const err = f.kind === 'mf' ? ((c.fpu.cw << 16) | c.fpu.sw) >>> 0 : f.err;
         return this.exception(TRAP_OF_FAULT[f.kind], err, stop.cycles);

@@ -5,10 +5,9 @@
  * reading selectors (MOV, PUSH: zero-extended, as the AMD host does).
  */
 import { describe, expect, it } from 'vitest';
+import { DATA, STACK, codeMachine } from '../support/cpu.js';
 import { Cpu } from '../../src/ia32/cpu.js';
 import { decode } from '../../src/ia32/decoder.js';
-import { Interpreter } from '../../src/ia32/interpreter.js';
-import { PageTable, PhysicalMemory, R, W, X } from '../../src/ia32/memory.js';
 import {
   checkLoad,
   descBase,
@@ -29,24 +28,9 @@ import {
   type UserDesc,
 } from '../../src/ia32/segments.js';
 
-const CODE = 0x00400000;
-const DATA = 0x00500000;
-const STACK = 0x00600000;
 const TLS_SEL = (TLS_FIRST << 3) | 3;
 
-function machine(bytes: number[]): { cpu: Cpu; interp: Interpreter } {
-  const phys = new PhysicalMemory(4);
-  const pt = new PageTable();
-  pt.set(CODE >>> 12, 1, R | X);
-  pt.set(DATA >>> 12, 2, R | W);
-  pt.set((STACK >>> 12) - 1, 3, R | W);
-  phys.bytes.fill(0xcc, 4096, 8192);
-  phys.bytes.set(bytes, 4096);
-  const cpu = new Cpu(phys, pt);
-  cpu.r[4] = STACK;
-  cpu.eip = CODE;
-  return { cpu, interp: new Interpreter(cpu) };
-}
+const machine = codeMachine;
 
 const le = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 
@@ -193,6 +177,20 @@ describe('the FS / GS override', () => {
     expect(cpu.read32(DATA + 8)).toBe(0x11223345);
     expect(cpu.r[0]).toBe(0x11223345); // lods from gs:8
     expect(cpu.r[2]).toBe(12);
+  });
+
+  it('xlat reads gs:[ebx + al]; beyond the limit it is #GP(0)', () => {
+    // mov ebx, 4 ; mov al, 3 ; xlat gs ; int3
+    const bytes = [0xbb, ...le(4), 0xb0, 0x03, 0x65, 0xd7, 0xcc];
+    const { cpu, interp } = machine(bytes);
+    withGs({ base: DATA, limit: 0xfff })(cpu);
+    cpu.write8(DATA + 7, 0x5a);
+    expect(interp.run(1000, 0).kind).toBe('trap');
+    expect(cpu.r[0]! & 0xff).toBe(0x5a);
+    const tight = machine(bytes);
+    withGs({ base: DATA, limit: 6 })(tight.cpu);
+    expect(tight.interp.run(1000, 0).kind).toBe('fault');
+    expect(tight.cpu.fault.kind).toBe('gp');
   });
 
   it('movs takes its source through the override, its destination through ES', () => {

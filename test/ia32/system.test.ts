@@ -9,28 +9,12 @@
  *   and pop 2 bytes.
  */
 import { describe, expect, it } from 'vitest';
+import { CODE, DATA, STACK, codeMachine } from '../support/cpu.js';
 import { Cpu } from '../../src/ia32/cpu.js';
 import { CPUID_FEATURES, CPUID_SIGNATURE, decode } from '../../src/ia32/decoder.js';
-import { Interpreter } from '../../src/ia32/interpreter.js';
-import { PageTable, PhysicalMemory, R, W, X } from '../../src/ia32/memory.js';
 
-const CODE = 0x00400000;
-const DATA = 0x00500000;
-const STACK = 0x00600000;
 
-function machine(bytes: number[]): { cpu: Cpu; interp: Interpreter } {
-  const phys = new PhysicalMemory(4);
-  const pt = new PageTable();
-  pt.set(CODE >>> 12, 1, R | X);
-  pt.set(DATA >>> 12, 2, R | W);
-  pt.set((STACK >>> 12) - 1, 3, R | W);
-  phys.bytes.fill(0xcc, 4096, 8192);
-  phys.bytes.set(bytes, 4096);
-  const cpu = new Cpu(phys, pt);
-  cpu.r[4] = STACK;
-  cpu.eip = CODE;
-  return { cpu, interp: new Interpreter(cpu) };
-}
+const machine = codeMachine;
 
 /** Run to the first stop; returns the stop kind and, for a fault, its kind and error code. */
 function run(bytes: number[], init?: (c: Cpu) => void): { kind: string; fault?: string; err?: number; trap?: number; cpu: Cpu } {

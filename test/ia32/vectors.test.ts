@@ -7,16 +7,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Cpu, FAULT } from '../../src/ia32/cpu.js';
-import { decode } from '../../src/ia32/decoder.js';
-import { PageTable, PhysicalMemory, R, W, X } from '../../src/ia32/memory.js';
+import type { Cpu } from '../../src/ia32/cpu.js';
+import type { PhysicalMemory } from '../../src/ia32/memory.js';
 // @ts-expect-error plain JS module shared with the generator
 import { scratchBytes } from '../vectors/scratch.mjs';
+import { executeCase, loadCase, registerDifference, VECTOR_FLAGS, vectorMachine } from '../support/vector-case.js';
 
 const DATA = fileURLToPath(new URL('../vectors/data/', import.meta.url));
-const CODE = 0x00400000;
-const SCRATCH = 0x00500000;
-const FLAGS = 0xcd5;
+const FLAGS = VECTOR_FLAGS;
 
 interface Case {
   b: string;
@@ -34,40 +32,19 @@ interface Case {
 // Instruction vectors only: data/f80-*.json are tables of the x87 arithmetic's own tests.
 const files = readdirSync(DATA).filter((f) => f.endsWith('.json') && !f.startsWith('f80-')).sort();
 
-/** A CPU with the oracle's memory layout: code page at 0x400000, scratch at 0x500000. */
-function machine() {
-  const phys = new PhysicalMemory(4);
-  const pt = new PageTable();
-  pt.set(CODE >>> 12, 1, R | X);
-  pt.set(SCRATCH >>> 12, 2, R | W);
-  return { phys, cpu: new Cpu(phys, pt) };
-}
+const machine = vectorMachine;
 
 function runCase(c: Case, cpu: Cpu, phys: PhysicalMemory, templates = true, undefinedToo = false): string | null {
-  const bytes = Buffer.from(c.b, 'hex');
-  phys.bytes.fill(0xcc, 4096, 8192);
-  phys.bytes.set(bytes, 4096);
-  phys.bytes.set(scratchBytes(c.s) as Uint8Array, 8192);
-  cpu.flushTlb();
-  for (let i = 0; i < 8; i++) cpu.r[i] = c.r[i]!;
-  cpu.lmask = 0;
-  cpu.flags = c.f & FLAGS;
-  cpu.trap = -1;
-  let fault: string | null = null;
+  loadCase(cpu, phys, c, scratchBytes(c.s) as Uint8Array);
+  let fault: string | null;
   try {
-    const insn = decode({ byte: (a) => phys.bytes[4096 + (a - CODE)]!, hookEnter: -1, hookExit: -1, templates }, CODE);
-    cpu.eip = CODE + insn.len;
-    insn.op(cpu);
+    fault = executeCase(cpu, phys, templates);
   } catch (e) {
-    if (e !== FAULT) return `host error ${(e as Error).message}`;
-    // #BR (BOUND) reaches a Linux process as SIGSEGV with SI_KERNEL, which the oracle records as GP.
-    fault = cpu.fault.kind === 'br' ? 'GP' : cpu.fault.kind.toUpperCase();
-    cpu.eip = CODE;
+    return `host error ${(e as Error).message}`;
   }
   if (fault !== c.x) return `fault ${fault} expected ${c.x}${fault ? ` (${cpu.fault.detail})` : ''}`;
-  const names = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
-  for (let i = 0; i < 8; i++) if (cpu.r[i]! >>> 0 !== c.R[i]! >>> 0) return `${names[i]} 0x${(cpu.r[i]! >>> 0).toString(16)} expected 0x${(c.R[i]! >>> 0).toString(16)}`;
-  if (!fault && cpu.eip >>> 0 !== c.e >>> 0) return `eip 0x${(cpu.eip >>> 0).toString(16)} expected 0x${c.e.toString(16)}`;
+  const regs = registerDifference(cpu, c, fault);
+  if (regs) return regs;
   const mask = undefinedToo ? FLAGS : FLAGS & ~c.u;
   const f = cpu.eflags() & mask;
   if (f !== (c.F & mask)) return `flags 0x${f.toString(16)} expected 0x${(c.F & mask).toString(16)} (compared bits 0x${mask.toString(16)})`;

@@ -14,18 +14,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { Cpu, FAULT } from '../../src/ia32/cpu.js';
-import { decode } from '../../src/ia32/decoder.js';
-import { PageTable, PhysicalMemory, R, W, X } from '../../src/ia32/memory.js';
 // @ts-expect-error plain JS module shared with the generator
 import { scratchBytes } from '../vectors/scratch.mjs';
+import { executeCase, loadCase, registerDifference, VECTOR_FLAGS, vectorMachine } from '../support/vector-case.js';
 // @ts-expect-error plain JS module shared with the generator
 import { TRANS_ULP_BOUND } from '../vectors/x87-forms.mjs';
 
 const DATA = fileURLToPath(new URL('../vectors/data/', import.meta.url));
-const CODE = 0x00400000;
-const SCRATCH = 0x00500000;
-const FLAGS = 0xcd5;
+const FLAGS = VECTOR_FLAGS;
 const C1 = 0x200;
 const PE = 0x20;
 /** Allowed error of a transcendental result, in units of the last place of the 64-bit significand. */
@@ -65,24 +61,9 @@ interface FormInfo {
   count: number;
 }
 
-/** What the test needs of the FPU (src/ia32/x87/fpu.ts), typed here so the file compiles before it lands. */
-interface FpuLike {
-  save(out: Uint8Array, off: number): void;
-  restore(src: Uint8Array, off: number): void;
-}
-
 const files = readdirSync(DATA).filter((f) => /^x87.*\.json\.gz$/.test(f)).sort();
 
-function machine() {
-  const phys = new PhysicalMemory(4);
-  const pt = new PageTable();
-  pt.set(CODE >>> 12, 1, R | X);
-  pt.set(SCRATCH >>> 12, 2, R | W);
-  const cpu = new Cpu(phys, pt);
-  return { phys, cpu, fpu: (cpu as unknown as { fpu?: FpuLike }).fpu };
-}
-
-const hasFpu = machine().fpu !== undefined;
+const machine = vectorMachine;
 
 /** The 108-byte FSAVE image of a record (FIP/FCS/FOO/FOS zero, as the oracle loaded them). */
 function image(f: FpuRecord): Uint8Array {
@@ -125,33 +106,20 @@ const hex16 = (v: number) => `0x${v.toString(16).padStart(4, '0')}`;
 /** Runs one case; returns null or the first differing field. */
 function runCase(c: X87Case, m: ReturnType<typeof machine>, templates: boolean, approx: boolean): string | null {
   const { cpu, phys } = m;
-  const fpu = m.fpu!;
-  const bytes = Buffer.from(c.b, 'hex');
-  phys.bytes.fill(0xcc, 4096, 8192);
-  phys.bytes.set(bytes, 4096);
+  const fpu = cpu.fpu;
   const before = Uint8Array.from(scratchBytes(c.s) as Uint8Array);
   for (const [off, h] of c.p) before.set(Buffer.from(h, 'hex'), off);
-  phys.bytes.set(before, 8192);
-  cpu.flushTlb();
-  for (let i = 0; i < 8; i++) cpu.r[i] = c.r[i]!;
-  cpu.lmask = 0;
-  cpu.flags = c.f & FLAGS;
-  cpu.trap = -1;
+  loadCase(cpu, phys, c, before);
   fpu.restore(image(c.fi), 0);
-  let fault: string | null = null;
+  let fault: string | null;
   try {
-    const insn = decode({ byte: (a) => phys.bytes[4096 + (a - CODE)]!, hookEnter: -1, hookExit: -1, templates }, CODE);
-    cpu.eip = CODE + insn.len;
-    insn.op(cpu);
+    fault = executeCase(cpu, phys, templates);
   } catch (e) {
-    if (e !== FAULT) return `host error ${(e as Error).message}`;
-    fault = cpu.fault.kind.toUpperCase();
-    cpu.eip = CODE;
+    return `host error ${(e as Error).message}`;
   }
   if (fault !== c.x) return `fault ${fault} expected ${c.x}${fault ? ` (${cpu.fault.detail})` : ''}`;
-  const names = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
-  for (let i = 0; i < 8; i++) if (cpu.r[i]! >>> 0 !== c.R[i]! >>> 0) return `${names[i]} 0x${(cpu.r[i]! >>> 0).toString(16)} expected 0x${(c.R[i]! >>> 0).toString(16)}`;
-  if (!fault && cpu.eip >>> 0 !== c.e >>> 0) return `eip 0x${(cpu.eip >>> 0).toString(16)} expected 0x${c.e.toString(16)}`;
+  const regs = registerDifference(cpu, c, fault);
+  if (regs) return regs;
   const fmask = FLAGS & ~c.u;
   const f = cpu.eflags() & fmask;
   if (f !== (c.F & fmask)) return `eflags 0x${f.toString(16)} expected 0x${(c.F & fmask).toString(16)}`;
@@ -183,10 +151,6 @@ function runCase(c: X87Case, m: ReturnType<typeof machine>, templates: boolean, 
 }
 
 describe('x87 instructions against vectors from a real CPU', () => {
-  if (!hasFpu) {
-    it.skip('skipped: Cpu has no fpu yet (src/ia32/x87/fpu.ts)', () => {});
-    return;
-  }
   const passed = new Map<string, string>();
   let total = 0;
   for (const file of files) {

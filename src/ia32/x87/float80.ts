@@ -145,16 +145,17 @@ export function div(out: F80, a: F80, b: F80, env: FpEnv): void {
   roundPack(out, sign, e, env, precisionBits(env.pc));
 }
 
+/** A one-operand operation's answer for an unsupported encoding (invalid) or a NaN (propagated). */
+function nonNumeric(out: F80, a: F80, ka: number, env: FpEnv): boolean {
+  if (ka === K_UNSUPPORTED) invalid(out, env);
+  else if (isNaNKind(ka)) propagateNaN(out, a, ka, a, K_NORMAL, env);
+  else return false;
+  return true;
+}
+
 export function sqrt(out: F80, a: F80, env: FpEnv): void {
   const ka = kind(a);
-  if (ka === K_UNSUPPORTED) {
-    invalid(out, env);
-    return;
-  }
-  if (isNaNKind(ka)) {
-    propagateNaN(out, a, ka, a, K_NORMAL, env);
-    return;
-  }
+  if (nonNumeric(out, a, ka, env)) return;
   if (ka === K_ZERO) {
     out.set(a.sign, 0, 0, 0);
     return;
@@ -218,14 +219,7 @@ function compareMagnitude(a: F80, ka: number, b: F80, kb: number): number {
 /** FRNDINT: rounds to an integral value by env.rc at full precision. */
 export function roundToInt(out: F80, a: F80, env: FpEnv): void {
   const ka = kind(a);
-  if (ka === K_UNSUPPORTED) {
-    invalid(out, env);
-    return;
-  }
-  if (isNaNKind(ka)) {
-    propagateNaN(out, a, ka, a, K_NORMAL, env);
-    return;
-  }
+  if (nonNumeric(out, a, ka, env)) return;
   if (noteDenormal(ka, K_NORMAL, env)) return;
   if (ka === K_ZERO || ka === K_INF) {
     out.copy(a);

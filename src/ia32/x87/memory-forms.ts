@@ -256,12 +256,7 @@ export function fldenv(c: Cpu, ea: Ea): void {
 
 /** FNSTENV: store the environment, then mask all exceptions (as the CPU does). */
 export function fnstenv(c: Cpu, ea: Ea): void {
-  const f = c.fpu;
-  const a = ea(c);
-  c.wpa(a, FENV_SIZE);
-  f.saveEnv(f.buf, 0);
-  writeImage(c, f, a, FENV_SIZE);
-  f.cw |= EXC;
+  storeImage(c, ea(c), false).cw |= EXC;
 }
 
 export function frstor(c: Cpu, ea: Ea): void {
@@ -272,11 +267,17 @@ export function frstor(c: Cpu, ea: Ea): void {
 
 /** FNSAVE: store the whole state, then FNINIT. */
 export function fnsave(c: Cpu, ea: Ea): void {
+  storeImage(c, ea(c), true).init();
+}
+
+/** The environment (or the whole state) stored at `a`, checked for writing first so a fault changes nothing. */
+function storeImage(c: Cpu, a: number, whole: boolean): Fpu {
   const f = c.fpu;
-  const a = ea(c);
-  c.wpa(a, FSAVE_SIZE);
-  f.save(f.buf, 0);
-  writeImage(c, f, a, FSAVE_SIZE);
-  f.init();
+  const n = whole ? FSAVE_SIZE : FENV_SIZE;
+  c.wpa(a, n);
+  if (whole) f.save(f.buf, 0);
+  else f.saveEnv(f.buf, 0);
+  writeImage(c, f, a, n);
+  return f;
 }
 
