@@ -59,6 +59,8 @@ export interface ModelServices {
    * from signal frames (docs/x87.md).
    */
   fpu(g: number): Fpu | null;
+  /** Tell the user why a guest may fail (printed by run/record) and mark it in thread `g`'s trace. */
+  diagnose(g: number, text: string, value: number): void;
   /**
    * The segment state (selectors, TLS entries, LDT) of thread `g`, or null: what the emulation library
    * passes beside the exception words (docs/segments.md).

@@ -8,7 +8,7 @@
  * Their drivers set `ctx` to the model context they run on before every step, so trace events land in
  * the buffer of the thread that executes the kernel path.
  */
-import { Kind } from '../../tracer/catalogue.js';
+import { ENUMS, Kind } from '../../tracer/catalogue.js';
 import type { ModelCtx } from '../l4/model-engine.js';
 import type { CostProfile } from '../l4/costs.js';
 import { EXC, EXC_WORDS, TRAP_DE, TRAP_SIGNAL, TRAP_UD } from '../l4/ia32-engine.js';
@@ -286,12 +286,23 @@ export class Linux {
     this.ev(Kind.SYSCALL_ENTER, proc.pid, nr, args[0]!, args[1]!, args[2]!);
     yield* work(this.costs.linuxSyscall);
     const fn = SYSCALLS.get(nr);
+    if (!fn) this.noteMissingSyscall(proc, nr);
     const ret = fn ? yield* fn(this, proc, args, regs) : -38; /* ENOSYS */
     if (ret === null || !proc.alive) return null;
     const isReturn = nr === NR.sigreturn || nr === NR.rt_sigreturn;
     if (!isReturn) regs[EXC.EAX] = ret >>> 0;
     this.ev(Kind.SYSCALL_EXIT, proc.pid, nr, isReturn ? 0 : ret | 0);
     return yield* this.returnToUser(proc, regs, isReturn ? null : { nr, ret });
+  }
+
+  private readonly missingSyscalls = new Set<number>();
+
+  /** A system call this Linux lacks answers ENOSYS; the user hears of each number once (a program may fail on it). */
+  private noteMissingSyscall(proc: Process, nr: number): void {
+    if (this.missingSyscalls.has(nr)) return;
+    this.missingSyscalls.add(nr);
+    const name = ENUMS.Syscall![nr];
+    this.ctx.machine.diagnose(this.ctx.gid, `pid ${proc.pid} (${proc.name}): system call ${nr}${name ? ` (${name})` : ''} is not implemented: ENOSYS`, nr);
   }
 
   /**
