@@ -154,7 +154,8 @@ export const ENUMS: Record<string, Record<number, string>> = {
     1: 'exit', 2: 'fork', 3: 'read', 4: 'write', 5: 'open', 6: 'close', 7: 'waitpid', 11: 'execve', 13: 'time', 20: 'getpid',
     27: 'alarm', 29: 'pause', 37: 'kill', 42: 'pipe', 45: 'brk', 48: 'signal', 63: 'dup2', 64: 'getppid', 67: 'sigaction',
     119: 'sigreturn', 126: 'sigprocmask', 158: 'sched_yield', 162: 'nanosleep', 173: 'rt_sigreturn', 174: 'rt_sigaction',
-    175: 'rt_sigprocmask', 252: 'exit_group', 65: 'getpgrp', 499: 'l4trace_marker',
+    175: 'rt_sigprocmask', 252: 'exit_group', 65: 'getpgrp', 123: 'modify_ldt', 243: 'set_thread_area', 244: 'get_thread_area',
+    499: 'l4trace_marker',
   },
 };
 
