@@ -110,8 +110,8 @@ export class Cpu {
   extra = 0;
   /** Cycle time at the start of the block being executed (RDTSC and hook timestamps add their offset). */
   blockTime = 0;
-  /** The x87 FPU. */
-  readonly fpu = new Fpu();
+  /** The x87 FPU. The kernel replaces it with its thread's, as `seg` (the state outlives an engine). */
+  fpu = new Fpu();
   /**
    * Segment registers, their descriptor cache and the descriptor tables (segments.ts). The kernel
    * replaces it with its thread's object, so the state outlives an engine (exec, L4's enterGuest).

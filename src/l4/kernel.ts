@@ -60,6 +60,12 @@ export interface KernelConfig {
   chaos?: number;
 }
 
+/** An IA32 engine runs its thread's segment and FPU state (kept in the thread, so it outlives engines). */
+function adoptThreadState(engine: Ia32Engine, t: Thread): void {
+  engine.cpu.seg = t.segs;
+  engine.cpu.fpu = t.fpu;
+}
+
 /** Creates an engine for code at `ip` in a task that has no model program there (the IA32 engine). */
 export type EngineProvider = (k: Kernel, task: Task, thread: { gid: number; lthread: number }, ip: number, sp: number, trace: () => EventBuffer) => Engine | undefined;
 
@@ -319,7 +325,7 @@ export class Kernel implements ModelServices {
     });
     const quantum = this.costs.timesliceUs * this.costs.cyclesPerUs;
     thread = new Thread(threadGid, task, lthread, cpu, prio, mcp, quantum, pager, engine, trace, name);
-    if (engine instanceof Ia32Engine) engine.cpu.seg = thread.segs;
+    if (engine instanceof Ia32Engine) adoptThreadState(engine, thread);
     if (note.essential) {
       thread.essential = true;
       this.essentialLeft++;
@@ -723,7 +729,7 @@ export class Kernel implements ModelServices {
       return;
     }
     engine.loadRegisters(regs);
-    engine.cpu.seg = t.segs;
+    adoptThreadState(engine, t);
     if (signalEntry) engine.redirect(EMULIB_SIGNAL_ENTRY, KEEP);
     t.engine = engine;
   }
@@ -790,7 +796,8 @@ export class Kernel implements ModelServices {
     const engine = this.engineFor(t.task, t.lthread, t.gid, regs[2]! >>> 0, regs[7]! >>> 0, () => t.trace);
     if (!(engine instanceof Ia32Engine)) return false;
     engine.loadRegisters(regs);
-    engine.cpu.seg = t.segs;
+    adoptThreadState(engine, t);
+    t.fpu.init(); // exec: the new program starts with a fresh FPU
     if (t.userEngine) t.userEngine = engine;
     else t.engine = engine;
     return true;
@@ -821,9 +828,7 @@ export class Kernel implements ModelServices {
   // ModelServices
 
   fpu(gid: number): Fpu | null {
-    const t = this.threadByGid(gid);
-    const e = t?.userEngine ?? t?.engine;
-    return e instanceof Ia32Engine ? e.cpu.fpu : null;
+    return this.threadByGid(gid)?.fpu ?? null;
   }
 
   /** Note a diagnostic of thread `gid` (see `diagnostics`) and mark it in the thread's trace. */

@@ -4,6 +4,7 @@
  */
 import type { EventBuffer } from '../../tracer/recorder.js';
 import { Segments } from '../ia32/segments.js';
+import { Fpu } from '../ia32/x87/fpu.js';
 import type { QueuedEvent } from '../sim/event-queue.js';
 import type { Engine, FaultOp } from './engine.js';
 import type { GuestImage } from './guest-image.js';
@@ -118,6 +119,8 @@ export class Thread {
    * it share this object, so it survives exec and the emulation library's jump into guest code.
    */
   readonly segs = new Segments();
+  /** The thread's x87 state (the TCB's FPU context), shared by the engines that run it, as `segs`. */
+  readonly fpu = new Fpu();
 
   constructor(
     readonly gid: number,

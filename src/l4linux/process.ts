@@ -58,6 +58,8 @@ export class Process {
   startRegs: number[] | null = null;
   /** Segment selectors (ES CS SS DS FS GS) it enters user mode with the first time; null: exec's defaults. */
   startSel: number[] | null = null;
+  /** The FSAVE image of the FPU it enters user mode with the first time (a fork child: the parent's). */
+  startFpu: Uint8Array | null = null;
   /** The thread's TLS descriptors, GDT entries 6..8 (thread_struct.tls_array: low, high words each). */
   tls = new Uint32Array(6);
   /** The process's LDT (mm context): 2 words per entry; empty when it has none. */

@@ -48,6 +48,7 @@ import { entryRegs, type Linux } from './linux.js';
 import { ProcessMemory, USER_STACK_SIZE, USER_STACK_TOP } from './memory.js';
 import { exitedStatus, type Process } from './process.js';
 import { sendSignal, sendToGroup, sigreturn } from './signals.js';
+import { forkFpu } from './fpu-state.js';
 import { execSegments, forkSegments, sysGetThreadArea, sysModifyLdt, sysSetThreadArea } from './tls.js';
 import { copyFromUser, copyToUser, readString, readStringArray, readWords, writeWords } from './uaccess.js';
 import { buildInitialStack } from '../ia32/process-stack.js';
@@ -91,6 +92,7 @@ function* sysFork(lx: Linux, parent: Process, _a: number[], regs: number[]): LxG
   child.startRegs = regs.slice();
   child.startRegs[EXC.EAX] = 0; // fork returns 0 in the child
   forkSegments(lx, parent, child);
+  forkFpu(lx, parent, child);
   const undo = function* (err: number): LxGen<number> {
     child.state = 'zombie';
     lx.reap(child);
@@ -161,6 +163,7 @@ function* sysExecve(lx: Linux, proc: Process, a: number[]): LxGen<number | null>
   for (const act of proc.actions) if (act.handler !== SIG_IGN) Object.assign(act, { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0 });
   proc.startRegs = entryRegs(image.elf.entry, stack.sp);
   execSegments(proc);
+  proc.startFpu = null; // exec's program starts with a fresh FPU
   if (!(yield* lx.platform.startProcess(proc, 'exec'))) {
     yield* lx.exit(proc, exitedStatus(127));
     return null;

@@ -185,6 +185,25 @@ static void series(int n) {
   show_f("float sum", f);
 }
 
+/* fork keeps the FPU: a child of a parent rounding upward rounds upward too. */
+static void fork_keeps_rounding(void) {
+  unsigned short old, up;
+  int status;
+  pid_t pid;
+  __asm__ volatile("fnstcw %0" : "=m"(old));
+  up = (unsigned short)((old & ~0x0c00) | 0x0800);
+  __asm__ volatile("fldcw %0" : : "m"(up));
+  pid = fork();
+  if (pid == 0) {
+    volatile double third = vd[0] / 3.0;
+    show_d("child 1/3 (upward)", third);
+    _exit(0);
+  }
+  waitpid(pid, &status, 0);
+  __asm__ volatile("fldcw %0" : : "m"(old));
+  show_d("parent 1/3 (nearest)", vd[0] / 3.0);
+}
+
 int main(int argc, char **argv) {
   int n = argc > 1 ? atoi(argv[1]) : 1000;
   arithmetic();
@@ -193,6 +212,7 @@ int main(int argc, char **argv) {
   rounding();
   functions();
   series(n);
+  fork_keeps_rounding();
   printf("checksum %08x\n", checksum);
   return 0;
 }

@@ -41,6 +41,7 @@ import { Linux, type LinuxConfig } from '../linux.js';
 import type { Personality } from '../platform.js';
 import type { Process } from '../process.js';
 import { deliverableSignal, terminateBySignal } from '../signals.js';
+import { startFpu } from '../fpu-state.js';
 import { hasDescriptors, loadSelectors } from '../tls.js';
 import { DS, ES, FS, GS, SS } from '../../ia32/segments.js';
 import { emulibPrograms } from './emulib.js';
@@ -372,6 +373,7 @@ export class LinuxServer {
     if (need.ldt) yield* this.lx.platform.setDescriptors(proc, 'ldt');
     const segs = proc.startSel ? this.lx.platform.userSegments(proc) : null;
     if (segs && proc.startSel) loadSelectors(segs, proc.startSel, [ES, SS, DS, FS, GS]);
+    startFpu(this.lx, proc);
     const fix = this.lx.config.signalFix;
     // The 2.4 startup path replies without looking at pending signals: the race (§8). The fixes do look.
     if (fix === 'recheck' || (fix === 'handshake' && proc.sigReady)) {

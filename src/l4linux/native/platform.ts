@@ -24,6 +24,7 @@ import type { Linux } from '../linux.js';
 import type { PageEntry } from '../memory.js';
 import { SIG_PATH, type KickOutcome, type Platform, type UserFpu, type UserPage } from '../platform.js';
 import type { Process } from '../process.js';
+import { startFpu } from '../fpu-state.js';
 import { startSegments } from '../tls.js';
 
 /** Physical frames below this are the kernel's own (boot code, sigma0's bookkeeping). */
@@ -146,6 +147,7 @@ export class NativePlatform implements Platform {
     startSegments(t.segs, proc);
     proc.started = true;
     this.threads.set(proc, t);
+    startFpu(this.lx, proc);
     this.byTask.set(no, proc);
     // fork copied the parent's page-table entries (copy_page_range, paid for per page by Linux): the
     // child starts with every page present, shared ones read-only.
