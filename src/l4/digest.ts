@@ -26,7 +26,7 @@ export function machineDigest(k: Kernel): { digest: Uint8Array; parts: DigestPar
       digest: sha((h) => {
         for (const t of [...k.threads.values()].sort((a, b) => a.gid - b.gid)) {
           const c = t.active;
-          h.update(`${t.gid}|${t.state}|${t.prio}|${t.sliceLeft}|${t.pager}|${c ? `${c.kind}:${c.phase}:${c.partner?.gid ?? 0}` : '-'}|${t.senderQueue.map((s) => s.gid).join('.')}|${t.engine.stateDigest()}${t.segs.digest()}\n`);
+          h.update(`${t.gid}|${t.state}|${t.prio}|${t.sliceLeft}|${t.pager}|${c ? `${c.kind}:${c.phase}:${c.partner?.gid ?? 0}` : '-'}|${t.senderQueue.map((s) => s.gid).join('.')}|${t.engine.stateDigest()}${t.segs.digest()}${t.fpu.digest()}\n`);
         }
       }),
     },

@@ -201,6 +201,16 @@ export class Fpu {
     this.fip = this.fop = this.fdp = this.fcs = this.fds = 0;
   }
 
+  /**
+   * The state for the machine digest: '' while it is FNINIT's (every integer-only thread), else the
+   * control and status words and the non-empty registers, so replay compares the FPU too.
+   */
+  digest(): string {
+    if (this.cw === 0x037f && this.flags === 0 && this.top === 0 && this.empty.every((e) => e === 1)) return '';
+    const regs = this.regs.map((r, p) => (this.empty[p] ? '-' : `${r.sign}:${r.exp}:${r.hi}:${r.lo}`)).join(',');
+    return `|fpu:${this.cw}:${this.sw}:${regs}`;
+  }
+
   /** The tag word computed from the registers' contents. */
   tagWord(): number {
     let t = 0;
