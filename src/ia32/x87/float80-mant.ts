@@ -1,7 +1,9 @@
 /**
  * Significand arithmetic of the x87 core on 32-bit limbs: the 64x64 product, the aligned sum and
- * difference, bit-serial division, square root and remainder. Results land in the 128-bit W of
- * float80-core.ts. Products of 16-bit halves keep every intermediate an exact integer below 2^53.
+ * difference, the division (21-bit digits), the square root (a double estimate made exact on the
+ * remainder) and the bit-serial remainder. Results land in the 128-bit W of float80-core.ts. Every
+ * product and sum held in a number is an exact integer below 2^53; doubles only estimate digits that
+ * an exact remainder then corrects.
  */
 import { NE, NS, W, normalizeW, shiftRightJam } from './float80-core.js';
 
@@ -114,92 +116,157 @@ export function addSig(as: number, bs: number): number {
   return sign;
 }
 
+const TWO32 = 4294967296;
+
+/** ORs the c-bit value q into W with its top bit at bit index pos (0 = bit 31 of W[0]). */
+function putBits(q: number, c: number, pos: number): void {
+  const e = pos + c - 1;
+  const limb = e >>> 5;
+  const sh = 31 - (e & 31);
+  W[limb] = (W[limb]! | (q << sh)) >>> 0;
+  if (sh > 32 - c) W[limb - 1] = (W[limb - 1]! | (q >>> (32 - sh))) >>> 0;
+}
+
 /**
  * W = the normalized quotient (ah:al)/(bh:bl) to 66 bits plus a sticky bit. Returns 1 when A < B (the
- * quotient's exponent is one less), else 0.
+ * quotient's exponent is one less), else 0. B is normalized (bit 31 of bh set). Long division in
+ * digits of up to 21 bits: each digit is estimated from the top 53 bits of the shifted remainder over
+ * bh (never below the true digit: floor of a rounded quotient of exact integers is monotone), then
+ * R*2^c - q*B is formed exactly (every product below 2^53) and B added back while it is negative.
  */
 export function divideSig(ah: number, al: number, bh: number, bl: number): number {
-  let r2 = 0;
+  const less = compareMag(ah, al, bh, bl) < 0 ? 1 : 0;
   let r1 = ah;
   let r0 = al;
-  const less = compareMag(ah, al, bh, bl) < 0 ? 1 : 0;
-  W.fill(0);
-  for (let i = 0; i < 66 + less; i++) {
-    if (r2 || r1 > bh || (r1 === bh && r0 >= bl)) {
-      const lo = r0 - bl;
-      r0 = lo >>> 0;
-      r1 = (r1 - bh - (lo < 0 ? 1 : 0)) >>> 0;
-      r2 = 0;
-      // Bit i - less of the quotient (the first step of a smaller A yields the 0 integer bit).
-      const k = i - less;
-      if (k >= 0) W[k >>> 5] = (W[k >>> 5]! | (0x80000000 >>> (k & 31))) >>> 0;
-    }
-    r2 = r1 >>> 31;
-    r1 = ((r1 << 1) | (r0 >>> 31)) >>> 0;
-    r0 = (r0 << 1) >>> 0;
+  W[0] = 0;
+  W[1] = 0;
+  W[2] = 0;
+  W[3] = 0;
+  if (!less) {
+    // The integer bit is 1: R = A - B.
+    const lo = r0 - bl;
+    r0 = lo >>> 0;
+    r1 = (r1 - bh - (lo < 0 ? 1 : 0)) >>> 0;
+    W[0] = 0x80000000;
   }
-  if (r2 || r1 || r0) W[3] = 1;
+  // Fraction bits 1..65+less of A/B; fraction bit f goes to W bit index f - less.
+  let pos = 1 - less;
+  let left = 65 + less;
+  while (left > 0) {
+    const c = left > 21 ? 21 : left;
+    // T = R * 2^c as t2:t1:t0 (t2 below 2^c).
+    const t2 = r1 >>> (32 - c);
+    const t1 = ((r1 << c) | (r0 >>> (32 - c))) >>> 0;
+    const t0 = (r0 << c) >>> 0;
+    let q = Math.floor((t2 * TWO32 + t1) / bh);
+    const qmax = (1 << c) - 1;
+    if (q > qmax) q = qmax;
+    // R = T - q*B; q*bl and q*bh + carry stay below 2^53.
+    const p0 = q * bl;
+    const p0h = Math.floor(p0 / TWO32);
+    const d0 = t0 - (p0 - p0h * TWO32);
+    r0 = d0 >>> 0;
+    const p1 = q * bh + p0h + (d0 < 0 ? 1 : 0);
+    const p1h = Math.floor(p1 / TWO32);
+    const d1 = t1 - (p1 - p1h * TWO32);
+    r1 = d1 >>> 0;
+    let top = t2 - p1h - (d1 < 0 ? 1 : 0);
+    while (top < 0) {
+      q--;
+      const s0 = r0 + bl;
+      r0 = s0 >>> 0;
+      const s1 = r1 + bh + (s0 > 0xffffffff ? 1 : 0);
+      r1 = s1 >>> 0;
+      if (s1 > 0xffffffff) top++;
+    }
+    putBits(q, c, pos);
+    pos += c;
+    left -= c;
+  }
+  if (r1 || r0) W[3] = 1;
   return less;
 }
 
-/** Three-limb scratch for the square root: the remainder and the trial value. */
-const REM = new Uint32Array(3);
-const TRY = new Uint32Array(3);
-const ROOT = new Uint32Array(3);
+/** The square root candidate r = c2:c1:c0 and its remainder F = T - r^2 mod 2^96 (f2:f1:f0). */
+let c2 = 0;
+let c1 = 0;
+let c0 = 0;
+let f2 = 0;
+let f1 = 0;
+let f0 = 0;
 
-function shl3(a: Uint32Array, n: number): void {
-  a[0] = ((a[0]! << n) | (a[1]! >>> (32 - n))) >>> 0;
-  a[1] = ((a[1]! << n) | (a[2]! >>> (32 - n))) >>> 0;
-  a[2] = (a[2]! << n) >>> 0;
+/** r = m * 2^13 + low (m an integer up to 2^53, 0 <= low < 2^13). */
+function setRoot(m: number, low: number): void {
+  const mh = Math.floor(m / TWO32);
+  const ml = m - mh * TWO32;
+  c0 = ((ml << 13) | low) >>> 0;
+  c1 = ((mh << 13) | (ml >>> 19)) >>> 0;
+  c2 = mh >>> 19;
 }
 
-function ge3(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;
-  return true;
-}
-
-function sub3(a: Uint32Array, b: Uint32Array): void {
-  let borrow = 0;
-  for (let i = 2; i >= 0; i--) {
-    const s = a[i]! - b[i]! - borrow;
-    a[i] = s >>> 0;
-    borrow = s < 0 ? 1 : 0;
-  }
-}
-
-/** Bit k of T = M * 2^shift (M = hi:lo). */
-function radicandBit(hi: number, lo: number, shift: number, k: number): number {
-  const j = k - shift;
-  if (j < 0 || j > 63) return 0;
-  return j >= 32 ? (hi >>> (j - 32)) & 1 : (lo >>> j) & 1;
+/** F = T - r^2 mod 2^96, where T mod 2^96 = t2 * 2^64. */
+function rootRemainder(t2: number): void {
+  mul32(c0, c0);
+  const s0 = ml;
+  let s1 = mh;
+  mul32(c0, c1);
+  // 2 * c0 * c1 at limb 1, c1^2 + 2 * c0 * c2 at limb 2 (mod 2^96).
+  const a = s1 + ((ml << 1) >>> 0);
+  s1 = a >>> 0;
+  const s2 = (((mh << 1) | (ml >>> 31)) + (a > 0xffffffff ? 1 : 0) + Math.imul(c1, c1) + (Math.imul(c0, c2) << 1)) >>> 0;
+  f0 = -s0 >>> 0;
+  const b0 = s0 !== 0 ? 1 : 0;
+  f1 = (-s1 - b0) >>> 0;
+  const b1 = s1 + b0 > 0 ? 1 : 0;
+  f2 = (t2 - s2 - b1) >>> 0;
 }
 
 /**
- * W = sqrt of the significand (hi:lo as [1,2), or [2,4) when `odd`), 66 bits plus a sticky bit, by the
- * digit-by-digit method on T = M * 2^(67 + odd).
+ * W = sqrt of the significand (hi:lo as [1,2), or [2,4) when `odd`), 66 bits plus a sticky bit: the root
+ * r = floor(sqrt(T)) of T = M * 2^(67 + odd) and the sticky bit T != r^2. A double square root gives r to
+ * about 2^14; one Newton step on the exact remainder T - y^2 (small, so exact modulo 2^96) brings it
+ * within one, and the exact remainder then steps r to the floor.
  */
 export function sqrtSig(hi: number, lo: number, odd: number): void {
-  const shift = 67 + odd;
-  REM.fill(0);
-  ROOT.fill(0);
-  for (let i = 0; i < 66; i++) {
-    const pair = (radicandBit(hi, lo, shift, 131 - 2 * i) << 1) | radicandBit(hi, lo, shift, 130 - 2 * i);
-    shl3(REM, 2);
-    REM[2] = (REM[2]! | pair) >>> 0;
-    TRY.set(ROOT);
-    shl3(TRY, 2);
-    TRY[2] = (TRY[2]! | 1) >>> 0;
-    shl3(ROOT, 1);
-    if (ge3(REM, TRY)) {
-      sub3(REM, TRY);
-      ROOT[2] = (ROOT[2]! | 1) >>> 0;
+  const t2 = (lo << (3 + odd)) >>> 0;
+  // sqrt(M * 2^(1 + odd)) in [2^32, 2^33); r is about that times 2^33.
+  const s = Math.sqrt((hi * TWO32 + lo) * (odd ? 4 : 2));
+  const m = Math.floor(s * 1048576);
+  setRoot(m, 0);
+  rootRemainder(t2);
+  // r += F / 2r, with F = T - r^2 as a signed 96-bit value (|F| is far below 2^95).
+  const fd = (f2 | 0) * 18446744073709551616 + f1 * TWO32 + f0;
+  const d = Math.floor(fd / (m * 16384));
+  setRoot(m + (d >> 13), d & 8191);
+  for (;;) {
+    rootRemainder(t2);
+    if (f2 >>> 31) {
+      // F < 0: r is too big.
+      if (c0 === 0) {
+        if (c1 === 0) c2--;
+        c1 = (c1 - 1) >>> 0;
+      }
+      c0 = (c0 - 1) >>> 0;
+      continue;
     }
+    // F > 2r: r is too small.
+    const r2 = (c2 << 1) | (c1 >>> 31);
+    const r1 = ((c1 << 1) | (c0 >>> 31)) >>> 0;
+    const r0 = (c0 << 1) >>> 0;
+    if (f2 > r2 || (f2 === r2 && (f1 > r1 || (f1 === r1 && f0 > r0)))) {
+      c0 = (c0 + 1) >>> 0;
+      if (c0 === 0) {
+        c1 = (c1 + 1) >>> 0;
+        if (c1 === 0) c2++;
+      }
+      continue;
+    }
+    break;
   }
-  // The 66-bit root to the top of W.
-  W[0] = ((ROOT[0]! << 30) | (ROOT[1]! >>> 2)) >>> 0;
-  W[1] = ((ROOT[1]! << 30) | (ROOT[2]! >>> 2)) >>> 0;
-  W[2] = (ROOT[2]! << 30) >>> 0;
-  W[3] = REM[0] || REM[1] || REM[2] ? 1 : 0;
+  W[0] = ((c2 << 30) | (c1 >>> 2)) >>> 0;
+  W[1] = ((c1 << 30) | (c0 >>> 2)) >>> 0;
+  W[2] = (c0 << 30) >>> 0;
+  W[3] = f2 || f1 || f0 ? 1 : 0;
 }
 
 /**
