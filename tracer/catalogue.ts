@@ -4,6 +4,7 @@
  * decoder read the flat tables at the bottom, not the objects, so the hot paths stay monomorphic.
  */
 import { KIND_LIMIT } from './format.js';
+import { I386_SYSCALL_NAMES } from './syscall-names.js';
 
 /** How a payload field is stored and shown. */
 export type FieldRole =
@@ -150,13 +151,7 @@ export const ENUMS: Record<string, Record<number, string>> = {
     10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM', 17: 'SIGCHLD', 18: 'SIGCONT',
     19: 'SIGSTOP', 20: 'SIGTSTP',
   },
-  Syscall: {
-    1: 'exit', 2: 'fork', 3: 'read', 4: 'write', 5: 'open', 6: 'close', 7: 'waitpid', 11: 'execve', 13: 'time', 20: 'getpid',
-    27: 'alarm', 29: 'pause', 37: 'kill', 42: 'pipe', 45: 'brk', 48: 'signal', 63: 'dup2', 64: 'getppid', 67: 'sigaction',
-    119: 'sigreturn', 126: 'sigprocmask', 158: 'sched_yield', 162: 'nanosleep', 173: 'rt_sigreturn', 174: 'rt_sigaction',
-    175: 'rt_sigprocmask', 252: 'exit_group', 65: 'getpgrp', 123: 'modify_ldt', 243: 'set_thread_area', 244: 'get_thread_area',
-    499: 'l4trace_marker',
-  },
+  Syscall: I386_SYSCALL_NAMES,
 };
 
 // ---------------------------------------------------------------------------------------------------

@@ -54,8 +54,12 @@ import { copyFromUser, copyToUser, readString, readStringArray, readWords, write
 import { buildInitialStack } from '../ia32/process-stack.js';
 import { EXC } from '../l4/ia32-engine.js';
 import type { GuestImage } from '../l4/guest-image.js';
+import type { Syscall } from './sys/syscall.js';
+import { IDENTITY_SYSCALLS } from './sys/identity.js';
+import { SIGNAL_SYSCALLS } from './sys/signal-calls.js';
+import { TIME_SYSCALLS } from './sys/time.js';
 
-export type Syscall = (lx: Linux, proc: Process, a: number[], regs: number[]) => LxGen<number | null>;
+export type { Syscall };
 
 /** Kernel pages every process holds besides its page tables: task structure and kernel stack (2.4: 8 KiB). */
 export const KERNEL_PAGES_PER_PROCESS = 2;
@@ -486,7 +490,7 @@ function* sysMarker(lx: Linux, proc: Process, a: number[]): LxGen<number | null>
   return 0;
 }
 
-export const SYSCALLS = new Map<number, Syscall>([
+const CORE_SYSCALLS: [number, Syscall][] = [
   [NR.exit, sysExit],
   [NR.exit_group, sysExit],
   [NR.fork, sysFork],
@@ -518,4 +522,7 @@ export const SYSCALLS = new Map<number, Syscall>([
   [NR.set_thread_area, sysSetThreadArea],
   [NR.get_thread_area, sysGetThreadArea],
   [NR.modify_ldt, sysModifyLdt],
-]);
+];
+
+/** Every system call, by number: later tables override earlier ones. */
+export const SYSCALLS = new Map<number, Syscall>([...CORE_SYSCALLS, ...IDENTITY_SYSCALLS, ...TIME_SYSCALLS, ...SIGNAL_SYSCALLS]);

@@ -4,12 +4,15 @@ import type { FlavourName } from '../l4/flavour.js';
 import type { Kernel, StopReason } from '../l4/kernel.js';
 import type { ModelProgram } from '../l4/model-engine.js';
 import type { CommonSpec, ScenarioSpec } from './spec.js';
+import type { RootFsImage } from '../l4linux/vfs/rootfs-image.js';
 
 export interface ScenarioContext {
   readonly k: Kernel;
   readonly spec: ScenarioSpec;
   /** Load model code: returns the address threads start at to run it. */
   program(p: ModelProgram): number;
+  /** The root file system the run was given (--rootfs or the built-in one), or null: only /bin's guests. */
+  readonly rootfs: RootFsImage | null;
 }
 
 export interface ScenarioBuild {

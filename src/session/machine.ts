@@ -4,6 +4,7 @@
  * the comparison runs under other flavours and the final state digest. Record and replay sessions both
  * run the machine through here; only the recorder, the choices and the sink differ.
  */
+import type { RootFsImage } from '../l4linux/vfs/rootfs-image.js';
 import { NullRecorder, type TraceRecorder } from '../../tracer/recorder.js';
 import type { CostProfile } from '../l4/costs.js';
 import { machineDigest, type DigestPart } from '../l4/digest.js';
@@ -46,7 +47,7 @@ interface BuiltMachine {
 }
 
 /** The kernel with the scenario loaded and booted, under `flavour` with `costs`. */
-function buildKernel(spec: ScenarioSpec, flavour: FlavourName, costs: CostProfile, images: ReadonlyMap<string, Uint8Array>, recorder: TraceRecorder, choices: Choices): BuiltMachine {
+function buildKernel(spec: ScenarioSpec, flavour: FlavourName, costs: CostProfile, images: ReadonlyMap<string, Uint8Array>, recorder: TraceRecorder, choices: Choices, rootfs: RootFsImage | null): BuiltMachine {
   const k = new Kernel({
     flavour: FLAVOURS[flavour],
     costs,
@@ -63,6 +64,7 @@ function buildKernel(spec: ScenarioSpec, flavour: FlavourName, costs: CostProfil
     {
       k,
       spec: { ...spec, flavour },
+      rootfs,
       program(p) {
         const ip = next;
         next += 0x1000;
@@ -91,7 +93,7 @@ export class MachineRun {
     opts: RunOptions,
   ) {
     const { spec } = setup;
-    const built = buildKernel(spec, spec.flavour, setup.costs, setup.images, opts.recorder, opts.choices);
+    const built = buildKernel(spec, spec.flavour, setup.costs, setup.images, opts.recorder, opts.choices, setup.rootfs);
     this.kernel = built.k;
     this.finish = built.finish;
     if (opts.console) this.kernel.consoleSink = opts.console;
@@ -121,7 +123,7 @@ export class MachineRun {
   /** The scenario untraced under another flavour, stopping where the recorded run was told to stop. */
   private sideRun(flavour: FlavourName, costs: CostProfile): { name: string; value: number; unit: string }[] {
     const { spec, images } = this.setup;
-    const side = buildKernel(spec, flavour, costs, images, new NullRecorder(), new RecordingChoices(spec.seed, 'prng'));
+    const side = buildKernel(spec, flavour, costs, images, new NullRecorder(), new RecordingChoices(spec.seed, 'prng'), this.setup.rootfs);
     side.finish(side.k.run(this.limit, this.deadline));
     return side.k.metrics;
   }

@@ -17,6 +17,7 @@ import { getScenario } from '../scenarios/registry.js';
 import { resolveScenario } from '../scenarios/resolve.js';
 import { ScenarioError, type ScenarioSpec } from '../scenarios/spec.js';
 import { checkReplayable } from './versions.js';
+import type { RootFsImage } from '../l4linux/vfs/rootfs-image.js';
 
 export interface MachineSetup {
   spec: ScenarioSpec;
@@ -28,6 +29,8 @@ export interface MachineSetup {
   images: ReadonlyMap<string, Uint8Array>;
   /** The run stops (outcome `limit`) at this cycle. */
   limit: number;
+  /** The root file system (metadata and a content store), or null when the run has none. */
+  rootfs: RootFsImage | null;
 }
 
 /** A trace's header does not describe a machine this build can rebuild. */
@@ -40,7 +43,7 @@ function sideFlavours(spec: ScenarioSpec): FlavourName[] {
 }
 
 /** A recording: costs are the flavour's defaults with the spec's overrides; images given or committed. */
-export function setupForRecording(spec: ScenarioSpec, opts: { images?: ReadonlyMap<string, Uint8Array>; untilCycles?: number } = {}): MachineSetup {
+export function setupForRecording(spec: ScenarioSpec, opts: { images?: ReadonlyMap<string, Uint8Array>; untilCycles?: number; rootfs?: RootFsImage | null } = {}): MachineSetup {
   // The other flavour runs on its own default profile: `costs` overrides are values for the recorded flavour's.
   const sideCosts = new Map(sideFlavours(spec).map((f) => [f, costsOf(FLAVOURS[f])] as const));
   return {
@@ -49,6 +52,7 @@ export function setupForRecording(spec: ScenarioSpec, opts: { images?: ReadonlyM
     sideCosts,
     images: imagesFor(spec, opts.images),
     limit: Math.min(spec.limit, opts.untilCycles ?? Infinity),
+    rootfs: opts.rootfs ?? null,
   };
 }
 
@@ -138,5 +142,5 @@ export function setupFromTrace(reader: TraceReader, file: string): MachineSetup 
   if (limit > LIMITS.cycles) throw new TraceContentError(`${part('cycle limit')} ${limit} is beyond ${LIMITS.cycles}`);
   // A recording's limit is the scenario's or an earlier stop (record --until), never a later one.
   if (limit > spec.limit) throw new TraceContentError(`${part('cycle limit')} ${limit} is beyond the scenario's own limit ${spec.limit}`);
-  return { spec, costs, sideCosts, images, limit };
+  return { spec, costs, sideCosts, images, limit, rootfs: null };
 }

@@ -1,0 +1,4 @@
+/** (filled in by the helper that owns this file) */
+import type { SyscallTable } from './syscall.js';
+
+export const IDENTITY_SYSCALLS: SyscallTable = [];
