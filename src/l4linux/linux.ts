@@ -23,6 +23,7 @@ import type { Platform } from './platform.js';
 import { Process, type FaultSiginfo } from './process.js';
 import { deliverableSignal, deliverSignal, sendSignal } from './signals.js';
 import { SYSCALLS } from './syscalls.js';
+import type { RootFsImage } from './vfs/rootfs-image.js';
 import { copyToUser } from './uaccess.js';
 
 export type SignalFix = 'none' | 'handshake' | 'recheck';
@@ -44,6 +45,12 @@ export interface LinuxConfig {
   consoleKeep?: number;
   /** Bounds of what guests can make Linux hold, from the machine's memory (limits.ts). */
   limits: LinuxLimits;
+  /** The root file system (vfs/rootfs-image.ts); absent or null: /bin holds `programs` only. */
+  rootfs?: RootFsImage | null;
+  /** init is the program at this absolute path in the root file system (then `init` is only its name). */
+  initPath?: string | null;
+  /** The first system call Linux lacks stops the run (outcome `error`) with its name and number. */
+  strict?: boolean;
 }
 
 /** Mechanism counts kept by Linux (the L4 kernel keeps its own). */
