@@ -17,10 +17,14 @@ export interface ImageAux {
   phdr: { addr: number; entsize: number; count: number };
 }
 
-export function buildInitialStack(top: number, argv: string[], envp: string[], image: ImageAux): { sp: number; bytes: Uint8Array } {
+/**
+ * `random`: the 16 bytes AT_RANDOM points at (the kernel's get_random_bytes; the Linux server draws them
+ * through the decision tape).
+ */
+export function buildInitialStack(top: number, argv: string[], envp: string[], image: ImageAux, random: Uint8Array): { sp: number; bytes: Uint8Array } {
+  if (random.length !== 16) throw new Error('AT_RANDOM needs 16 bytes');
   const enc = new TextEncoder();
   const strings: Uint8Array[] = [...argv, ...envp].map((s) => enc.encode(s + '\0'));
-  const random = new Uint8Array(16).map((_, i) => (i * 37 + 11) & 0xff); // AT_RANDOM: fixed, for determinism
   const strBytes = strings.reduce((a, s) => a + s.length, 0) + random.length;
   const auxv = [
     AT_PHDR, image.phdr.addr, AT_PHENT, image.phdr.entsize, AT_PHNUM, image.phdr.count,

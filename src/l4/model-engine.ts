@@ -53,6 +53,8 @@ export interface ModelServices {
   console(fd: number, data: Uint8Array): void;
   /** A chaos point in model code: the cycles to delay it by (0 = none; see Kernel.chaosDelay). */
   chaosDelay(): number;
+  /** A 32-bit word of randomness for a guest (getrandom, AT_RANDOM): a RANDOM choice on the decision tape. */
+  entropy(): number;
   /**
    * The x87 state of IA32 thread `g`, or null: the FPU context the microkernel keeps per thread (its lazy
    * FPU switch holds it in the thread control block), which the Linux server saves into and restores

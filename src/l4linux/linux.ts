@@ -21,10 +21,15 @@ import type { LinuxLimits } from './limits.js';
 import { ProcessMemory, USER_STACK_TOP, type Backing } from './memory.js';
 import type { Platform } from './platform.js';
 import { Process, type FaultSiginfo } from './process.js';
-import { deliverableSignal, deliverSignal, sendSignal } from './signals.js';
+import { chldSiginfo, deliverableSignal, deliverSignal, restoreSavedMask, sendSignal } from './signals.js';
 import { SYSCALLS } from './syscalls.js';
 import type { RootFsImage } from './vfs/rootfs-image.js';
 import { copyToUser } from './uaccess.js';
+import { BOOT_EPOCH, RealtimeClock, realtime } from './clock.js';
+import { ERESTART_RESTARTBLOCK, NR_RESTART_SYSCALL } from './abi-calls.js';
+import { itimerTick } from './itimer.js';
+import { atRandom } from './random.js';
+import { defaultRlimits } from './rlimit.js';
 
 export type SignalFix = 'none' | 'handshake' | 'recheck';
 
@@ -51,6 +56,8 @@ export interface LinuxConfig {
   initPath?: string | null;
   /** The first system call Linux lacks stops the run (outcome `error`) with its name and number. */
   strict?: boolean;
+  /** CLOCK_REALTIME at boot, seconds since 1970 (clock.ts; default BOOT_EPOCH). */
+  epoch?: number;
 }
 
 /** Mechanism counts kept by Linux (the L4 kernel keeps its own). */
@@ -95,12 +102,15 @@ export class Linux {
   init: Process | null = null;
   /** Called for each l4trace_marker system call (benchmarks snapshot counters there). */
   onMarker: ((hit: MarkerHit) => void) | null = null;
+  /** CLOCK_REALTIME's epoch and settimeofday's offset (clock.ts). */
+  readonly realtime: RealtimeClock;
   /** The process whose kernel path ran last (LX_SWITCH events mark changes). */
   private current = 0;
   private nextPid = 1;
 
   constructor(readonly config: LinuxConfig) {
     const l = config.limits;
+    this.realtime = new RealtimeClock(config.epoch ?? BOOT_EPOCH);
     this.fs = new FileSystem(config.programs, { pages: l.fsPages, inodes: l.fsInodes, openFiles: l.maxFiles });
     this.transcript = new Transcript(config.consoleKeep ?? 0);
     if (config.stdin !== null) {
@@ -138,6 +148,8 @@ export class Linux {
   newProcess(parent: Process | null, name: string, mm: ProcessMemory, files: FileTable): Process {
     const pid = this.nextPid++;
     const proc = new Process(pid, parent, parent?.pgrp ?? pid, name, mm, files);
+    proc.startedAt = this.now();
+    if (!parent) proc.rlimits = defaultRlimits(this.config.limits.maxThreads);
     this.processes.set(pid, proc);
     parent?.children.add(proc);
     return proc;
@@ -152,7 +164,7 @@ export class Linux {
     files.fds[0]!.refs = 3;
     const proc = this.newProcess(null, this.config.init, new ProcessMemory(image), files);
     this.init = proc;
-    const stack = buildInitialStack(USER_STACK_TOP, [this.config.init, ...this.config.args], this.config.env, image.elf);
+    const stack = buildInitialStack(USER_STACK_TOP, [this.config.init, ...this.config.args], this.config.env, image.elf, atRandom(this));
     if (!(yield* copyToUser(this, proc, stack.sp, stack.bytes))) throw new Error(`linux: cannot build the stack of ${this.config.init}`);
     proc.startRegs = entryRegs(image.elf.entry, stack.sp);
     if (!(yield* this.platform.startProcess(proc, 'init'))) throw new Error(`linux: cannot start ${this.config.init}`);
@@ -174,6 +186,7 @@ export class Linux {
     this.stats.exits++;
     proc.state = 'zombie';
     proc.exitStatus = status;
+    proc.endedAt = this.now();
     const co = proc.coroutine;
     if (co && co.state !== 'running') this.abandon(co);
     proc.alarmAt = 0;
@@ -194,7 +207,7 @@ export class Linux {
     const parent = proc.parent;
     if (parent && parent.alive) {
       this.wakeAll(parent.childWait);
-      yield* sendSignal(this, parent, SIG.CHLD, proc.pid);
+      yield* sendSignal(this, parent, SIG.CHLD, proc.pid, ...chldSiginfo(status));
     }
     // The platform removes what ran the process; on native Linux that may be the running thread itself,
     // so memory is given back first and this comes last.
@@ -205,6 +218,7 @@ export class Linux {
 
   /** waitpid reaped a zombie: it is gone. */
   reap(proc: Process): void {
+    if (proc.parent) proc.parent.childCycles += proc.endedAt - proc.startedAt + proc.childCycles;
     proc.parent?.children.delete(proc);
     this.processes.delete(proc.pid);
   }
@@ -391,7 +405,7 @@ export class Linux {
    * frame on the user stack, stop, or end the process; then restart an interrupted system call.
    */
   *returnToUser(proc: Process, regs: number[], sys: { nr: number; ret: number } | null): LxGen<number[] | null> {
-    let restart = sys !== null && (sys.ret === -ERESTARTSYS || sys.ret === -ERESTARTNOHAND || sys.ret === -ERESTARTNOINTR);
+    let restart = sys !== null && (sys.ret === -ERESTARTSYS || sys.ret === -ERESTARTNOHAND || sys.ret === -ERESTARTNOINTR || sys.ret === -ERESTART_RESTARTBLOCK);
     for (;;) {
       const sig = deliverableSignal(proc);
       if (sig === 0) break;
@@ -403,9 +417,10 @@ export class Linux {
       }
     }
     if (restart && sys) {
-      regs[EXC.EAX] = sys.nr;
+      regs[EXC.EAX] = sys.ret === -ERESTART_RESTARTBLOCK ? NR_RESTART_SYSCALL : sys.nr;
       regs[EXC.EIP] = (regs[EXC.EIP]! - 2) >>> 0;
     }
+    restoreSavedMask(proc); // sigsuspend's mask ends here when no handler took it over
     return regs;
   }
 
@@ -419,10 +434,8 @@ export class Linux {
     for (const co of this.timers.slice()) if (co.sleep && co.sleep.untilJiffy <= this.jiffies) this.wakeCo(co, 'timeout');
     for (const proc of this.processes.values()) {
       if (!proc.alive) continue;
-      if (proc.alarmAt !== 0 && proc.alarmAt <= this.jiffies) {
-        proc.alarmAt = 0;
-        yield* sendSignal(this, proc, SIG.ALRM, 0);
-      } else if (proc.kickLost && this.config.signalFix === 'recheck' && proc.coroutine === null && deliverableSignal(proc) !== 0) {
+      if (yield* itimerTick(this, proc)) continue;
+      if (proc.kickLost && this.config.signalFix === 'recheck' && proc.coroutine === null && deliverableSignal(proc) !== 0) {
         yield* this.retryKick(proc);
       }
     }
@@ -470,9 +483,9 @@ export class Linux {
     };
   }
 
-  /** Seconds since the epoch: the machine boots at a fixed date, for determinism. */
+  /** CLOCK_REALTIME's seconds: the machine boots at a recorded date (config.epoch), for determinism. */
   time(): number {
-    return BOOT_EPOCH + Math.floor(this.now() / this.costs.cyclesPerUs / 1_000_000);
+    return realtime(this).sec;
   }
 
   /** The jiffy at which a sleep of `us` microseconds from now ends. */
@@ -481,8 +494,7 @@ export class Linux {
   }
 }
 
-/** 2003-01-01T00:00:00Z, the year of the seed thesis. */
-export const BOOT_EPOCH = 1_041_379_200;
+export { BOOT_EPOCH };
 
 /** Registers that start user mode at `eip` with stack `esp` (the exception-layout words). */
 export function entryRegs(eip: number, esp: number): number[] {

@@ -1,6 +1,11 @@
 /** A Linux process as the kernel keeps it (its task_struct). */
 import { NSIG } from './abi.js';
-import { WaitQueue, type Coroutine } from './coroutine.js';
+import { AltStack } from './altstack.js';
+import { WaitQueue, type Coroutine, type LxGen } from './coroutine.js';
+import { Cred } from './cred.js';
+import type { Countdown } from './itimer.js';
+import type { Rlimit } from './rlimit.js';
+import type { SigSet } from './sigset.js';
 import type { FileTable } from './files.js';
 import type { ProcessMemory } from './memory.js';
 
@@ -10,7 +15,10 @@ export interface SigAction {
   handler: number;
   flags: number;
   restorer: number;
+  /** Signals 1..32 blocked during the handler. */
   mask: number;
+  /** Signals 33..64 blocked during the handler (absent: none). */
+  maskHi?: number;
 }
 
 export const defaultSigAction = (): SigAction => ({ handler: 0, flags: 0, restorer: 0, mask: 0 });
@@ -35,10 +43,23 @@ export class Process {
   /** Pending and blocked signals (signals 1..32). */
   pending = 0;
   blocked = 0;
-  /** Who sent each pending signal (siginfo si_pid). */
-  readonly sender: number[] = new Array(33).fill(0);
+  /** Pending and blocked real-time signals 33..64 (bit sig - 33; sigset.ts). */
+  pendingRt = 0;
+  blockedRt = 0;
+  /** The mask sigsuspend replaced, restored on the way back to user mode (Linux's saved_sigmask), or null. */
+  savedMask: SigSet | null = null;
+  /** While rt_sigtimedwait unblocks the signals it waits for: the mask before (Linux's real_blocked). */
+  realBlocked: SigSet | null = null;
+  /** Who sent each pending signal (siginfo si_pid, si_uid, si_code). */
+  readonly sender: number[] = new Array(NSIG + 1).fill(0);
+  readonly senderUid: number[] = new Array(NSIG + 1).fill(0);
+  readonly sendCode: number[] = new Array(NSIG + 1).fill(0);
+  /** SIGCHLD's si_status (the child's exit code or signal); -1 when the signal carries none. */
+  readonly sendStatus: number[] = new Array(NSIG + 1).fill(-1);
   /** For a pending signal the CPU raised (a fault): its siginfo si_code and si_addr; null otherwise. */
-  readonly faultInfo: (FaultSiginfo | null)[] = new Array(33).fill(null);
+  readonly faultInfo: (FaultSiginfo | null)[] = new Array(NSIG + 1).fill(null);
+  /** The alternate signal stack (sigaltstack). */
+  altstack: AltStack;
   /**
    * The last fault that raised a signal (Linux's thread.trap_no, error_code, cr2): signal frames show
    * them in the sigcontext.
@@ -46,8 +67,39 @@ export class Process {
   trapNo = 0;
   errorCode = 0;
   cr2 = 0;
-  /** Jiffy at which SIGALRM is due, or 0. */
+  /** Jiffy at which SIGALRM is due, or 0 (ITIMER_REAL, itimer.ts). */
   alarmAt = 0;
+  /** ITIMER_REAL's reload value in jiffies (0: one shot). */
+  realInterval = 0;
+  readonly virtTimer: Countdown = { value: 0, interval: 0 };
+  readonly profTimer: Countdown = { value: 0, interval: 0 };
+
+  // --- identity, limits, scheduling, accounting (cred.ts, rlimit.ts; sys/identity.ts) -------------
+  cred: Cred;
+  /** Session id (setsid). */
+  sid: number;
+  rlimits: Rlimit[];
+  /** Nice value, -20..19. */
+  nice = 0;
+  /** personality(2)'s value (PER_LINUX = 0); recorded only. */
+  personality = 0;
+  /** set_tid_address and set_robust_list: recorded (they matter once there are threads). */
+  clearChildTid = 0;
+  robustList = { head: 0, len: 0 };
+  /** The name prctl(PR_SET_NAME) gave (Linux's comm, at most 15 bytes); null: the program's name. */
+  comm: Uint8Array | null = null;
+  /** The process has called execve (setpgid refuses a child that has: EACCES). */
+  didExec = false;
+  /** Cycle time of creation and of exit (-1: alive): the process's CPU clocks (clock.ts cpuCycles). */
+  startedAt = 0;
+  endedAt = -1;
+  /** CPU cycles of its reaped children and theirs (times' cutime, RUSAGE_CHILDREN). */
+  childCycles = 0;
+  /**
+   * How restart_syscall continues a sleep a signal interrupted without running a handler (Linux's
+   * restart_block; -ERESTART_RESTARTBLOCK), or null: restart_syscall then fails with EINTR.
+   */
+  restartBlock: (() => LxGen<number | null>) | null = null;
   /** The kernel path the process is executing (it is "in the kernel"), if any. */
   coroutine: Coroutine | null = null;
 
@@ -84,7 +136,37 @@ export class Process {
     public name: string,
     public mm: ProcessMemory,
     public files: FileTable,
-  ) {}
+  ) {
+    // fork: the child has its parent's identity, session, limits, niceness, name, alternate stack and
+    // blocked real-time signals (the caller copies the rest of the signal state); no timers, no robust list.
+    this.cred = parent ? parent.cred.clone() : new Cred();
+    this.sid = parent ? parent.sid : pid;
+    this.rlimits = parent ? parent.rlimits.map((r) => ({ ...r })) : [];
+    this.altstack = parent ? parent.altstack.clone() : new AltStack();
+    if (parent) {
+      this.nice = parent.nice;
+      this.personality = parent.personality;
+      this.comm = parent.comm;
+      this.blockedRt = parent.blockedRt;
+    }
+  }
+
+  /**
+   * execve's reset of what belongs to the old program: caught signals revert to SIG_DFL (ignored ones
+   * stay ignored) and lose their flags and masks (flush_signal_handlers), the alternate signal stack,
+   * the name prctl gave, the robust list and clear_child_tid go.
+   */
+  resetForExec(): void {
+    for (const act of this.actions) {
+      if (act.handler !== 1 /* SIG_IGN */) act.handler = 0;
+      Object.assign(act, { flags: 0, restorer: 0, mask: 0, maskHi: 0 });
+    }
+    this.altstack.reset();
+    this.comm = null;
+    this.robustList = { head: 0, len: 0 };
+    this.clearChildTid = 0;
+    this.didExec = true;
+  }
 
   get ppid(): number {
     return this.parent?.pid ?? 0;

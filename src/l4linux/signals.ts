@@ -9,12 +9,14 @@
  */
 import { Kind } from '../../tracer/catalogue.js';
 import { EXC } from '../l4/ia32-engine.js';
-import { defaultAction, EINTR, ERESTARTNOINTR, ERESTARTSYS, SA_NODEFER, SA_RESTART, SA_RESETHAND, SA_SIGINFO, SIG, SIG_DFL, SIG_IGN, sigbit, UNBLOCKABLE } from './abi.js';
+import { defaultAction, EINTR, ERESTARTNOINTR, ERESTARTSYS, SA_NODEFER, SA_RESTART, SA_RESETHAND, SA_SIGINFO, SI_KERNEL, SI_USER, SIG, SIG_DFL, SIG_IGN, sigbit } from './abi.js';
+import { SA_ONSTACK } from './abi-calls.js';
 import { sleepOn, work, type LxGen } from './coroutine.js';
 import type { Linux } from './linux.js';
 import { SIG_PATH } from './platform.js';
-import { signaledStatus, type Process } from './process.js';
-import { buildFrame, FPSTATE_SIZE, readSigcontext, restoredEflags, RT_FRAME, OLD_FRAME } from './sigframe.js';
+import { signaledStatus, type FaultSiginfo, type Process } from './process.js';
+import { buildFrame, FPSTATE_SIZE, readSigcontext, restoredEflags, RT_FRAME, OLD_FRAME, type SenderSiginfo } from './sigframe.js';
+import { add, blockedOf, has, or, pendingOf, rtbit, setBlocked, validSignal } from './sigset.js';
 import { handlerSelectors, sigcontextSelectors, sigreturnSelectors } from './tls.js';
 import { copyFromUser, copyToUser } from './uaccess.js';
 
@@ -23,25 +25,38 @@ export const SIG_ACTION = { HANDLER: 1, TERMINATE: 2, IGNORE: 3, STOP: 4, CONTIN
 
 const STOP_SIGNALS = sigbit(SIG.STOP) | sigbit(SIG.TSTP) | sigbit(SIG.TTIN) | sigbit(SIG.TTOU);
 
-/** The lowest pending signal that is not blocked, or 0. */
+/** The lowest pending signal that is not blocked, or 0 (the real-time signals 33..64 after the others). */
 export function deliverableSignal(proc: Process): number {
   const ready = (proc.pending & ~proc.blocked) >>> 0;
-  if (ready === 0) return 0;
-  return 31 - Math.clz32(ready & -ready) + 1;
+  if (ready !== 0) return 32 - Math.clz32(ready & -ready);
+  const rt = (proc.pendingRt & ~proc.blockedRt) >>> 0;
+  return rt === 0 ? 0 : 64 - Math.clz32(rt & -rt);
 }
 
+/** Clear `sig` from the pending signals. */
+export function clearPending(proc: Process, sig: number): void {
+  proc.pending = (proc.pending & ~sigbit(sig)) >>> 0;
+  proc.pendingRt = (proc.pendingRt & ~rtbit(sig)) >>> 0;
+}
+
+/**
+ * A blocked signal is never ignored (it stays pending until unblocked or waited for); neither is one
+ * rt_sigtimedwait waits for, which it unblocked for the wait (Linux's real_blocked).
+ */
 function isIgnored(proc: Process, sig: number): boolean {
-  if (proc.blocked & sigbit(sig)) return false;
+  if (has(blockedOf(proc), sig) || (proc.realBlocked && has(proc.realBlocked, sig))) return false;
   const h = proc.actions[sig]!.handler;
   return h === SIG_IGN || (h === SIG_DFL && defaultAction(sig) === 'ignore');
 }
 
 /**
- * send_sig_info: `from` (a pid, 0 for the kernel) sends `sig` to `target`. The SIG_SEND event records
- * how it went: ignored, blocked, woke the target inside the kernel, or a kick and its IPC result.
+ * send_sig_info: `from` (a pid, 0 for the kernel) sends `sig` to `target`; `code` is the siginfo si_code
+ * (SI_USER from kill, SI_TKILL from tkill, SI_KERNEL from the kernel). The SIG_SEND event records how it
+ * went: ignored, blocked, woke the target inside the kernel, or a kick and its IPC result. Real-time
+ * signals are not queued: one instance is pending at most, as for the others.
  */
-export function* sendSignal(lx: Linux, target: Process, sig: number, from: number): LxGen {
-  if (!target.alive || sig < 1 || sig > 32) return;
+export function* sendSignal(lx: Linux, target: Process, sig: number, from: number, code = from ? SI_USER : SI_KERNEL, status = -1): LxGen {
+  if (!target.alive || !validSignal(sig)) return;
   lx.stats.signalsSent++;
   const bit = sigbit(sig);
   if (sig === SIG.KILL) {
@@ -65,10 +80,13 @@ export function* sendSignal(lx: Linux, target: Process, sig: number, from: numbe
     lx.ev(Kind.SIG_SEND, from, target.pid, sig, SIG_PATH.IGNORED, 0);
     return;
   }
-  target.pending = (target.pending | bit) >>> 0;
+  [target.pending, target.pendingRt] = add(pendingOf(target), sig);
   target.sender[sig] = from;
+  target.senderUid[sig] = from ? (lx.processes.get(from)?.cred.user.r ?? 0) : 0;
+  target.sendCode[sig] = code;
+  target.sendStatus[sig] = status;
   target.faultInfo[sig] = null; // sent, not raised by a fault
-  if (target.blocked & bit) {
+  if (has(blockedOf(target), sig)) {
     lx.ev(Kind.SIG_SEND, from, target.pid, sig, SIG_PATH.BLOCKED, 0);
     return;
   }
@@ -82,6 +100,21 @@ export function* sendSignal(lx: Linux, target: Process, sig: number, from: numbe
   yield* work(lx.ctx.machine.chaosDelay()); // chaos point: a signal for a process in user mode
   const k = yield* lx.platform.kick(target);
   lx.ev(Kind.SIG_SEND, from, target.pid, sig, k.path, k.error);
+}
+
+/** SIGCHLD's si_code and si_status for a child that ended with wait status `status` (CLD_EXITED, CLD_KILLED). */
+export function chldSiginfo(status: number): [number, number] {
+  return status & 0x7f ? [CLD_KILLED, status & 0x7f] : [CLD_EXITED, (status >> 8) & 0xff];
+}
+const CLD_EXITED = 1;
+const CLD_KILLED = 2;
+
+/** The siginfo of pending `sig`: the fault that raised it, or who sent it and how. */
+export function siginfoOf(proc: Process, sig: number): FaultSiginfo | SenderSiginfo {
+  const fault = proc.faultInfo[sig];
+  if (fault) return fault;
+  const status = proc.sendStatus[sig] ?? -1;
+  return { sender: proc.sender[sig] ?? 0, uid: proc.senderUid[sig] ?? 0, code: proc.sendCode[sig] ?? SI_USER, ...(status >= 0 ? { status } : {}) };
 }
 
 /** Send to every live process of a process group. Returns how many got it. */
@@ -98,7 +131,7 @@ export function* sendToGroup(lx: Linux, pgrp: number, sig: number, from: number,
 
 /** The default action "terminate" for `sig`, carried out at once. */
 export function* terminateBySignal(lx: Linux, proc: Process, sig: number): LxGen {
-  proc.pending &= ~sigbit(sig);
+  clearPending(proc, sig);
   lx.stats.signalsDelivered++;
   lx.ev(Kind.SIG_DELIVER, proc.pid, sig, 0, SIG_ACTION.TERMINATE);
   yield* lx.exit(proc, signaledStatus(sig));
@@ -115,8 +148,7 @@ export function* deliverSignal(
   regs: number[],
   restart: { ret: number; nr: number } | null,
 ): LxGen<'handler' | 'ignored' | 'terminated'> {
-  const bit = sigbit(sig);
-  proc.pending &= ~bit;
+  clearPending(proc, sig);
   proc.kickLost = false;
   const act = proc.actions[sig]!;
   lx.stats.signalsDelivered++;
@@ -151,10 +183,16 @@ export function* deliverSignal(
     }
   }
   const rt = (act.flags & SA_SIGINFO) !== 0;
-  const fault = proc.faultInfo[sig] ?? null;
+  const info = siginfoOf(proc, sig);
   proc.faultInfo[sig] = null;
   const fpu = lx.platform.userFpu(proc);
-  const frame = buildFrame(rt, sig, act, regs, proc.blocked, fault ?? { sender: proc.sender[sig] ?? 0 }, proc, sigcontextSelectors(lx, proc), fpu);
+  // The frame keeps the mask to return to: sigsuspend's saved one, if the handler interrupts sigsuspend.
+  const oldMask = proc.savedMask ?? blockedOf(proc);
+  proc.savedMask = null;
+  const esp = regs[EXC.ESP]! >>> 0;
+  const stack = { sp: proc.altstack.sp, flags: proc.altstack.flags(esp), size: proc.altstack.size, top: proc.altstack.frameTop(esp, (act.flags & SA_ONSTACK) !== 0) };
+  if (stack.top !== esp && proc.altstack.autodisarm) proc.altstack.reset(); // SS_AUTODISARM
+  const frame = buildFrame(rt, sig, act, regs, oldMask[0], info, proc, sigcontextSelectors(lx, proc), fpu, { maskHi: oldMask[1], stack });
   if (!(yield* copyToUser(lx, proc, frame.at, frame.bytes))) {
     // No room for the frame: the process dies of SIGSEGV, as Linux's force_sigsegv ends it.
     yield* lx.exit(proc, signaledStatus(SIG.SEGV));
@@ -169,8 +207,9 @@ export function* deliverSignal(
   regs[EXC.ECX] = rt ? frame.at + RT_FRAME.UC : 0;
   regs[EXC.EFLAGS] = (regs[EXC.EFLAGS]! & ~0x100) >>> 0; // no single-stepping into the handler
   handlerSelectors(lx, proc);
+  const during = or(blockedOf(proc), [act.mask, act.maskHi ?? 0]);
+  setBlocked(proc, act.flags & SA_NODEFER ? during : add(during, sig));
   if (act.flags & SA_RESETHAND) act.handler = SIG_DFL;
-  proc.blocked = ((proc.blocked | act.mask | (act.flags & SA_NODEFER ? 0 : bit)) & ~UNBLOCKABLE) >>> 0;
   return 'handler';
 }
 
@@ -194,11 +233,21 @@ export function* sigreturn(lx: Linux, proc: Process, regs: number[], rt: boolean
     }
     lx.platform.userFpu(proc)?.restore(image, 0);
   }
-  proc.blocked = (saved.mask & ~UNBLOCKABLE) >>> 0;
+  setBlocked(proc, [saved.mask, saved.maskHi]);
   for (const [i, v] of saved.regs) regs[i] = v;
+  // rt_sigreturn then sets the alternate stack from uc_stack (restore_altstack, at the restored stack
+  // pointer; its errors, EPERM when that is on the alternate stack, are ignored as Linux ignores them).
+  if (saved.stack) proc.altstack.set(saved.stack.sp, saved.stack.flags, saved.stack.size, regs[EXC.ESP]! >>> 0);
   regs[EXC.EFLAGS] = restoredEflags(regs[EXC.EFLAGS]!, saved.eflags);
   sigreturnSelectors(lx, proc, saved.sel);
   return regs[EXC.EAX]! | 0;
+}
+
+/** On the way back to user mode without a handler: sigsuspend's mask gives way to the one it saved. */
+export function restoreSavedMask(proc: Process): void {
+  if (proc.savedMask === null) return;
+  setBlocked(proc, proc.savedMask);
+  proc.savedMask = null;
 }
 
 /** Settle an interrupted system call's result when a handler runs (handle_signal's restart logic). */

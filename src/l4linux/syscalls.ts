@@ -52,6 +52,7 @@ import { forkFpu } from './fpu-state.js';
 import { execSegments, forkSegments, sysGetThreadArea, sysModifyLdt, sysSetThreadArea } from './tls.js';
 import { copyFromUser, copyToUser, readString, readStringArray, readWords, writeWords } from './uaccess.js';
 import { buildInitialStack } from '../ia32/process-stack.js';
+import { atRandom } from './random.js';
 import { EXC } from '../l4/ia32-engine.js';
 import type { GuestImage } from '../l4/guest-image.js';
 import type { Syscall } from './sys/syscall.js';
@@ -157,7 +158,7 @@ function* sysExecve(lx: Linux, proc: Process, a: number[]): LxGen<number | null>
   const old = proc.mm;
   proc.mm = new ProcessMemory(image);
   proc.name = inode.image;
-  const stack = buildInitialStack(USER_STACK_TOP, argv, envp, image.elf);
+  const stack = buildInitialStack(USER_STACK_TOP, argv, envp, image.elf, atRandom(lx));
   if (!(yield* copyToUser(lx, proc, stack.sp, stack.bytes))) {
     yield* lx.freeBackings(proc.mm.release());
     proc.mm = old;
@@ -165,6 +166,7 @@ function* sysExecve(lx: Linux, proc: Process, a: number[]): LxGen<number | null>
   }
   // Caught signals revert to their default; ignored ones stay ignored.
   for (const act of proc.actions) if (act.handler !== SIG_IGN) Object.assign(act, { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0 });
+  proc.resetForExec();
   proc.startRegs = entryRegs(image.elf.entry, stack.sp);
   execSegments(proc);
   proc.startFpu = null; // exec's program starts with a fresh FPU

@@ -1,6 +1,7 @@
 /**
  * The one door for nondeterminism. Every decision the machine could take more than one way (tie order
- * among equal-priority threads, IRQ arrival instants, timer jitter, chaos perturbations, input bytes)
+ * among equal-priority threads, IRQ arrival instants, timer jitter, chaos perturbations, input bytes,
+ * the random bytes a guest asks for)
  * is asked of a Choices object. Recording draws the value (seeded PRNG or OS entropy) and appends it to
  * the decision tape; replaying reads it back from a tape and refuses a tape that runs out or asks for
  * a different kind of decision than the machine needs.
@@ -15,9 +16,11 @@ export const ChoiceSite = {
   TIMER_JITTER: 3,
   CHAOS: 4,
   INPUT: 5,
+  /** Randomness a guest asks for (getrandom, AT_RANDOM): one 32-bit word per choice. */
+  RANDOM: 7,
 } as const;
 export type ChoiceSiteId = (typeof ChoiceSite)[keyof typeof ChoiceSite];
-export const CHOICE_SITE_NAMES: Record<number, string> = { 1: 'tie', 2: 'irq_instant', 3: 'timer_jitter', 4: 'chaos', 5: 'input' };
+export const CHOICE_SITE_NAMES: Record<number, string> = { 1: 'tie', 2: 'irq_instant', 3: 'timer_jitter', 4: 'chaos', 5: 'input', 7: 'random' };
 
 export interface TapeEntry {
   site: number;
