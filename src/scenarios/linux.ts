@@ -7,6 +7,7 @@ import type { Kernel, StopReason } from '../l4/kernel.js';
 import { buildLinuxMachine, type LinuxMachine } from '../l4linux/boot.js';
 import { DEFAULT_PRIORITIES } from '../l4linux/l4/server.js';
 import { linuxLimits } from '../l4linux/limits.js';
+import { BOOT_EPOCH } from '../l4linux/clock.js';
 import type { LinuxConfig } from '../l4linux/linux.js';
 import type { Keyboard } from '../l4linux/tty.js';
 import type { ScenarioContext } from './scenario.js';
@@ -23,6 +24,8 @@ export const LinuxShape = {
   maxcpus: z.number().int().min(1).max(8).default(1),
   /** How system calls reach the server: the int $0x80 trampoline, or the modified C library's direct IPC. */
   syscalls: z.enum(['trampoline', 'direct']).default('trampoline'),
+  /** CLOCK_REALTIME at boot, seconds since 1970 (default 2003-01-01T00:00:00Z); up to the year 9999. */
+  epoch: z.number().int().min(0).max(253_402_300_799).default(BOOT_EPOCH),
   /** Memory for processes, log2 bytes. */
   poolLog2: z.number().int().min(16).max(24).default(22),
   prio: z
@@ -43,7 +46,7 @@ export const LINUX_DEFAULTS = { physFrames: 2048 } as const;
 export function bootLinux(ctx: ScenarioContext, p: LinuxParams, config: Omit<LinuxConfig, 'limits'>, keyboard: Keyboard | null = null): LinuxMachine {
   return buildLinuxMachine(ctx.k, (prog) => ctx.program(prog), {
     personality: p.personality,
-    config: { ...config, limits: linuxLimits(ctx.k.mem.frames) },
+    config: { ...config, limits: linuxLimits(ctx.k.mem.frames), epoch: p.epoch },
     maxcpus: p.maxcpus,
     prio: p.prio,
     poolLog2: p.poolLog2,
