@@ -16,7 +16,7 @@ import { resolveScenario } from '../../src/scenarios/resolve.js';
 import { MemorySink } from '../../tracer/sink.js';
 import { TraceReader } from '../../tracer/reader.js';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './cli.js';
 
@@ -362,4 +362,17 @@ export function runNatively(p: SyscallProgram): SyscallOutput | null {
   const r = spawnSync(file, [], { maxBuffer: 1 << 20 });
   if (r.error || r.status === null) return null;
   return new SyscallOutput(new Uint8Array(r.stdout), p.layout(), r.status, p.size);
+}
+
+/**
+ * Whether the host's processes hold capability `bit` (CAP_SYS_RESOURCE = 24 ...): a native run as root
+ * in a container may lack some, and then differs from a simulated root where it uses them.
+ */
+export function hostCapable(bit: number): boolean {
+  try {
+    const m = /CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m !== null && ((BigInt('0x' + m[1]) >> BigInt(bit)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
 }
