@@ -8,6 +8,8 @@
  * - CLOCK_MONOTONIC, _RAW, BOOTTIME: the time since boot (the machine never suspends or slews).
  * - The _COARSE clocks: the same, cut to the last timer tick (1/HZ).
  * - CPU-time clocks: the simulated time since the process was created (see cpuCycles).
+ * - The _ALARM clocks need a real-time clock device the machine does not have: EINVAL, as Linux
+ *   without an RTC answers.
  */
 import { HZ } from './abi.js';
 import { CLOCK } from './abi-calls.js';
@@ -95,14 +97,12 @@ export function readClock(src: ClockSource, id: number, proc: Process): Timespec
   switch (id) {
     case CLOCK.REALTIME:
     case CLOCK.TAI: // TAI - UTC is 0 until someone sets it (adjtimex)
-    case CLOCK.REALTIME_ALARM:
       return realtime(src);
     case CLOCK.REALTIME_COARSE:
       return coarse(realtime(src));
     case CLOCK.MONOTONIC:
     case CLOCK.MONOTONIC_RAW:
     case CLOCK.BOOTTIME:
-    case CLOCK.BOOTTIME_ALARM:
       return uptime(src);
     case CLOCK.MONOTONIC_COARSE:
       return coarse(uptime(src));
@@ -131,6 +131,5 @@ function cpuClockProcess(src: ClockSource, id: number, self: Process): Process |
  */
 export function clockResolution(src: ClockSource, id: number, proc: Process): Timespec | null {
   if (id === CLOCK.REALTIME_COARSE || id === CLOCK.MONOTONIC_COARSE) return { sec: 0, nsec: NS_PER_SEC / HZ };
-  if ((id >= 0 && id <= CLOCK.TAI && id !== 10) || cpuClockProcess(src, id, proc)) return { sec: 0, nsec: 1 };
-  return null;
+  return readClock(src, id, proc) ? { sec: 0, nsec: 1 } : null;
 }

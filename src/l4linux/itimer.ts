@@ -41,10 +41,10 @@ export function realLeft(lx: Linux, proc: Process): number {
   return proc.alarmAt === 0 ? 0 : Math.max(1, proc.alarmAt - lx.jiffies);
 }
 
-/** Arm ITIMER_REAL `value` jiffies from now (0 disarms it; the interval is kept, as getitimer shows). */
+/** Arm ITIMER_REAL `value` jiffies from now, reloading with `interval`; a value of 0 disarms it (and drops the interval). */
 export function armReal(lx: Linux, proc: Process, value: number, interval: number): void {
   proc.alarmAt = value === 0 ? 0 : lx.jiffies + value;
-  proc.realInterval = interval;
+  proc.realInterval = value === 0 ? 0 : interval;
 }
 
 /**

@@ -23,12 +23,15 @@ const validTimeval = (sec: number, usec: number): boolean => sec >= 0 && usec >=
 
 /**
  * alarm: ITIMER_REAL in whole seconds without reload; returns the seconds left of the previous one,
- * rounded up (never 0 while it was armed).
+ * rounded to the nearest second (half up) and never 0 while it was armed, as Linux does today (2.4
+ * rounded up).
  */
 function* sysAlarm(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
   const left = realLeft(lx, proc);
   armReal(lx, proc, a[0]! * HZ, 0);
-  return Math.ceil(left / HZ);
+  const sec = Math.floor(left / HZ);
+  const rest = left % HZ;
+  return (sec === 0 && rest > 0) || rest >= HZ / 2 ? sec + 1 : sec;
 }
 
 function* sysGetitimer(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {

@@ -36,10 +36,13 @@ function* relativeSleep(lx: Linux, proc: Process, id: number, deadline: Timespec
   return -ERESTART_RESTARTBLOCK;
 }
 
-/** Whether clock `id` can be slept on: EINVAL for an unknown or a thread CPU clock, EOPNOTSUPP without a timer. */
+/**
+ * Whether clock `id` can be slept on: EINVAL for an unknown clock or a thread's CPU clock by id,
+ * EOPNOTSUPP for a clock without timers (the raw, coarse and calling thread's CPU clocks).
+ */
 function sleepableClock(lx: Linux, proc: Process, id: number): number {
   if (readClock(lx, id, proc) === null) return -EINVAL;
-  if (id === CLOCK.THREAD_CPUTIME_ID || (id < 0 && (id & 4) !== 0)) return -EINVAL;
+  if (id < 0 && (id & 4) !== 0) return -EINVAL;
   const timed = [CLOCK.REALTIME, CLOCK.MONOTONIC, CLOCK.BOOTTIME, CLOCK.TAI, CLOCK.PROCESS_CPUTIME_ID] as number[];
   return id < 0 || timed.includes(id) ? 0 : -EOPNOTSUPP;
 }

@@ -75,13 +75,13 @@ function clockGetres(layout: TimeLayout): Syscall {
 }
 
 /**
- * clock_settime: CLOCK_REALTIME as settimeofday; a CPU-time clock cannot be set (EPERM); the others have
- * no setter (EINVAL), checked before the argument is read.
+ * clock_settime: CLOCK_REALTIME as settimeofday; a CPU-time clock named by pid cannot be set (EPERM); the
+ * others have no setter (EINVAL), checked before the argument is read.
  */
 function clockSettime(layout: TimeLayout): Syscall {
   return function* (lx, proc, a) {
     const id = i32(a[0]!);
-    const cpu = id === CLOCK.PROCESS_CPUTIME_ID || id === CLOCK.THREAD_CPUTIME_ID || (id < 0 && readClock(lx, id, proc) !== null);
+    const cpu = id < 0 && readClock(lx, id, proc) !== null;
     if (id !== CLOCK.REALTIME && !cpu) return -EINVAL;
     const t = yield* readTimespec(lx, proc, a[1]!, layout);
     if (!t) return -EFAULT;
