@@ -329,12 +329,12 @@ export const PERSONALITY_SETS: [string, string[]][] = [
 ];
 
 /** Run the program as init under a Linux personality (`sets`), recording in memory. */
-export function runSyscallElf(p: SyscallProgram, sets: string[] = [], name = 'calls') {
+export function runSyscallElf(p: SyscallProgram, sets: string[] = [], name = 'calls', entropy: 'prng' | 'os' = 'prng') {
   const elf = p.elf();
   const spec = resolveScenario({ scenario: 'run', params: { program: name, args: [], stdin: null } }, `run ${name}`, { sets });
   const sink = new MemorySink();
   const chunks: Uint8Array[] = [];
-  const r = recordScenario(spec, sink, { entropy: 'prng', toolVersion: 'test', images: new Map([[name, elf]]), console: (fd, data) => void (fd === 1 && chunks.push(data.slice())) });
+  const r = recordScenario(spec, sink, { entropy, toolVersion: 'test', images: new Map([[name, elf]]), console: (fd, data) => void (fd === 1 && chunks.push(data.slice())) });
   const status = r.run.metrics.find((m) => m.name === 'init.exit_status')?.value;
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
