@@ -7,6 +7,7 @@ import type { EventBuffer } from '../../tracer/recorder.js';
 import type { Fpu } from '../ia32/x87/fpu.js';
 import type { Segments } from '../ia32/segments.js';
 import type { CostProfile } from './costs.js';
+import type { Choices } from '../sim/choices.js';
 import type { GuestImage } from './guest-image.js';
 import type { Engine, Registers, RunResult } from './engine.js';
 import { KEEP } from './engine.js';
@@ -47,6 +48,10 @@ export interface ModelServices {
   threadId(task: number, lthread: number): number;
   /** A guest program of this machine, by name. */
   image(name: string): GuestImage;
+  /** Every guest program the machine knows; the Linux server adds the programs it execs from its files. */
+  readonly images: Map<string, GuestImage>;
+  /** The decision tape: every choice model code makes (random bytes a guest reads) goes through it. */
+  readonly choices: Choices;
   /** The cost profile in force (model code charges its own work with it). */
   readonly costs: CostProfile;
   /** Write guest console output (stdout of `l4trace run`); it never influences the machine. */

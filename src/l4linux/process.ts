@@ -3,6 +3,7 @@ import { NSIG } from './abi.js';
 import { WaitQueue, type Coroutine } from './coroutine.js';
 import type { FileTable } from './files.js';
 import type { ProcessMemory } from './memory.js';
+import type { Inode } from './vfs/inode.js';
 
 export type ProcessState = 'running' | 'stopped' | 'zombie';
 
@@ -48,6 +49,19 @@ export class Process {
   cr2 = 0;
   /** Jiffy at which SIGALRM is due, or 0. */
   alarmAt = 0;
+  /** Working directory (set when the process is made: init's is /, a child's its parent's). */
+  cwd!: Inode;
+  /** File-creation mask (Linux's default 022). */
+  umask = 0o022;
+  /** The program file it runs (/proc/self/exe) and its arguments (/proc/self/cmdline). */
+  exe = '';
+  cmdline: string[] = [];
+  /** The signal the parent gets when this process ends (clone's CSIGNAL; fork: SIGCHLD; 0: none). */
+  exitSignal = 17;
+  /** CLONE_CHILD_CLEARTID's address (kept for the thread support to come). */
+  clearTid = 0;
+  /** CLONE_VFORK: the parent sleeps here until the child execs or exits. */
+  vforkDone: WaitQueue | null = null;
   /** The kernel path the process is executing (it is "in the kernel"), if any. */
   coroutine: Coroutine | null = null;
 
