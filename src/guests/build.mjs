@@ -100,6 +100,8 @@ const LIBC_PROGRAMS = [
   { name: 'files', args: [] },
   // fork/vfork/waitpid, pipes, execve of /proc/self/exe, sigaction, signal(), the old signal call (48)
   { name: 'procs', args: [] },
+  // mmap (anonymous, private file), munmap holes, mprotect faults, mremap, madvise, MAP_FIXED, sbrk
+  { name: 'memory', args: [] },
 ];
 
 // args: the arguments after argv[0]; argv[0] is always the binary's name (as l4trace passes it).

@@ -577,7 +577,7 @@ export const OOM = 'oom' as const;
  */
 export function* resolvePage(lx: Linux, proc: Process, addr: number, write: boolean): LxGen<{ vpn: number; e: import('./memory.js').PageEntry; replaced: Backing | null } | null | typeof OOM> {
   const region = proc.mm.region(addr >>> 0);
-  if (!region || (write && !region.writable)) return null;
+  if (!region || !region.readable || (write && !region.writable)) return null;
   const vpn = Math.floor((addr >>> 0) / 4096);
   let e = proc.mm.pages.get(vpn);
   const c = lx.costs;
