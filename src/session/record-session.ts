@@ -78,7 +78,7 @@ export function recordSetup(setup: MachineSetup, sink: TraceSink, opts: RecordOp
   return new RecordSession(setup, sink, opts).run();
 }
 
-/** The footer of a finished run: outcome, end time, final state digest, metrics. */
+/** The end of a finished run's trace: the file blobs it read, then the footer (outcome, end time, final state digest, metrics). */
 export function finishTrace(tracer: Tracer, run: RunOutcome) {
   return tracer.finish({
     outcome: OUTCOME_IDS[run.stop.outcome],
@@ -87,6 +87,7 @@ export function finishTrace(tracer: Tracer, run: RunOutcome) {
     stateDigest: run.digest,
     stateParts: run.parts,
     metrics: run.metrics,
+    blobs: run.blobs,
   });
 }
 
