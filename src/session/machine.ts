@@ -147,8 +147,8 @@ export function runMachine(setup: MachineSetup, opts: RunOptions): RunOutcome {
   return run.complete(run.step()!);
 }
 
-/** Run a scenario spec on a recording's setup (the code's cost defaults, given or committed images). */
-export function runScenario(spec: ScenarioSpec, opts: RunOptions & { images?: ReadonlyMap<string, Uint8Array> }): RunOutcome {
-  const { images, ...rest } = opts;
-  return runMachine(setupForRecording(spec, { ...(images ? { images } : {}) }), rest);
+/** Run a scenario spec on a recording's setup (the code's cost defaults, given or committed images, the root file system given). */
+export function runScenario(spec: ScenarioSpec, opts: RunOptions & { images?: ReadonlyMap<string, Uint8Array>; rootfs?: RootFsImage | null }): RunOutcome {
+  const { images, rootfs, ...rest } = opts;
+  return runMachine(setupForRecording(spec, { ...(images ? { images } : {}), rootfs: rootfs ?? null }), rest);
 }
