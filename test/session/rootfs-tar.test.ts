@@ -130,6 +130,9 @@ describe('tar archives', () => {
     writeFileSync(file, whole.subarray(0, 1024));
     expect(() => readTarRootFs(file, 'fs.tar')).toThrow(/^fs\.tar: member "a" claims 2000 bytes but only 512 remain: the archive is cut short or damaged$/);
     refused([{ name: 'a', data: 'x' }], /ends after member 1 without its end-of-archive block/, { end: false });
+    const unpadded = join(tempDir(), 'unpadded.tar');
+    writeFileSync(unpadded, tarArchive([{ name: 'a', data: 'xyz' }], { end: false }).subarray(0, 515));
+    expect(() => readTarRootFs(unpadded, 'fs.tar')).toThrow(/^fs\.tar: ends after member 1 without its end-of-archive block: it is cut short$/);
   });
 
   it('refuses huge sizes before reading (or allocating) them', () => {

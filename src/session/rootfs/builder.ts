@@ -13,6 +13,8 @@ import type { RootEntry, RootFsImage } from '../../l4linux/vfs/rootfs-image.js';
 import { MemoryBlobStore } from './blob-store.js';
 import { ROOTFS_LIMITS } from './limits.js';
 
+const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
+
 /** A root file system that cannot be read or used: one line naming the input and the path. */
 export class RootFsError extends UserError {}
 
@@ -118,6 +120,8 @@ export class ImageBuilder {
       }
       return { path, kind: n.kind, mode: n.mode, uid: n.uid, gid: n.gid, mtime: n.mtime, size: n.size, sha256: n.sha256, target: n.target, linkTo };
     });
+    const metadata = entries.reduce((n, e) => n + 60 + utf8Length(e.path) + utf8Length(e.target) + utf8Length(e.linkTo), 0);
+    if (metadata > ROOTFS_LIMITS.headerBytes) this.fail('', `holds ${metadata} bytes of names and metadata, more than the ${ROOTFS_LIMITS.headerBytes} a trace header may hold`);
     // Only the contents some entry still has (a replaced tar member leaves its old content behind).
     const used = new Map(entries.filter((e) => e.kind === 'file').map((e) => [e.sha256, this.blobs.get(e.sha256)!] as const));
     return { image: { entries, blobs: new MemoryBlobStore(used) }, notes: this.notes() };

@@ -45,8 +45,9 @@ class Blocks {
   pos = 0;
   constructor(private readonly fd: number, readonly size: number, private readonly b: ImageBuilder) {}
 
+  /** Bytes left (the last member's data may end without its padding). */
   get left(): number {
-    return this.size - this.pos;
+    return Math.max(0, this.size - this.pos);
   }
 
   /** `n` bytes, then skip to the next block boundary. */
