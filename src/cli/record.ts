@@ -70,6 +70,8 @@ function programRecording(arg: string, args: string[], opts: RecordCliOptions, o
 
 /** A built-in scenario or a scenario file; the run scenario takes --rootfs, --env and --strict. */
 function scenarioRecording(arg: string, args: string[], opts: RecordCliOptions, o: Overrides): Recording {
+  const option = args.find((a) => a.startsWith('-'));
+  if (option) throw new UsageError(`unknown option '${option}'`);
   if (args.length > 0) throw new UsageError(`record ${arg}: unexpected arguments ${args.join(' ')} (arguments go to a program; a scenario takes --set)`);
   let spec = loadScenario(arg, o);
   const inputs = existsSync(arg) ? [arg] : [];
@@ -107,6 +109,8 @@ export function register(program: Command): void {
     .option('--env <NAME=VALUE>', 'the run scenario or a program: set an environment variable over the default one that comes with a root file system (repeatable)', repeat, [])
     .option('--strict', 'the run scenario or a program: stop at the first system call Linux lacks, naming it')
     .option('-q, --quiet', 'print only the outcome line')
+    // As `run`: an option record does not know is the program's (`/bin/sh -c '...'`).
+    .allowUnknownOption(true)
     .action(async (scenario: string, args: string[], opts: RecordCliOptions) => {
       if (opts.entropy !== 'prng' && opts.entropy !== 'os') throw new UsageError(`--entropy ${JSON.stringify(opts.entropy)}: expected prng or os`);
       const overrides: Overrides = {

@@ -62,7 +62,7 @@ export function register(program: Command): void {
         'trace with the scenario so a replay needs nothing else; --set stdin=TEXT gives the input instead, --no-stdin none',
     )
     .argument('<elf>', 'ELF file, the name of a committed guest (e.g. hello), or a program in the root file system (an absolute path with --rootfs, or a name in its /bin)')
-    .argument('[args...]', 'arguments for the guest')
+    .argument('[args...]', "arguments for the guest; options run does not know are the guest's (-c ...); after -- all are")
     .option('--trace <file>', 'record a trace at the same time')
     .option('--seed <n>', 'seed of the decision PRNG')
     .option('--flavour <abi>', 'kernel flavour: v2 or x2')
@@ -72,7 +72,9 @@ export function register(program: Command): void {
     .option('--rootfs <dir|tar>', 'the root file system: a directory or a tar archive, read once before the run and embedded in the trace (default: the built-in one: /bin with the committed guests and busybox if `npm run rootfs` made it, /etc, /tmp, /root, /home, /dev)')
     .option('--env <NAME=VALUE>', 'set an environment variable over the default HOME=/root LOGNAME=root PATH=/bin:/usr/bin:/sbin:/usr/sbin PWD=/ SHELL=/bin/sh TERM=vt100 USER=root (repeatable)', repeat, [])
     .option('--strict', 'stop at the first system call Linux lacks, naming it (default: it fails with ENOSYS and is counted)')
-    .allowUnknownOption(false)
+    // An option `run` does not know is the program's (`/bin/sh -c '...'`); put `--` before the program's
+    // arguments when one of them is also an option of `run`.
+    .allowUnknownOption(true)
     .action(async (elf: string, args: string[], opts: RunCliOptions) => {
       const rootfs = loadRootFs(opts.rootfs, true);
       const target = resolveProgram(elf, rootfs, opts.rootfs);

@@ -116,6 +116,7 @@ describe('bad input: one line naming it, a non-zero exit, nothing written', () =
     refused(['run', '--env', 'NOPE', 'hello'], /^l4trace: --env "NOPE": expected NAME=VALUE/m, dir, 2);
     refused(['record', 'pingpong', '--rootfs', 'rootfs', '-o', 't.l4t'], /--rootfs, --env and --strict apply to the run scenario or a program, not to scenario pingpong/, dir, 2);
     refused(['record', 'pingpong', 'extra', '-o', 't.l4t'], /unexpected arguments extra/, dir, 2);
+    refused(['record', 'pingpong', '--frobnicate', '-o', 't.l4t'], /^l4trace: unknown option '--frobnicate'$/m, dir, 2);
   });
 });
 
@@ -136,6 +137,19 @@ describe('run and record on a root file system', () => {
     const same = runCli(['replay', 'b.l4t'], { cwd: dir });
     expect(same.code, same.stdout).toBe(0);
     expect(readFileSync(join(dir, 'a.l4t')).equals(readFileSync(join(dir, 'b.l4t')))).toBe(true);
+  });
+
+  it("options run does not know are the program's; its own are recognised anywhere; -- ends them", () => {
+    const { dir } = workspace({ prog: tinyElf(EXIT0) });
+    const r = runCli(['run', 'hello', '-c', 'x y', '--weird', '--trace', 't.l4t'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('argv[1] = "-c"\nargv[2] = "x y"\nargv[3] = "--weird"\n');
+    const reader = TraceReader.open(join(dir, 't.l4t'));
+    expect((JSON.parse(reader.header.scenarioJson) as { params: { args: string[] } }).params.args).toEqual(['-c', 'x y', '--weird']);
+    reader.close();
+    expect(runCli(['run', 'hello', '--', '--trace', 'u.l4t'], { cwd: dir }).stdout).toContain('argv[1] = "--trace"');
+    expect(existsSync(join(dir, 'u.l4t'))).toBe(false);
+    expect(runCli(['record', 'prog', '-c', 'x', '-q', '-o', 'p.l4t'], { cwd: dir }).code).toBe(0);
   });
 
   it('run --rootfs with a committed guest, --env and --trace: the trace replays without the root file system', () => {

@@ -130,9 +130,24 @@ describe('programs loaded from the root file system (needs the VFS)', () => {
   });
 
   it('a replay that reads a file the trace does not embed diverges (never "identical")', () => {
+    // The exec guest (an image) execs /bin/hello, which comes from the root file system: its blob is read.
+    const dir = smallRootfs();
+    const { bytes } = record({ program: 'exec' }, readRootFs(dir).image);
+    expect([...TraceReader.fromBytes(bytes).blobs().keys()]).toContain(sha(loadCommittedGuest('hello')));
+    const stripped = frameFile(packetsOf(bytes).filter((p) => p.field !== PacketField.blob));
+    expect(replayTrace(TraceReader.fromBytes(stripped), 'stripped').verdict).toBe('diverged');
+  });
+
+  it('a replay whose init program the trace does not embed is not identical either', () => {
     const dir = smallRootfs();
     const { bytes } = record({ program: 'hello', path: '/bin/hello' }, readRootFs(dir).image);
     const stripped = frameFile(packetsOf(bytes).filter((p) => p.field !== PacketField.blob));
-    expect(replayTrace(TraceReader.fromBytes(stripped), 'stripped').verdict).toBe('diverged');
+    let verdict = 'threw';
+    try {
+      verdict = replayTrace(TraceReader.fromBytes(stripped), 'stripped').verdict;
+    } catch (e) {
+      expect((e as Error).message).toMatch(/\/bin\/hello/);
+    }
+    expect(verdict).not.toBe('identical');
   });
 });
