@@ -89,11 +89,6 @@ export const I386_SYSCALL_NAMES: Readonly<Record<number, string>> = {
  */
 export const UNIMPLEMENTED_SYSCALL_METRIC = 'linux.unimplemented_syscall.';
 
-/** The metric name for an unimplemented call number. */
-export function unimplementedSyscallMetric(nr: number): string {
-  return UNIMPLEMENTED_SYSCALL_METRIC + (I386_SYSCALL_NAMES[nr] ?? `nr_${nr}`);
-}
-
 /** The call number of a name of the table (or `nr_<n>`), or null. */
 export function syscallNumber(name: string): number | null {
   const m = /^nr_(\d+)$/.exec(name);

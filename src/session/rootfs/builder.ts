@@ -34,7 +34,7 @@ export interface RootFsRead {
 }
 
 /** Metadata of the root directory itself and of directories a tar implies without listing them. */
-export const IMPLIED_DIR: EntryMeta = { mode: 0o755, uid: 0, gid: 0, mtime: 0 };
+const IMPLIED_DIR: EntryMeta = { mode: 0o755, uid: 0, gid: 0, mtime: 0 };
 
 interface Node extends EntryMeta {
   kind: RootEntry['kind'];
@@ -102,10 +102,6 @@ export class ImageBuilder {
   /** Something the machine has no use for (a device node, a FIFO, a socket): left out, with a note. */
   skip(path: string, what: string): void {
     this.skipped.push(`${path} (${what})`);
-  }
-
-  has(path: string): boolean {
-    return this.nodes.has(path);
   }
 
   finish(): RootFsRead {
