@@ -9,6 +9,7 @@
  * the buffer of the thread that executes the kernel path.
  */
 import { ENUMS, Kind } from '../../tracer/catalogue.js';
+import { UserError } from '../../tracer/errors.js';
 import type { ModelCtx } from '../l4/model-engine.js';
 import type { GuestImage } from '../l4/guest-image.js';
 import type { CostProfile } from '../l4/costs.js';
@@ -552,7 +553,7 @@ export class Linux {
 }
 
 /** init's program cannot start (a bad path in the root file system): the run cannot begin. */
-export class InitError extends Error {}
+export class InitError extends UserError {}
 
 const ERRNO_HINT: Record<number, string> = { 2: 'no such file', 13: 'not an executable file (a directory, or no x bit)', 8: 'not a static i386 ELF or a #! script', 20: 'a path component is not a directory', 40: 'too many symbolic links' };
 
