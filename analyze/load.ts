@@ -465,6 +465,10 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
   if (badCpu > 0) stats.add('switch_on_unknown_cpu', 0, 'error', 'trace', badCpu);
   stats.add('events_loaded', 0, 'info', 'load', loaded);
   stats.close();
+  // The footer's results, as the run computed them (the unimplemented system calls among them).
+  const metric = w('metric');
+  for (const m of footer?.metrics ?? []) metric.add(m.name, m.value, m.unit);
+  metric.close();
   const meta = w('metadata');
   const md: [string, string | number][] = [
     ['schema_version', SCHEMA_VERSION],
@@ -484,6 +488,9 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
     ['end_time', endTime],
     ['events', footer?.events ?? loaded],
     ['next_seq', footer?.nextSeq ?? 0],
+    ['rootfs_entries', h.rootfs ? h.rootfs.entries.length : ''],
+    ['rootfs_blobs', h.rootfs ? reader.blobRefs.length : ''],
+    ['rootfs_blob_bytes', h.rootfs ? reader.blobBytes : ''],
     ['damage', reader.damage.map((d) => `packet #${d.packet ?? '?'} at byte ${d.offset ?? '?'}: ${d.reason}; dropped ${d.dropped}`).join('\n')],
   ];
   for (const [k, v] of md) meta.add(k, String(v));

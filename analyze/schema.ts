@@ -6,8 +6,11 @@
  */
 import type { ColumnSpec } from './table-writer.js';
 
-/** 2: values that come from the trace's payloads (pids, tasks, priorities, IRQ numbers, words, results) are BIGINT: a uint32 field no longer wraps negative. */
-export const SCHEMA_VERSION = 2;
+/**
+ * 2: values that come from the trace's payloads (pids, tasks, priorities, IRQ numbers, words, results) are BIGINT: a uint32 field no longer wraps negative.
+ * 3: the `metric` table (the footer's results) and the root file system's facts in `metadata`.
+ */
+export const SCHEMA_VERSION = 3;
 
 /** slice_raw.category_id: function calls, IPC operations (IPC to its result), page faults. */
 export const CATEGORY = { func: 0, ipc: 1, pf: 2 } as const;
@@ -17,6 +20,7 @@ const col = (name: string, type: ColumnSpec['type'], nullable = false): ColumnSp
 export const TABLES: Record<string, ColumnSpec[]> = {
   metadata: [col('key', 'VARCHAR'), col('value', 'VARCHAR')],
   stats: [col('name', 'VARCHAR'), col('idx', 'INTEGER'), col('severity', 'VARCHAR'), col('source', 'VARCHAR'), col('value', 'BIGINT')],
+  metric: [col('name', 'VARCHAR'), col('value', 'DOUBLE'), col('unit', 'VARCHAR')],
   process: [
     col('upid', 'INTEGER'),
     col('pid', 'BIGINT', true),

@@ -7,6 +7,10 @@ export const MAGIC = new TextEncoder().encode('L4TRACE\n');
  * Layout version. Bump on any incompatible change: a payload field added to an event kind, a change
  * of column semantics. Readers refuse files with a higher version, and files older than
  * OLDEST_FORMAT_VERSION. Version 2 added the per-packet index and CRC and the footer's file digest.
+ * The root file system (Header.rootfs, FileBlob packets) is a compatible addition within version 2:
+ * trace.proto's rules say new packet kinds and header fields are skipped by readers that do not know
+ * them, and such a reader's replay rebuilds a header without the root file system, which the verifier
+ * reports as a header difference; so no bump (a bump would also change every golden trace's bytes).
  */
 export const FORMAT_VERSION = 2;
 export const OLDEST_FORMAT_VERSION = 2;
@@ -22,6 +26,7 @@ export const PacketField = {
   chunk: 4,
   choices: 5,
   footer: 6,
+  blob: 7,
 } as const;
 
 /** The field of `TraceFile` that frames each packet: key 0x0A = field 1, length-delimited. */

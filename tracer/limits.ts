@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { TraceFormatError } from './errors.js';
 import { sameBytes } from './framing.js';
 import type { FooterData, HeaderData, ThreadDescriptorData } from './packets.js';
+import { checkRootFs } from './rootfs.js';
 
 export const LIMITS = {
   /** The scenario file allows 16; the analyzer and viewer keep per-CPU state. */
@@ -20,6 +21,18 @@ export const LIMITS = {
   capacityChunks: 1 << 20,
   images: 256,
   quirks: 64,
+  /**
+   * A root file system (trace.proto RootFs): entries, distinct file content in bytes, one file's size
+   * (its blob must fit a packet: MAX_PACKET_BYTES is 256 MiB), path, component and symlink target
+   * lengths (Linux's PATH_MAX and NAME_MAX), and mtimes (2^40 s: beyond year 36000).
+   */
+  rootfsEntries: 200_000,
+  rootfsBytes: 1 << 30,
+  rootfsFileBytes: 128 << 20,
+  rootfsPathBytes: 4095,
+  rootfsNameBytes: 255,
+  rootfsTargetBytes: 4095,
+  rootfsMtime: 2 ** 40,
   /** Kinds of threads, buffer policies, entropy modes and outcomes known to this format (trace.proto). */
   threadKind: 4,
   policy: 2,
@@ -49,6 +62,7 @@ export function checkHeader(h: HeaderData, offset: number): void {
     const actual = createHash('sha256').update(img.data).digest();
     check(sameBytes(actual, img.sha256), `embedded image ${JSON.stringify(img.name)}: its bytes do not match its stored SHA-256`, offset);
   }
+  if (h.rootfs) checkRootFs(h.rootfs, offset);
 }
 
 /** Refuse a thread descriptor that contradicts the header. */

@@ -24,6 +24,31 @@ export interface GuestImageData {
   data: Uint8Array;
 }
 
+/** RootEntry.kind (trace.proto). */
+export const RootEntryKind = { NONE: 0, DIR: 1, FILE: 2, SYMLINK: 3 } as const;
+
+export interface RootEntryData {
+  path: string;
+  kind: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  size: number;
+  sha256: Uint8Array;
+  target: string;
+  linkTo: string;
+}
+
+export interface RootFsData {
+  entries: RootEntryData[];
+}
+
+export interface FileBlobData {
+  sha256: Uint8Array;
+  data: Uint8Array;
+}
+
 export interface BufferConfigData {
   chunkEvents: number;
   chunkBytes: number;
@@ -50,6 +75,8 @@ export interface HeaderData {
   synthetic: boolean;
   cycleLimit: number;
   sideCostProfilesJson: string;
+  /** The root file system's tree, or null when the run had none. */
+  rootfs: RootFsData | null;
 }
 
 export interface ThreadDescriptorData {
@@ -172,15 +199,18 @@ export const encodeHeader = (h: HeaderData): Uint8Array => encodeMessage('Header
 export const encodeStringTable = (s: StringTableData): Uint8Array => encodeMessage('StringTable', s);
 export const encodeThread = (t: ThreadDescriptorData): Uint8Array => encodeMessage('ThreadDescriptor', t);
 export const encodeFooter = (f: FooterData): Uint8Array => encodeMessage('Footer', f);
+export const encodeFileBlob = (b: FileBlobData): Uint8Array => encodeMessage('FileBlob', b);
 
 export function decodeHeader(bytes: Uint8Array, offset: number): HeaderData {
   const h = decodeMessage<HeaderData>('Header', bytes, offset);
   h.buffers ??= { chunkEvents: 0, chunkBytes: 0, policy: 0, capacityChunks: 0 };
+  h.rootfs ??= null;
   return h;
 }
 export const decodeStringTable = (b: Uint8Array, offset: number): StringTableData => decodeMessage('StringTable', b, offset);
 export const decodeThread = (b: Uint8Array, offset: number): ThreadDescriptorData => decodeMessage('ThreadDescriptor', b, offset);
 export const decodeFooter = (b: Uint8Array, offset: number): FooterData => decodeMessage('Footer', b, offset);
+export const decodeFileBlob = (b: Uint8Array, offset: number): FileBlobData => decodeMessage('FileBlob', b, offset);
 
 /** A header with every field at its neutral value; writers fill in what they know. */
 export function emptyHeader(): HeaderData {
@@ -203,5 +233,6 @@ export function emptyHeader(): HeaderData {
     synthetic: false,
     cycleLimit: 0,
     sideCostProfilesJson: '',
+    rootfs: null,
   };
 }

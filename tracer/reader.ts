@@ -17,8 +17,11 @@ import { decodeChoiceChunk, decodeEventChunk, readChunkHead, type DecodedChunk }
 import { TraceFormatError, type TraceErrorCode } from './errors.js';
 import { FILE_DIGEST_BYTES, FORMAT_VERSION, FRAME_KEY, MAGIC, MAX_PACKET_BYTES, OLDEST_FORMAT_VERSION, PacketField } from './format.js';
 import { FileDigest, parsePacket, sameBytes, type ParsedPacket } from './framing.js';
-import { checkFooter, checkHeader, checkThread } from './limits.js';
+import { checkFooter, checkHeader, checkThread, LIMITS } from './limits.js';
+import { BlobIndex, type BlobRef } from './blob-index.js';
+import { contentSizes, countRootEntries } from './rootfs.js';
 import {
+  decodeFileBlob,
   decodeFooter,
   decodeHeader,
   decodeStringTable,
@@ -30,7 +33,7 @@ import {
 } from './packets.js';
 import { varintSize, WireCursor } from './varint.js';
 
-const FIELD_NAMES: Record<number, string> = { 1: 'header', 2: 'string table', 3: 'thread descriptor', 4: 'event chunk', 5: 'tape', 6: 'footer' };
+const FIELD_NAMES: Record<number, string> = { 1: 'header', 2: 'string table', 3: 'thread descriptor', 4: 'event chunk', 5: 'tape', 6: 'footer', 7: 'file blob' };
 
 /** What a packet of this Packet.body field is, for messages. */
 export function fieldName(field: number): string {
@@ -193,6 +196,8 @@ export class TraceReader {
   chunkBytes = 0;
   readonly size: number;
   private readonly byThread: ChunkRef[][] = [];
+  /** The root file system's file contents the file embeds (FileBlob packets), checked and indexed. */
+  private blobIndex: BlobIndex = new BlobIndex(new Map());
   private expectIndex = 0;
   private readonly digest = new FileDigest();
 
@@ -313,13 +318,21 @@ export class TraceReader {
   }
 
   private decodePacket(body: Uint8Array, off: number, frame: Frame, digestBefore: Uint8Array | null): void {
+    if (this.blobIndex.refs.length > 0 && frame.field !== PacketField.blob && frame.field !== PacketField.footer) {
+      throw new TraceFormatError('BAD_ORDER', `a ${fieldName(frame.field)} packet after the file blobs (they come last, before the footer)`, off);
+    }
     switch (frame.field) {
       case PacketField.header:
         if (this.headerSeen) throw new TraceFormatError('BAD_PACKET', 'a second header', off);
+        this.checkRootEntryCount(body, off);
         this.header = decodeHeader(body, off);
         this.checkVersion(off);
         checkHeader(this.header, off);
+        this.blobIndex = new BlobIndex(contentSizes(this.header.rootfs));
         this.headerSeen = true;
+        return;
+      case PacketField.blob:
+        this.blobIndex.take(decodeFileBlob(body, off), { offset: off, bodyStart: frame.bodyStart, bodyLength: frame.bodyLength, index: this.expectIndex - 1 });
         return;
       case PacketField.strings:
         return this.takeStrings(decodeStringTable(body, off), off);
@@ -348,6 +361,12 @@ export class TraceReader {
         // A packet kind from a later compatible version: skipped.
         return;
     }
+  }
+
+  /** The header's root file system is bounded before the decoder builds an object per entry. */
+  private checkRootEntryCount(body: Uint8Array, off: number): void {
+    const n = countRootEntries(body, off);
+    if (n > LIMITS.rootfsEntries) throw new TraceFormatError('BAD_HEADER', `the root file system: ${n} entries (at most ${LIMITS.rootfsEntries})`, off);
   }
 
   private takeStrings(t: StringTableData, off: number): void {
@@ -504,6 +523,23 @@ export class TraceReader {
 
   // -------------------------------------------------------------------------------------------------
   // Access
+
+  /** The file blobs the trace embeds, in file order (sorted by hash). */
+  get blobRefs(): readonly BlobRef[] {
+    return this.blobIndex.refs;
+  }
+
+  /** Bytes of file content the blobs hold. */
+  get blobBytes(): number {
+    return this.blobIndex.bytes;
+  }
+
+  /** The embedded file contents by SHA-256 (hex), read from the file (they were checked when it was opened). */
+  blobs(): Map<string, Uint8Array> {
+    const out = new Map<string, Uint8Array>();
+    for (const ref of this.blobIndex.refs) out.set(ref.sha256, decodeFileBlob(this.src.read(ref.bodyStart, ref.bodyLength), ref.offset).data);
+    return out;
+  }
 
   /** The string with id `id`, or a placeholder for an id the file never defined. */
   string(id: number): string {

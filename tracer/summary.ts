@@ -5,6 +5,8 @@
 import { formatGid, IPC_SENDING_OPS, Kind, kindName } from './catalogue.js';
 import { OUTCOME_NAMES, POLICY_NAMES, THREAD_KIND_NAMES } from './packets.js';
 import type { TraceReader, Truncation } from './reader.js';
+import { RootEntryKind, type MetricData } from './packets.js';
+import { syscallNumber, UNIMPLEMENTED_SYSCALL_METRIC } from './syscall-names.js';
 
 export interface ThreadSummaryInfo {
   index: number;
@@ -54,6 +56,60 @@ export interface TraceSummary {
   choices: number;
   metrics: Record<string, { value: number; unit: string }>;
   hashes: 'ok' | 'mismatch' | 'unchecked';
+  /** The root file system the run was given (null: none), and how much of its content the trace embeds. */
+  rootfs: RootFsSummary | null;
+  /** System calls the run made that Linux lacks (ENOSYS), most called first. */
+  unimplementedSyscalls: UnimplementedSyscall[];
+}
+
+export interface RootFsSummary {
+  entries: number;
+  dirs: number;
+  files: number;
+  symlinks: number;
+  /** Files that are hard links of an earlier one. */
+  hardLinks: number;
+  /** Bytes of distinct file content in the tree. */
+  contentBytes: number;
+  /** File blobs embedded (the contents the run read), and their bytes. */
+  blobs: number;
+  blobBytes: number;
+}
+
+export interface UnimplementedSyscall {
+  name: string;
+  /** The i386 call number (null for a name the table lacks). */
+  nr: number | null;
+  calls: number;
+}
+
+function rootfsSummary(reader: TraceReader): RootFsSummary | null {
+  const fs = reader.header.rootfs;
+  if (!fs) return null;
+  const count = (kind: number): number => fs.entries.filter((e) => e.kind === kind).length;
+  const content = new Map<string, number>();
+  for (const e of fs.entries) if (e.kind === RootEntryKind.FILE) content.set(Buffer.from(e.sha256).toString('hex'), e.size);
+  return {
+    entries: fs.entries.length,
+    dirs: count(RootEntryKind.DIR),
+    files: count(RootEntryKind.FILE),
+    symlinks: count(RootEntryKind.SYMLINK),
+    hardLinks: fs.entries.filter((e) => e.linkTo !== '').length,
+    contentBytes: [...content.values()].reduce((a, b) => a + b, 0),
+    blobs: reader.blobRefs.length,
+    blobBytes: reader.blobBytes,
+  };
+}
+
+/** The footer's `linux.unimplemented_syscall.<name>` metrics (tracer/syscall-names.ts), most called first. */
+export function unimplementedSyscalls(metrics: readonly MetricData[]): UnimplementedSyscall[] {
+  return metrics
+    .filter((m) => m.name.startsWith(UNIMPLEMENTED_SYSCALL_METRIC))
+    .map((m) => {
+      const name = m.name.slice(UNIMPLEMENTED_SYSCALL_METRIC.length);
+      return { name, nr: syscallNumber(name), calls: m.value };
+    })
+    .sort((a, b) => b.calls - a.calls || (a.nr ?? Infinity) - (b.nr ?? Infinity) || a.name.localeCompare(b.name));
 }
 
 export function summarize(reader: TraceReader): TraceSummary {
@@ -130,5 +186,7 @@ export function summarize(reader: TraceReader): TraceSummary {
     choices: f ? f.choices : reader.tape().sites.length, // no footer: count what the tape packets hold
     metrics,
     hashes,
+    rootfs: rootfsSummary(reader),
+    unimplementedSyscalls: unimplementedSyscalls(f?.metrics ?? []),
   };
 }

@@ -81,3 +81,18 @@ export const I386_SYSCALL_NAMES: Readonly<Record<number, string>> = {
     445: 'landlock_add_rule', 446: 'landlock_restrict_self', 447: 'memfd_secret', 448: 'process_mrelease',
     449: 'futex_waitv', 450: 'set_mempolicy_home_node', 499: 'l4trace_marker',
 };
+
+/**
+ * The footer metric Linux writes at the end of a run for each system call that failed with ENOSYS
+ * because the server lacks it: `linux.unimplemented_syscall.<name>` (the name above, or `nr_<n>` for a
+ * number without one), its value the number of calls. `info` and `report` list them.
+ */
+export const UNIMPLEMENTED_SYSCALL_METRIC = 'linux.unimplemented_syscall.';
+
+/** The call number of a name of the table (or `nr_<n>`), or null. */
+export function syscallNumber(name: string): number | null {
+  const m = /^nr_(\d+)$/.exec(name);
+  if (m) return Number(m[1]);
+  for (const [nr, n] of Object.entries(I386_SYSCALL_NAMES)) if (n === name) return Number(nr);
+  return null;
+}

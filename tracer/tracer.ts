@@ -8,10 +8,12 @@ import { LIMITS } from './limits.js';
 import { DEFAULT_CHUNK_BYTES, DEFAULT_CHUNK_EVENTS, FORMAT_VERSION, PacketField } from './format.js';
 import {
   BufferPolicy,
+  encodeFileBlob,
   encodeFooter,
   encodeHeader,
   encodeStringTable,
   encodeThread,
+  type FileBlobData,
   type FooterData,
   type HeaderData,
   type MetricData,
@@ -56,6 +58,8 @@ export interface FinishInfo {
   stateDigest?: Uint8Array;
   stateParts?: StateDigestData[];
   metrics?: MetricData[];
+  /** The root file system's contents the run read, sorted by hash: written before the footer. */
+  blobs?: readonly FileBlobData[];
 }
 
 export class Tracer implements BufferOwner, TraceRecorder {
@@ -199,6 +203,7 @@ export class Tracer implements BufferOwner, TraceRecorder {
       tapeHash: this.tape.hash,
       metrics: info.metrics ?? [],
     };
+    this.writeBlobs(info.blobs ?? []);
     this.sink.packet(PacketField.footer, encodeFooter(footer));
     this.sink.close();
     return footer;
@@ -208,8 +213,9 @@ export class Tracer implements BufferOwner, TraceRecorder {
    * End a rewritten trace (filtered, or edited by a test) with the footer of the run it came from: the
    * footer describes the run, whose hash chains and counts replay checks, not this file's chunks.
    */
-  finishWithFooter(footer: FooterData): void {
+  finishWithFooter(footer: FooterData, blobs: readonly FileBlobData[] = []): void {
     this.flushAll();
+    this.writeBlobs(blobs);
     this.sink.packet(PacketField.footer, encodeFooter(footer));
     this.sink.close();
   }
@@ -218,9 +224,21 @@ export class Tracer implements BufferOwner, TraceRecorder {
    * End a rewritten trace whose source was cut short or damaged without a footer: the result reads as
    * cut short, as its source did, instead of passing for the complete record of a run.
    */
-  finishCut(): void {
+  finishCut(blobs: readonly FileBlobData[] = []): void {
     this.flushAll();
+    this.writeBlobs(blobs);
     this.sink.close();
+  }
+
+  /** File blobs go last, sorted by hash, each once (the reader refuses anything else). */
+  private writeBlobs(blobs: readonly FileBlobData[]): void {
+    let last = '';
+    for (const b of blobs) {
+      const sha = Buffer.from(b.sha256).toString('hex');
+      if (sha <= last) throw new Error('tracer: file blobs must be sorted by hash, each once');
+      last = sha;
+      this.sink.packet(PacketField.blob, encodeFileBlob(b));
+    }
   }
 
   private flushAll(): void {

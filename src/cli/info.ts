@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { describeLocation } from '../../tracer/errors.js';
 import { summarize } from '../../tracer/summary.js';
+import { UNIMPLEMENTED_SYSCALL_METRIC } from '../../tracer/syscall-names.js';
 import { openTrace, withTrace } from './open-trace.js';
 import { fmtInt, guardStdoutPipe, Out, table } from './output.js';
 
@@ -46,10 +47,20 @@ export function register(program: Command): void {
       out.line(`losses     ${fmtInt(s.losses.events)} events in ${fmtInt(s.losses.chunks)} chunks${s.losses.unmatchedExits ? `, ${s.losses.unmatchedExits} unmatched function exits` : ''}`);
       out.line(`tape       ${fmtInt(s.choices)} choices;  hash chains ${s.hashes}`);
       out.line(`ipc        ${fmtInt(s.ipcMessages)} messages sent (IPC operations with a send part; the analyzer's ipc rows)`);
-      const metrics = Object.entries(s.metrics);
+      if (s.rootfs) {
+        const r = s.rootfs;
+        const links = r.hardLinks ? `, ${fmtInt(r.hardLinks)} of them hard links` : '';
+        out.line(`rootfs     ${fmtInt(r.entries)} entries (${fmtInt(r.dirs)} directories, ${fmtInt(r.files)} files${links}, ${fmtInt(r.symlinks)} symlinks), ${fmtInt(r.contentBytes)} bytes of content; embedded: ${fmtInt(r.blobs)} file blobs, ${fmtInt(r.blobBytes)} bytes (the files the run read)`);
+      }
+      // Listed once, in their own section, not again among the results.
+      const metrics = Object.entries(s.metrics).filter(([k]) => !k.startsWith(UNIMPLEMENTED_SYSCALL_METRIC));
       if (metrics.length) {
         out.line('results');
         for (const line of table(metrics.map(([k, m]) => ['  ' + k, m.value.toLocaleString('en-US', { maximumFractionDigits: 2 }), m.unit]), new Set([1]))) out.line(line);
+      }
+      if (s.unimplementedSyscalls.length) {
+        out.line('unimplemented system calls (they returned ENOSYS)');
+        for (const line of table(s.unimplementedSyscalls.map((u) => ['  ' + u.name, u.nr ?? '?', fmtInt(u.calls), u.calls === 1 ? 'call' : 'calls']), new Set([1, 2]))) out.line(line);
       }
       out.line(`threads    ${s.threads.length}`);
       const rows: (string | number)[][] = [['  #', 'name', 'task', 'l4 id', 'kind', 'pid', 'policy', 'events', 'lost']];

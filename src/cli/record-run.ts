@@ -8,6 +8,7 @@ import { checkOutputPath } from '../../tracer/atomic-output.js';
 import { FileSink } from '../../tracer/file-writer.js';
 import type { Tracer } from '../../tracer/tracer.js';
 import type { Kernel } from '../l4/kernel.js';
+import type { RootFsImage } from '../l4linux/vfs/rootfs-image.js';
 import { RecordSession, type RecordResult } from '../session/record-session.js';
 import { setupForRecording } from '../session/setup.js';
 import type { ScenarioSpec } from '../scenarios/spec.js';
@@ -16,6 +17,8 @@ import { toolVersion } from './version.js';
 export interface FileRecordOptions {
   entropy: 'prng' | 'os';
   images?: ReadonlyMap<string, Uint8Array>;
+  /** The root file system (read from the host before the run; the trace embeds it). */
+  rootfs?: RootFsImage | null;
   console?: (fd: number, data: Uint8Array) => void;
   untilCycles?: number;
   onRound?: (k: Kernel, tracer: Tracer) => void;
@@ -27,7 +30,11 @@ export interface FileRecordOptions {
 
 export async function recordToFile(spec: ScenarioSpec, out: string, opts: FileRecordOptions): Promise<RecordResult & { bytes: number }> {
   checkOutputPath(out, { option: opts.option ?? '-o', inputs: opts.inputs ?? [] });
-  const setup = setupForRecording(spec, { ...(opts.images ? { images: opts.images } : {}), ...(opts.untilCycles !== undefined ? { untilCycles: opts.untilCycles } : {}) });
+  const setup = setupForRecording(spec, {
+    ...(opts.images ? { images: opts.images } : {}),
+    ...(opts.untilCycles !== undefined ? { untilCycles: opts.untilCycles } : {}),
+    rootfs: opts.rootfs ?? null,
+  });
   const sink = new FileSink(out, { option: opts.option ?? '-o' });
   try {
     const session = new RecordSession(setup, sink, {

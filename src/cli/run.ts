@@ -1,10 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { NullRecorder } from '../../tracer/recorder.js';
-import { hasCommittedGuest, loadCommittedGuest } from '../guests/catalog.js';
-import { ElfError, parseElf } from '../ia32/elf.js';
 import { resolveScenario } from '../scenarios/resolve.js';
+import { environment } from '../session/rootfs/environment.js';
 import { runScenario, type RunOutcome } from '../session/machine.js';
 import { imagesFor } from '../session/setup.js';
 import { RecordingChoices } from '../sim/choices.js';
@@ -12,6 +10,7 @@ import { CliError } from './errors.js';
 import { intOption } from './options.js';
 import { writeStderr, writeStdout } from './output.js';
 import { recordToFile } from './record-run.js';
+import { loadRootFs, resolveProgram } from './run-target.js';
 
 interface RunCliOptions {
   trace?: string;
@@ -21,7 +20,12 @@ interface RunCliOptions {
   set: string[];
   /** false with --no-stdin */
   stdin: boolean;
+  rootfs?: string;
+  env: string[];
+  strict?: boolean;
 }
+
+const repeat = (v: string, prev: string[]): string[] => [...prev, v];
 
 /** Whether a --set assignment sets the guest's stdin (`stdin=...` or `params.stdin=...`). */
 const setsStdin = (sets: string[]): boolean => sets.some((s) => /^(params\.)?stdin=/.test(s));
@@ -48,28 +52,6 @@ function hostStdin(): string | null {
   }
 }
 
-/** A guest program from a file path or a committed guest name. */
-function loadProgram(arg: string): { name: string; data: Uint8Array } {
-  let data: Uint8Array;
-  let name: string;
-  if (existsSync(arg) && statSync(arg).isFile()) {
-    data = readFileSync(arg);
-    name = basename(arg).replace(/[^A-Za-z0-9._-]/g, '_') || 'program';
-  } else if (hasCommittedGuest(arg)) {
-    data = loadCommittedGuest(arg);
-    name = arg;
-  } else {
-    throw new CliError(`${arg}: no such file, and not a committed guest program (see src/guests/bin)`);
-  }
-  try {
-    parseElf(data);
-  } catch (e) {
-    if (e instanceof ElfError) throw new CliError(`${arg}: ${e.message}`);
-    throw e;
-  }
-  return { name, data };
-}
-
 export function register(program: Command): void {
   program
     .command('run')
@@ -79,25 +61,34 @@ export function register(program: Command): void {
         "all of it is read before the run and becomes the guest's console input (then end of input), recorded in the " +
         'trace with the scenario so a replay needs nothing else; --set stdin=TEXT gives the input instead, --no-stdin none',
     )
-    .argument('<elf>', 'ELF file, or the name of a committed guest (e.g. hello)')
-    .argument('[args...]', 'arguments for the guest')
+    .argument('<elf>', 'ELF file, the name of a committed guest (e.g. hello), or a program in the root file system (an absolute path with --rootfs, or a name in its /bin)')
+    .argument('[args...]', "arguments for the guest; options run does not know are the guest's (-c ...); after -- all are")
     .option('--trace <file>', 'record a trace at the same time')
     .option('--seed <n>', 'seed of the decision PRNG')
     .option('--flavour <abi>', 'kernel flavour: v2 or x2')
     .option('--until <cycles>', 'stop at this cycle')
-    .option('--set <path=value>', 'override a scenario field (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .option('--set <path=value>', 'override a scenario field (repeatable)', repeat, [])
     .option('--no-stdin', "do not read the host's stdin: the guest's console input is empty (or --set stdin=...)")
-    .allowUnknownOption(false)
+    .option('--rootfs <dir|tar>', 'the root file system: a directory or a tar archive, read once before the run and embedded in the trace (default: the built-in one: /bin with the committed guests and busybox if `npm run rootfs` made it, /etc, /tmp, /root, /home, /dev)')
+    .option('--env <NAME=VALUE>', 'set an environment variable over the default HOME=/root LOGNAME=root PATH=/bin:/usr/bin:/sbin:/usr/sbin PWD=/ SHELL=/bin/sh TERM=vt100 USER=root (repeatable)', repeat, [])
+    .option('--strict', 'stop at the first system call Linux lacks, naming it (default: it fails with ENOSYS and is counted)')
+    // An option `run` does not know is the program's (`/bin/sh -c '...'`); put `--` before the program's
+    // arguments when one of them is also an option of `run`.
+    .allowUnknownOption(true)
     .action(async (elf: string, args: string[], opts: RunCliOptions) => {
-      const prog = loadProgram(elf);
+      const rootfs = loadRootFs(opts.rootfs, true);
+      const target = resolveProgram(elf, rootfs, opts.rootfs);
+      const env = environment(opts.env);
+      const prog = { name: target.params.program };
       const input = opts.stdin && !setsStdin(opts.set) ? hostStdin() : null;
-      const spec = resolveScenario({ scenario: 'run', params: { program: prog.name, args, ...(input !== null ? { stdin: input } : {}) } }, `run ${elf}`, {
+      const params = { ...target.params, args, env, ...(opts.strict ? { strict: true } : {}), ...(input !== null ? { stdin: input } : {}) };
+      const spec = resolveScenario({ scenario: 'run', params }, `run ${elf}`, {
         ...(opts.seed !== undefined ? { seed: intOption('seed', opts.seed) } : {}),
         ...(opts.flavour !== undefined ? { flavour: opts.flavour } : {}),
         sets: opts.set,
       });
       // The program itself, and the committed guests it may execve.
-      const images = imagesFor(spec, new Map([[prog.name, prog.data]]));
+      const images = imagesFor(spec, target.images);
       // The guest's fd 2 to the host's stderr, everything else it writes to the console to stdout. A
       // synchronous write waits while a pipe is full, so a guest that floods a slow reader holds the
       // run back instead of queueing its output in host memory.
@@ -105,12 +96,14 @@ export function register(program: Command): void {
       const until = opts.until !== undefined ? intOption('until', opts.until) : undefined;
       let run: RunOutcome;
       if (opts.trace) {
-        run = (await recordToFile(spec, opts.trace, { option: '--trace', inputs: [elf], entropy: 'prng', images, console, ...(until !== undefined ? { untilCycles: until } : {}) })).run;
+        const inputs = [...target.inputs, ...(opts.rootfs !== undefined ? [opts.rootfs] : [])];
+        run = (await recordToFile(spec, opts.trace, { option: '--trace', inputs, entropy: 'prng', images, rootfs, console, ...(until !== undefined ? { untilCycles: until } : {}) })).run;
       } else {
         run = runScenario(spec, {
           recorder: new NullRecorder(),
           choices: new RecordingChoices(spec.seed, 'prng'),
           images,
+          rootfs,
           console,
           ...(until !== undefined ? { untilCycles: until } : {}),
         });

@@ -3,8 +3,9 @@
 //
 //   npm run guests            (= node src/guests/build.mjs)
 //
-// Needs gcc able to compile -m32 (Debian: apt-get install gcc-multilib) and, for the function
-// counts, gdb. Outputs: src/guests/bin/* and bin/BUILDINFO.json, src/guests/expected/*.json.
+// Needs gcc able to compile -m32 (Debian: apt-get install gcc-multilib), for the musl guests
+// musl-dev:i386 (its i386-linux-musl-gcc wrapper) and, for the function counts, gdb.
+// Outputs: src/guests/bin/* and bin/BUILDINFO.json, src/guests/expected/*.json.
 // The ELF files are committed; tests use them and need no compiler. See README.md.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -62,6 +63,47 @@ const LIBC_ARCHIVE_MEMBERS = LIBC_SOURCES.filter((s) => s !== 'start.c').map((s)
 
 const COMPUTE = ['rec', 'strings', 'sort', 'int64', 'switch', 'fnptr'];
 
+// Guests built against a real C library, as a user builds an ordinary program (`cc -static`): not
+// instrumented (no FUNC_ENTER/EXIT hooks; the interpreter's shadow stack follows CALL/RET), not
+// stripped. Both toolchains use the same gcc as everything else (gcc -m32): glibc is Debian's
+// libc6-dev-i386 (which gcc-multilib brings); musl is Debian's musl-dev:i386 through its
+// i386-linux-musl-gcc wrapper with REALGCC=gcc (the wrapper's default, i686-linux-gnu-gcc, is a
+// cross compiler that conflicts with gcc-multilib). The wrapper's link spec drops gcc's
+// -m elf_i386, so it is passed again.
+const LIBC_TOOLCHAINS = {
+  glibc: {
+    cc: 'gcc',
+    env: {},
+    flags: ['-m32'],
+    package: 'libc6-dev-i386',
+    hint: 'apt-get install gcc-multilib',
+  },
+  musl: {
+    cc: 'i386-linux-musl-gcc',
+    env: { REALGCC: 'gcc' },
+    flags: ['-m32', '-Wl,-melf_i386'],
+    package: 'musl-dev:i386',
+    hint: 'dpkg --add-architecture i386 && apt-get update && apt-get install musl-dev:i386',
+  },
+};
+// Fixed flags (the simulated CPU is an i686 with an x87 and no SSE; the libraries' own code picks
+// its SSE variants by CPUID at run time). No -g, so no paths end up in the binaries; the prefix
+// map covers __FILE__ all the same.
+const LIBC_COMPILE_FLAGS = ['-march=i686', '-mfpmath=387', '-O2', '-fno-pie', `-ffile-prefix-map=${HERE}=.`];
+const LIBC_LINK_FLAGS = ['-static', '-no-pie', '-Wl,--build-id=none'];
+const LIBC_LIBS = ['-lm'];
+// Each is built with both libraries, as glibc-<name> and musl-<name>, from programs/libc-<name>.c.
+const LIBC_PROGRAMS = [
+  // stdio formatting (doubles too), malloc (small and mmap'ed blocks), qsort/bsearch, strto*, strings, strerror
+  { name: 'basics', args: [] },
+  // files and directories in a fresh directory under /tmp (/tmp/l4trace-<argv[0]>), removed at the end
+  { name: 'files', args: [] },
+  // fork/vfork/waitpid, pipes, execve of /proc/self/exe, sigaction, signal(), the old signal call (48)
+  { name: 'procs', args: [] },
+  // mmap (anonymous, private file), munmap holes, mprotect faults, mremap, madvise, MAP_FIXED, sbrk
+  { name: 'memory', args: [] },
+];
+
 // args: the arguments after argv[0]; argv[0] is always the binary's name (as l4trace passes it).
 // stdin: text fed to the native run's stdin (default: stdin is /dev/null).
 // exitCode: the exit status the program is expected to end with natively (default 0).
@@ -71,10 +113,11 @@ const COMPUTE = ['rec', 'strings', 'sort', 'int64', 'switch', 'fnptr'];
 // ldflags: extra link flags for this binary.
 // asyncSignals: the program takes signals at host-dependent moments, so its function counts vary
 // from run to run (none are recorded; its output does not vary).
+// toolchain: 'glibc' or 'musl': built against that C library (LIBC_TOOLCHAINS) instead of ours.
 // fpu: the program uses floating point (x87): compiled without -mgeneral-regs-only (the C library
 // stays integer-only) and with -mfpmath=387 -mno-sse, as gcc -m32 -march=i686 does by default.
 // Native runs use src/guests as the current directory, so guests exec each other as bin/<name>.
-/** @type {{name: string, source: string, opt: string, kind: 'linux'|'l4', args?: string[], stdin?: string, exitCode?: number, signal?: string, endsInExec?: boolean, ldflags?: string[], fpu?: boolean, asyncSignals?: boolean}[]} */
+/** @type {{name: string, source: string, opt: string, kind: 'linux'|'l4', toolchain?: 'glibc'|'musl', args?: string[], stdin?: string, exitCode?: number, signal?: string, endsInExec?: boolean, ldflags?: string[], fpu?: boolean, asyncSignals?: boolean}[]} */
 const BINARIES = [
   { name: 'hello', source: 'hello.c', opt: '-O2', kind: 'linux', args: ['a', 'bc'] },
   ...COMPUTE.flatMap((p) =>
@@ -146,6 +189,17 @@ const BINARIES = [
   { name: 'zombies', source: 'zombies.c', opt: '-O2', kind: 'linux', args: ['3'] },
   // TLS and the LDT: set_thread_area / get_thread_area / modify_ldt, FS / GS overrides, bad selectors
   { name: 'tls', source: 'tls.c', opt: '-O2', kind: 'linux', args: [] },
+  // unmodified programs against real C libraries (glibc, musl)
+  ...LIBC_PROGRAMS.flatMap((p) =>
+    /** @type {const} */ (['glibc', 'musl']).map((toolchain) => ({
+      name: `${toolchain}-${p.name}`,
+      source: `libc-${p.name}.c`,
+      opt: '-O2',
+      kind: /** @type {const} */ ('linux'),
+      toolchain,
+      args: p.args,
+    })),
+  ),
 ];
 
 function fail(message) {
@@ -176,6 +230,43 @@ function must(cmd, args, opts = {}) {
 function have(cmd, args = ['--version']) {
   const r = run(cmd, args);
   return !r.error && r.status === 0;
+}
+
+/** The installed version of a Debian package, or null. */
+function packageVersion(pkg) {
+  const r = run('dpkg-query', ['-W', '-f', '${Version}', pkg]);
+  return !r.error && r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
+}
+
+/**
+ * Checks that a C-library toolchain compiles and links a static program here. Returns the extra
+ * flags it needs: on hosts without Debian's gcc-multilib package (it conflicts with the i686 cross
+ * compiler), gcc -m32 finds no asm/ headers; gcc-multilib only adds the link
+ * /usr/include/asm -> x86_64-linux-gnu/asm (the asm headers serve both word sizes), so the same link
+ * in a temporary include directory, searched last, stands in for it. The binaries do not change.
+ */
+function probeToolchain(name, tc, tmp) {
+  const dir = path.join(tmp, `probe-${name}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const src = path.join(dir, 'probe.c');
+  fs.writeFileSync(src, '#include <errno.h>\n#include <stdio.h>\nint main(void) { printf("%d\\n", ENOENT); return 0; }\n');
+  const attempt = (extra) =>
+    run(tc.cc, [...tc.flags, ...extra, ...LIBC_COMPILE_FLAGS, ...LIBC_LINK_FLAGS, '-o', path.join(dir, 'probe'), src], {
+      env: { ...process.env, ...tc.env },
+    });
+  let r = attempt([]);
+  if (!r.error && r.status === 0) return [];
+  const hostAsm = '/usr/include/x86_64-linux-gnu/asm';
+  if (!r.error && /asm\/errno\.h/.test(r.stderr ?? '') && fs.existsSync(hostAsm)) {
+    const inc = path.join(tmp, 'include-m32');
+    fs.mkdirSync(inc, { recursive: true });
+    if (!fs.existsSync(path.join(inc, 'asm'))) fs.symlinkSync(hostAsm, path.join(inc, 'asm'));
+    const extra = ['-idirafter', inc];
+    r = attempt(extra);
+    if (!r.error && r.status === 0) return extra;
+  }
+  const why = r.error ? r.error.message : `${r.stderr ?? ''}`.trim().split('\n').slice(-3).join('\n');
+  fail(`the ${name} toolchain (${tc.cc} ${tc.flags.join(' ')} -static) does not work here; ${tc.hint}\n${why}`);
 }
 
 function sha256(file) {
@@ -214,6 +305,7 @@ function elfSymbols(file) {
     });
   }
   const symbols = new Map();
+  const anyType = new Map(); // functions, objects and untyped symbols (musl's _start is untyped)
   for (const s of sections) {
     if (s.type !== 2) continue; // SHT_SYMTAB
     const strtab = sections[s.link];
@@ -224,9 +316,10 @@ function elfSymbols(file) {
       while (b[end] !== 0) end++;
       const name = b.toString('latin1', strtab.offset + nameOff, end);
       if (name && (b[o + 12] & 0xf) === 2) symbols.set(name, value); // STT_FUNC
+      if (name) anyType.set(name, value);
     }
   }
-  return { entry: b.readUInt32LE(0x18), symbols };
+  return { entry: b.readUInt32LE(0x18), symbols, anyType };
 }
 
 // ---- native runs ----
@@ -417,8 +510,25 @@ async function main() {
     // 3. the programs
     fs.mkdirSync(BIN, { recursive: true });
     fs.mkdirSync(EXPECTED, { recursive: true });
+    /** @type {Record<string, string[]>} extra flags per C-library toolchain (probeToolchain) */
+    const toolchainExtra = {};
     for (const b of BINARIES) {
       const obj = path.join(tmp, `${b.name}.o`);
+      if (b.toolchain) {
+        const tc = LIBC_TOOLCHAINS[b.toolchain];
+        toolchainExtra[b.toolchain] ??= probeToolchain(b.toolchain, tc, tmp);
+        const base = [...tc.flags, ...toolchainExtra[b.toolchain]];
+        const env = { env: { ...process.env, ...tc.env } };
+        must(tc.cc, [...base, ...LIBC_COMPILE_FLAGS, ...WARN_FLAGS, '-c', `programs/${b.source}`, '-o', obj], env);
+        const out = path.join(BIN, b.name);
+        must(tc.cc, [...base, ...LIBC_COMPILE_FLAGS, ...LIBC_LINK_FLAGS, '-o', out, obj, ...LIBC_LIBS], env);
+        fs.chmodSync(out, 0o755);
+        const { entry, symbols, anyType } = elfSymbols(out);
+        if (symbols.get('main') === undefined) fail(`${b.name}: main is missing from .symtab`);
+        if (anyType.get('_start') !== entry) fail(`${b.name}: the entry point is not _start`);
+        if (symbols.has('__cyg_profile_func_enter')) fail(`${b.name}: unexpectedly instrumented`);
+        continue;
+      }
       must('gcc', [
         ...(b.fpu ? [...COMMON_FLAGS.filter((f) => f !== '-mgeneral-regs-only'), ...FPU_FLAGS] : COMMON_FLAGS),
         b.opt,
@@ -452,6 +562,17 @@ async function main() {
   const buildinfo = {
     gcc: gccVersion,
     ld: ldVersion,
+    // the C libraries of the glibc-* and musl-* guests (Debian package versions)
+    libraries: Object.fromEntries(
+      Object.entries(LIBC_TOOLCHAINS).map(([name, tc]) => [
+        name,
+        {
+          package: tc.package,
+          version: packageVersion(tc.package),
+          compiler: [...Object.entries(tc.env).map(([k, v]) => `${k}=${v}`), tc.cc, ...tc.flags].join(' '),
+        },
+      ]),
+    ),
     flags: {
       common: COMMON_FLAGS,
       libc: [...LIBC_FLAGS, ...INCLUDE_FLAGS],
@@ -462,6 +583,10 @@ async function main() {
         linux: 'start.o <program>.o libc.a',
         l4: '<program>.o cyg_profile.o',
       },
+      // glibc-* and musl-* guests: <compiler> <libcCompile> -c, then <compiler> <libcCompile> <libcLink> <program>.o <libcLibs>
+      libcCompile: LIBC_COMPILE_FLAGS.map((f) => f.replace(HERE, '<src/guests>')),
+      libcLink: LIBC_LINK_FLAGS,
+      libcLibs: LIBC_LIBS,
     },
     binaries: Object.fromEntries(
       BINARIES.map((b) => {
@@ -472,6 +597,7 @@ async function main() {
             source: `programs/${b.source}`,
             opt: b.opt,
             kind: b.kind,
+            ...(b.toolchain ? { toolchain: b.toolchain } : {}),
             size: fs.statSync(file).size,
             sha256: sha256(file),
           },
@@ -506,8 +632,9 @@ async function main() {
     let funcEnter = null;
     let funcExit = null;
     const expectedFile = path.join(EXPECTED, `${b.name}.json`);
-    if (b.asyncSignals) {
-      // How many handler calls (and loop rounds) happen depends on when the host delivers signals.
+    if (b.asyncSignals || b.toolchain) {
+      // asyncSignals: how many handler calls (and loop rounds) happen depends on when the host
+      // delivers signals. toolchain: not instrumented, there are no hooks to count.
     } else if (haveGdb && !b.signal) {
       const c = await countHooks(file, argv, stdinFile, counterScript);
       if (c.error) fail(`${b.name}: gdb: ${c.error}`);
@@ -547,8 +674,8 @@ async function main() {
       size: String(info.size),
       exit: r ? String(r.exitCode) : '-',
       lines: r ? String(r.stdout.split('\n').length - 1) : '-',
-      funcEnter: r ? String(r.funcEnter ?? '?') : '-',
-      funcExit: r ? String(r.funcExit ?? '?') : '-',
+      funcEnter: r ? String(r.funcEnter ?? (b.toolchain ? '-' : '?')) : '-',
+      funcExit: r ? String(r.funcExit ?? (b.toolchain ? '-' : '?')) : '-',
       sha256: info.sha256.slice(0, 12),
     };
   });

@@ -31,6 +31,8 @@ export interface ElfImage {
   /** [start, end) of executable sections, for the coverage gate. */
   text: { name: string; start: number; end: number; offset: number }[];
   data: Uint8Array;
+  /** A dynamically linked program's loader (PT_INTERP), or null for a static one. */
+  interp: string | null;
 }
 
 export function parseElf(data: Uint8Array): ElfImage {
@@ -59,9 +61,11 @@ export function parseElf(data: Uint8Array): ElfImage {
   const shstrndx = u16(50);
   const segments: Segment[] = [];
   let phdrAddr = -1;
+  let interp: string | null = null;
   for (let i = 0; i < phnum; i++) {
     const o = phoff + i * phentsize;
     if (u32(o) === 6) phdrAddr = u32(o + 8); // PT_PHDR
+    if (u32(o) === 3) interp = interpreterAt(data, u32(o + 4), u32(o + 16)); // PT_INTERP
     if (u32(o) !== 1) continue; // PT_LOAD
     const seg = { offset: u32(o + 4), vaddr: u32(o + 8), filesz: u32(o + 16), memsz: u32(o + 20), flags: u32(o + 24) };
     if (seg.offset + seg.filesz > data.length) throw new ElfError(`segment at 0x${seg.vaddr.toString(16)} runs past the end of the file`);
@@ -116,5 +120,14 @@ export function parseElf(data: Uint8Array): ElfImage {
     phdr: { addr: phdrAddr >>> 0, entsize: phentsize, count: phnum },
     text,
     data,
+    interp,
   };
+}
+
+/** PT_INTERP's path (a dynamically linked program's loader), bounded and checked. */
+function interpreterAt(data: Uint8Array, offset: number, size: number): string {
+  if (size === 0 || size > 4096 || offset + size > data.length) throw new ElfError('bad PT_INTERP segment');
+  const bytes = data.subarray(offset, offset + size);
+  const end = bytes.indexOf(0);
+  return new TextDecoder().decode(end >= 0 ? bytes.subarray(0, end) : bytes);
 }

@@ -853,10 +853,6 @@ export class Kernel implements ModelServices {
     return (this.choices.choose(ChoiceSite.CHAOS, 16) + 1) * CHAOS_DELAY;
   }
 
-  entropy(): number {
-    return this.choices.choose(ChoiceSite.RANDOM, 0x100000000);
-  }
-
   /** Stop the run from outside the machine (replay found a difference, inspect reached its point). */
   halt(detail: string): void {
     if (!this.stopping) this.stopping = { outcome: 'limit', detail };

@@ -7,6 +7,7 @@ import type { EventBuffer } from '../../tracer/recorder.js';
 import type { Fpu } from '../ia32/x87/fpu.js';
 import type { Segments } from '../ia32/segments.js';
 import type { CostProfile } from './costs.js';
+import type { Choices } from '../sim/choices.js';
 import type { GuestImage } from './guest-image.js';
 import type { Engine, Registers, RunResult } from './engine.js';
 import { KEEP } from './engine.js';
@@ -47,14 +48,16 @@ export interface ModelServices {
   threadId(task: number, lthread: number): number;
   /** A guest program of this machine, by name. */
   image(name: string): GuestImage;
+  /** Every guest program the machine knows; the Linux server adds the programs it execs from its files. */
+  readonly images: Map<string, GuestImage>;
+  /** The decision tape: every choice model code makes (random bytes a guest reads) goes through it. */
+  readonly choices: Choices;
   /** The cost profile in force (model code charges its own work with it). */
   readonly costs: CostProfile;
   /** Write guest console output (stdout of `l4trace run`); it never influences the machine. */
   console(fd: number, data: Uint8Array): void;
   /** A chaos point in model code: the cycles to delay it by (0 = none; see Kernel.chaosDelay). */
   chaosDelay(): number;
-  /** A 32-bit word of randomness for a guest (getrandom, AT_RANDOM): a RANDOM choice on the decision tape. */
-  entropy(): number;
   /**
    * The x87 state of IA32 thread `g`, or null: the FPU context the microkernel keeps per thread (its lazy
    * FPU switch holds it in the thread control block), which the Linux server saves into and restores

@@ -1,13 +1,13 @@
 /**
- * Files: a small in-memory file system (regular files, the guest programs under /bin), the console
- * device, and pipes. Open files are shared between descriptor tables after fork and dup2.
+ * Open files: file data, pipes, the console, open file descriptions and descriptor tables (the file
+ * system's tree is in vfs/). Open files are shared between descriptor tables after fork and dup2.
  *
  * Everything a guest can fill here is bounded (limits.ts): file data by pages as tmpfs counts them,
  * files by inodes, open files system-wide, pipes by their capacity, the console transcript by what the
  * scenario checks.
  */
 import { WaitQueue } from './coroutine.js';
-import { PAGE_BYTES } from './limits.js';
+import type { Inode } from './vfs/inode.js';
 
 /** The smallest buffer a file's data gets when it grows (small files stay small). */
 const MIN_CAPACITY = 256;
@@ -55,6 +55,14 @@ export class FileData {
     this.used = 0;
   }
 
+  /** Cuts or extends to `size` bytes; bytes past the old end read as zeros. */
+  resize(size: number): void {
+    if (size === 0) return this.truncate();
+    if (size < this.used) this.buf.fill(0, size, this.used);
+    else if (size > this.buf.length) this.grow(size);
+    this.used = size;
+  }
+
   private grow(atLeast: number): void {
     let capacity = Math.max(MIN_CAPACITY, this.buf.length * 2);
     while (capacity < atLeast) capacity *= 2;
@@ -64,17 +72,6 @@ export class FileData {
     this.growths++;
   }
 }
-
-export interface Inode {
-  kind: 'file' | 'program' | 'console' | 'null';
-  /** A regular file's bytes (empty for the others). */
-  data: FileData;
-  /** For programs: the guest image name. */
-  image?: string;
-}
-
-/** Pages a file of `size` bytes holds (tmpfs allocates whole pages). */
-const pagesFor = (size: number): number => Math.ceil(size / PAGE_BYTES);
 
 export class Pipe {
   static readonly CAPACITY = 4096;
@@ -114,20 +111,28 @@ export class Pipe {
 /** Counts the open files (struct file) of a system, for its ENFILE limit. */
 export interface OpenFileCount {
   openFiles: number;
+  /** An inode lost its last name and its last open file: its pages go back. */
+  forget(inode: Inode): void;
 }
 
 export class OpenFile {
   refs = 1;
   offset = 0;
+  /** A /proc file's bytes, made when it was opened. */
+  snapshot: Uint8Array | null = null;
+  /** The path it was opened by (readlink of /proc/self/fd/N). */
+  path = '';
   constructor(
     readonly kind: 'inode' | 'pipe-read' | 'pipe-write' | 'console',
-    readonly flags: number,
+    /** Access mode and status flags (O_APPEND, O_NONBLOCK: fcntl F_SETFL changes these). */
+    public flags: number,
     readonly inode: Inode | null,
     readonly pipe: Pipe | null,
     /** The system whose open files this one counts in (null: counted nowhere). */
     private readonly system: OpenFileCount | null = null,
   ) {
     if (system) system.openFiles++;
+    if (inode) inode.opens++;
     if (kind === 'pipe-read') pipe!.readers++;
     if (kind === 'pipe-write') pipe!.writers++;
   }
@@ -136,6 +141,8 @@ export class OpenFile {
   release(): WaitQueue | null {
     if (--this.refs > 0) return null;
     if (this.system) this.system.openFiles--;
+    const inode = this.inode;
+    if (inode && --inode.opens === 0 && inode.nlink === 0) this.system?.forget(inode);
     if (this.kind === 'pipe-read') {
       this.pipe!.readers--;
       return this.pipe!.writeWait;
@@ -152,16 +159,23 @@ export const MAX_FDS = 64;
 
 export class FileTable {
   readonly fds: (OpenFile | undefined)[] = new Array(MAX_FDS).fill(undefined);
+  /** FD_CLOEXEC of each descriptor (a property of the descriptor, not of the open file). */
+  readonly cloexec = new Uint8Array(MAX_FDS);
 
   get(fd: number): OpenFile | undefined {
     return fd >= 0 && fd < MAX_FDS ? this.fds[fd] : undefined;
   }
 
-  /** Lowest free descriptor, or -1. */
-  install(f: OpenFile): number {
-    const fd = this.fds.findIndex((x) => x === undefined);
-    if (fd >= 0) this.fds[fd] = f;
-    return fd;
+  /** Lowest free descriptor at or above `from`, or -1. */
+  install(f: OpenFile, from = 0, cloexec = false): number {
+    for (let fd = Math.max(0, from); fd < MAX_FDS; fd++) {
+      if (this.fds[fd] === undefined) {
+        this.fds[fd] = f;
+        this.cloexec[fd] = cloexec ? 1 : 0;
+        return fd;
+      }
+    }
+    return -1;
   }
 
   clone(): FileTable {
@@ -172,6 +186,7 @@ export class FileTable {
         t.fds[i] = f;
       }
     });
+    t.cloexec.set(this.cloexec);
     return t;
   }
 }
@@ -195,87 +210,6 @@ export class Console {
     if (nl >= 0) return this.input.splice(0, Math.min(nl + 1, max));
     if (this.eof) return this.input.splice(0, Math.min(this.input.length, max));
     return null;
-  }
-}
-
-/** Limits of the file system (from the machine's memory, limits.ts). */
-export interface FileSystemLimits {
-  /** Pages of file data, over all regular files. */
-  pages: number;
-  /** Regular files. */
-  inodes: number;
-  /** Open files, system-wide. */
-  openFiles: number;
-}
-
-export class FileSystem implements OpenFileCount {
-  readonly inodes = new Map<string, Inode>();
-  /** Pages the regular files hold: each holds whole pages, as tmpfs counts them. */
-  usedPages = 0;
-  /** Regular files created. */
-  files = 0;
-  /** Open files (struct file) in the system. */
-  openFiles = 0;
-
-  constructor(
-    programs: string[],
-    readonly limits: FileSystemLimits,
-  ) {
-    this.inodes.set('/dev/console', { kind: 'console', data: new FileData() });
-    this.inodes.set('/dev/tty', { kind: 'console', data: new FileData() });
-    this.inodes.set('/dev/null', { kind: 'null', data: new FileData() });
-    for (const p of programs) this.inodes.set(`/bin/${p}`, { kind: 'program', data: new FileData(), image: p });
-  }
-
-  /** Paths are absolute or relative to / (the only working directory). */
-  static normalize(path: string): string {
-    const parts: string[] = [];
-    for (const p of path.split('/')) {
-      if (p === '' || p === '.') continue;
-      if (p === '..') parts.pop();
-      else parts.push(p);
-    }
-    return '/' + parts.join('/');
-  }
-
-  lookup(path: string): Inode | undefined {
-    return this.inodes.get(FileSystem.normalize(path));
-  }
-
-  /** A new regular file, or null when every inode is used (open then fails with ENOSPC, as tmpfs's). */
-  create(path: string): Inode | null {
-    if (this.files >= this.limits.inodes) return null;
-    this.files++;
-    const inode: Inode = { kind: 'file', data: new FileData() };
-    this.inodes.set(FileSystem.normalize(path), inode);
-    return inode;
-  }
-
-  /** A new open file, or null when the system has NR_FILE of them (ENFILE). */
-  open(kind: OpenFile['kind'], flags: number, inode: Inode | null, pipe: Pipe | null): OpenFile | null {
-    if (this.openFiles >= this.limits.openFiles) return null;
-    return new OpenFile(kind, flags, inode, pipe, this);
-  }
-
-  /**
-   * Writes `data` into a regular file at `at`: all of it, or as much as fits in the pages the file
-   * system has left (tmpfs: a short write up to the end of the last page it could get; the next
-   * write gets ENOSPC). Returns the bytes written, 0 when nothing fit.
-   */
-  write(inode: Inode, at: number, data: Uint8Array): number {
-    const had = pagesFor(inode.data.size);
-    const room = (had + this.limits.pages - this.usedPages) * PAGE_BYTES - at;
-    const n = Math.max(0, Math.min(data.length, room));
-    if (n === 0) return 0;
-    inode.data.write(at, n < data.length ? data.subarray(0, n) : data);
-    this.usedPages += pagesFor(inode.data.size) - had;
-    return n;
-  }
-
-  /** O_TRUNC: the file's pages go back to the file system. */
-  truncate(inode: Inode): void {
-    this.usedPages -= pagesFor(inode.data.size);
-    inode.data.truncate();
   }
 }
 

@@ -9,14 +9,22 @@
  * the buffer of the thread that executes the kernel path.
  */
 import { ENUMS, Kind } from '../../tracer/catalogue.js';
+import { UserError } from '../../tracer/errors.js';
 import type { ModelCtx } from '../l4/model-engine.js';
+import type { GuestImage } from '../l4/guest-image.js';
 import type { CostProfile } from '../l4/costs.js';
 import { EXC, EXC_WORDS, TRAP_DE, TRAP_SIGNAL, TRAP_UD } from '../l4/ia32-engine.js';
 import { buildInitialStack } from '../ia32/process-stack.js';
 import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, FPE_INTDIV, fpeCode, HZ, ILL_ILLOPN, NR, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, SIG, SIGNAL_NAMES, TRAPNO } from './abi.js';
-import { work, type Coroutine, type LxGen, type SleepOp, type WakeReason, type WaitQueue } from './coroutine.js';
+import { work, type Coroutine, type LxGen, type SleepOp, type WakeReason } from './coroutine.js';
 export { work };
-import { Console, FileSystem, FileTable, Transcript } from './files.js';
+import { Console, FileTable, Transcript } from './files.js';
+import { FileSystem } from './vfs/filesystem.js';
+import { makeDevices } from './vfs/devices.js';
+import { mountProc } from './vfs/proc.js';
+import { TtyState } from './sys/tty-calls.js';
+import { loadProgram } from './exec.js';
+import { WaitQueue } from './coroutine.js';
 import type { LinuxLimits } from './limits.js';
 import { ProcessMemory, USER_STACK_TOP, type Backing } from './memory.js';
 import type { Platform } from './platform.js';
@@ -28,7 +36,7 @@ import { copyToUser } from './uaccess.js';
 import { BOOT_EPOCH, RealtimeClock, realtime } from './clock.js';
 import { ERESTART_RESTARTBLOCK, NR_RESTART_SYSCALL } from './abi-calls.js';
 import { itimerTick } from './itimer.js';
-import { atRandom } from './random.js';
+import { atRandom, randomBytes } from './random.js';
 import { defaultRlimits } from './rlimit.js';
 
 export type SignalFix = 'none' | 'handshake' | 'recheck';
@@ -89,6 +97,12 @@ export interface MarkerHit {
 export class Linux {
   readonly processes = new Map<number, Process>();
   readonly fs: FileSystem;
+  /** The console's terminal state, when the console is a terminal (input from a keyboard). */
+  readonly tty: TtyState | null;
+  /** poll and select sleep here; every wake-up of a pipe or the console wakes them too. */
+  readonly pollWait = new WaitQueue('poll');
+  /** System calls this Linux lacks that guests made: number -> how many times. */
+  readonly unimplemented = new Map<number, number>();
   readonly console = new Console();
   readonly stats: LinuxStats = { syscalls: 0, pageFaults: 0, pagesCopied: 0, pagesFilled: 0, forks: 0, execs: 0, exits: 0, signalsSent: 0, signalsDelivered: 0, kicksLost: 0, oomKills: 0 };
   /** Coroutines sleeping with a deadline. */
@@ -111,7 +125,11 @@ export class Linux {
   constructor(readonly config: LinuxConfig) {
     const l = config.limits;
     this.realtime = new RealtimeClock(config.epoch ?? BOOT_EPOCH);
-    this.fs = new FileSystem(config.programs, { pages: l.fsPages, inodes: l.fsInodes, openFiles: l.maxFiles });
+    this.fs = new FileSystem({ pages: l.fsPages, inodes: l.fsInodes, openFiles: l.maxFiles }, () => this.time());
+    if (config.rootfs) this.fs.load(config.rootfs);
+    makeDevices(this.fs);
+    mountProc(this.fs, this);
+    this.tty = config.stdin === null ? new TtyState(1) : null;
     this.transcript = new Transcript(config.consoleKeep ?? 0);
     if (config.stdin !== null) {
       // One push per byte: spreading a large input into push's arguments overflows the host's stack.
@@ -150,6 +168,10 @@ export class Linux {
     const proc = new Process(pid, parent, parent?.pgrp ?? pid, name, mm, files);
     proc.startedAt = this.now();
     if (!parent) proc.rlimits = defaultRlimits(this.config.limits.maxThreads);
+    proc.cwd = parent?.cwd ?? this.fs.root;
+    proc.umask = parent?.umask ?? 0o022;
+    proc.exe = parent?.exe ?? '';
+    proc.cmdline = parent?.cmdline ?? [];
     this.processes.set(pid, proc);
     parent?.children.add(proc);
     return proc;
@@ -157,18 +179,34 @@ export class Linux {
 
   /** Create init: its memory, its initial stack with argv and environment, its console descriptors. */
   *spawnInit(): LxGen<Process> {
-    const image = this.ctx.machine.image(this.config.init);
+    for (const name of this.config.programs) {
+      const image = this.ctx.machine.image(name);
+      this.fs.addProgram(name, image.data.length, () => image.data);
+    }
     const files = new FileTable();
-    const tty = this.fs.lookup('/dev/console')!;
-    for (let fd = 0; fd < 3; fd++) files.fds[fd] = fd === 0 ? this.fs.open('console', 0, tty, null)! : files.fds[0]!;
-    files.fds[0]!.refs = 3;
-    const proc = this.newProcess(null, this.config.init, new ProcessMemory(image), files);
+    const tty = this.fs.open('console', 2 /* O_RDWR */, null, null)!;
+    for (let fd = 0; fd < 3; fd++) files.fds[fd] = tty;
+    tty.refs = 3;
+    const argv = [this.config.init, ...this.config.args];
+    const program = this.initProgram(argv);
+    const proc = this.newProcess(null, program.name, new ProcessMemory(program.image), files);
+    proc.exe = program.exe;
+    proc.cmdline = program.argv;
     this.init = proc;
-    const stack = buildInitialStack(USER_STACK_TOP, [this.config.init, ...this.config.args], this.config.env, image.elf, atRandom(this));
+    const stack = buildInitialStack(USER_STACK_TOP, program.argv, this.config.env, program.image.elf, atRandom(this));
     if (!(yield* copyToUser(this, proc, stack.sp, stack.bytes))) throw new Error(`linux: cannot build the stack of ${this.config.init}`);
-    proc.startRegs = entryRegs(image.elf.entry, stack.sp);
+    proc.startRegs = entryRegs(program.image.elf.entry, stack.sp);
     if (!(yield* this.platform.startProcess(proc, 'init'))) throw new Error(`linux: cannot start ${this.config.init}`);
     return proc;
+  }
+
+  /** init's program: a guest image by name, or a program file of the root file system (initPath). */
+  private initProgram(argv: string[]): { name: string; image: GuestImage; argv: string[]; exe: string } {
+    const path = this.config.initPath;
+    if (!path) return { name: this.config.init, image: this.ctx.machine.image(this.config.init), argv, exe: `/bin/${this.config.init}` };
+    const loaded = loadProgram(this, this.fs.root, null, path, argv);
+    if (typeof loaded === 'number') throw new InitError(`${path}: cannot run it as the first process (errno ${-loaded}${ERRNO_HINT[-loaded] ? `: ${ERRNO_HINT[-loaded]}` : ''})`);
+    return { name: path.slice(path.lastIndexOf('/') + 1).slice(0, 15), ...loaded };
   }
 
   byPid(pid: number): Process | undefined {
@@ -187,6 +225,7 @@ export class Linux {
     proc.state = 'zombie';
     proc.exitStatus = status;
     proc.endedAt = this.now();
+    this.vforkRelease(proc);
     const co = proc.coroutine;
     if (co && co.state !== 'running') this.abandon(co);
     proc.alarmAt = 0;
@@ -207,7 +246,7 @@ export class Linux {
     const parent = proc.parent;
     if (parent && parent.alive) {
       this.wakeAll(parent.childWait);
-      yield* sendSignal(this, parent, SIG.CHLD, proc.pid, ...chldSiginfo(status));
+      if (proc.exitSignal !== 0) yield* sendSignal(this, parent, proc.exitSignal, proc.pid, ...chldSiginfo(status));
     }
     // The platform removes what ran the process; on native Linux that may be the running thread itself,
     // so memory is given back first and this comes last.
@@ -294,6 +333,25 @@ export class Linux {
 
   wakeAll(wq: WaitQueue): void {
     for (const co of wq.sleepers.slice()) this.wakeCo(co, 'woken');
+    if (wq !== this.pollWait && this.pollWait.sleepers.length > 0) this.wakeAll(this.pollWait);
+  }
+
+  /** A vfork child execs or exits: its parent goes on. */
+  vforkRelease(proc: Process): void {
+    const done = proc.vforkDone;
+    if (!done) return;
+    proc.vforkDone = null;
+    this.wakeAll(done);
+  }
+
+  /** `n` random bytes (/dev/urandom): RANDOM choices on the decision tape, a 32-bit word each (random.ts). */
+  randomBytes(n: number): Uint8Array {
+    return randomBytes(this, n);
+  }
+
+  /** Tell the user why a guest may fail (printed by run and record, marked in the trace). */
+  diagnose(proc: Process, text: string): void {
+    this.ctx.machine.diagnose(this.ctx.gid, `pid ${proc.pid} (${proc.name}): ${text}`, 0);
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -307,7 +365,7 @@ export class Linux {
     this.ev(Kind.SYSCALL_ENTER, proc.pid, nr, args[0]!, args[1]!, args[2]!);
     yield* work(this.costs.linuxSyscall);
     const fn = SYSCALLS.get(nr);
-    if (!fn) this.noteMissingSyscall(proc, nr);
+    if (!fn && !this.noteMissingSyscall(proc, nr)) return null;
     const ret = fn ? yield* fn(this, proc, args, regs) : -38; /* ENOSYS */
     if (ret === null || !proc.alive) return null;
     const isReturn = nr === NR.sigreturn || nr === NR.rt_sigreturn;
@@ -318,12 +376,22 @@ export class Linux {
 
   private readonly missingSyscalls = new Set<number>();
 
-  /** A system call this Linux lacks answers ENOSYS; the user hears of each number once (a program may fail on it). */
-  private noteMissingSyscall(proc: Process, nr: number): void {
-    if (this.missingSyscalls.has(nr)) return;
-    this.missingSyscalls.add(nr);
+  /**
+   * A system call this Linux lacks answers ENOSYS and is counted; the user hears of each number once (a
+   * program may fail on it). Under `strict` the run stops there instead (returns false).
+   */
+  private noteMissingSyscall(proc: Process, nr: number): boolean {
+    this.unimplemented.set(nr, (this.unimplemented.get(nr) ?? 0) + 1);
     const name = ENUMS.Syscall![nr];
-    this.ctx.machine.diagnose(this.ctx.gid, `pid ${proc.pid} (${proc.name}): system call ${nr}${name ? ` (${name})` : ''} is not implemented: ENOSYS`, nr);
+    const what = `system call ${nr}${name ? ` (${name})` : ''} is not implemented`;
+    if (this.config.strict) {
+      this.ctx.machine.requestStop('fault', `pid ${proc.pid} (${proc.name}): ${what} (--strict)`);
+      return false;
+    }
+    if (this.missingSyscalls.has(nr)) return true;
+    this.missingSyscalls.add(nr);
+    this.ctx.machine.diagnose(this.ctx.gid, `pid ${proc.pid} (${proc.name}): ${what}: ENOSYS`, nr);
+    return true;
   }
 
   /**
@@ -494,6 +562,11 @@ export class Linux {
   }
 }
 
+/** init's program cannot start (a bad path in the root file system): the run cannot begin. */
+export class InitError extends UserError {}
+
+const ERRNO_HINT: Record<number, string> = { 2: 'no such file', 13: 'not an executable file (a directory, or no x bit)', 8: 'not a static i386 ELF or a #! script', 20: 'a path component is not a directory', 40: 'too many symbolic links' };
+
 export { BOOT_EPOCH };
 
 /** Registers that start user mode at `eip` with stack `esp` (the exception-layout words). */
@@ -514,7 +587,7 @@ export const OOM = 'oom' as const;
  */
 export function* resolvePage(lx: Linux, proc: Process, addr: number, write: boolean): LxGen<{ vpn: number; e: import('./memory.js').PageEntry; replaced: Backing | null } | null | typeof OOM> {
   const region = proc.mm.region(addr >>> 0);
-  if (!region || (write && !region.writable)) return null;
+  if (!region || !region.readable || (write && !region.writable)) return null;
   const vpn = Math.floor((addr >>> 0) / 4096);
   let e = proc.mm.pages.get(vpn);
   const c = lx.costs;

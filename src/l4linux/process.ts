@@ -8,6 +8,7 @@ import type { Rlimit } from './rlimit.js';
 import type { SigSet } from './sigset.js';
 import type { FileTable } from './files.js';
 import type { ProcessMemory } from './memory.js';
+import type { Inode } from './vfs/inode.js';
 
 export type ProcessState = 'running' | 'stopped' | 'zombie';
 
@@ -83,8 +84,7 @@ export class Process {
   nice = 0;
   /** personality(2)'s value (PER_LINUX = 0); recorded only. */
   personality = 0;
-  /** set_tid_address and set_robust_list: recorded (they matter once there are threads). */
-  clearChildTid = 0;
+  /** set_robust_list: recorded (it matters once there are threads). */
   robustList = { head: 0, len: 0 };
   /** The name prctl(PR_SET_NAME) gave (Linux's comm, at most 15 bytes); null: the program's name. */
   comm: Uint8Array | null = null;
@@ -100,6 +100,19 @@ export class Process {
    * restart_block; -ERESTART_RESTARTBLOCK), or null: restart_syscall then fails with EINTR.
    */
   restartBlock: (() => LxGen<number | null>) | null = null;
+  /** Working directory (set when the process is made: init's is /, a child's its parent's). */
+  cwd!: Inode;
+  /** File-creation mask (Linux's default 022). */
+  umask = 0o022;
+  /** The program file it runs (/proc/self/exe) and its arguments (/proc/self/cmdline). */
+  exe = '';
+  cmdline: string[] = [];
+  /** The signal the parent gets when this process ends (clone's CSIGNAL; fork: SIGCHLD; 0: none). */
+  exitSignal = 17;
+  /** CLONE_CHILD_CLEARTID's or set_tid_address's address (kept for the thread support to come). */
+  clearTid = 0;
+  /** CLONE_VFORK: the parent sleeps here until the child execs or exits. */
+  vforkDone: WaitQueue | null = null;
   /** The kernel path the process is executing (it is "in the kernel"), if any. */
   coroutine: Coroutine | null = null;
 
@@ -164,7 +177,7 @@ export class Process {
     this.altstack.reset();
     this.comm = null;
     this.robustList = { head: 0, len: 0 };
-    this.clearChildTid = 0;
+    this.clearTid = 0;
     this.didExec = true;
   }
 

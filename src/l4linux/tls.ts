@@ -65,6 +65,23 @@ export function* sysSetThreadArea(lx: Linux, proc: Process, a: number[]): LxGen<
   return 0;
 }
 
+/**
+ * clone's CLONE_SETTLS: the child starts with the TLS entry the parent's user_desc at `at` describes
+ * (its entry number must name a slot). false when it cannot be read or is not a valid TLS entry.
+ */
+export function* setTlsFromUser(lx: Linux, parent: Process, child: Process, at: number): LxGen<boolean> {
+  const w = yield* readWords(lx, parent, at, 4);
+  if (!w) return false;
+  const u = parseUserDesc(w);
+  const idx = u.entry | 0;
+  if (idx < TLS_FIRST || idx >= TLS_FIRST + TLS_COUNT) return false;
+  const clear = isEmptyDesc(u) || isZeroDesc(u);
+  const [lo, hi] = clear ? [0, 0] : descFromUser(u);
+  child.tls[(idx - TLS_FIRST) * 2] = lo;
+  child.tls[(idx - TLS_FIRST) * 2 + 1] = hi;
+  return true;
+}
+
 /** get_thread_area(struct user_desc *u): the descriptor of slot u->entry_number, as fill_user_desc. */
 export function* sysGetThreadArea(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
   const at = a[0]!;

@@ -2,6 +2,7 @@
  * What every Linux scenario shares: the personality and its knobs as scenario parameters, booting it,
  * and the Linux and kernel mechanism counts as metrics at the end.
  */
+import { ENUMS } from '../../tracer/catalogue.js';
 import { z } from 'zod';
 import type { Kernel, StopReason } from '../l4/kernel.js';
 import { buildLinuxMachine, type LinuxMachine } from '../l4linux/boot.js';
@@ -46,7 +47,7 @@ export const LINUX_DEFAULTS = { physFrames: 2048 } as const;
 export function bootLinux(ctx: ScenarioContext, p: LinuxParams, config: Omit<LinuxConfig, 'limits'>, keyboard: Keyboard | null = null): LinuxMachine {
   return buildLinuxMachine(ctx.k, (prog) => ctx.program(prog), {
     personality: p.personality,
-    config: { ...config, limits: linuxLimits(ctx.k.mem.frames), epoch: p.epoch },
+    config: { ...config, rootfs: config.rootfs ?? ctx.rootfs, limits: linuxLimits(ctx.k.mem.frames), epoch: p.epoch },
     maxcpus: p.maxcpus,
     prio: p.prio,
     poolLog2: p.poolLog2,
@@ -67,4 +68,8 @@ export function linuxMetrics(k: Kernel, m: LinuxMachine, _stop: StopReason): voi
   k.metric('linux.signals_delivered', s.signalsDelivered, 'signals');
   k.metric('linux.kicks_lost', s.kicksLost, 'kicks');
   k.metric('linux.console_bytes', m.lx.transcript.bytes, 'bytes');
+  // System calls the guests made that this Linux lacks (ENOSYS), by name: `report` and `info` list them.
+  for (const [nr, count] of [...m.lx.unimplemented].sort((a, b) => a[0] - b[0])) {
+    k.metric(`linux.unimplemented_syscall.${ENUMS.Syscall![nr] ?? `nr_${nr}`}`, count, 'calls');
+  }
 }

@@ -5,6 +5,7 @@
  * run the machine through here; only the recorder, the choices and the sink differ.
  */
 import type { RootFsImage } from '../l4linux/vfs/rootfs-image.js';
+import type { FileBlobData } from '../../tracer/packets.js';
 import { NullRecorder, type TraceRecorder } from '../../tracer/recorder.js';
 import type { CostProfile } from '../l4/costs.js';
 import { machineDigest, type DigestPart } from '../l4/digest.js';
@@ -14,6 +15,7 @@ import { Kernel, type StopReason } from '../l4/kernel.js';
 import { getScenario } from '../scenarios/registry.js';
 import type { ScenarioSpec } from '../scenarios/spec.js';
 import { RecordingChoices, type Choices } from '../sim/choices.js';
+import { trackRootfs } from './rootfs/embed.js';
 import { setupForRecording, type MachineSetup } from './setup.js';
 
 /** Model code lives at these (virtual) addresses; nothing else maps there. */
@@ -39,6 +41,8 @@ export interface RunOutcome {
   metrics: { name: string; value: number; unit: string }[];
   digest: Uint8Array;
   parts: DigestPart[];
+  /** The root file system's contents the run (and its comparison runs) read, sorted by hash: the trace embeds them. */
+  blobs: FileBlobData[];
 }
 
 interface BuiltMachine {
@@ -87,13 +91,16 @@ export class MachineRun {
   private readonly limit: number;
   private readonly deadline: number;
   private readonly onRound: (() => void) | undefined;
+  private readonly setup: MachineSetup;
+  private readonly blobs: () => FileBlobData[];
 
-  constructor(
-    private readonly setup: MachineSetup,
-    opts: RunOptions,
-  ) {
+  constructor(setup: MachineSetup, opts: RunOptions) {
     const { spec } = setup;
-    const built = buildKernel(spec, spec.flavour, setup.costs, setup.images, opts.recorder, opts.choices, setup.rootfs);
+    // Every run reads the root file system through a store that notes what it read (embed.ts).
+    const tracked = trackRootfs(setup.rootfs);
+    this.setup = { ...setup, rootfs: tracked.image };
+    this.blobs = tracked.blobs;
+    const built = buildKernel(spec, spec.flavour, setup.costs, setup.images, opts.recorder, opts.choices, this.setup.rootfs);
     this.kernel = built.k;
     this.finish = built.finish;
     if (opts.console) this.kernel.consoleSink = opts.console;
@@ -117,7 +124,7 @@ export class MachineRun {
     for (const [flavour, costs] of this.setup.sideCosts) metrics.push(...this.sideRun(flavour, costs));
     const endTime = Math.max(...k.cpus.map((c) => c.time));
     const { digest, parts } = machineDigest(k);
-    return { stop, kernel: k, endTime, metrics, digest, parts };
+    return { stop, kernel: k, endTime, metrics, digest, parts, blobs: this.blobs() };
   }
 
   /** The scenario untraced under another flavour, stopping where the recorded run was told to stop. */
@@ -140,8 +147,8 @@ export function runMachine(setup: MachineSetup, opts: RunOptions): RunOutcome {
   return run.complete(run.step()!);
 }
 
-/** Run a scenario spec on a recording's setup (the code's cost defaults, given or committed images). */
-export function runScenario(spec: ScenarioSpec, opts: RunOptions & { images?: ReadonlyMap<string, Uint8Array> }): RunOutcome {
-  const { images, ...rest } = opts;
-  return runMachine(setupForRecording(spec, { ...(images ? { images } : {}) }), rest);
+/** Run a scenario spec on a recording's setup (the code's cost defaults, given or committed images, the root file system given). */
+export function runScenario(spec: ScenarioSpec, opts: RunOptions & { images?: ReadonlyMap<string, Uint8Array>; rootfs?: RootFsImage | null }): RunOutcome {
+  const { images, rootfs, ...rest } = opts;
+  return runMachine(setupForRecording(spec, { ...(images ? { images } : {}), rootfs: rootfs ?? null }), rest);
 }

@@ -9,6 +9,7 @@ import { Outcome } from '../../tracer/packets.js';
 import type { TraceSink } from '../../tracer/sink.js';
 import type { Tracer } from '../../tracer/tracer.js';
 import type { Kernel } from '../l4/kernel.js';
+import type { RootFsImage } from '../l4linux/vfs/rootfs-image.js';
 import { RecordingChoices } from '../sim/choices.js';
 import { headerFor } from './header.js';
 import { MachineRun, type RunOutcome } from './machine.js';
@@ -78,7 +79,7 @@ export function recordSetup(setup: MachineSetup, sink: TraceSink, opts: RecordOp
   return new RecordSession(setup, sink, opts).run();
 }
 
-/** The footer of a finished run: outcome, end time, final state digest, metrics. */
+/** The end of a finished run's trace: the file blobs it read, then the footer (outcome, end time, final state digest, metrics). */
 export function finishTrace(tracer: Tracer, run: RunOutcome) {
   return tracer.finish({
     outcome: OUTCOME_IDS[run.stop.outcome],
@@ -87,16 +88,17 @@ export function finishTrace(tracer: Tracer, run: RunOutcome) {
     stateDigest: run.digest,
     stateParts: run.parts,
     metrics: run.metrics,
+    blobs: run.blobs,
   });
 }
 
-/** Record a scenario spec (costs from the code's defaults, given or committed images) into `sink`. */
+/** Record a scenario spec (costs from the code's defaults, given or committed images, the root file system given) into `sink`. */
 export function recordScenario(
   spec: ScenarioSpec,
   sink: TraceSink,
-  opts: RecordOptions & { images?: ReadonlyMap<string, Uint8Array>; untilCycles?: number },
+  opts: RecordOptions & { images?: ReadonlyMap<string, Uint8Array>; untilCycles?: number; rootfs?: RootFsImage | null },
 ): RecordResult {
-  const { images, untilCycles, ...rest } = opts;
-  const setup = setupForRecording(spec, { ...(images ? { images } : {}), ...(untilCycles !== undefined ? { untilCycles } : {}) });
+  const { images, untilCycles, rootfs, ...rest } = opts;
+  const setup = setupForRecording(spec, { ...(images ? { images } : {}), ...(untilCycles !== undefined ? { untilCycles } : {}), rootfs: rootfs ?? null });
   return recordSetup(setup, sink, rest);
 }

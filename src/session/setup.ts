@@ -18,6 +18,7 @@ import { resolveScenario } from '../scenarios/resolve.js';
 import { ScenarioError, type ScenarioSpec } from '../scenarios/spec.js';
 import { checkReplayable } from './versions.js';
 import type { RootFsImage } from '../l4linux/vfs/rootfs-image.js';
+import { rootfsFromTrace } from './rootfs/embed.js';
 
 export interface MachineSetup {
   spec: ScenarioSpec;
@@ -142,5 +143,5 @@ export function setupFromTrace(reader: TraceReader, file: string): MachineSetup 
   if (limit > LIMITS.cycles) throw new TraceContentError(`${part('cycle limit')} ${limit} is beyond ${LIMITS.cycles}`);
   // A recording's limit is the scenario's or an earlier stop (record --until), never a later one.
   if (limit > spec.limit) throw new TraceContentError(`${part('cycle limit')} ${limit} is beyond the scenario's own limit ${spec.limit}`);
-  return { spec, costs, sideCosts, images, limit, rootfs: null };
+  return { spec, costs, sideCosts, images, limit, rootfs: rootfsFromTrace(reader) };
 }

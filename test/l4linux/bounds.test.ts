@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { EAGAIN, ENOSPC } from '../../src/l4linux/abi.js';
-import { FileData, FileSystem, Pipe, Transcript } from '../../src/l4linux/files.js';
+import { FileData, Pipe, Transcript } from '../../src/l4linux/files.js';
+import { FileSystem } from '../../src/l4linux/vfs/filesystem.js';
 import { linuxLimits, PAGE_BYTES } from '../../src/l4linux/limits.js';
 import { Linux } from '../../src/l4linux/linux.js';
 import type { ModelCtx } from '../../src/l4/model-engine.js';
@@ -140,9 +141,9 @@ describe('files: amortised growth, and the file system bounded like tmpfs', () =
 
   it('counts whole pages per file as tmpfs does: a short write up to the last page, then nothing; O_TRUNC gives pages back', () => {
     // The same steps on a real 3-page tmpfs (size=12288) gave 5000; 3000, 1096, ENOSPC; 3192, ENOSPC; 4096.
-    const fs = new FileSystem([], { pages: 3, inodes: 8, openFiles: 8 });
-    const a = fs.create('/a')!;
-    const b = fs.create('/b')!;
+    const fs = new FileSystem({ pages: 3, inodes: 8, openFiles: 8 }, () => 0);
+    const a = fs.create('file', 0o644);
+    const b = fs.create('file', 0o644);
     const fill = (n: number) => new Uint8Array(n).fill(1);
     expect(fs.write(a, 0, fill(5000))).toBe(5000);
     expect(fs.write(b, 0, fill(3000))).toBe(3000);
@@ -152,19 +153,20 @@ describe('files: amortised growth, and the file system bounded like tmpfs', () =
     expect(fs.write(a, 2 * PAGE_BYTES, fill(1))).toBe(0);
     fs.truncate(b);
     expect(fs.write(a, 2 * PAGE_BYTES, fill(5000))).toBe(PAGE_BYTES);
-    expect(a.data.size).toBe(3 * PAGE_BYTES);
+    expect(a.size).toBe(3 * PAGE_BYTES);
   });
 
-  it('files and open files are limited too: create gives null at the inode limit (ENOSPC), open at the file limit (ENFILE)', () => {
-    const fs = new FileSystem([], { pages: 4, inodes: 2, openFiles: 2 });
-    expect(fs.create('/x')).not.toBeNull();
-    expect(fs.create('/y')).not.toBeNull();
-    expect(fs.create('/z')).toBeNull();
+  it('files and open files are limited too: no inode past the inode limit (ENOSPC), no open file past the file limit (ENFILE)', () => {
+    const fs = new FileSystem({ pages: 4, inodes: 2, openFiles: 2 }, () => 0);
+    expect(fs.canCreate()).toBe(true);
+    const x = fs.create('file', 0o644);
+    fs.create('dir', 0o755);
+    expect(fs.canCreate()).toBe(false);
     const f = fs.open('pipe-read', 0, null, new Pipe());
-    expect(fs.open('inode', 0, fs.lookup('/x')!, null)).not.toBeNull();
-    expect(fs.open('inode', 0, fs.lookup('/x')!, null)).toBeNull();
+    expect(fs.open('inode', 0, x, null)).not.toBeNull();
+    expect(fs.open('inode', 0, x, null)).toBeNull();
     f!.release();
-    expect(fs.open('inode', 0, fs.lookup('/x')!, null)).not.toBeNull();
+    expect(fs.open('inode', 0, x, null)).not.toBeNull();
   });
 
   for (const [label, sets] of PERSONALITIES) {

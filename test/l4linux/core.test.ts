@@ -110,12 +110,13 @@ describe('process memory', () => {
   it('regions: ELF segments with their rights, the heap up to brk, the stack; nothing else', () => {
     const mm = new ProcessMemory(image);
     const text = image.elf.segments.find((s) => (s.flags & 1) !== 0)!;
-    expect(mm.region(text.vaddr)).toEqual({ writable: false });
+    expect(mm.region(text.vaddr)).toEqual({ readable: true, writable: false });
     expect(mm.region(0)).toBeNull();
     expect(mm.region(mm.brkStart)).toBeNull();
     mm.brk = mm.brkStart + 4096;
-    expect(mm.region(mm.brkStart)).toEqual({ writable: true });
-    expect(mm.region(0xbffef000)).toEqual({ writable: true }); // just below USER_STACK_TOP
+    expect(mm.region(mm.brkStart)).toEqual({ readable: true, writable: true });
+    expect(mm.region(0xbffef000)).toEqual({ readable: true, writable: true }); // just below USER_STACK_TOP
+    expect(mm.region(0x40000000)).toBeNull(); // nothing mapped there until mmap
   });
 });
 

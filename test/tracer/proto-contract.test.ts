@@ -64,6 +64,7 @@ describe('the catalogue and trace.proto agree', () => {
       chunk: byName(packet, 'chunk'),
       choices: byName(packet, 'choices'),
       footer: byName(packet, 'footer'),
+      blob: byName(packet, 'blob'),
     });
   });
 });

@@ -2,7 +2,8 @@
  * Rewriting a trace event by event: `l4trace filter` keeps the events its rules select, tests change
  * one event's payload. Every event keeps its sequence number and time, threads keep their descriptors,
  * strings their ids, and the tape and footer are the original run's, so replay can still check the
- * regenerated run against what the new file holds.
+ * regenerated run against what the new file holds. The root file system (the header's tree and the file
+ * blobs) is carried over unchanged.
  */
 import { canonicalJson } from '../canonical-json.js';
 import { Kind } from '../catalogue.js';
@@ -111,7 +112,9 @@ export function rewriteTrace(reader: TraceReader, sink: TraceSink, opts: Rewrite
   // A source that was cut short or damaged (salvaged) gives a result without a footer: it must not pass
   // for the complete record of a run.
   const complete = reader.footer !== undefined && reader.intact;
-  if (complete) tracer.finishWithFooter(reader.footer!);
-  else tracer.finishCut();
+  // The root file system's contents go through unchanged (the header with its tree is copied above).
+  const blobs = [...reader.blobs()].map(([sha, data]) => ({ sha256: Buffer.from(sha, 'hex'), data }));
+  if (complete) tracer.finishWithFooter(reader.footer!, blobs);
+  else tracer.finishCut(blobs);
   return { events: written, complete };
 }

@@ -233,7 +233,7 @@ const PROCESS_CALLS: SyscallTable = [
   [NR.setsid, sysSetsid],
   [NR.prctl, sysPrctl],
   [NR.personality, sysPersonality],
-  [NR.set_tid_address, (_lx, p, a) => ((p.clearChildTid = a[0]!), value(p.pid))],
+  [NR.set_tid_address, (_lx, p, a) => ((p.clearTid = a[0]!), value(p.pid))],
   [NR.set_robust_list, sysSetRobustList],
   [NR.get_robust_list, sysGetRobustList],
 ];
