@@ -25,8 +25,12 @@ export const LinuxShape = {
   maxcpus: z.number().int().min(1).max(8).default(1),
   /** How system calls reach the server: the int $0x80 trampoline, or the modified C library's direct IPC. */
   syscalls: z.enum(['trampoline', 'direct']).default('trampoline'),
-  /** CLOCK_REALTIME at boot, seconds since 1970 (default 2003-01-01T00:00:00Z); up to the year 9999. */
-  epoch: z.number().int().min(0).max(253_402_300_799).default(BOOT_EPOCH),
+  /**
+   * CLOCK_REALTIME at boot, seconds since 1970, up to the year 9999; unset: 2003-01-01T00:00:00Z
+   * (BOOT_EPOCH). Left out of a spec that does not set it, so the scenario JSON of traces recorded
+   * before it existed stays the same.
+   */
+  epoch: z.number().int().min(0).max(253_402_300_799).optional(),
   /** Memory for processes, log2 bytes. */
   poolLog2: z.number().int().min(16).max(24).default(22),
   prio: z
@@ -47,7 +51,7 @@ export const LINUX_DEFAULTS = { physFrames: 2048 } as const;
 export function bootLinux(ctx: ScenarioContext, p: LinuxParams, config: Omit<LinuxConfig, 'limits'>, keyboard: Keyboard | null = null): LinuxMachine {
   return buildLinuxMachine(ctx.k, (prog) => ctx.program(prog), {
     personality: p.personality,
-    config: { ...config, rootfs: config.rootfs ?? ctx.rootfs, limits: linuxLimits(ctx.k.mem.frames), epoch: p.epoch },
+    config: { ...config, rootfs: config.rootfs ?? ctx.rootfs, limits: linuxLimits(ctx.k.mem.frames), epoch: p.epoch ?? BOOT_EPOCH },
     maxcpus: p.maxcpus,
     prio: p.prio,
     poolLog2: p.poolLog2,
