@@ -62,10 +62,11 @@ function shebang(bytes: Uint8Array): { interp: string; arg: string | null } | nu
 function imageOf(lx: Linux, reader: Process | null, inode: Inode, bytes: Uint8Array, path: string): GuestImage | number {
   const machine = lx.ctx.machine;
   if (inode.image) return machine.image(inode.image);
+  if (inode.program instanceof GuestImage) return inode.program;
   const base = path.slice(path.lastIndexOf('/') + 1).replace(/[^A-Za-z0-9._-]/g, '_') || 'program';
   const name = `${base}@${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`;
   const known = machine.images.get(name);
-  if (known) return known;
+  if (known) return (inode.program = known);
   let image: GuestImage;
   try {
     image = new GuestImage(name, bytes.slice());
@@ -79,5 +80,6 @@ function imageOf(lx: Linux, reader: Process | null, inode: Inode, bytes: Uint8Ar
     return -ENOEXEC;
   }
   machine.images.set(name, image);
+  inode.program = image;
   return image;
 }

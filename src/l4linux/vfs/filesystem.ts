@@ -156,6 +156,7 @@ export class FileSystem implements OpenFileCount {
     const n = Math.max(0, Math.min(data.length, room));
     if (n === 0) return 0;
     content.write(at, n < data.length ? data.subarray(0, n) : data);
+    inode.program = null;
     this.usedPages += pagesFor(content.size) - had;
     inode.mtime = inode.ctime = this.clock();
     return n;
@@ -168,6 +169,7 @@ export class FileSystem implements OpenFileCount {
     if (!content) return false;
     if (pagesFor(size) - had > this.limits.pages - this.usedPages) return false;
     content.resize(size);
+    inode.program = null;
     this.usedPages += pagesFor(size) - had;
     inode.mtime = inode.ctime = this.clock();
     return true;

@@ -43,6 +43,8 @@ export class Inode {
   nlink = 1;
   /** Open files on it: an unlinked file lives until the last is closed. */
   opens = 0;
+  /** The program exec made of this file's bytes (dropped when they change), so exec parses it once. */
+  program: unknown = null;
   atime: number;
   ctime: number;
   /** Regular file: its own bytes (null while the content is still lazy). */
