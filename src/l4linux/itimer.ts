@@ -58,11 +58,20 @@ export function* itimerTick(lx: Linux, proc: Process): LxGen<boolean> {
     yield* sendSignal(lx, proc, SIG.ALRM, 0);
     sent = true;
   }
-  for (const [t, sig] of [[proc.virtTimer, SIGVTALRM], [proc.profTimer, SIGPROF]] as const) {
-    if (t.value === 0 || --t.value > 0) continue;
-    t.value = t.interval;
-    if (proc.alive) yield* sendSignal(lx, proc, sig, 0);
+  if (countDown(proc.virtTimer) && proc.alive) {
+    yield* sendSignal(lx, proc, SIGVTALRM, 0);
+    sent = true;
+  }
+  if (countDown(proc.profTimer) && proc.alive) {
+    yield* sendSignal(lx, proc, SIGPROF, 0);
     sent = true;
   }
   return sent;
+}
+
+/** One tick of an armed countdown: whether it ran out (then it reloads with its interval). */
+function countDown(t: Countdown): boolean {
+  if (t.value === 0 || --t.value > 0) return false;
+  t.value = t.interval;
+  return true;
 }

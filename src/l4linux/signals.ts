@@ -234,6 +234,7 @@ export function* sigreturn(lx: Linux, proc: Process, regs: number[], rt: boolean
     lx.platform.userFpu(proc)?.restore(image, 0);
   }
   setBlocked(proc, [saved.mask, saved.maskHi]);
+  proc.restartBlock = null; // a handler ran: nothing is left to restart (restore_sigcontext)
   for (const [i, v] of saved.regs) regs[i] = v;
   // rt_sigreturn then sets the alternate stack from uc_stack (restore_altstack, at the restored stack
   // pointer; its errors, EPERM when that is on the alternate stack, are ignored as Linux ignores them).

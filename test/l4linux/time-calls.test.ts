@@ -189,6 +189,34 @@ describe('interval timers and alarm', () => {
   });
 });
 
+describe('the virtual and profiling timers', () => {
+  it('send SIGVTALRM and SIGPROF as simulated time passes (they count the process\'s life, docs/linux-calls.md)', () => {
+    const p = new SyscallProgram();
+    const act = p.words('act', [0, SA_SIGINFO | SA_RESTORER, 0, 0, 0]);
+    p.storeImm(act, p.at('handler')).storeImm(act.plus(8), p.at('restorer'));
+    p.call('sa1', NR.rt_sigaction, 26 /* SIGVTALRM */, act, 0, 8);
+    p.call('sa2', NR.rt_sigaction, 27 /* SIGPROF */, act, 0, 8);
+    p.call('virt', NR.setitimer, 1, p.words('v20', [0, 0, 0, 20_000]), 0);
+    p.call('prof', NR.setitimer, 2, p.words('p50', [0, 50_000, 0, 50_000]), 0);
+    p.call('s1', NR.rt_sigsuspend, p.words('none', [0, 0]), 8);
+    p.store(p.buf('first', 4), 'eax').load('eax', p.buf('last', 4)).store(p.buf('first', 4));
+    p.call('s2', NR.rt_sigsuspend, p.words('none2', [0, 0]), 8);
+    p.call('s3', NR.rt_sigsuspend, p.words('none3', [0, 0]), 8);
+    p.call('getVirt', NR.getitimer, 1, p.buf('curVirt', 16));
+    p.finish();
+    p.label('handler');
+    p.inc(p.buf('count', 4));
+    p.loadArg('eax', 1).store(p.buf('last', 4));
+    p.ret();
+    p.restorer();
+    for (const { label, out: o } of runEverywhere(p)) {
+      expect([o.i32('virt'), o.i32('prof'), o.i32('s1'), o.i32('s2'), o.i32('s3')], label).toEqual([0, 0, EINTR, EINTR, EINTR]);
+      expect([o.i32('first'), o.i32('last'), o.i32('count')]).toEqual([26, 27, 3]); // SIGVTALRM at 20 ms, SIGPROF at 50 and 100 ms
+      expect([o.i32('curVirt', 2), o.i32('curVirt', 3)]).toEqual([0, 0]); // one shot: disarmed
+    }
+  });
+});
+
 describe('setting the time and the errors of the clock calls', () => {
   it('root moves CLOCK_REALTIME (not the monotonic clocks); others may not', () => {
     const p = new SyscallProgram();
