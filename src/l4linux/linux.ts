@@ -524,9 +524,10 @@ export class Linux {
 
   /** Linux's state for inspection (replay --inspect). */
   describe(): Record<string, unknown> {
-    const names = (mask: number): string[] => {
+    const names = (mask: number, rt = 0): string[] => {
       const out: string[] = [];
       for (let sig = 1; sig <= 32; sig++) if (mask & ((1 << (sig - 1)) >>> 0)) out.push(SIGNAL_NAMES[sig] ?? `SIG${sig}`);
+      for (let sig = 33; sig <= 64; sig++) if (rt & ((1 << (sig - 33)) >>> 0)) out.push(`SIGRTMIN+${sig - 32}`);
       return out;
     };
     return {
@@ -540,8 +541,8 @@ export class Linux {
           name: p.name,
           state: p.state,
           task: p.task,
-          pending: names(p.pending),
-          blocked: names(p.blocked),
+          pending: names(p.pending, p.pendingRt),
+          blocked: names(p.blocked, p.blockedRt),
           inKernel: p.coroutine ? `${p.coroutine.what}${p.coroutine.sleep ? ` (asleep on ${p.coroutine.sleep.wq?.name ?? 'a timer'})` : ''}` : null,
           started: p.started,
           signalThreadReady: p.sigReady,
