@@ -257,7 +257,7 @@ export class Linux {
 
   /** waitpid reaped a zombie: it is gone. */
   reap(proc: Process): void {
-    if (proc.parent) proc.parent.childCycles += proc.endedAt - proc.startedAt + proc.childCycles;
+    if (proc.parent && proc.endedAt >= 0) proc.parent.childCycles += proc.endedAt - proc.startedAt + proc.childCycles; // times' cutime
     proc.parent?.children.delete(proc);
     this.processes.delete(proc.pid);
   }
