@@ -181,6 +181,12 @@ export class Process {
     this.didExec = true;
   }
 
+  /** Linux's comm: the name prctl gave, else the program's base name; at most 15 bytes. */
+  commName(): string {
+    const name = this.comm ? new TextDecoder().decode(this.comm) : this.name.slice(this.name.lastIndexOf('/') + 1);
+    return name.slice(0, 15);
+  }
+
   get ppid(): number {
     return this.parent?.pid ?? 0;
   }

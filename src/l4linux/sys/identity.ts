@@ -135,11 +135,8 @@ function* sysSetsid(lx: Linux, proc: Process): LxGen<number | null> {
   return proc.pid;
 }
 
-/** Linux's comm: the name prctl gave, else the program's base name; at most 15 bytes. */
-export function commOf(proc: Process): Uint8Array {
-  const name = proc.comm ?? new TextEncoder().encode(proc.name.slice(proc.name.lastIndexOf('/') + 1));
-  return name.subarray(0, COMM_BYTES - 1);
-}
+/** The comm's bytes (the name prctl gave is kept as bytes). */
+const commBytes = (proc: Process): Uint8Array => (proc.comm ?? new TextEncoder().encode(proc.commName())).subarray(0, COMM_BYTES - 1);
 
 /** Up to `max` bytes of a NUL-terminated string, byte by byte (strncpy_from_user), or null on a fault. */
 function* readBytes(lx: Linux, proc: Process, at: number, max: number): LxGen<Uint8Array | null> {
@@ -163,7 +160,7 @@ function* sysPrctl(lx: Linux, proc: Process, a: number[]): LxGen<number | null> 
   }
   if (a[0] === PR_GET_NAME) {
     const out = new Uint8Array(COMM_BYTES);
-    out.set(commOf(proc));
+    out.set(commBytes(proc));
     return (yield* copyToUser(lx, proc, a[1]!, out)) ? 0 : -EFAULT;
   }
   return -EINVAL;

@@ -58,7 +58,7 @@ function processDir(fs: FileSystem, parent: Inode, p: Process): Inode {
     cwd: () => link(fs, dir, 'cwd', () => pathOf(fs, p.cwd) ?? '/'),
     fd: () => fdDir(fs, dir, p),
     cmdline: () => file(fs, dir, 'cmdline', () => text(p.cmdline.map((a) => a + '\0').join(''))),
-    comm: () => file(fs, dir, 'comm', () => text(p.name.slice(0, 15) + '\n')),
+    comm: () => file(fs, dir, 'comm', () => text(p.commName() + '\n')),
     stat: () => file(fs, dir, 'stat', () => text(statLine(p))),
     maps: () => file(fs, dir, 'maps', () => text(p.mm.maps())),
   };
@@ -90,7 +90,7 @@ function fdDir(fs: FileSystem, parent: Inode, p: Process): Inode {
 function statLine(p: Process): string {
   const state = p.state === 'zombie' ? 'Z' : p.state === 'stopped' ? 'T' : p.coroutine ? 'S' : 'R';
   const rest = new Array(44).fill(0);
-  return `${p.pid} (${p.name.slice(0, 15)}) ${state} ${p.ppid} ${p.pgrp} ${p.pgrp} ${rest.join(' ')}\n`;
+  return `${p.pid} (${p.commName()}) ${state} ${p.ppid} ${p.pgrp} ${p.sid} ${rest.join(' ')}\n`;
 }
 
 function meminfo(lx: Linux): string {
