@@ -217,6 +217,7 @@ export const NR = {
   sendfile64: 239,
   getcpu: 318,
   personality: 136,
+  fadvise64_64: 272,
   /** Not Linux: l4trace benchmark markers (natively ENOSYS). */
   l4trace_marker: 499,
 } as const;
@@ -259,6 +260,7 @@ export const ENOTEMPTY = 39;
 export const ELOOP = 40;
 export const EOVERFLOW = 75;
 export const EOPNOTSUPP = 95;
+export const ETIMEDOUT = 110;
 /** Internal: restart the system call after a signal if the handler has SA_RESTART (or no handler runs). */
 export const ERESTARTSYS = 512;
 /** Internal: always restart the system call after a signal. */

@@ -15,7 +15,7 @@ import { UserError } from '../../tracer/errors.js';
 import type { HeaderData } from '../../tracer/packets.js';
 
 /** Behaviour version of the machine. Bump whenever the same header and tape would give different events. */
-export const MACHINE_VERSION = 5;
+export const MACHINE_VERSION = 6;
 
 /** What each machine version changed about the events a spec and tape produce. */
 export const MACHINE_HISTORY: Record<number, string> = {
@@ -24,6 +24,7 @@ export const MACHINE_HISTORY: Record<number, string> = {
   3: "the irq scenario's footer metrics irq.latency_avg / irq.latency_max come from the hit the kernel delivered (v2 wrote NaN when a hit was raised between a delivery and the handler running); the average is an integer",
   4: 'the machine is rebuilt from the header alone: cost profiles (also those of comparison runs) come from the trace, not from the code; guest file data and the console transcript are bounded by the machine memory (ENOSPC); trace format 2 (per-packet checks, file digest)',
   5: 'the x87 FPU and the rest of i686 user mode (CPUID reports FPU and CX8); signal frames carry the FPU state (_fpstate, 112 bytes: the frames grow and move the handler stack); FS/GS segments with set_thread_area, get_thread_area and modify_ldt; an instruction the CPU lacks leaves a MARKER',
+  6: "the Linux i386 system-call ABI of glibc, musl and busybox (files and directories, memory regions, clone/vfork/wait4/waitid, time, identity, signals); a file system with directories, /dev and /proc, and a root file system from the trace; AT_RANDOM, getrandom and /dev/urandom draw RANDOM choices from the tape; region checks are per page",
 };
 
 /** Quirk flags this build implements (none yet: every trace of this machine version behaves the same). */
