@@ -62,6 +62,15 @@ function* zero(): LxGen<number> {
   return 0;
 }
 
+/**
+ * Calls Linux 2.4 never had, which C libraries probe and do without: answered ENOSYS as that kernel
+ * answers them, on purpose, so they are neither reported as missing nor stop a --strict run (glibc
+ * registers an rseq area at every start).
+ */
+function* absent(): LxGen<number> {
+  return -ENOSYS;
+}
+
 export const MISC_SYSCALLS: SyscallTable = [
   [NR.futex, (lx, p, a) => futex(lx, p, a, false)],
   [NR.futex_time64, (lx, p, a) => futex(lx, p, a, true)],
@@ -75,4 +84,5 @@ export const MISC_SYSCALLS: SyscallTable = [
   }],
   [NR.fadvise64_64, () => zero()],
   [NR.sync, () => zero()],
+  [NR.rseq, () => absent()],
 ];
