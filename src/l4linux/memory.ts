@@ -13,6 +13,13 @@ export const USER_STACK_SIZE = 8 * 1024 * 1024;
 export const MMAP_BASE = 0x40000000;
 export const PAGE = 4096;
 
+/**
+ * Regions a process may have (Linux's vm.max_map_count is 65530; 2.4 had no bound). Lower here because
+ * region lookups are linear scans and a guest may come from a stranger: mmap, and an mprotect or munmap
+ * that would split past it, fail with ENOMEM.
+ */
+export const MAX_REGIONS = 4096;
+
 export const PROT_READ = 1;
 export const PROT_WRITE = 2;
 export const PROT_EXEC = 4;

@@ -7,7 +7,7 @@
 import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, NR, O_ACCMODE, O_WRONLY } from '../abi.js';
 import type { LxGen } from '../coroutine.js';
 import type { Linux } from '../linux.js';
-import { PAGE, PROT_EXEC, PROT_READ, PROT_WRITE, USER_STACK_SIZE, USER_STACK_TOP, type Backing } from '../memory.js';
+import { MAX_REGIONS, PAGE, PROT_EXEC, PROT_READ, PROT_WRITE, USER_STACK_SIZE, USER_STACK_TOP, type Backing } from '../memory.js';
 import type { Process } from '../process.js';
 import { readWords } from '../uaccess.js';
 import type { SyscallTable } from './syscall.js';
@@ -62,7 +62,7 @@ function* mmap(lx: Linux, proc: Process, addr: number, len: number, prot: number
   if (len === 0 || offset % PAGE !== 0) return -EINVAL;
   if (!(flags & (MAP_SHARED | MAP_PRIVATE))) return -EINVAL;
   const size = pageUp(len);
-  if (size > USER_STACK_TOP) return -ENOMEM;
+  if (size > USER_STACK_TOP || mm.vmas.length >= MAX_REGIONS) return -ENOMEM;
   let file = null;
   if (!(flags & MAP_ANONYMOUS)) {
     const f = proc.files.get(fd);
@@ -90,6 +90,7 @@ function* mmap(lx: Linux, proc: Process, addr: number, len: number, prot: number
 
 function* munmap(lx: Linux, proc: Process, addr: number, len: number): LxGen<number> {
   if (addr % PAGE !== 0 || len === 0) return -EINVAL;
+  if (proc.mm.vmas.length + 1 >= MAX_REGIONS) return -ENOMEM; // a hole in a region splits it
   yield* dropRange(lx, proc, addr, addr + pageUp(len));
   return 0;
 }
@@ -99,7 +100,7 @@ function* mprotect(lx: Linux, proc: Process, addr: number, len: number, prot: nu
   if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | 0x03000000)) return -EINVAL;
   const end = addr + pageUp(len);
   const mm = proc.mm;
-  if (!mm.covered(addr, end)) return -ENOMEM;
+  if (!mm.covered(addr, end) || mm.vmas.length + 2 >= MAX_REGIONS) return -ENOMEM;
   mm.protect(addr, end, prot & 7);
   const unmap: { vpn: number; at: number }[] = [];
   const readOnly: { vpn: number; at: number }[] = [];
