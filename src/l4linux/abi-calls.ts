@@ -3,9 +3,8 @@
  * errno values, flags, clock ids, structure sizes.
  */
 
-export const EPERM = 1;
-export const EACCES = 13;
-export const EOPNOTSUPP = 95;
+/** These errno values are abi.ts's; they are named here too for the calls that import this file. */
+export { EACCES, EOPNOTSUPP, EPERM } from './abi.js';
 /** Internal: restart through restart_syscall (the restart block) if no handler runs; with one, EINTR. */
 export const ERESTART_RESTARTBLOCK = 516;
 /** restart_syscall's number: what EAX holds when such a call is restarted. */
