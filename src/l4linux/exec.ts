@@ -34,7 +34,7 @@ export function loadProgram(lx: Linux, cwd: Inode, reader: Process | null, path:
   const inode = walk(lx.fs, reader, cwd, path, true);
   if (typeof inode === 'number') return inode;
   if (inode.kind !== 'file' || (inode.mode & 0o111) === 0) return -EACCES;
-  const bytes = inode.image ? lx.ctx.machine.image(inode.image).data : inode.content()?.bytes();
+  const bytes = inode.image ? lx.ctx.machine.image(inode.image).data : inode.bytesNow();
   if (!bytes) return -EIO;
   if (bytes[0] === 0x23 && bytes[1] === 0x21) {
     if (depth >= MAX_INTERPRETERS) return -ELOOP;

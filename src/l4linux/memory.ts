@@ -38,9 +38,14 @@ export interface PageEntry {
   cow: boolean;
 }
 
-/** The bytes a file-backed region shows (a snapshot of the file when it was mapped: MAP_PRIVATE). */
+/**
+ * The bytes a file-backed region shows: the part of the file it maps, as it was when mapped
+ * (MAP_PRIVATE); a root file system's unmodified content is shared, not copied.
+ */
 export interface MappedFile {
   bytes: Uint8Array;
+  /** File offset of `bytes[0]`. */
+  base: number;
   /** File offset of the region's first byte. */
   offset: number;
   /** Its path, for /proc/PID/maps. */
@@ -201,7 +206,7 @@ export class ProcessMemory {
     const base = vpn * PAGE;
     const v = this.find(base);
     if (v?.kind === 'file' && v.file) {
-      const from = v.file.offset + (base - v.start);
+      const from = v.file.offset - v.file.base + (base - v.start);
       if (from < v.file.bytes.length) content.set(v.file.bytes.subarray(from, Math.min(from + PAGE, v.file.bytes.length)));
       return content;
     }

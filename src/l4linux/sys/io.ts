@@ -59,9 +59,9 @@ function readInode(lx: Linux, f: OpenFile, inode: Inode, count: number, at: numb
   let data: Uint8Array;
   if (f.snapshot) data = f.snapshot.slice(Math.min(pos, f.snapshot.length), Math.min(pos + count, f.snapshot.length));
   else {
-    const content = inode.content();
-    if (!content) return -EIO;
-    data = content.read(pos, count);
+    const bytes = inode.bytesNow();
+    if (!bytes) return -EIO;
+    data = bytes.slice(Math.min(pos, bytes.length), Math.min(pos + count, bytes.length));
   }
   if (at === null) f.offset += data.length;
   return data;

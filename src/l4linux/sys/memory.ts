@@ -4,10 +4,10 @@
  * (anonymous: zeros; private file mappings: the file's bytes when mapped). Shared mappings are served
  * as private ones: one process writes them, and fork copies (docs/linux.md says where that differs).
  */
-import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, NR, O_ACCMODE, O_WRONLY } from '../abi.js';
+import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, EIO, ENODEV, ENOMEM, NR, O_ACCMODE, O_WRONLY } from '../abi.js';
 import type { LxGen } from '../coroutine.js';
 import type { Linux } from '../linux.js';
-import { MAX_REGIONS, PAGE, PROT_EXEC, PROT_READ, PROT_WRITE, USER_STACK_SIZE, USER_STACK_TOP, type Backing } from '../memory.js';
+import { MAX_REGIONS, PAGE, PROT_EXEC, PROT_READ, PROT_WRITE, USER_STACK_SIZE, USER_STACK_TOP, type Backing, type MappedFile } from '../memory.js';
 import type { Process } from '../process.js';
 import { readWords } from '../uaccess.js';
 import type { SyscallTable } from './syscall.js';
@@ -69,9 +69,8 @@ function* mmap(lx: Linux, proc: Process, addr: number, len: number, prot: number
     if (!f) return -EBADF;
     if (!f.inode || f.inode.kind !== 'file') return -ENODEV;
     if ((f.flags & O_ACCMODE) === O_WRONLY) return -EACCES;
-    const content = f.snapshot ?? f.inode.content()?.bytes().slice();
-    if (!content) return -EFAULT;
-    file = { bytes: content, offset, name: f.path };
+    file = mappedPart(f.snapshot ?? f.inode.bytesNow(), !f.snapshot && !f.inode.data, offset, len, f.path);
+    if (!file) return -EIO;
   }
   let start: number;
   if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
@@ -86,6 +85,18 @@ function* mmap(lx: Linux, proc: Process, addr: number, len: number, prot: number
   }
   mm.insert({ start, end: start + size, prot: prot & (PROT_READ | PROT_WRITE | PROT_EXEC), kind: file ? 'file' : 'anon', file });
   return start;
+}
+
+/**
+ * What a private file mapping shows: the mapped part of the file as it is now. A root file system's
+ * unmodified content is immutable and shared; a file with bytes of its own is copied, the mapped range
+ * only (so mapping a large file many times costs what is mapped).
+ */
+function mappedPart(bytes: Uint8Array | null, immutable: boolean, offset: number, len: number, name: string): MappedFile | null {
+  if (!bytes) return null;
+  if (immutable) return { bytes, base: 0, offset, name };
+  const from = Math.min(offset, bytes.length);
+  return { bytes: bytes.slice(from, Math.min(bytes.length, offset + pageUp(len))), base: from, offset, name };
 }
 
 function* munmap(lx: Linux, proc: Process, addr: number, len: number): LxGen<number> {

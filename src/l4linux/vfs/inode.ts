@@ -97,8 +97,17 @@ export class Inode {
   }
 
   /**
-   * The file's bytes as FileData, loading lazy content on first use; null when the content cannot be
-   * had (the guest then gets EIO).
+   * The file's bytes now, without copying a root file system's content (it is immutable there): a view
+   * valid until the next write. null when the content cannot be had (the guest then gets EIO).
+   */
+  bytesNow(): Uint8Array | null {
+    if (this.data) return this.data.bytes();
+    return this.lazy?.load() ?? null;
+  }
+
+  /**
+   * The file's bytes as FileData (to write them), loading lazy content on first use; null when the
+   * content cannot be had (the guest then gets EIO).
    */
   content(): FileData | null {
     if (this.data) return this.data;
