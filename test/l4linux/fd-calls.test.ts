@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NR } from '../../src/l4linux/abi.js';
+import { MAX_REGIONS } from '../../src/l4linux/memory.js';
 import { runEverywhere, runNatively, SyscallProgram, type SyscallOutput } from '../support/syscall-elf.js';
 
 const O_NONBLOCK = 0o4000;
@@ -97,5 +98,32 @@ describe('vectored I/O and directories', () => {
     expect(v.mkdir2).toEqual([-17]);
     expect(v.notempty).toEqual([-39]);
     expect(v.isdir).toEqual([-21]);
+  });
+});
+
+describe('what a hostile program can make the server hold is bounded', () => {
+  it('mmap fails with ENOMEM at MAX_REGIONS regions; a symlink loop gives ELOOP; the program goes on', () => {
+    const p = new SyscallProgram();
+    const count = p.buf('count', 4);
+    p.label('loop');
+    p.sys(NR.mmap2, 0, 4096, 1 /* PROT_READ */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1, 0);
+    p.store(p.buf('last', 4));
+    p.cmpEax(-12).jcc('e', 'done');
+    p.inc(count);
+    p.load('eax', count).cmpEax(MAX_REGIONS + 100).jcc('l', 'loop');
+    p.label('done');
+    const loop = p.buf('loopname', 32, '/tmp/l4trace-loop-link\0');
+    p.call('unlink', NR.unlink, loop);
+    p.call('symlink', NR.symlink, loop, loop);
+    p.call('open', NR.open, loop, 0, 0);
+    p.call('unlink2', NR.unlink, loop);
+    p.finish();
+    for (const r of runEverywhere(p)) {
+      expect(r.out.status, r.label).toBe(0);
+      expect(r.out.i32('last'), r.label).toBe(-12);
+      expect(r.out.i32('count'), r.label).toBeGreaterThan(MAX_REGIONS - 16);
+      expect(r.out.i32('count'), r.label).toBeLessThan(MAX_REGIONS);
+      expect(r.out.i32('open'), r.label).toBe(-40);
+    }
   });
 });
