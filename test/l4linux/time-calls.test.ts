@@ -78,10 +78,15 @@ describe('sleeping', () => {
   p.call('t1', NR.clock_gettime, CLOCK.MONOTONIC, p.buf('s1', 8));
   p.call('rel', NR.clock_nanosleep, CLOCK.MONOTONIC, 0, p.words('ms30', [0, 30 * MS]), 0);
   p.call('t2', NR.clock_gettime, CLOCK.MONOTONIC, p.buf('s2', 8));
-  // an absolute deadline: now + 25 ms (the seconds stay: the run is well below 0.975 s)
+  // an absolute deadline: now + 25 ms, carried into the seconds when the nanoseconds pass 10^9 (a
+  // native monotonic clock reads any nanoseconds; the simulated one starts at 0)
   p.call('t3', NR.clock_gettime, CLOCK.MONOTONIC, p.buf('deadline', 8));
   p.load('eax', p.buf('deadline', 8)).store(p.buf('absAt', 8));
-  p.load('eax', p.buf('deadline', 8).plus(4)).bytes(0x05, ...le32(25 * MS)).store(p.buf('absAt', 8).plus(4)); // add eax, imm32
+  p.load('eax', p.buf('deadline', 8).plus(4)).bytes(0x05, ...le32(25 * MS)); // add eax, imm32
+  p.cmpEax(1_000_000_000).jcc('l', 'nsok');
+  p.bytes(0x2d, ...le32(1_000_000_000)).inc(p.buf('absAt', 8)); // sub eax, imm32; one more second
+  p.label('nsok');
+  p.store(p.buf('absAt', 8).plus(4));
   p.call('abs', NR.clock_nanosleep, CLOCK.MONOTONIC, TIMER_ABSTIME, p.buf('absAt', 8), 0);
   p.call('t4', NR.clock_gettime, CLOCK.MONOTONIC, p.buf('s4', 8));
   p.call('past', NR.clock_nanosleep, CLOCK.MONOTONIC, TIMER_ABSTIME, p.words('zero', [0, 0]), 0);
