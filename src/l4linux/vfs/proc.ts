@@ -1,13 +1,15 @@
 /**
- * A minimal /proc: self, and for each process exe, cwd, fd/, cmdline, comm, stat, maps; meminfo and
- * uptime. Entries are made when looked up, so they always show the current state; file contents are
- * made when the file is opened (as Linux's seq_files, a read sees one snapshot).
+ * A minimal /proc: self, and for each process exe, cwd, fd/, cmdline, comm, stat, status, maps;
+ * meminfo, uptime, mounts, version, cpuinfo. Entries are made when looked up, so they always show the
+ * current state; file contents are made when the file is opened (as Linux's seq_files, a read sees
+ * one snapshot).
  */
 import type { Linux } from '../linux.js';
 import type { Process } from '../process.js';
 import type { FileSystem } from './filesystem.js';
 import { pathOf } from './namei.js';
 import type { Inode } from './inode.js';
+import { UTSNAME } from '../sys/system.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -18,6 +20,9 @@ export function mountProc(fs: FileSystem, lx: Linux): void {
     self: () => link(fs, proc, 'self', (r) => String(r?.pid ?? 1)),
     meminfo: () => file(fs, proc, 'meminfo', () => text(meminfo(lx))),
     uptime: () => file(fs, proc, 'uptime', () => text(`${(lx.now() / lx.costs.cyclesPerUs / 1e6).toFixed(2)} 0.00\n`)),
+    mounts: () => file(fs, proc, 'mounts', () => text('rootfs / rootfs rw 0 0\nproc /proc proc rw 0 0\n')),
+    version: () => file(fs, proc, 'version', () => text(`${UTSNAME.sysname} version ${UTSNAME.release} (l4trace) ${UTSNAME.version}\n`)),
+    cpuinfo: () => file(fs, proc, 'cpuinfo', () => text(CPUINFO)),
   };
   proc.dynamic = {
     list: () => [...Object.keys(entries), ...[...lx.processes.values()].filter((p) => p.alive).map((p) => String(p.pid))],
@@ -60,6 +65,7 @@ function processDir(fs: FileSystem, parent: Inode, p: Process): Inode {
     cmdline: () => file(fs, dir, 'cmdline', () => text(p.cmdline.map((a) => a + '\0').join(''))),
     comm: () => file(fs, dir, 'comm', () => text(p.commName() + '\n')),
     stat: () => file(fs, dir, 'stat', () => text(statLine(p))),
+    status: () => file(fs, dir, 'status', () => text(statusText(p))),
     maps: () => file(fs, dir, 'maps', () => text(p.mm.maps())),
   };
   dir.dynamic = {
@@ -92,6 +98,17 @@ function statLine(p: Process): string {
   const rest = new Array(44).fill(0);
   return `${p.pid} (${p.commName()}) ${state} ${p.ppid} ${p.pgrp} ${p.sid} ${rest.join(' ')}\n`;
 }
+
+/** /proc/PID/status: the first lines tools read (name, state, ids). */
+function statusText(p: Process): string {
+  const state = p.state === 'zombie' ? 'Z (zombie)' : p.state === 'stopped' ? 'T (stopped)' : p.coroutine ? 'S (sleeping)' : 'R (running)';
+  const u = p.cred.user;
+  const g = p.cred.group;
+  return `Name:\t${p.commName()}\nState:\t${state}\nTgid:\t${p.pid}\nPid:\t${p.pid}\nPPid:\t${p.ppid}\nUid:\t${u.r}\t${u.e}\t${u.s}\t${u.fs}\nGid:\t${g.r}\t${g.e}\t${g.s}\t${g.fs}\nThreads:\t1\n`;
+}
+
+/** One i686 with the features the CPU reports (CPUID: FPU, TSC, CX8, CMOV). */
+const CPUINFO = 'processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: l4trace simulated i686\nflags\t\t: fpu tsc cx8 cmov\nbogomips\t: 100.00\n\n';
 
 function meminfo(lx: Linux): string {
   const kb = (pages: number): string => `${String(pages * 4).padStart(8)} kB`;
