@@ -1,14 +1,15 @@
 /**
  * The file system's tree and path walking (src/l4linux/vfs): what Linux's namei does with '.', '..',
  * symlinks (followed in the middle, optionally at the end, at most 40), trailing slashes, long names;
- * and a root file system image loaded with hard links, symlinks and lazy contents.
+ * a root file system image loaded with hard links, symlinks and lazy contents; /proc as a program reads it.
  */
 import { describe, expect, it } from 'vitest';
-import { ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR } from '../../src/l4linux/abi.js';
+import { ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, NR } from '../../src/l4linux/abi.js';
 import { FileSystem } from '../../src/l4linux/vfs/filesystem.js';
 import type { Inode } from '../../src/l4linux/vfs/inode.js';
 import { pathOf, walk, walkParent } from '../../src/l4linux/vfs/namei.js';
 import type { RootEntry } from '../../src/l4linux/vfs/rootfs-image.js';
+import { runSyscallElf, SyscallProgram } from '../support/syscall-elf.js';
 
 const limits = { pages: 64, inodes: 64, openFiles: 64 };
 
@@ -98,5 +99,30 @@ describe('a root file system image', () => {
     const fs = new FileSystem(limits, () => 0);
     fs.load({ entries: [entry('/x', 'file', { size: 3, sha256: 'gone' })], blobs: { get: () => undefined } });
     expect((at(fs, '/x') as Inode).content()).toBeNull();
+  });
+});
+
+describe('/proc, made on demand', () => {
+  it('self/status, self/exe, self/fd, mounts and version read as a program sees them', () => {
+    const p = new SyscallProgram();
+    p.call('fd', NR.open, p.buf('status', 20, '/proc/self/status\0'), 0, 0);
+    p.call('n', NR.read, p.mem('fd'), p.buf('text', 256), 256);
+    p.call('exe', NR.readlink, p.buf('exepath', 16, '/proc/self/exe\0'), p.buf('target', 64), 64);
+    p.call('fd3', NR.readlink, p.buf('fdpath', 20, '/proc/self/fd/3\0'), p.buf('fdtarget', 64), 64);
+    p.call('mfd', NR.open, p.buf('mounts', 16, '/proc/mounts\0'), 0, 0);
+    p.call('m', NR.read, p.mem('mfd'), p.buf('mtext', 128), 128);
+    p.call('wr', NR.open, p.buf('status2', 20, '/proc/self/status\0'), 1 /* O_WRONLY */, 0);
+    p.call('mk', NR.mkdir, p.buf('newdir', 16, '/proc/mine\0'), 0o755);
+    p.finish();
+    const out = runSyscallElf(p, [], 'procview').out;
+    const status = out.text('text', 0, out.i32('n'));
+    expect(status).toContain('Name:\tprocview\n');
+    expect(status).toContain('Pid:\t1\n');
+    expect(status).toContain('Uid:\t0\t0\t0\t0\n');
+    expect(out.text('target', 0, out.i32('exe'))).toBe('/bin/procview');
+    expect(out.text('fdtarget', 0, out.i32('fd3'))).toBe('/proc/self/status');
+    expect(out.text('mtext', 0, out.i32('m'))).toContain('rootfs / rootfs rw 0 0');
+    expect(out.i32('wr')).toBeGreaterThanOrEqual(0); // root opens it; writing would fail (EINVAL)
+    expect(out.i32('mk')).toBe(-13); // EACCES: /proc holds no new names
   });
 });
