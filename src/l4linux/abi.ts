@@ -211,6 +211,7 @@ export const NR = {
   rt_sigtimedwait_time64: 421,
   futex_time64: 422,
   rseq: 386,
+  clone3: 435,
   faccessat2: 439,
   renameat2: 353,
   sendfile: 187,

@@ -65,7 +65,7 @@ function* zero(): LxGen<number> {
 /**
  * Calls Linux 2.4 never had, which C libraries probe and do without: answered ENOSYS as that kernel
  * answers them, on purpose, so they are neither reported as missing nor stop a --strict run (glibc
- * registers an rseq area at every start).
+ * registers an rseq area at every start, and its posix_spawn tries clone3 first).
  */
 function* absent(): LxGen<number> {
   return -ENOSYS;
@@ -85,4 +85,5 @@ export const MISC_SYSCALLS: SyscallTable = [
   [NR.fadvise64_64, () => zero()],
   [NR.sync, () => zero()],
   [NR.rseq, () => absent()],
+  [NR.clone3, () => absent()], // glibc's posix_spawn (popen, system) tries it before clone
 ];
