@@ -566,7 +566,7 @@ export class Linux {
 /** init's program cannot start (a bad path in the root file system): the run cannot begin. */
 export class InitError extends UserError {}
 
-const ERRNO_HINT: Record<number, string> = { 2: 'no such file', 13: 'not an executable file (a directory, or no x bit)', 8: 'not a static i386 ELF or a #! script', 20: 'a path component is not a directory', 40: 'too many symbolic links' };
+const ERRNO_HINT: Record<number, string> = { 5: 'its bytes are not in the trace (a trace cut short before its file blobs cannot start its first program)', 2: 'no such file', 13: 'not an executable file (a directory, or no x bit)', 8: 'not a static i386 ELF or a #! script', 20: 'a path component is not a directory', 40: 'too many symbolic links' };
 
 export { BOOT_EPOCH };
 

@@ -15,6 +15,9 @@ import { TraceReader } from '../../tracer/reader.js';
 import { MemorySink } from '../../tracer/sink.js';
 import { loadScenario } from '../../src/scenarios/resolve.js';
 import { recordScenario } from '../../src/session/record-session.js';
+import { ImageBuilder } from '../../src/session/rootfs/builder.js';
+import { loadCommittedGuest } from '../../src/guests/catalog.js';
+import type { RootFsImage } from '../../src/l4linux/vfs/rootfs-image.js';
 
 export interface GoldenRecipe {
   /** A recorded scenario ... */
@@ -26,6 +29,12 @@ export interface GoldenRecipe {
   entropy?: 'prng' | 'os';
   /** ... or another golden trace reduced by filter rules (tracer/filter/rules.ts). */
   filter?: { from: string; rules: Record<string, unknown> };
+  /**
+   * A root file system for the run, built in memory: path -> "dir", "guest:NAME" (a committed guest's
+   * ELF, mode 0755) or "text:CONTENT" (mode 0644). Its metadata and the files the run read are in the
+   * trace (RootFs header field, FileBlob packets).
+   */
+  rootfs?: Record<string, string>;
 }
 
 export interface GoldenManifest {
@@ -68,8 +77,22 @@ export function makeGolden(recipe: GoldenRecipe, toolVersion: string, sources: (
     ...(recipe.flavour !== undefined ? { flavour: recipe.flavour } : {}),
     sets: recipe.sets ?? [],
   });
-  recordScenario(spec, sink, { entropy: recipe.entropy ?? 'prng', toolVersion });
+  const rootfs = recipe.rootfs ? goldenRootfs(recipe.rootfs) : null;
+  recordScenario(spec, sink, { entropy: recipe.entropy ?? 'prng', toolVersion, ...(rootfs ? { rootfs } : {}) });
   return sink.bytes();
+}
+
+/** The in-memory root file system of a recipe (fixed owners and times, so the bytes never vary). */
+function goldenRootfs(tree: Record<string, string>): RootFsImage {
+  const b = new ImageBuilder('golden rootfs');
+  const meta = (mode: number) => ({ mode, uid: 0, gid: 0, mtime: 0 });
+  for (const [path, what] of Object.entries(tree).sort(([x], [y]) => (x < y ? -1 : 1))) {
+    if (what === 'dir') b.dir(path, meta(0o755));
+    else if (what.startsWith('guest:')) b.file(path, meta(0o755), loadCommittedGuest(what.slice(6)));
+    else if (what.startsWith('text:')) b.file(path, meta(0o644), new TextEncoder().encode(what.slice(5)));
+    else throw new Error(`golden rootfs: ${path}: ${what} is not dir, guest:NAME or text:CONTENT`);
+  }
+  return b.finish().image;
 }
 
 /** A manifest's text: stable key order, so a diff shows only what changed. */
