@@ -62,7 +62,7 @@ function shebang(bytes: Uint8Array): { interp: string; arg: string | null } | nu
 function imageOf(lx: Linux, reader: Process | null, inode: Inode, bytes: Uint8Array, path: string): GuestImage | number {
   const machine = lx.ctx.machine;
   if (inode.image) return machine.image(inode.image);
-  if (inode.program instanceof GuestImage) return inode.program;
+  if (inode.program) return inode.program;
   const base = path.slice(path.lastIndexOf('/') + 1).replace(/[^A-Za-z0-9._-]/g, '_') || 'program';
   const name = `${base}@${createHash('sha256').update(bytes).digest('hex').slice(0, 16)}`;
   const known = machine.images.get(name);

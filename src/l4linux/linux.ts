@@ -36,7 +36,7 @@ import { copyToUser } from './uaccess.js';
 import { BOOT_EPOCH, RealtimeClock, realtime } from './clock.js';
 import { ERESTART_RESTARTBLOCK, NR_RESTART_SYSCALL } from './abi-calls.js';
 import { itimerTick } from './itimer.js';
-import { atRandom, randomBytes } from './random.js';
+import { atRandom } from './random.js';
 import { defaultRlimits } from './rlimit.js';
 
 export type SignalFix = 'none' | 'handshake' | 'recheck';
@@ -344,11 +344,6 @@ export class Linux {
     this.wakeAll(done);
   }
 
-  /** `n` random bytes (/dev/urandom): RANDOM choices on the decision tape, a 32-bit word each (random.ts). */
-  randomBytes(n: number): Uint8Array {
-    return randomBytes(this, n);
-  }
-
   /** Tell the user why a guest may fail (printed by run and record, marked in the trace). */
   diagnose(proc: Process, text: string): void {
     this.ctx.machine.diagnose(this.ctx.gid, `pid ${proc.pid} (${proc.name}): ${text}`, 0);
@@ -374,22 +369,20 @@ export class Linux {
     return yield* this.returnToUser(proc, regs, isReturn ? null : { nr, ret });
   }
 
-  private readonly missingSyscalls = new Set<number>();
-
   /**
    * A system call this Linux lacks answers ENOSYS and is counted; the user hears of each number once (a
    * program may fail on it). Under `strict` the run stops there instead (returns false).
    */
   private noteMissingSyscall(proc: Process, nr: number): boolean {
-    this.unimplemented.set(nr, (this.unimplemented.get(nr) ?? 0) + 1);
+    const calls = (this.unimplemented.get(nr) ?? 0) + 1;
+    this.unimplemented.set(nr, calls);
     const name = ENUMS.Syscall![nr];
     const what = `system call ${nr}${name ? ` (${name})` : ''} is not implemented`;
     if (this.config.strict) {
       this.ctx.machine.requestStop('fault', `pid ${proc.pid} (${proc.name}): ${what} (--strict)`);
       return false;
     }
-    if (this.missingSyscalls.has(nr)) return true;
-    this.missingSyscalls.add(nr);
+    if (calls > 1) return true; // told once per number
     this.ctx.machine.diagnose(this.ctx.gid, `pid ${proc.pid} (${proc.name}): ${what}: ENOSYS`, nr);
     return true;
   }

@@ -12,7 +12,7 @@ import type { Process } from './process.js';
 import { sigreturn } from './signals.js';
 import { sysGetThreadArea, sysModifyLdt, sysSetThreadArea } from './tls.js';
 import { writeWords } from './uaccess.js';
-import type { Syscall } from './sys/syscall.js';
+import { value, type Syscall } from './sys/syscall.js';
 import { IDENTITY_SYSCALLS } from './sys/identity.js';
 import { SIGNAL_SYSCALLS } from './sys/signal-calls.js';
 import { TIME_SYSCALLS } from './sys/time.js';
@@ -25,8 +25,6 @@ import { TTY_SYSCALLS } from './sys/tty-calls.js';
 import { MISC_SYSCALLS } from './sys/misc.js';
 
 export type { Syscall };
-
-export { KERNEL_PAGES_PER_PROCESS } from './sys/process.js';
 
 
 // ---------------------------------------------------------------------------------------------------
@@ -54,9 +52,6 @@ function* sysTime(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
   return t;
 }
 
-function* value(v: number): LxGen<number | null> {
-  return v;
-}
 
 /**
  * Marker ids below this get a name of their own in the trace's string table; the others share

@@ -51,7 +51,7 @@ export function absolutePath(lx: Linux, start: Inode, path: string): string {
   return normalize(`${pathOf(lx.fs, start) ?? ''}/${path}`);
 }
 
-export function normalize(path: string): string {
+function normalize(path: string): string {
   const parts: string[] = [];
   for (const p of path.split('/')) {
     if (p === '' || p === '.') continue;

@@ -14,7 +14,7 @@ import { copyFromUser, copyToUser, readWords, writeWords } from '../uaccess.js';
 import { DT } from '../vfs/inode.js';
 import { child } from '../vfs/namei.js';
 import { MAX_IO, readFrom, writeTo } from './io.js';
-import { i32, type SyscallTable } from './syscall.js';
+import { i32, value, type SyscallTable } from './syscall.js';
 
 const F_DUPFD = 0;
 const F_GETFD = 1;
@@ -268,9 +268,8 @@ function* sendfile(lx: Linux, proc: Process, a: number[], wide: boolean): LxGen<
   return n;
 }
 
-function* badfOr0(proc: Process, fd: number): LxGen<number> {
-  return proc.files.get(fd) ? 0 : -EBADF;
-}
+/** fsync, fdatasync, flock: nothing to do on an in-memory file system but check the descriptor. */
+const badfOr0 = (proc: Process, fd: number): ReturnType<typeof value> => value(proc.files.get(fd) ? 0 : -EBADF);
 
 export const FD_SYSCALLS: SyscallTable = [
   [NR.read, (lx, p, a) => read(lx, p, a[0]!, a[1]!, a[2]!, null)],

@@ -10,6 +10,7 @@ import type { Linux } from '../linux.js';
 import type { Process } from '../process.js';
 import { sendSignal } from '../signals.js';
 import type { Inode } from '../vfs/inode.js';
+import { randomBytes } from '../random.js';
 
 /** Largest read or write served in one call. */
 export const MAX_IO = 1 << 16;
@@ -52,7 +53,7 @@ function readInode(lx: Linux, f: OpenFile, inode: Inode, count: number, at: numb
   if (inode.kind === 'dir') return -EISDIR;
   if (inode.kind === 'chr') {
     if (inode.device === 'zero' || inode.device === 'full') return new Uint8Array(count);
-    if (inode.device === 'urandom' || inode.device === 'random') return lx.randomBytes(Math.min(count, 512));
+    if (inode.device === 'urandom' || inode.device === 'random') return randomBytes(lx, Math.min(count, 512));
     return new Uint8Array(0);
   }
   const pos = at ?? f.offset;

@@ -10,7 +10,7 @@ import type { Linux } from '../linux.js';
 import { MAX_REGIONS, PAGE, PROT_EXEC, PROT_READ, PROT_WRITE, USER_STACK_SIZE, USER_STACK_TOP, type Backing, type MappedFile } from '../memory.js';
 import type { Process } from '../process.js';
 import { readWords } from '../uaccess.js';
-import type { SyscallTable } from './syscall.js';
+import { value, type SyscallTable } from './syscall.js';
 
 const MAP_SHARED = 0x01;
 const MAP_PRIVATE = 0x02;
@@ -187,9 +187,6 @@ function* oldMmap(lx: Linux, proc: Process, at: number): LxGen<number> {
   return yield* mmap(lx, proc, w[0]!, w[1]!, w[2]!, w[3]!, w[4]!, w[5]!);
 }
 
-function* zero(): LxGen<number> {
-  return 0;
-}
 
 export const MEMORY_SYSCALLS: SyscallTable = [
   [NR.brk, (lx, p, a) => brk(lx, p, a[0]!)],
@@ -199,5 +196,5 @@ export const MEMORY_SYSCALLS: SyscallTable = [
   [NR.mprotect, (lx, p, a) => mprotect(lx, p, a[0]!, a[1]!, a[2]!)],
   [NR.mremap, (lx, p, a) => mremap(lx, p, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!)],
   [NR.madvise, (lx, p, a) => madvise(lx, p, a[0]!, a[1]!, a[2]!)],
-  [NR.msync, () => zero()],
+  [NR.msync, () => value(0)],
 ];

@@ -10,7 +10,7 @@ import type { Linux } from '../linux.js';
 import type { Process } from '../process.js';
 import { copyToUser, readWords } from '../uaccess.js';
 import { lookupAt } from './at.js';
-import { i32, type SyscallTable } from './syscall.js';
+import { i32, value, type SyscallTable } from './syscall.js';
 
 const FUTEX_WAIT = 0;
 const FUTEX_WAKE = 1;
@@ -58,18 +58,12 @@ function* statfs64(lx: Linux, proc: Process, size: number, out: number): LxGen<n
   return (yield* copyToUser(lx, proc, out, b)) ? 0 : -EFAULT;
 }
 
-function* zero(): LxGen<number> {
-  return 0;
-}
-
 /**
  * Calls Linux 2.4 never had, which C libraries probe and do without: answered ENOSYS as that kernel
  * answers them, on purpose, so they are neither reported as missing nor stop a --strict run (glibc
  * registers an rseq area at every start, and its posix_spawn tries clone3 first).
  */
-function* absent(): LxGen<number> {
-  return -ENOSYS;
-}
+const absent = (): ReturnType<typeof value> => value(-ENOSYS);
 
 export const MISC_SYSCALLS: SyscallTable = [
   [NR.futex, (lx, p, a) => futex(lx, p, a, false)],
@@ -82,8 +76,8 @@ export const MISC_SYSCALLS: SyscallTable = [
     if (!p.files.get(i32(a[0]!))) return -EBADF;
     return yield* statfs64(lx, p, a[1]!, a[2]!);
   }],
-  [NR.fadvise64_64, () => zero()],
-  [NR.sync, () => zero()],
+  [NR.fadvise64_64, () => value(0)],
+  [NR.sync, () => value(0)],
   [NR.rseq, () => absent()],
   [NR.clone3, () => absent()], // glibc's posix_spawn (popen, system) tries it before clone
 ];

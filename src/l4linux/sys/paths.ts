@@ -17,7 +17,7 @@ import type { Inode } from '../vfs/inode.js';
 import { child, linkTarget, pathOf, walk } from '../vfs/namei.js';
 import { encodeOldStat, encodeStat64, encodeStatx, statOf, statOfOpen, type StatInfo } from '../vfs/stat.js';
 import { absolutePath, lookupAt, parentAt, startDir, userPath } from './at.js';
-import { i32, type SyscallTable } from './syscall.js';
+import { i32, value, type SyscallTable } from './syscall.js';
 
 const CWD = AT_FDCWD >>> 0;
 
@@ -315,7 +315,7 @@ export const PATH_SYSCALLS: SyscallTable = [
   [NR.mkdirat, (lx, p, a) => mkdirAt(lx, p, a[0]!, a[1]!, a[2]!)],
   [NR.rmdir, (lx, p, a) => removeAt(lx, p, CWD, a[0]!, true)],
   [NR.unlink, (lx, p, a) => removeAt(lx, p, CWD, a[0]!, false)],
-  [NR.unlinkat, (lx, p, a) => (a[2]! & ~AT_REMOVEDIR ? einval() : removeAt(lx, p, a[0]!, a[1]!, (a[2]! & AT_REMOVEDIR) !== 0))],
+  [NR.unlinkat, (lx, p, a) => (a[2]! & ~AT_REMOVEDIR ? value(-EINVAL) : removeAt(lx, p, a[0]!, a[1]!, (a[2]! & AT_REMOVEDIR) !== 0))],
   [NR.rename, (lx, p, a) => renameAt(lx, p, CWD, a[0]!, CWD, a[1]!, 0)],
   [NR.renameat, (lx, p, a) => renameAt(lx, p, a[0]!, a[1]!, a[2]!, a[3]!, 0)],
   [NR.renameat2, (lx, p, a) => renameAt(lx, p, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!)],
@@ -346,10 +346,6 @@ export const PATH_SYSCALLS: SyscallTable = [
   [NR.utimensat, (lx, p, a) => utimensAt(lx, p, a[0]!, a[1]!, a[2]!, a[3]!)],
   [NR.utimensat_time64, (lx, p, a) => utimensAt(lx, p, a[0]!, a[1]!, 0, a[3]!)],
 ];
-
-function* einval(): LxGen<number> {
-  return -EINVAL;
-}
 
 /** ftruncate needs a descriptor open for writing. */
 function* writableInode(proc: Process, fd: number): LxGen<Inode | number> {

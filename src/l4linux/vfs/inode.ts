@@ -8,6 +8,7 @@
  */
 import { FileData } from '../files.js';
 import type { Process } from '../process.js';
+import type { GuestImage } from '../../l4/guest-image.js';
 
 export type InodeKind = 'dir' | 'file' | 'symlink' | 'chr';
 
@@ -44,7 +45,7 @@ export class Inode {
   /** Open files on it: an unlinked file lives until the last is closed. */
   opens = 0;
   /** The program exec made of this file's bytes (dropped when they change), so exec parses it once. */
-  program: unknown = null;
+  program: GuestImage | null = null;
   atime: number;
   ctime: number;
   /** Regular file: its own bytes (null while the content is still lazy). */
@@ -78,10 +79,6 @@ export class Inode {
     this.ctime = mtime;
     if (kind === 'dir') this.children = new Map();
     if (kind === 'file') this.data = new FileData();
-  }
-
-  get isDir(): boolean {
-    return this.kind === 'dir';
   }
 
   /** st_mode: the type and the permission bits. */
