@@ -14,7 +14,8 @@ import type { Kernel } from '../src/l4/kernel.js';
 import { machineDigest } from '../src/l4/digest.js';
 import { finishTrace } from '../src/session/record-session.js';
 import { ReplaySession } from '../src/session/replay-session.js';
-import { setupFromTrace } from '../src/session/setup.js';
+import { setupFromTrace, TraceContentError } from '../src/session/setup.js';
+import { InitError } from '../src/l4linux/linux.js';
 import type { ScenarioSpec } from '../src/scenarios/spec.js';
 import type { RunOutcome } from '../src/session/machine.js';
 import { EventSelector, parseFilterRules } from '../tracer/filter/rules.js';
@@ -74,7 +75,7 @@ export function replayTrace(reader: TraceReader, file: string, opts: ReplayOptio
   sink.onDifference = () => session.kernel?.halt('replay found a difference');
   sink.onPrefixComplete = () => session.kernel?.halt('replay reproduced the whole of a cut file');
   const total = reader.footer?.nextSeq ?? 0;
-  const r = session.run({
+  const r = runNamingTheFile(file, () => session.run({
     ...(opts.untilSeq !== undefined ? { untilSeq: opts.untilSeq } : {}),
     ...(opts.atCycle !== undefined ? { atCycle: opts.atCycle } : {}),
     ...(opts.maxCycles !== undefined ? { maxCycles: opts.maxCycles } : {}),
@@ -90,7 +91,7 @@ export function replayTrace(reader: TraceReader, file: string, opts: ReplayOptio
         k.halt(`replay budget: ${why}`);
       }
     },
-  });
+  }));
   const run = r.run;
   const k = r.kernel;
   const stopPoint =
@@ -133,6 +134,16 @@ export function replayTrace(reader: TraceReader, file: string, opts: ReplayOptio
     cut: reader.footer ? null : { lastSeq: sink.lastRecordedSeq, packets: reader.packets },
     filtered: selector !== null,
   };
+}
+
+/** A first program the trace cannot start (its bytes cut off) is the trace's problem: say which file. */
+function runNamingTheFile<T>(file: string, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (e instanceof InitError) throw new TraceContentError(`${file}: ${e.message}`);
+    throw e;
+  }
 }
 
 /** The last `n` recorded events of a thread before `seq`. */
