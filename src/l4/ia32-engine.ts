@@ -48,7 +48,15 @@ export const TRAP_SIGNAL = 0x1000;
  */
 export const EMULIB_SIGNAL_ENTRY = 0xc0000ff0;
 
-type Pending = 'none' | 'ipc' | 'exception' | 'exRegs' | 'taskNew' | 'schedule' | 'other';
+/**
+ * After the exception words of a reply: [EMULIB_NEW_THREAD, lthread, ip, pager, linux pid] asks the
+ * emulation library to create a thread of its task (lthread_ex_regs; in V2 only a task's own threads
+ * can) before it continues the program: L4Linux's threads sharing one task.
+ */
+export const EMULIB_NEW_THREAD = 0x4c58000c;
+const SPAWN_WORDS = 5;
+
+type Pending = 'none' | 'ipc' | 'exception' | 'exRegs' | 'taskNew' | 'schedule' | 'spawn' | 'other';
 
 interface IpcBuffers {
   /** Address of the long receive buffer (0 = short receive). */
@@ -89,6 +97,8 @@ export class Ia32Engine implements Engine {
   private trapWasInt80 = false;
   /** Set when redirected to the signal entry: the interrupted EIP and ESP. */
   private signalEntry: { eip: number; esp: number } | null = null;
+  /** A thread the emulation library creates before continuing (EMULIB_NEW_THREAD): lthread, ip, pager, pid. */
+  private spawn: number[] | null = null;
 
   constructor(
     private readonly deps: Ia32EngineDeps,
@@ -121,6 +131,7 @@ export class Ia32Engine implements Engine {
   }
 
   run(budget: number): RunResult {
+    if (this.spawn) return this.spawnThread();
     if (this.signalEntry) {
       const s = this.signalEntry;
       this.signalEntry = null;
@@ -152,6 +163,15 @@ export class Ia32Engine implements Engine {
     }
   }
 
+  /** The emulation library creates the thread the server asked for (an lthread_ex_regs), then goes on. */
+  private spawnThread(): RunResult {
+    const [lthread, ip, pager, linuxPid] = this.spawn!;
+    this.spawn = null;
+    this.pending = 'spawn';
+    const name = this.deps.image.name.replace(/@.*$/, '');
+    return { cycles: 0, op: { op: 'exRegs', lthread: lthread!, ip: ip!, sp: pager!, pager: pager!, annotate: { name, linuxPid: linuxPid!, guest: true } } };
+  }
+
   /** The interpreter's message for an instruction it lacks, with the function it is in (when symbols exist). */
   private describeUnimplemented(detail: string): string {
     const where = this.deps.image.functionContaining(this.cpu.eip >>> 0);
@@ -172,7 +192,7 @@ export class Ia32Engine implements Engine {
     }
     const handler = this.deps.handler();
     this.pending = 'exception';
-    const op: KernelOp = { op: 'ipc', dest: handler, send: { words }, recv: { from: handler, maxWords: EXC_WORDS }, timeouts: decodeV2(0) };
+    const op: KernelOp = { op: 'ipc', dest: handler, send: { words }, recv: { from: handler, maxWords: EXC_WORDS + SPAWN_WORDS }, timeouts: decodeV2(0) };
     // The trampoline path reflects the trap to the emulation library first; the modified C library
     // issues the same IPC itself.
     const reflect = trapno === 0x80 && this.deps.directSyscalls?.() ? 0 : this.deps.costs.exceptionReflect;
@@ -300,11 +320,13 @@ export class Ia32Engine implements Engine {
     const r = this.cpu.r;
     const pending = this.pending;
     this.pending = 'none';
-    if (!result || pending === 'none') return;
+    if (!result || pending === 'none' || pending === 'spawn') return;
     switch (result.kind) {
       case 'ipc': {
         if (pending === 'exception') {
-          if (result.error === 0 && result.words.length >= EXC_WORDS) this.loadRegisters(result.words);
+          const w = result.words;
+          if (result.error === 0 && w.length >= EXC_WORDS) this.loadRegisters(w);
+          if (result.error === 0 && w.length >= EXC_WORDS + SPAWN_WORDS && w[EXC_WORDS] === EMULIB_NEW_THREAD) this.spawn = w.slice(EXC_WORDS + 1, EXC_WORDS + SPAWN_WORDS);
           return;
         }
         const w = result.words;

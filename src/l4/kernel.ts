@@ -306,7 +306,9 @@ export class Kernel implements ModelServices {
     const cpu = note.cpu !== undefined && note.cpu < this.cpus.length ? note.cpu : this.exec.id;
     const name = note.name ?? this.programs.get(ip)?.name ?? task.image?.elf.functions.get(ip) ?? `${task.name}.${lthread}`;
     if (note.taskName) task.name = note.taskName;
-    if (note.linuxPid) task.linuxPid = note.linuxPid;
+    // A Linux thread beside the task's first one (a thread of a process) names its own pid (the tid).
+    const linuxPid = note.linuxPid ?? task.linuxPid;
+    if (note.linuxPid && lthread === 0) task.linuxPid = note.linuxPid;
     if (note.smallSpace && this.costs.smallSpaceSwitch > 0) task.smallSpace = true;
     if (note.native) task.native = true;
     if (note.directSyscalls) task.directSyscalls = true;
@@ -317,10 +319,10 @@ export class Kernel implements ModelServices {
       lthread,
       version: task.version,
       // Thread 0 of a task with a guest image runs guest code (after the emulation library's startup).
-      kind: note.image && lthread === 0 ? ThreadKind.IA32 : (this.threadKindOf.get(engine) ?? ThreadKind.MODEL),
+      kind: (note.guest ?? (note.image !== undefined && lthread === 0)) ? ThreadKind.IA32 : (this.threadKindOf.get(engine) ?? ThreadKind.MODEL),
       cpu,
       priority: prio,
-      linuxPid: task.linuxPid,
+      linuxPid,
       taskName: task.name,
     });
     const quantum = this.costs.timesliceUs * this.costs.cyclesPerUs;

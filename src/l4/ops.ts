@@ -58,6 +58,8 @@ export interface Annotation {
   native?: boolean;
   /** The task's C library calls the Linux server directly (modified libc): `int $0x80` is that IPC. */
   directSyscalls?: boolean;
+  /** The thread runs the task's guest image (after a startup in model code); default: lthread 0 of a task with an image. */
+  guest?: boolean;
 }
 
 export type KernelOp =

@@ -31,7 +31,14 @@ export function doExRegs(k: Kernel, t: Thread, op: Op<'exRegs'>): void {
     t.engine.resume({ kind: 'exRegs', ok: false, oldIp: KEEP, oldSp: KEEP, oldFlags: KEEP, oldPager: INVALID, created: false });
   };
   if (!(lt >= 0 && lt < 128)) return fail();
-  const target = task.threads[lt];
+  let target = task.threads[lt];
+  if (target && target !== t && op.annotate && op.ip !== KEEP && k.programs.has(op.ip) && target.engine.kind === 'ia32') {
+    // A guest thread restarted in model code as someone new (the emulation library reusing the L4
+    // thread of an ended Linux thread for a new one): the old incarnation ends, a new one starts, so
+    // the trace keeps one thread per incarnation.
+    k.killThread(target, 3, 0);
+    target = undefined;
+  }
   if (!target) {
     if (op.ip === KEEP) return fail();
     k.ev(t, Kind.EXREGS, task.gid(lt), 0, 0, op.ip, op.sp, EXREGS_CREATED);

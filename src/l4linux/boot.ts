@@ -28,6 +28,8 @@ export interface LinuxMachineOptions {
   poolLog2: number;
   keyboard: Keyboard | null;
   syscalls: 'trampoline' | 'direct';
+  /** L4Linux: each thread in a task of its own (2.4), or a process's threads in one task (the fix). */
+  threadModel: 'task' | 'shared';
 }
 
 export interface LinuxMachine {
@@ -64,6 +66,7 @@ export function buildLinuxMachine(k: Kernel, program: (p: ModelProgram) => numbe
     poolLog2: o.poolLog2,
     keyboard: o.keyboard,
     syscalls: o.syscalls,
+    threadModel: o.threadModel,
     l4env,
   });
   const serverIp = server.load(program);

@@ -38,6 +38,9 @@ import { ERESTART_RESTARTBLOCK, NR_RESTART_SYSCALL } from './abi-calls.js';
 import { itimerTick } from './itimer.js';
 import { atRandom } from './random.js';
 import { defaultRlimits } from './rlimit.js';
+import { FutexTable } from './futex.js';
+import { clearChildTid } from './sys/futex.js';
+import { FsStruct } from './thread-group.js';
 
 export type SignalFix = 'none' | 'handshake' | 'recheck';
 
@@ -99,6 +102,8 @@ export class Linux {
   readonly fs: FileSystem;
   /** The console's terminal state, when the console is a terminal (input from a keyboard). */
   readonly tty: TtyState | null;
+  /** Futex sleepers by address space and word. */
+  readonly futexes = new FutexTable();
   /** poll and select sleep here; every wake-up of a pipe or the console wakes them too. */
   readonly pollWait = new WaitQueue('poll');
   /** System calls this Linux lacks that guests made: number -> how many times. */
@@ -173,8 +178,38 @@ export class Linux {
     proc.exe = parent?.exe ?? '';
     proc.cmdline = parent?.cmdline ?? [];
     this.processes.set(pid, proc);
-    parent?.children.add(proc);
+    // A child of any thread is a child of its thread group (wait in any thread reaps it; getppid is the tgid).
+    if (parent) {
+      proc.parent = parent.group.leader;
+      proc.parent.children.add(proc);
+    }
     return proc;
+  }
+
+  /**
+   * A new thread in `creator`'s thread group (clone with CLONE_THREAD): the same memory, signal actions,
+   * identity and limits; `sharedFs` / `sharedFiles` as CLONE_FS / CLONE_FILES ask.
+   */
+  newThread(creator: Process, sharedFs: boolean, sharedFiles: boolean): Process {
+    const pid = this.nextPid++;
+    const g = creator.group;
+    const t = new Process(pid, g.leader.parent, g.pgrp, creator.name, creator.mm, sharedFiles ? creator.files : creator.files.clone());
+    t.group = g;
+    g.threads.push(t);
+    t.fs = sharedFs ? creator.fs : new FsStruct(creator.fs);
+    t.actions = creator.actions;
+    t.cred = creator.cred;
+    t.rlimits = creator.rlimits;
+    t.virtTimer = creator.virtTimer;
+    t.profTimer = creator.profTimer;
+    t.altstack.reset(); // a thread starts without its creator's alternate stack (sas_ss_reset)
+    t.ldt = creator.ldt;
+    t.exe = creator.exe;
+    t.cmdline = creator.cmdline;
+    t.exitSignal = 0;
+    t.startedAt = this.now();
+    this.processes.set(pid, t);
+    return t;
   }
 
   /** Create init: its memory, its initial stack with argv and environment, its console descriptors. */
@@ -215,22 +250,78 @@ export class Linux {
   }
 
   /**
-   * The process ends with wait status `status`: files closed, memory released, children handed to init,
-   * the parent told. Called from the process's own kernel path (exit, a fatal signal on its way out) or
-   * from another's (SIGKILL, which the kernel performs at once).
+   * The process of `proc` ends with wait status `status` (exit_group, a fatal signal, SIGKILL): its other
+   * threads end first (zap_other_threads), then the process with its last thread (`exitProcess`).
    */
   *exit(proc: Process, status: number): LxGen {
     if (!proc.alive) return;
-    this.stats.exits++;
-    proc.state = 'zombie';
-    proc.exitStatus = status;
-    proc.endedAt = this.now();
-    this.vforkRelease(proc);
-    const co = proc.coroutine;
+    const g = proc.group;
+    const last = proc.runsUser ? proc : g.threads[0];
+    if (!last) return;
+    g.exiting = true;
+    for (const t of g.others(last)) yield* this.endThread(t);
+    yield* this.exitProcess(last, status);
+  }
+
+  /** exit(2): one thread ends; the process ends with its last thread. */
+  *exitThread(proc: Process, status: number): LxGen {
+    if (!proc.runsUser) return;
+    if (proc.group.threads.length > 1) yield* this.endThread(proc);
+    else yield* this.exitProcess(proc, status);
+  }
+
+  /**
+   * A thread ends while its thread group lives on: CLONE_CHILD_CLEARTID's word is cleared and one waiter
+   * woken (pthread_join), its kernel pages go, and what ran it (its L4 task or L4 thread). A leader stays
+   * in the process table as the group's face (its pid is getpid's) until the group ends.
+   */
+  *endThread(t: Process): LxGen {
+    const g = t.group;
+    const i = g.threads.indexOf(t);
+    if (i < 0) return;
+    g.threads.splice(i, 1);
+    t.threadExited = true;
+    t.endedAt = this.now();
+    const co = t.coroutine;
     if (co && co.state !== 'running') this.abandon(co);
+    this.vforkRelease(t);
+    yield* clearChildTid(this, t);
+    yield* work(this.costs.linuxExit);
+    if (!g.threads.some((o) => o.files === t.files)) this.closeAll(t);
+    for (const at of t.kernelPages.splice(0)) yield* this.platform.freePage(at);
+    if (!t.isLeader) {
+      t.state = 'zombie';
+      this.processes.delete(t.pid);
+    }
+    yield* this.platform.endThread(t);
+  }
+
+  /**
+   * The process ends with wait status `status` as its last thread `last` exits: files closed, memory
+   * released, children handed to init, the parent told. The group's leader becomes the zombie its
+   * parent reaps. Called from the process's own kernel path (exit, a fatal signal on its way out) or
+   * from another's (SIGKILL, which the kernel performs at once).
+   */
+  private *exitProcess(last: Process, status: number): LxGen {
+    const g = last.group;
+    const proc = g.leader;
+    this.stats.exits++;
+    g.threads.length = 0;
+    g.exiting = true;
+    for (const t of new Set([proc, last])) {
+      t.state = 'zombie';
+      t.endedAt = this.now();
+      this.vforkRelease(t);
+      const co = t.coroutine;
+      if (co && co.state !== 'running') this.abandon(co);
+    }
+    proc.exitStatus = status;
+    last.threadExited = true;
+    if (last !== proc) this.processes.delete(last.pid);
     proc.alarmAt = 0;
-    for (let fd = 0; fd < proc.files.fds.length; fd++) this.closeFd(proc, fd);
-    const pages = proc.mm.pages.size;
+    this.closeAll(last);
+    if (proc.files !== last.files) this.closeAll(proc);
+    const pages = last.mm.pages.size;
     yield* work(this.costs.linuxExit + pages * this.costs.linuxExitPerPage);
     for (const child of proc.children) {
       child.parent = this.init !== proc ? this.init : null;
@@ -250,9 +341,36 @@ export class Linux {
     }
     // The platform removes what ran the process; on native Linux that may be the running thread itself,
     // so memory is given back first and this comes last.
-    yield* this.dropMemory(proc, proc.mm);
-    for (const at of proc.kernelPages.splice(0)) yield* this.platform.freePage(at);
-    yield* this.platform.endProcess(proc);
+    this.futexes.drop(last.mm);
+    yield* this.dropMemory(last, last.mm);
+    for (const t of new Set([proc, last])) for (const at of t.kernelPages.splice(0)) yield* this.platform.freePage(at);
+    yield* this.platform.endProcess(last);
+  }
+
+  /**
+   * execve in a thread of a group with others (de_thread): the others end, and a thread that is not
+   * the leader takes over the leader's pid, parent and children, as Linux's exec does.
+   */
+  *becomeSoleThread(proc: Process): LxGen {
+    const g = proc.group;
+    for (const t of g.others(proc)) yield* this.endThread(t);
+    const leader = g.leader;
+    if (leader === proc) return;
+    this.processes.delete(proc.pid);
+    leader.state = 'zombie';
+    proc.pid = leader.pid;
+    this.processes.set(proc.pid, proc);
+    proc.parent = leader.parent;
+    leader.parent?.children.delete(leader);
+    leader.parent?.children.add(proc);
+    for (const k of leader.children) {
+      k.parent = proc;
+      proc.children.add(k);
+    }
+    leader.children.clear();
+    proc.exitSignal = leader.exitSignal;
+    proc.startedAt = leader.startedAt;
+    g.leader = proc;
   }
 
   /** waitpid reaped a zombie: it is gone. */
@@ -275,6 +393,11 @@ export class Linux {
 
   *freeBackings(freed: Backing[]): LxGen {
     for (const b of freed) yield* this.platform.freePage(b.at);
+  }
+
+  /** Close every descriptor of the process's table. */
+  closeAll(proc: Process): void {
+    for (let fd = 0; fd < proc.files.fds.length; fd++) this.closeFd(proc, fd);
   }
 
   closeFd(proc: Process, fd: number): boolean {
@@ -493,9 +616,9 @@ export class Linux {
     this.jiffies++;
     yield* work(this.costs.linuxTick);
     for (const co of this.timers.slice()) if (co.sleep && co.sleep.untilJiffy <= this.jiffies) this.wakeCo(co, 'timeout');
-    for (const proc of this.processes.values()) {
+    for (const proc of [...this.processes.values()]) {
       if (!proc.alive) continue;
-      if (yield* itimerTick(this, proc)) continue;
+      if (proc.isLeader && (yield* itimerTick(this, proc))) continue; // interval timers are per process
       if (proc.kickLost && this.config.signalFix === 'recheck' && proc.coroutine === null && deliverableSignal(proc) !== 0) {
         yield* this.retryKick(proc);
       }

@@ -63,8 +63,17 @@ export interface Platform {
    * `proc.startRegs`. For exec the process's previous incarnation is replaced.
    */
   startProcess(proc: Process, kind: 'init' | 'fork' | 'exec'): LxGen<boolean>;
-  /** The process has exited: remove what ran it. */
+  /** The process has exited (`proc` is its last thread): remove what ran it. */
   endProcess(proc: Process): LxGen;
+  /**
+   * A new thread of `creator`'s process (clone with CLONE_THREAD): it enters user mode with
+   * `thread.startRegs` in the same memory. L4Linux 2.4 runs it in an L4 task of its own with the same
+   * mappings (the per-thread address space of seed 000's known bugs); the shared model in a new L4
+   * thread of the creator's task; native Linux in the same address space.
+   */
+  startThread(thread: Process, creator: Process): LxGen<boolean>;
+  /** A thread ended while its process lives on: remove what ran it. */
+  endThread(thread: Process): LxGen;
   /**
    * A signal is pending for a process that runs in user mode: force it into the kernel (L4Linux 2.4:
    * a kick IPC to its signal thread). Returns how that went, for the trace.

@@ -9,6 +9,7 @@ import type { SigSet } from './sigset.js';
 import type { FileTable } from './files.js';
 import type { ProcessMemory } from './memory.js';
 import type { Inode } from './vfs/inode.js';
+import { FsStruct, ThreadGroup } from './thread-group.js';
 
 export type ProcessState = 'running' | 'stopped' | 'zombie';
 
@@ -30,17 +31,35 @@ export interface FaultSiginfo {
   addr: number;
 }
 
+/**
+ * A Linux task: a process, or one thread of a thread group (Linux 2.4 keeps one task_struct per thread).
+ * What a thread group shares (signal_struct: process group, session, alarms, children's times) lives in
+ * `group`, what CLONE_FS shares (working directory, umask) in `fs`; the accessors below keep the call
+ * sites as they were for processes. mm, files, the signal actions (CLONE_SIGHAND), credentials and limits
+ * are shared by reference.
+ */
 export class Process {
   state: ProcessState = 'running';
+  /** The thread group (getpid's value is its leader's pid, `tgid`). */
+  group: ThreadGroup;
+  /** The working directory and umask (CLONE_FS shares them). */
+  fs: FsStruct;
+  /** This thread's user thread has ended while its group lives on (a leader that called exit, not exit_group). */
+  threadExited = false;
+  /** L4Linux: the L4 thread that runs this Linux thread (0, or 2k in the shared thread model; its signal thread is next). */
+  lthread = 0;
+  /** L4Linux, shared thread model: a thread the emulation library must create on its way back (clone's reply). */
+  spawn: number[] | null = null;
   /** Wait status for the parent (exit code << 8, or the terminating signal). */
   exitStatus = 0;
+  /** Children (a thread group's are its leader's: fork in any thread makes a child of the leader). */
   readonly children = new Set<Process>();
   /** The parent sleeps here in waitpid until a child exits (wait_chldexit). */
   readonly childWait = new WaitQueue('wait-child');
   /** A stopped process sleeps here until SIGCONT. */
   readonly stopWait = new WaitQueue('stopped');
-  /** actions[sig] for signals 1..NSIG. */
-  readonly actions: SigAction[] = Array.from({ length: NSIG + 1 }, defaultSigAction);
+  /** actions[sig] for signals 1..NSIG (CLONE_SIGHAND: the same array). */
+  actions: SigAction[] = Array.from({ length: NSIG + 1 }, defaultSigAction);
   /** Pending and blocked signals (signals 1..32). */
   pending = 0;
   blocked = 0;
@@ -68,17 +87,11 @@ export class Process {
   trapNo = 0;
   errorCode = 0;
   cr2 = 0;
-  /** Jiffy at which SIGALRM is due, or 0 (ITIMER_REAL, itimer.ts). */
-  alarmAt = 0;
-  /** ITIMER_REAL's reload value in jiffies (0: one shot). */
-  realInterval = 0;
-  readonly virtTimer: Countdown = { value: 0, interval: 0 };
-  readonly profTimer: Countdown = { value: 0, interval: 0 };
+  virtTimer: Countdown = { value: 0, interval: 0 };
+  profTimer: Countdown = { value: 0, interval: 0 };
 
   // --- identity, limits, scheduling, accounting (cred.ts, rlimit.ts; sys/identity.ts) -------------
   cred: Cred;
-  /** Session id (setsid). */
-  sid: number;
   rlimits: Rlimit[];
   /** Nice value, -20..19. */
   nice = 0;
@@ -93,17 +106,11 @@ export class Process {
   /** Cycle time of creation and of exit (-1: alive): the process's CPU clocks (clock.ts cpuCycles). */
   startedAt = 0;
   endedAt = -1;
-  /** CPU cycles of its reaped children and theirs (times' cutime, RUSAGE_CHILDREN). */
-  childCycles = 0;
   /**
    * How restart_syscall continues a sleep a signal interrupted without running a handler (Linux's
    * restart_block; -ERESTART_RESTARTBLOCK), or null: restart_syscall then fails with EINTR.
    */
   restartBlock: (() => LxGen<number | null>) | null = null;
-  /** Working directory (set when the process is made: init's is /, a child's its parent's). */
-  cwd!: Inode;
-  /** File-creation mask (Linux's default 022). */
-  umask = 0o022;
   /** The program file it runs (/proc/self/exe) and its arguments (/proc/self/cmdline). */
   exe = '';
   cmdline: string[] = [];
@@ -143,17 +150,18 @@ export class Process {
   kernelPages: number[] = [];
 
   constructor(
-    readonly pid: number,
+    public pid: number,
     public parent: Process | null,
-    public pgrp: number,
+    pgrp: number,
     public name: string,
     public mm: ProcessMemory,
     public files: FileTable,
   ) {
     // fork: the child has its parent's identity, session, limits, niceness, name, alternate stack and
     // blocked real-time signals (the caller copies the rest of the signal state); no timers, no robust list.
+    this.group = new ThreadGroup(this, pgrp, parent ? parent.sid : pid);
+    this.fs = new FsStruct(parent?.fs);
     this.cred = parent ? parent.cred.clone() : new Cred();
-    this.sid = parent ? parent.sid : pid;
     this.rlimits = parent ? parent.rlimits.map((r) => ({ ...r })) : [];
     this.altstack = parent ? parent.altstack.clone() : new AltStack();
     if (parent) {
@@ -188,11 +196,75 @@ export class Process {
   }
 
   get ppid(): number {
-    return this.parent?.pid ?? 0;
+    return this.group.leader.parent?.tgid ?? 0;
   }
 
   get alive(): boolean {
     return this.state !== 'zombie';
+  }
+
+  /** The thread group's id: what getpid returns. */
+  get tgid(): number {
+    return this.group.leader.pid;
+  }
+
+  get isLeader(): boolean {
+    return this.group.leader === this;
+  }
+
+  /** A live thread that runs (or can run) user code: a signal may be delivered to it. */
+  get runsUser(): boolean {
+    return this.alive && !this.threadExited;
+  }
+
+  // --- shared state (the thread group's signal_struct, the fs_struct) -----------------------------------
+  get pgrp(): number {
+    return this.group.pgrp;
+  }
+  set pgrp(v: number) {
+    this.group.pgrp = v;
+  }
+  /** Session id (setsid). */
+  get sid(): number {
+    return this.group.sid;
+  }
+  set sid(v: number) {
+    this.group.sid = v;
+  }
+  /** Jiffy at which SIGALRM is due, or 0 (ITIMER_REAL, itimer.ts). */
+  get alarmAt(): number {
+    return this.group.alarmAt;
+  }
+  set alarmAt(v: number) {
+    this.group.alarmAt = v;
+  }
+  /** ITIMER_REAL's reload value in jiffies (0: one shot). */
+  get realInterval(): number {
+    return this.group.realInterval;
+  }
+  set realInterval(v: number) {
+    this.group.realInterval = v;
+  }
+  /** CPU cycles of its reaped children and theirs (times' cutime, RUSAGE_CHILDREN). */
+  get childCycles(): number {
+    return this.group.childCycles;
+  }
+  set childCycles(v: number) {
+    this.group.childCycles = v;
+  }
+  /** Working directory (set when the process is made: init's is /, a child's its parent's). */
+  get cwd(): Inode {
+    return this.fs.cwd!;
+  }
+  set cwd(v: Inode) {
+    this.fs.cwd = v;
+  }
+  /** File-creation mask (Linux's default 022). */
+  get umask(): number {
+    return this.fs.umask;
+  }
+  set umask(v: number) {
+    this.fs.umask = v;
   }
 }
 

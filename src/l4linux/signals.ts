@@ -55,8 +55,10 @@ function isIgnored(proc: Process, sig: number): boolean {
  * went: ignored, blocked, woke the target inside the kernel, or a kick and its IPC result. Real-time
  * signals are not queued: one instance is pending at most, as for the others.
  */
-export function* sendSignal(lx: Linux, target: Process, sig: number, from: number, code = from ? SI_USER : SI_KERNEL, status = -1): LxGen {
-  if (!target.alive || !validSignal(sig)) return;
+export function* sendSignal(lx: Linux, to: Process, sig: number, from: number, code = from ? SI_USER : SI_KERNEL, status = -1, toThread = false): LxGen {
+  if (!to.alive || !validSignal(sig)) return;
+  const target = toThread ? to : pickThread(to, sig);
+  if (!target.runsUser && sig !== SIG.KILL) return;
   lx.stats.signalsSent++;
   const bit = sigbit(sig);
   if (sig === SIG.KILL) {
@@ -102,6 +104,21 @@ export function* sendSignal(lx: Linux, target: Process, sig: number, from: numbe
   lx.ev(Kind.SIG_SEND, from, target.pid, sig, k.path, k.error);
 }
 
+/**
+ * A signal for a process goes to one of its threads (complete_signal): the one named if it does not
+ * block the signal, else the first thread that does not, else the one named (or, if that thread has
+ * ended, the first live one), where it stays pending until unblocked. Linux keeps such a signal in a
+ * shared queue that any thread may take; choosing at send time is the same unless threads change
+ * their masks while it is pending.
+ */
+function pickThread(to: Process, sig: number): Process {
+  const threads = to.group.threads;
+  if (threads.length <= 1 && to.runsUser) return to;
+  const wants = (t: Process): boolean => t.runsUser && !has(blockedOf(t), sig);
+  if (wants(to)) return to;
+  return threads.find(wants) ?? (to.runsUser ? to : (threads[0] ?? to));
+}
+
 /** SIGCHLD's si_code and si_status for a child that ended with wait status `status` (CLD_EXITED, CLD_KILLED). */
 export function chldSiginfo(status: number): [number, number] {
   return status & 0x7f ? [CLD_KILLED, status & 0x7f] : [CLD_EXITED, (status >> 8) & 0xff];
@@ -121,7 +138,7 @@ export function siginfoOf(proc: Process, sig: number): FaultSiginfo | SenderSigi
 export function* sendToGroup(lx: Linux, pgrp: number, sig: number, from: number, except: Process | null = null): LxGen<number> {
   let n = 0;
   for (const p of [...lx.processes.values()]) {
-    if (p.alive && p.pgrp === pgrp && p !== except) {
+    if (p.alive && p.isLeader && p.pgrp === pgrp && p !== except) {
       n++;
       if (sig !== 0) yield* sendSignal(lx, p, sig, from);
     }

@@ -23,6 +23,8 @@ import { POLL_SYSCALLS } from './sys/poll.js';
 import { PROCESS_SYSCALLS } from './sys/process.js';
 import { TTY_SYSCALLS } from './sys/tty-calls.js';
 import { MISC_SYSCALLS } from './sys/misc.js';
+import { FUTEX_SYSCALLS } from './sys/futex.js';
+import { THREAD_SYSCALLS } from './sys/thread.js';
 
 export type { Syscall };
 
@@ -67,7 +69,7 @@ function* sysMarker(lx: Linux, proc: Process, a: number[]): LxGen<number | null>
 
 const CORE_SYSCALLS: [number, Syscall][] = [
   [NR.time, sysTime],
-  [NR.getpid, (_lx, p) => value(p.pid)],
+  [NR.getpid, (_lx, p) => value(p.tgid)],
   [NR.getppid, (_lx, p) => value(p.ppid)],
   [NR.getpgrp, (_lx, p) => value(p.pgrp)],
   [NR.pause, sysPause],
@@ -90,6 +92,8 @@ export const SYSCALLS = new Map<number, Syscall>([
   ...TTY_SYSCALLS,
   ...MEMORY_SYSCALLS,
   ...MISC_SYSCALLS,
+  ...FUTEX_SYSCALLS,
+  ...THREAD_SYSCALLS,
   ...IDENTITY_SYSCALLS,
   ...TIME_SYSCALLS,
   ...SIGNAL_SYSCALLS,

@@ -26,6 +26,13 @@ export const LinuxShape = {
   /** How system calls reach the server: the int $0x80 trampoline, or the modified C library's direct IPC. */
   syscalls: z.enum(['trampoline', 'direct']).default('trampoline'),
   /**
+   * L4Linux: where a process's threads run. `task` (default, L4Linux 2.4 as seed 000's known bugs
+   * describe it): each thread in an L4 task of its own with the same mappings, so every thread switch
+   * switches address spaces; `shared`: the fix, one L4 task per process, a thread per Linux thread.
+   * Left out of a spec that does not set it (traces recorded before it existed keep their JSON).
+   */
+  threadModel: z.enum(['task', 'shared']).optional(),
+  /**
    * CLOCK_REALTIME at boot, seconds since 1970, up to the year 9999; unset: 2003-01-01T00:00:00Z
    * (BOOT_EPOCH). Left out of a spec that does not set it, so the scenario JSON of traces recorded
    * before it existed stays the same.
@@ -57,6 +64,7 @@ export function bootLinux(ctx: ScenarioContext, p: LinuxParams, config: Omit<Lin
     poolLog2: p.poolLog2,
     keyboard,
     syscalls: p.syscalls,
+    threadModel: p.threadModel ?? 'task',
   });
 }
 

@@ -19,6 +19,7 @@ import { call, enterGuest, exRegs, replyWait, wait, type IpcResult } from '../..
 import type { SignalFix } from '../linux.js';
 import { LX_GET_REGS, LX_KICK, LX_SIG_READY } from './protocol.js';
 
+/** The signal thread of user thread 2k is lthread 2k + SIGNAL_THREAD. */
 export const SIGNAL_THREAD = 1;
 
 export function emulibPrograms(fix: SignalFix, serverTask: number, sigThreadIp: () => number): { start: ModelProgram; signalThread: ModelProgram } {
@@ -26,6 +27,8 @@ export function emulibPrograms(fix: SignalFix, serverTask: number, sigThreadIp: 
     name: 'l4linux-signal-thread',
     *run(ctx) {
       const server = ctx.sp;
+      // The user thread this signal thread serves: the one before it (thread 2k has signal thread 2k + 1).
+      const user = ctx.lthread - 1;
       const isKick = (r: IpcResult): boolean => r.error === 0 && gidTask(r.src) === serverTask && r.words[0] === LX_KICK;
       if (fix === 'handshake') {
         // Report readiness and start waiting in one step (send + open receive), so no kick can arrive
@@ -33,12 +36,12 @@ export function emulibPrograms(fix: SignalFix, serverTask: number, sigThreadIp: 
         // new report.
         for (;;) {
           const r = yield* replyWait(server, [LX_SIG_READY]);
-          if (isKick(r)) yield* exRegs(0, EMULIB_SIGNAL_ENTRY, KEEP);
+          if (isKick(r)) yield* exRegs(user, EMULIB_SIGNAL_ENTRY, KEEP);
         }
       }
       for (;;) {
         const r = yield* wait();
-        if (isKick(r)) yield* exRegs(0, EMULIB_SIGNAL_ENTRY, KEEP);
+        if (isKick(r)) yield* exRegs(user, EMULIB_SIGNAL_ENTRY, KEEP);
       }
     },
   };
@@ -47,7 +50,7 @@ export function emulibPrograms(fix: SignalFix, serverTask: number, sigThreadIp: 
     acceptsRedirect: true,
     *run(ctx) {
       const server = ctx.sp;
-      yield* exRegs(SIGNAL_THREAD, sigThreadIp(), server, { pager: server });
+      yield* exRegs(ctx.lthread + SIGNAL_THREAD, sigThreadIp(), server, { pager: server });
       let forced = false;
       for (;;) {
         const r = yield* call(server, [LX_GET_REGS], undefined, {}, { maxWords: EXC_WORDS });

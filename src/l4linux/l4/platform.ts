@@ -17,8 +17,8 @@ import type { Coroutine, LxGen } from '../coroutine.js';
 import type { PageEntry } from '../memory.js';
 import { SIG_PATH, type KickOutcome, type Platform, type UserFpu, type UserPage } from '../platform.js';
 import type { Process } from '../process.js';
-import { DM_ALLOC, DM_FREE, DM_RESERVE, LX_KICK, TS_CREATE, TS_DELETE } from './protocol.js';
-import { FIRST_USER_TASK, SERVER_TASK, USER_TASKS, type LinuxServer } from './server.js';
+import { DM_ALLOC, DM_FREE, DM_RESERVE, LX_KICK, LX_NEW_THREAD, TS_CREATE, TS_DELETE } from './protocol.js';
+import { FIRST_USER_TASK, pairKey, SERVER_TASK, USER_TASKS, type LinuxServer } from './server.js';
 import { SIGNAL_THREAD } from './emulib.js';
 import { DM_TASK, TASK_SERVER_TASK } from './l4env.js';
 
@@ -150,8 +150,42 @@ export class L4Platform implements Platform {
       thread = r.task;
     }
     if (thread === NIL) return false;
-    server.byTask.set(proc.task, proc);
+    this.forget(proc);
+    proc.lthread = 0;
+    server.byThread.set(pairKey(proc.task, 0), proc);
     return true;
+  }
+
+  /**
+   * A thread of a process. L4Linux 2.4 (`threadModel` task): a task of its own, started as a fork child's
+   * is, with the same Linux memory, so it faults in the same mappings and every switch between threads
+   * switches address spaces. The shared model: a new L4 thread pair (user 2k, signal 2k + 1) in the
+   * creator's task, which the emulation library creates when the clone reply reaches it.
+   */
+  *startThread(thread: Process, creator: Process): LxGen<boolean> {
+    const server = this.server;
+    if (server.opts.threadModel === 'task') return yield* this.startProcess(thread, 'fork');
+    const used = new Set<number>();
+    for (const [key, p] of server.byThread) if (Math.floor(key / 128) === creator.task && p.runsUser) used.add(key % 128);
+    let lthread = 2;
+    while (lthread < 128 && used.has(lthread)) lthread += 2;
+    if (lthread >= 128) return false;
+    thread.task = creator.task;
+    thread.lthread = lthread;
+    thread.vcpu = server.assignVcpu(thread);
+    thread.started = false;
+    thread.sigReady = false;
+    thread.kickLost = false;
+    server.byThread.set(pairKey(thread.task, lthread), thread);
+    creator.spawn = [LX_NEW_THREAD, lthread, this.emulibStartIp, server.vcpuGid(this.ctx, thread.vcpu), thread.pid];
+    return true;
+  }
+
+  *endThread(thread: Process): LxGen {
+    if (this.server.opts.threadModel === 'task') return yield* this.endProcess(thread);
+    // Its L4 threads stay (V2 cannot delete a thread of another task): the user thread waits for the
+    // reply to its exit call forever, and the pair is reused by the next thread or goes with the task.
+    this.forget(thread);
   }
 
   *endProcess(proc: Process): LxGen {
@@ -162,11 +196,22 @@ export class L4Platform implements Platform {
       yield* lx(taskNew(proc.task, SERVER_TASK, NIL, 0, 0)); // delete; the server stays chief
       this.freeTasks.push(proc.task);
     }
-    this.server.byTask.delete(proc.task);
+    // Every thread pair of the task goes with it.
+    for (const [key, p] of [...this.server.byThread]) if (Math.floor(key / 128) === proc.task && (p === proc || !p.runsUser)) this.server.byThread.delete(key);
+  }
+
+  private forget(thread: Process): void {
+    const key = pairKey(thread.task, thread.lthread);
+    if (this.server.byThread.get(key) === thread) this.server.byThread.delete(key);
+  }
+
+  /** The L4 thread that runs the Linux thread's user code. */
+  private userThread(proc: Process): number {
+    return this.ctx.machine.threadId(proc.task, proc.lthread);
   }
 
   userFpu(proc: Process): UserFpu | null {
-    return this.ctx.machine.fpu(this.ctx.machine.threadId(proc.task, 0));
+    return this.ctx.machine.fpu(this.userThread(proc));
   }
 
   canKick(proc: Process): boolean {
@@ -179,7 +224,7 @@ export class L4Platform implements Platform {
    */
   *kick(proc: Process): LxGen<KickOutcome> {
     if (!this.canKick(proc)) return { path: SIG_PATH.DEFERRED, error: 0 };
-    const target = this.ctx.machine.threadId(proc.task, SIGNAL_THREAD);
+    const target = this.ctx.machine.threadId(proc.task, proc.lthread + SIGNAL_THREAD);
     const r = yield* lx(send(target, [LX_KICK], timeouts({ snd: ZERO })));
     // The handshake's signal thread reports ready again after each kick.
     if (this.server.lx.config.signalFix === 'handshake') proc.sigReady = false;
@@ -198,12 +243,12 @@ export class L4Platform implements Platform {
   }
 
   userSegments(proc: Process): Segments | null {
-    return this.ctx.machine.segments(this.ctx.machine.threadId(proc.task, 0));
+    return this.ctx.machine.segments(this.userThread(proc));
   }
 
   /** The server cannot write descriptor tables: fiasco_gdt_set / fiasco_ldt_set, a system call each. */
   *setDescriptors(proc: Process, table: 'gdt' | 'ldt'): LxGen {
-    const thread = this.ctx.machine.threadId(proc.task, 0);
+    const thread = this.userThread(proc);
     const words = Array.from(table === 'gdt' ? proc.tls : proc.ldt);
     yield* lx(descSet(thread, table, table === 'gdt' ? TLS_FIRST : 0, words));
   }

@@ -13,6 +13,14 @@ export const LX_DOORBELL = 0x4c580003;
 /** Server to signal thread: force the user thread into the server (lthread_ex_regs to the signal entry). */
 export const LX_KICK = 0x4c58000b;
 
+/**
+ * Server to emulation library, after the 12 exception words of a reply (the shared thread model): "create
+ * L4 thread `lthread` at `ip` with `pager` as its pager and startup parameter, for Linux thread `tid`" —
+ * the emulation library performs the lthread_ex_regs (in V2 only a task's own threads can), then
+ * continues the program.
+ */
+export { EMULIB_NEW_THREAD as LX_NEW_THREAD } from '../../l4/ia32-engine.js';
+
 /** L4Env task server requests. */
 export const TS_CREATE = 0x54530001;
 export const TS_DELETE = 0x54530002;

@@ -86,6 +86,8 @@ export interface ServerOptions {
   keyboard: Keyboard | null;
   /** 'direct': the modified C library calls the server itself; 'trampoline': int $0x80 is reflected. */
   syscalls: 'trampoline' | 'direct';
+  /** Threads of a process: each in a task of its own (L4Linux 2.4), or all in the process's task. */
+  threadModel: 'task' | 'shared';
   /** L4Env: the task server and dataspace manager (their programs run in their own tasks). */
   l4env: L4EnvServices | null;
 }
@@ -112,7 +114,8 @@ export class LinuxServer {
   readonly vcpus: Vcpu[] = [];
   /** The global kernel lock of an SMP kernel (maxcpus > 1); waiters spin. */
   readonly bkl: KernelLock | null;
-  readonly byTask = new Map<number, Process>();
+  /** The Linux thread of each user L4 thread pair (user thread 2k, signal thread 2k + 1), by `pairKey`. */
+  readonly byThread = new Map<number, Process>();
   /** Start addresses of the server's threads and of the emulation library (set by `load`). */
   private ips = { pager: 0, timer: 0, keyboard: 0, vcpu: 0, emulibStart: 0, sigThread: 0 };
 
@@ -292,26 +295,27 @@ export class LinuxServer {
   private *request(ctx: ModelCtx, v: Vcpu, r: IpcResult, replies: Reply[]): OpGenerator {
     const w = r.words;
     if (w.length === 1 && w[0] === LX_DOORBELL) return;
-    const proc = this.byTask.get(gidTask(r.src));
-    if (!proc || !proc.alive) return; // a request of a dying process: no answer, the task goes away
+    const proc = this.byThread.get(pairKey(gidTask(r.src), gidLthread(r.src)));
+    if (!proc || !proc.runsUser) return; // a request of a dying process or thread: no answer, it goes away
     this.lx.ctx = ctx;
-    if (w.length === 1 && w[0] === LX_SIG_READY && gidLthread(r.src) === 1) {
+    const fromUser = (gidLthread(r.src) & 1) === 0;
+    if (w.length === 1 && w[0] === LX_SIG_READY && !fromUser) {
       yield* this.atomically(ctx, this.signalReady(proc));
       return;
     }
     let body: LxGen<MsgOut | null>;
     let what: string;
-    if (w.length === 1 && w[0] === LX_GET_REGS && gidLthread(r.src) === 0) {
+    if (w.length === 1 && w[0] === LX_GET_REGS && fromUser) {
       body = this.start(proc);
       what = 'start';
     } else if (w.length === 2) {
       body = this.pageFault(proc, (w[0]! & ~3) >>> 0, (w[0]! & 2) !== 0);
       what = 'page fault';
-    } else if (w.length >= EXC_WORDS && gidLthread(r.src) === 0) {
+    } else if (w.length >= EXC_WORDS && fromUser) {
       proc.kicked = false; // on its way out of this entry the process takes its pending signals
       const regs = w.slice(0, EXC_WORDS);
       const trapno = regs[EXC.TRAPNO]!;
-      body = asReply(trapno === 0x80 ? this.lx.syscall(proc, regs) : this.lx.trap(proc, regs));
+      body = asReply(proc, trapno === 0x80 ? this.lx.syscall(proc, regs) : this.lx.trap(proc, regs));
       what = trapno === 0x80 ? 'syscall' : trapno === TRAP_SIGNAL ? 'signal entry' : 'exception';
     } else {
       return;
@@ -413,7 +417,16 @@ export class LinuxServer {
   }
 }
 
-function* asReply(body: LxGen<number[] | null>): LxGen<MsgOut | null> {
+/** The registers to continue with; after them, a thread the emulation library must create (shared thread model). */
+function* asReply(proc: Process, body: LxGen<number[] | null>): LxGen<MsgOut | null> {
   const regs = yield* body;
-  return regs ? { words: regs } : null;
+  const spawn = proc.spawn;
+  proc.spawn = null;
+  if (!regs) return null;
+  return { words: spawn ? [...regs, ...spawn] : regs };
+}
+
+/** The key of a user L4 thread and its signal thread in `LinuxServer.byThread`. */
+export function pairKey(task: number, lthread: number): number {
+  return task * 128 + (lthread & ~1);
 }

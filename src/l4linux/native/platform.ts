@@ -46,7 +46,8 @@ export class NativePlatform implements Platform {
   private nextFrame = FIRST_FRAME;
   private readonly freeTasks: number[] = [];
   private readonly threads = new Map<Process, Thread>();
-  private readonly byTask = new Map<number, Process>();
+  /** The Linux thread each L4 thread runs. */
+  private readonly byThread = new Map<Thread, Process>();
 
   constructor(
     private readonly k: Kernel,
@@ -146,24 +147,60 @@ export class NativePlatform implements Platform {
     t.engine.loadRegisters(regs);
     startSegments(t.segs, proc);
     proc.started = true;
-    this.threads.set(proc, t);
-    startFpu(this.lx, proc);
-    this.byTask.set(no, proc);
+    this.adopt(proc, t);
     // fork copied the parent's page-table entries (copy_page_range, paid for per page by Linux): the
     // child starts with every page present, shared ones read-only.
     for (const [vpn, e] of proc.mm.pages) yield* this.mapPage(proc, vpn, e);
     return true;
   }
 
+  private adopt(proc: Process, t: Thread): void {
+    this.threads.set(proc, t);
+    this.byThread.set(t, proc);
+    startFpu(this.lx, proc);
+  }
+
   /** Last step of exit: the task goes, and with it the thread (possibly the one running this code). */
   *endProcess(proc: Process): LxGen {
     const t = this.threads.get(proc);
-    this.threads.delete(proc);
-    this.byTask.delete(proc.task);
+    this.forget(proc);
     if (t) {
       this.freeTasks.push(proc.task);
       this.k.deleteTask(t.task, false);
     }
+  }
+
+  /** A thread of the process: another thread of the same task (the same page tables). */
+  *startThread(thread: Process, creator: Process): LxGen<boolean> {
+    const ct = this.threads.get(creator);
+    if (!ct) return false;
+    const task = ct.task;
+    let lthread = 1;
+    while (lthread < 128 && task.threads[lthread]) lthread++;
+    if (lthread >= 128) return false;
+    const regs = thread.startRegs!;
+    thread.task = creator.task;
+    thread.lthread = lthread;
+    const note = { name: thread.name, linuxPid: thread.pid, native: true, guest: true };
+    const t = this.k.createThread(task, lthread, regs[EXC.EIP]!, regs[EXC.ESP]!, this.opts.userPrio, 0, NIL, note, this.lx.ctx.gid);
+    if (!t || !(t.engine instanceof Ia32Engine)) return false;
+    t.engine.loadRegisters(regs);
+    startSegments(t.segs, thread);
+    thread.started = true;
+    this.adopt(thread, t);
+    return true;
+  }
+
+  *endThread(thread: Process): LxGen {
+    const t = this.threads.get(thread);
+    this.forget(thread);
+    if (t) this.k.killThread(t, 3, 0);
+  }
+
+  private forget(proc: Process): void {
+    const t = this.threads.get(proc);
+    this.threads.delete(proc);
+    if (t) this.byThread.delete(t);
   }
 
   userFpu(proc: Process): UserFpu | null {
@@ -204,8 +241,8 @@ export class NativePlatform implements Platform {
   // Kernel entry
 
   private kernelEntry(t: Thread, trap: Extract<KernelOp, { op: 'trap' }>): ModelProgram | null {
-    const proc = this.byTask.get(t.task.no);
-    if (!proc || !proc.alive) return null;
+    const proc = this.byThread.get(t);
+    if (!proc || !proc.runsUser) return null;
     return { name: 'linux-kernel', run: (ctx) => this.kernelPath(ctx, t, proc, trap) };
   }
 

@@ -223,14 +223,12 @@ const ID_CALLS: SyscallTable = [
 ];
 
 const PROCESS_CALLS: SyscallTable = [
-  [NR.gettid, (_lx, p) => value(p.pid)], // one thread per process until threads come
   [NR.setpgid, sysSetpgid],
   [NR.getpgid, sysGetpgid],
   [NR.getsid, sysGetsid],
   [NR.setsid, sysSetsid],
   [NR.prctl, sysPrctl],
   [NR.personality, sysPersonality],
-  [NR.set_tid_address, (_lx, p, a) => ((p.clearTid = a[0]!), value(p.pid))],
   [NR.set_robust_list, sysSetRobustList],
   [NR.get_robust_list, sysGetRobustList],
 ];

@@ -3,7 +3,7 @@
  * a device, a pipe, the console, a /proc snapshot. read, readv, pread64, sendfile and the rest share
  * these. Blocking ones sleep interruptibly (EAGAIN instead with O_NONBLOCK).
  */
-import { EAGAIN, EBADF, EINVAL, EIO, EISDIR, ENOSPC, EPIPE, ERESTARTSYS, O_ACCMODE, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, SIG } from '../abi.js';
+import { EAGAIN, EBADF, EINVAL, EIO, EISDIR, ENOSPC, EPIPE, ERESTARTSYS, O_ACCMODE, O_APPEND, O_NONBLOCK, O_RDONLY, O_WRONLY, SI_KERNEL, SIG } from '../abi.js';
 import { sleepOn, type LxGen } from '../coroutine.js';
 import type { OpenFile } from '../files.js';
 import type { Linux } from '../linux.js';
@@ -96,7 +96,7 @@ function* writePipe(lx: Linux, proc: Process, f: OpenFile, data: Uint8Array): Lx
   let done = 0;
   for (;;) {
     if (p.readers === 0) {
-      yield* sendSignal(lx, proc, SIG.PIPE, 0);
+      yield* sendSignal(lx, proc, SIG.PIPE, 0, SI_KERNEL, -1, true); // to the writing thread
       return done > 0 ? done : -EPIPE;
     }
     const n = p.put(data.subarray(done));

@@ -1,6 +1,6 @@
 /**
- * Process system calls: exit, fork and its clone and vfork forms (fork-like flags only: threads are
- * the next step), the wait family, and execve (programs come from the file system, exec.ts).
+ * Process system calls: fork and its clone and vfork forms (clone with CLONE_THREAD makes a thread:
+ * thread.ts), the wait family, and execve (programs come from the file system, exec.ts).
  */
 import {
   E2BIG, EAGAIN, ECHILD, EFAULT, EINVAL, ENOMEM, ERESTARTSYS, NR, SIG, SIG_DFL, SIG_IGN, WNOHANG,
@@ -18,31 +18,16 @@ import { atRandom } from '../random.js';
 import { EXC } from '../../l4/ia32-engine.js';
 import { userPath } from './at.js';
 import { i32, type SyscallTable } from './syscall.js';
+import { CLONE, cloneThread, type CloneArgs } from './thread.js';
 
 /** Kernel pages every process holds besides its page tables: task structure and kernel stack (2.4: 8 KiB). */
 export const KERNEL_PAGES_PER_PROCESS = 2;
 
 const CSIGNAL = 0xff;
-const CLONE_VM = 0x100;
-const CLONE_FS = 0x200;
-const CLONE_FILES = 0x400;
-const CLONE_SIGHAND = 0x800;
-const CLONE_VFORK = 0x4000;
-const CLONE_PARENT = 0x8000;
-const CLONE_THREAD = 0x10000;
-const CLONE_SETTLS = 0x80000;
-const CLONE_PARENT_SETTID = 0x100000;
-const CLONE_CHILD_CLEARTID = 0x200000;
-const CLONE_CHILD_SETTID = 0x1000000;
-/** Flags that make a thread rather than a process: the next issue's. */
-const THREAD_FLAGS = CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_PARENT;
+/** Sharing flags that only a thread may use here (processes sharing memory or tables are not supported). */
+const SHARING_FLAGS = CLONE.FS | CLONE.FILES | CLONE.SIGHAND | CLONE.PARENT;
 /** execve's argument and environment limit (2.4: MAX_ARG_PAGES 32 pages). */
 const ARG_MAX = 32 * 4096;
-
-function* sysExit(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
-  yield* lx.exit(proc, exitedStatus(a[0]!));
-  return null;
-}
 
 /** Page tables a process needs: one per 4 MiB region in use, plus the page directory. */
 function pageTables(mm: ProcessMemory): number {
@@ -51,20 +36,13 @@ function pageTables(mm: ProcessMemory): number {
   return dirs.size + 1;
 }
 
-interface CloneArgs {
-  flags: number;
-  stack: number;
-  parentTid: number;
-  tls: number;
-  childTid: number;
-}
-
 const FORK: CloneArgs = { flags: SIG.CHLD, stack: 0, parentTid: 0, tls: 0, childTid: 0 };
 
 function* clone(lx: Linux, parent: Process, regs: number[], args: CloneArgs): LxGen<number | null> {
   const { flags } = args;
-  if (flags & THREAD_FLAGS || (flags & CLONE_VM && !(flags & CLONE_VFORK))) {
-    lx.diagnose(parent, `clone flags 0x${flags.toString(16)} make a thread: not supported yet (EINVAL)`);
+  if (flags & CLONE.THREAD) return yield* cloneThread(lx, parent, regs, args);
+  if (flags & SHARING_FLAGS || (flags & CLONE.VM && !(flags & CLONE.VFORK))) {
+    lx.diagnose(parent, `clone flags 0x${flags.toString(16)} share memory or tables between processes (LinuxThreads style): not supported (EINVAL)`);
     return -EINVAL;
   }
   lx.stats.forks++;
@@ -82,7 +60,7 @@ function* clone(lx: Linux, parent: Process, regs: number[], args: CloneArgs): Lx
   if (args.stack !== 0) child.startRegs[EXC.ESP] = args.stack;
   forkSegments(lx, parent, child);
   forkFpu(lx, parent, child);
-  if (flags & CLONE_SETTLS && !(yield* setTlsFromUser(lx, parent, child, args.tls))) return yield* undoFork(lx, child, mm, EFAULT);
+  if (flags & CLONE.SETTLS && !(yield* setTlsFromUser(lx, parent, child, args.tls))) return yield* undoFork(lx, child, mm, EFAULT);
   const undo = (err: number): LxGen<number> => undoFork(lx, child, mm, err);
   for (let i = 0; i < KERNEL_PAGES_PER_PROCESS + pageTables(mm); i++) {
     const at = yield* lx.platform.allocPage();
@@ -90,13 +68,13 @@ function* clone(lx: Linux, parent: Process, regs: number[], args: CloneArgs): Lx
     child.kernelPages.push(at);
   }
   yield* lx.platform.writeProtect(parent, protect);
-  if (flags & CLONE_PARENT_SETTID) yield* writeWords(lx, parent, args.parentTid, [child.pid]);
-  if (flags & CLONE_CHILD_SETTID) yield* writeWords(lx, child, args.childTid, [child.pid]);
-  if (flags & CLONE_CHILD_CLEARTID) child.clearTid = args.childTid;
+  if (flags & CLONE.PARENT_SETTID) yield* writeWords(lx, parent, args.parentTid, [child.pid]);
+  if (flags & CLONE.CHILD_SETTID) yield* writeWords(lx, child, args.childTid, [child.pid]);
+  if (flags & CLONE.CHILD_CLEARTID) child.clearTid = args.childTid;
   yield* work(lx.ctx.machine.chaosDelay()); // chaos point: fork
   // No task for the child: undo (fork fails with EAGAIN).
   if (!(yield* lx.platform.startProcess(child, 'fork'))) return yield* undo(EAGAIN);
-  if (flags & CLONE_VFORK) yield* waitForVfork(child);
+  if (flags & CLONE.VFORK) yield* waitForVfork(child);
   return child.pid;
 }
 
@@ -109,7 +87,7 @@ function* undoFork(lx: Linux, child: Process, mm: ProcessMemory, err: number): L
   return -err;
 }
 
-/** CLONE_VFORK: the parent sleeps (uninterruptibly, as Linux's wait_for_completion) until the child execs or exits. */
+/** CLONE.VFORK: the parent sleeps (uninterruptibly, as Linux's wait_for_completion) until the child execs or exits. */
 function* waitForVfork(child: Process): LxGen {
   const done = new WaitQueue('vfork');
   child.vforkDone = done;
@@ -140,7 +118,7 @@ function selector(proc: Process, pid: number): (k: Process) => boolean {
 /** Waits for a child that `matches` to become a zombie; the zombie (reaped unless `keep`), 0 (WNOHANG) or an errno. */
 function* waitChild(lx: Linux, proc: Process, matches: (k: Process) => boolean, options: number, keep: boolean): LxGen<Process | number> {
   for (;;) {
-    const kids = [...proc.children].filter(matches);
+    const kids = [...proc.group.leader.children].filter(matches);
     if (kids.length === 0) return -ECHILD;
     const zombie = kids.find((k) => k.state === 'zombie');
     if (zombie) {
@@ -148,7 +126,7 @@ function* waitChild(lx: Linux, proc: Process, matches: (k: Process) => boolean, 
       return zombie;
     }
     if (options & WNOHANG) return 0;
-    const why = yield* sleepOn(proc.childWait, true);
+    const why = yield* sleepOn(proc.group.leader.childWait, true);
     if (why === 'signal') return -ERESTARTSYS;
   }
 }
@@ -196,6 +174,7 @@ function* sysExecve(lx: Linux, proc: Process, a: number[]): LxGen<number | null>
   const loaded = loadProgram(lx, proc.cwd, proc, path, argv);
   if (typeof loaded === 'number') return loaded;
   const { image } = loaded;
+  if (proc.group.threads.length > 1 || !proc.isLeader) yield* lx.becomeSoleThread(proc);
   const stack = buildInitialStack(USER_STACK_TOP, loaded.argv, envp, image.elf, atRandom(lx));
   if (stack.bytes.length > ARG_MAX) return -E2BIG;
   lx.stats.execs++;
@@ -223,14 +202,13 @@ function* sysExecve(lx: Linux, proc: Process, a: number[]): LxGen<number | null>
     return null;
   }
   yield* lx.dropMemory(proc, old);
+  lx.futexes.drop(old);
   return null;
 }
 
 export const PROCESS_SYSCALLS: SyscallTable = [
-  [NR.exit, sysExit],
-  [NR.exit_group, sysExit],
   [NR.fork, (lx, p, _a, regs) => clone(lx, p, regs, FORK)],
-  [NR.vfork, (lx, p, _a, regs) => clone(lx, p, regs, { ...FORK, flags: CLONE_VM | CLONE_VFORK | SIG.CHLD })],
+  [NR.vfork, (lx, p, _a, regs) => clone(lx, p, regs, { ...FORK, flags: CLONE.VM | CLONE.VFORK | SIG.CHLD })],
   [NR.clone, sysClone],
   [NR.waitpid, (lx, p, a) => wait4(lx, p, i32(a[0]!), a[1]!, a[2]!, 0)],
   [NR.wait4, (lx, p, a) => wait4(lx, p, i32(a[0]!), a[1]!, a[2]!, a[3]!)],

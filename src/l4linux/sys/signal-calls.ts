@@ -194,7 +194,7 @@ function killCheck(sender: Process, target: Process, sig: number): number {
 /** Send after the permission check; signal 0 only checks. A zombie takes the signal without effect. */
 function* sendChecked(lx: Linux, sender: Process, target: Process, sig: number, code?: number): LxGen<number> {
   const err = killCheck(sender, target, sig);
-  if (err === 0 && sig !== 0) yield* sendSignal(lx, target, sig, sender.pid, code);
+  if (err === 0 && sig !== 0) yield* sendSignal(lx, target, sig, sender.tgid, code, -1, code === SI_TKILL);
   return err;
 }
 
@@ -213,7 +213,7 @@ function* sysKill(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
   } else if (pid === -0x80000000) {
     result = -ESRCH;
   } else if (pid === -1) {
-    const targets = [...lx.processes.values()].filter((p) => p.pid > 1 && p !== proc);
+    const targets = [...lx.processes.values()].filter((p) => p.isLeader && p.pid > 1 && p.group !== proc.group);
     result = targets.length === 0 ? -ESRCH : 0;
     for (const p of targets) {
       const err = yield* sendChecked(lx, proc, p, sig);
@@ -223,7 +223,7 @@ function* sysKill(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
     const pgrp = pid === 0 ? proc.pgrp : -pid;
     let success = false;
     result = -ESRCH;
-    for (const p of [...lx.processes.values()].filter((q) => q.pgrp === pgrp)) {
+    for (const p of [...lx.processes.values()].filter((q) => q.isLeader && q.pgrp === pgrp)) {
       result = yield* sendChecked(lx, proc, p, sig);
       success ||= result === 0;
     }
@@ -232,10 +232,10 @@ function* sysKill(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
   return proc.alive ? result : null;
 }
 
-/** tkill / tgkill: a thread by id (= its process until threads come), si_code SI_TKILL. */
+/** tkill / tgkill: a thread by id (of thread group `tgid` for tgkill), si_code SI_TKILL. */
 function* sendToThread(lx: Linux, proc: Process, tgid: number, tid: number, sig: number): LxGen<number | null> {
   const target = lx.processes.get(tid);
-  if (!target || (tgid > 0 && target.pid !== tgid)) return -ESRCH;
+  if (!target || !target.runsUser || (tgid > 0 && target.tgid !== tgid)) return -ESRCH;
   const err = yield* sendChecked(lx, proc, target, sig, SI_TKILL);
   return proc.alive ? err : null;
 }
