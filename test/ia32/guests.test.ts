@@ -17,8 +17,13 @@ describe('guest programs print under l4trace exactly what they print natively', 
       // The fixed L4Linux: sigrace would otherwise lose its signal under some interleavings (see
       // test/l4linux/signal-race.test.ts).
       const r = runGuest(g.name, g.args, ['signalFix=handshake'], g.stdin ?? null);
-      expect(r.stdout).toBe(g.stdout);
-      expect(r.status).toBe(g.exitCode);
+      if (g.racy) {
+        // a data race: whether updates are lost depends on the interleaving; only that it ended
+        expect([0, 1]).toContain(r.status);
+      } else {
+        expect(r.stdout).toBe(g.stdout);
+        expect(r.status).toBe(g.exitCode);
+      }
       if (g.funcEnter !== null) {
         // Native counts cover the first process (pid 1, also after execve), not forked children.
         const reader = r.reader();

@@ -31,6 +31,11 @@ describe('guest programs that fork, exec, pipe, signal and wait print what they 
         if (g.name === 'sigrace' && sets.includes('signalFix=none')) continue;
         it(`${g.name}: same stdout and exit status`, () => {
           const r = runGuest(g.name, g.args, sets, g.stdin ?? null);
+          if (g.racy) {
+            // a data race (glibc-race, musl-race): its output varies; only that it ended
+            expect([0, 1]).toContain(r.status);
+            return;
+          }
           expect(r.stdout).toBe(g.stdout);
           expect(r.status).toBe(g.exitCode);
         });

@@ -16,6 +16,8 @@ export interface Expected {
   exitCode: number;
   signal?: string;
   stdin?: string;
+  /** A deliberate data race (glibc-race, musl-race): stdout and exitCode are one native run's and vary; not compared. */
+  racy?: boolean;
   funcEnter: number | null;
   funcExit: number | null;
 }
