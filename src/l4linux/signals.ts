@@ -16,7 +16,7 @@ import type { Linux } from './linux.js';
 import { SIG_PATH } from './platform.js';
 import { signaledStatus, type FaultSiginfo, type Process } from './process.js';
 import { buildFrame, FPSTATE_SIZE, readSigcontext, restoredEflags, RT_FRAME, OLD_FRAME, type SenderSiginfo } from './sigframe.js';
-import { add, blockedOf, has, or, pendingOf, rtbit, setBlocked, validSignal } from './sigset.js';
+import { add, blockedOf, has, or, ownPendingOf, rtbit, setBlocked, validSignal } from './sigset.js';
 import { handlerSelectors, sigcontextSelectors, sigreturnSelectors } from './tls.js';
 import { copyFromUser, copyToUser } from './uaccess.js';
 
@@ -27,10 +27,32 @@ const STOP_SIGNALS = sigbit(SIG.STOP) | sigbit(SIG.TSTP) | sigbit(SIG.TTIN) | si
 
 /** The lowest pending signal that is not blocked, or 0 (the real-time signals 33..64 after the others). */
 export function deliverableSignal(proc: Process): number {
-  const ready = (proc.pending & ~proc.blocked) >>> 0;
-  if (ready !== 0) return 32 - Math.clz32(ready & -ready);
-  const rt = (proc.pendingRt & ~proc.blockedRt) >>> 0;
-  return rt === 0 ? 0 : 64 - Math.clz32(rt & -rt);
+  const g = proc.group;
+  const ready = ((proc.pending | g.sharedPending) & ~proc.blocked) >>> 0;
+  const rt = ((proc.pendingRt | g.sharedPendingRt) & ~proc.blockedRt) >>> 0;
+  const sig = ready !== 0 ? 32 - Math.clz32(ready & -ready) : rt === 0 ? 0 : 64 - Math.clz32(rt & -rt);
+  if (sig !== 0) claimShared(proc, sig);
+  return sig;
+}
+
+/**
+ * A thread takes a signal of its process's shared queue (dequeue_signal's second queue): it becomes
+ * the thread's own, with who sent it. A no-op when the thread has it already or nobody queued it.
+ */
+export function claimShared(proc: Process, sig: number): void {
+  const g = proc.group;
+  const own = has(ownPendingOf(proc), sig);
+  if (own || !has([g.sharedPending, g.sharedPendingRt], sig)) return;
+  g.sharedPending = (g.sharedPending & ~sigbit(sig)) >>> 0;
+  g.sharedPendingRt = (g.sharedPendingRt & ~rtbit(sig)) >>> 0;
+  const info = g.sharedInfo.get(sig);
+  g.sharedInfo.delete(sig);
+  [proc.pending, proc.pendingRt] = add(ownPendingOf(proc), sig);
+  proc.sender[sig] = info?.sender ?? 0;
+  proc.senderUid[sig] = info?.uid ?? 0;
+  proc.sendCode[sig] = info?.code ?? 0;
+  proc.sendStatus[sig] = info?.status ?? -1;
+  proc.faultInfo[sig] = null;
 }
 
 /** Clear `sig` from the pending signals. */
@@ -57,8 +79,9 @@ function isIgnored(proc: Process, sig: number): boolean {
  */
 export function* sendSignal(lx: Linux, to: Process, sig: number, from: number, code = from ? SI_USER : SI_KERNEL, status = -1, toThread = false): LxGen {
   if (!to.alive || !validSignal(sig)) return;
-  const target = toThread ? to : pickThread(to, sig);
-  if (!target.runsUser && sig !== SIG.KILL) return;
+  const picked = toThread ? to : pickThread(to, sig);
+  const target = picked ?? to;
+  if (!target.runsUser && sig !== SIG.KILL && picked !== null) return;
   lx.stats.signalsSent++;
   const bit = sigbit(sig);
   if (sig === SIG.KILL) {
@@ -82,7 +105,15 @@ export function* sendSignal(lx: Linux, to: Process, sig: number, from: number, c
     lx.ev(Kind.SIG_SEND, from, target.pid, sig, SIG_PATH.IGNORED, 0);
     return;
   }
-  [target.pending, target.pendingRt] = add(pendingOf(target), sig);
+  if (picked === null && sig !== SIG.KILL && sig !== SIG.CONT) {
+    // Every thread blocks it: the process's shared queue keeps it for the first thread that can take it.
+    const g = to.group;
+    [g.sharedPending, g.sharedPendingRt] = add([g.sharedPending, g.sharedPendingRt], sig);
+    g.sharedInfo.set(sig, { sender: from, uid: from ? (lx.processes.get(from)?.cred.user.r ?? 0) : 0, code, status });
+    lx.ev(Kind.SIG_SEND, from, to.pid, sig, SIG_PATH.BLOCKED, 0);
+    return;
+  }
+  [target.pending, target.pendingRt] = add(ownPendingOf(target), sig);
   target.sender[sig] = from;
   target.senderUid[sig] = from ? (lx.processes.get(from)?.cred.user.r ?? 0) : 0;
   target.sendCode[sig] = code;
@@ -106,17 +137,17 @@ export function* sendSignal(lx: Linux, to: Process, sig: number, from: number, c
 
 /**
  * A signal for a process goes to one of its threads (complete_signal): the one named if it does not
- * block the signal, else the first thread that does not, else the one named (or, if that thread has
- * ended, the first live one), where it stays pending until unblocked. Linux keeps such a signal in a
- * shared queue that any thread may take; choosing at send time is the same unless threads change
- * their masks while it is pending.
+ * block the signal (or waits for it in rt_sigtimedwait), else the first thread that does not; null when
+ * every thread blocks it (the process's shared queue keeps it then). Linux queues every process signal
+ * in the shared queue and wakes such a thread; giving it to that thread at once is the same unless the
+ * thread blocks it again before it returns to user mode.
  */
-function pickThread(to: Process, sig: number): Process {
+function pickThread(to: Process, sig: number): Process | null {
   const threads = to.group.threads;
   if (threads.length <= 1 && to.runsUser) return to;
-  const wants = (t: Process): boolean => t.runsUser && !has(blockedOf(t), sig);
+  const wants = (t: Process): boolean => t.runsUser && (!has(blockedOf(t), sig) || (t.realBlocked !== null && has(t.realBlocked, sig)));
   if (wants(to)) return to;
-  return threads.find(wants) ?? (to.runsUser ? to : (threads[0] ?? to));
+  return threads.find(wants) ?? null;
 }
 
 /** SIGCHLD's si_code and si_status for a child that ended with wait status `status` (CLD_EXITED, CLD_KILLED). */

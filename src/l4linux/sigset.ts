@@ -46,7 +46,10 @@ export function lowest([lo, hi]: SigSet): number {
 }
 
 export const blockedOf = (p: Process): SigSet => [p.blocked >>> 0, p.blockedRt >>> 0];
-export const pendingOf = (p: Process): SigSet => [p.pending >>> 0, p.pendingRt >>> 0];
+/** What the thread may take: its own pending signals and its process's shared ones. */
+export const pendingOf = (p: Process): SigSet => [(p.pending | p.group.sharedPending) >>> 0, (p.pendingRt | p.group.sharedPendingRt) >>> 0];
+/** The thread's own pending signals. */
+export const ownPendingOf = (p: Process): SigSet => [p.pending >>> 0, p.pendingRt >>> 0];
 
 /** Make `set` the process's blocked mask (SIGKILL and SIGSTOP stay unblocked). */
 export function setBlocked(p: Process, set: SigSet): void {

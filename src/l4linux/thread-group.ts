@@ -16,6 +16,13 @@ export class ThreadGroup {
   childCycles = 0;
   /** exit_group (or a fatal signal) is ending every thread: new threads are refused. */
   exiting = false;
+  /**
+   * Signals sent to the process that every thread blocked when they came (signal_struct's shared_pending,
+   * signals 1..32 and 33..64), with who sent each; the first thread that can take one claims it.
+   */
+  sharedPending = 0;
+  sharedPendingRt = 0;
+  readonly sharedInfo = new Map<number, SharedSigInfo>();
 
   constructor(
     /** The thread whose pid is the group's id (getpid); it stays the group's face until the group ends. */
@@ -30,6 +37,14 @@ export class ThreadGroup {
   others(t: Process): Process[] {
     return this.threads.filter((x) => x !== t);
   }
+}
+
+/** Who sent a shared pending signal (the siginfo fields Process keeps per signal). */
+export interface SharedSigInfo {
+  sender: number;
+  uid: number;
+  code: number;
+  status: number;
 }
 
 /** The working directory and file-creation mask (fs_struct). */

@@ -12,7 +12,7 @@ import { addTimespec, compareTimespec, readClock, subTimespec, type Timespec } f
 import { sleepOn, type LxGen } from '../coroutine.js';
 import type { Linux } from '../linux.js';
 import type { Process } from '../process.js';
-import { clearPending, siginfoOf } from '../signals.js';
+import { claimShared, clearPending, siginfoOf } from '../signals.js';
 import { SIGINFO_SIZE, writeSiginfo } from '../sigframe.js';
 import { and, andNot, blockedOf, has, lowest, pendingOf, setBlocked, withoutUnblockable, type SigSet } from '../sigset.js';
 import { copyToUser, readWords } from '../uaccess.js';
@@ -27,6 +27,7 @@ function dequeue(proc: Process, set: SigSet): { sig: number; info: Uint8Array } 
   const ready = and(pendingOf(proc), set);
   const sig = SYNCHRONOUS.find((s) => has(ready, s)) ?? lowest(ready);
   if (sig === 0) return null;
+  claimShared(proc, sig);
   const info = new Uint8Array(SIGINFO_SIZE);
   writeSiginfo(new DataView(info.buffer), 0, sig, siginfoOf(proc, sig));
   clearPending(proc, sig);
