@@ -37,7 +37,7 @@ export const LIMITS = {
   threadKind: 4,
   policy: 2,
   entropy: 2,
-  outcome: 5,
+  outcome: 6,
 } as const;
 
 function check(ok: boolean, what: string, offset: number): void {

@@ -14,8 +14,8 @@ export const POLICY_NAMES = ['flush', 'discard', 'overwrite'] as const;
 export const ThreadKind = { MODEL: 0, IA32: 1, IRQ: 2, IDLE: 3, SYNTHETIC: 4 } as const;
 export const THREAD_KIND_NAMES = ['model', 'ia32', 'irq', 'idle', 'synthetic'] as const;
 
-export const Outcome = { NONE: 0, OK: 1, DEADLOCK: 2, HANG: 3, FAULT: 4, LIMIT: 5 } as const;
-export const OUTCOME_NAMES = ['none', 'ok', 'deadlock', 'hang', 'fault', 'limit'] as const;
+export const Outcome = { NONE: 0, OK: 1, DEADLOCK: 2, HANG: 3, FAULT: 4, LIMIT: 5, FAIL: 6 } as const;
+export const OUTCOME_NAMES = ['none', 'ok', 'deadlock', 'hang', 'fault', 'limit', 'fail'] as const;
 export type OutcomeName = (typeof OUTCOME_NAMES)[number];
 
 export interface GuestImageData {

@@ -42,7 +42,7 @@ export const ROOT_TASK = 4;
 export const PRIO_SIGMA0 = 255;
 export const PRIO_ROOT = 254;
 
-export type OutcomeName = 'ok' | 'deadlock' | 'hang' | 'fault' | 'limit';
+export type OutcomeName = 'ok' | 'deadlock' | 'hang' | 'fault' | 'limit' | 'fail';
 
 export interface KernelConfig {
   flavour: Flavour;
@@ -841,7 +841,7 @@ export class Kernel implements ModelServices {
     if (t) this.ev(t, Kind.MARKER, this.recorder.intern(text), value >>> 0);
   }
 
-  requestStop(outcome: 'ok' | 'hang' | 'fault', detail: string): void {
+  requestStop(outcome: 'ok' | 'hang' | 'fault' | 'fail', detail: string): void {
     if (!this.stopping) this.stopping = { outcome, detail };
   }
 

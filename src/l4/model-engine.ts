@@ -39,7 +39,7 @@ export interface ModelCtx {
 
 export interface ModelServices {
   /** End the run with an outcome (model code that knows the scenario's goal is reached). */
-  requestStop(outcome: 'ok' | 'hang' | 'fault', detail: string): void;
+  requestStop(outcome: 'ok' | 'hang' | 'fault' | 'fail', detail: string): void;
   /** Record a scenario metric for the footer. */
   metric(name: string, value: number, unit: string): void;
   /** Look up a named value the scenario provided (gids of servers, parameters). */

@@ -69,6 +69,8 @@ export interface LinuxConfig {
   strict?: boolean;
   /** CLOCK_REALTIME at boot, seconds since 1970 (clock.ts; default BOOT_EPOCH). */
   epoch?: number;
+  /** init must exit with this status; another status ends the run with outcome `fail` (sweeps hunt for those). */
+  expectExit?: number;
 }
 
 /** Mechanism counts kept by Linux (the L4 kernel keeps its own). */
@@ -332,7 +334,10 @@ export class Linux {
       const sig = status & 0x7f;
       const code = sig ? 128 + sig : (status >> 8) & 0xff;
       this.ctx.machine.metric('init.exit_status', code, 'status');
-      this.ctx.machine.requestStop('ok', sig ? `init was killed by signal ${sig}` : `init exited with status ${code}`);
+      const how = sig ? `init was killed by signal ${sig}` : `init exited with status ${code}`;
+      const expect = this.config.expectExit;
+      if (expect !== undefined && code !== expect) this.ctx.machine.requestStop('fail', `${how}, expected ${expect}`);
+      else this.ctx.machine.requestStop('ok', how);
     }
     const parent = proc.parent;
     if (parent && parent.alive) {

@@ -31,6 +31,8 @@ const Params = z
       .optional(),
     /** The first system call Linux lacks stops the run with its name and number. */
     strict: z.boolean().optional(),
+    /** init must exit with this status; any other ends the run with outcome `fail` (what `sweep` saves). */
+    expectExit: z.number().int().min(0).max(255).optional(),
     ...LinuxShape,
   })
   .strict();
@@ -58,6 +60,7 @@ export const linuxRun: ScenarioDef<Params> = {
       rootfs: ctx.rootfs,
       initPath: p.path ?? null,
       strict: p.strict ?? false,
+      ...(p.expectExit !== undefined ? { expectExit: p.expectExit } : {}),
     });
     return { root: m.root, finish: (k, stop) => linuxMetrics(k, m, stop) };
   },

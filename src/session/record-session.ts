@@ -30,7 +30,7 @@ export interface RecordResult {
   choices: number;
 }
 
-export const OUTCOME_IDS = { ok: Outcome.OK, deadlock: Outcome.DEADLOCK, hang: Outcome.HANG, fault: Outcome.FAULT, limit: Outcome.LIMIT } as const;
+export const OUTCOME_IDS = { ok: Outcome.OK, deadlock: Outcome.DEADLOCK, hang: Outcome.HANG, fault: Outcome.FAULT, limit: Outcome.LIMIT, fail: Outcome.FAIL } as const;
 
 /** Simulated cycles of one `runSlice`. */
 const SLICE_CYCLES = 1 << 20;
