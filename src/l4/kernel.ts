@@ -100,7 +100,10 @@ export interface Counters {
   ipcOps: number;
   messages: number;
   pageFaults: number;
+  /** Switches that loaded another page table (CR3). */
   asSwitches: number;
+  /** X.2: switches into a small space or back to the large space under it (segment reloads). */
+  smallSpaceSwitches: number;
   contextSwitches: number;
   pagesMapped: number;
   bytesCopied: number;
@@ -145,6 +148,7 @@ export class Kernel implements ModelServices {
     messages: 0,
     pageFaults: 0,
     asSwitches: 0,
+    smallSpaceSwitches: 0,
     contextSwitches: 0,
     pagesMapped: 0,
     bytesCopied: 0,

@@ -106,6 +106,11 @@ export class Cpu {
   readonly direct: Thread[] = [];
   /** The address space loaded in the MMU (stays loaded while idle). */
   space: AddressSpace | null = null;
+  /**
+   * The large address space whose page table is loaded (CR3): a small space (X.2) runs inside it, so
+   * going back to it from a small space reloads segments only.
+   */
+  largeSpace: AddressSpace | null = null;
   /** When the current thread was dispatched, and its timeslice-end event. */
   sliceStart = 0;
   sliceEvent: QueuedEvent | null = null;
@@ -134,7 +139,7 @@ export interface SchedulerHost {
   readonly now: number;
   readonly choices: Choices;
   readonly costs: CostProfile;
-  readonly counters: { contextSwitches: number; asSwitches: number };
+  readonly counters: { contextSwitches: number; asSwitches: number; smallSpaceSwitches: number };
   charge(cycles: number): void;
   ev(t: Thread, kind: number, ...args: number[]): number;
 }
@@ -231,14 +236,22 @@ export class Scheduler {
     if (next) this.dispatch(cpu, next);
   }
 
-  /** Load `next`'s address space (nothing to pay when the MMU held none yet). */
+  /**
+   * Load `next`'s address space (nothing to pay when the MMU held none yet). Entering a small space, or
+   * coming back from one to the large space still loaded under it, is a segment reload (X.2 small
+   * spaces); anything else loads a page table and refills the TLB, an address-space switch proper.
+   */
   private switchSpace(cpu: Cpu, next: Thread): void {
     const c = this.k.costs;
+    const small = c.smallSpaceSwitch > 0 && next.task.smallSpace;
     if (cpu.space !== null) {
-      this.k.counters.asSwitches++;
-      this.k.charge(c.smallSpaceSwitch > 0 && next.task.smallSpace ? c.smallSpaceSwitch : c.asSwitch);
+      const cheap = small || (c.smallSpaceSwitch > 0 && next.task.space === cpu.largeSpace);
+      if (cheap) this.k.counters.smallSpaceSwitches++;
+      else this.k.counters.asSwitches++;
+      this.k.charge(cheap ? c.smallSpaceSwitch : c.asSwitch);
     }
     cpu.space = next.task.space;
+    if (!small) cpu.largeSpace = next.task.space;
   }
 
   /** `next` starts running on `cpu`: its timeslice (fresh if used up) starts counting. */

@@ -30,6 +30,8 @@ export interface LinuxMachineOptions {
   syscalls: 'trampoline' | 'direct';
   /** L4Linux: each thread in a task of its own (2.4), or a process's threads in one task (the fix). */
   threadModel: 'task' | 'shared';
+  /** X.2: the Linux server runs in a small address space (a call from a process and back reloads segments only). */
+  serverSmallSpace?: boolean;
 }
 
 export interface LinuxMachine {
@@ -84,7 +86,8 @@ export function buildLinuxMachine(k: Kernel, program: (p: ModelProgram) => numbe
         yield* taskNew(DM_TASK, 255, s0, dmIp, 0, { prio: L4ENV_PRIO, annotate: { name: 'dm_phys', taskName: 'dm_phys' } });
         yield* taskNew(TASK_SERVER_TASK, 255, s0, tsIp, 0, { prio: L4ENV_PRIO, annotate: { name: 'task-server', taskName: 'tasklib' } });
       }
-      yield* taskNew(SERVER_TASK, 255, s0, serverIp, 0, { prio: o.prio.kernel, annotate: { name: 'linux-server', taskName: 'linux' } });
+      const serverNote = { name: 'linux-server', taskName: 'linux', ...(o.serverSmallSpace ? { smallSpace: true } : {}) };
+      yield* taskNew(SERVER_TASK, 255, s0, serverIp, 0, { prio: o.prio.kernel, annotate: serverNote });
       yield* receive(NIL); // the root task stays; the run ends when init exits
     },
   };

@@ -33,6 +33,12 @@ export const LinuxShape = {
    */
   threadModel: z.enum(['task', 'shared']).optional(),
   /**
+   * X.2 (Pistachio) flavour: the Linux server in a small address space, so a system call from a process
+   * and its reply switch segments, not page tables (the flavour's small spaces; no effect on V2, which
+   * has none). Left out of a spec that does not set it.
+   */
+  serverSmallSpace: z.boolean().optional(),
+  /**
    * CLOCK_REALTIME at boot, seconds since 1970, up to the year 9999; unset: 2003-01-01T00:00:00Z
    * (BOOT_EPOCH). Left out of a spec that does not set it, so the scenario JSON of traces recorded
    * before it existed stays the same.
@@ -65,6 +71,7 @@ export function bootLinux(ctx: ScenarioContext, p: LinuxParams, config: Omit<Lin
     keyboard,
     syscalls: p.syscalls,
     threadModel: p.threadModel ?? 'task',
+    serverSmallSpace: p.serverSmallSpace ?? false,
   });
 }
 
