@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { analyzeGroup } from './groups/analyze.js';
 import { guestsGroup } from './groups/guests.js';
 import { libcGroup } from './groups/libc.js';
+import { threadsGroup } from './groups/threads.js';
 import { linuxGroup } from './groups/linux.js';
 import { machineGroup } from './groups/machine.js';
 import { replayGroup } from './groups/replay.js';
@@ -19,7 +20,7 @@ import { tracerGroup } from './groups/tracer.js';
 import { viewerGroup } from './groups/viewer.js';
 import type { BenchGroup, Figure } from './figure.js';
 
-const GROUPS: BenchGroup[] = [tracerGroup, machineGroup, guestsGroup, libcGroup, linuxGroup, replayGroup, analyzeGroup, viewerGroup];
+const GROUPS: BenchGroup[] = [tracerGroup, machineGroup, guestsGroup, libcGroup, threadsGroup, linuxGroup, replayGroup, analyzeGroup, viewerGroup];
 
 function fmt(v: number): string {
   if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
