@@ -1,0 +1,87 @@
+/**
+ * Call tracing without recompiling (src/ia32/shadow-stack.ts): the interpreter's shadow stack, following
+ * CALL / RET / tail jumps, must report the calls -finstrument-functions reports. The guest pair
+ * calltrace (instrumented) / calltrace-plain (the same source without hooks, both -O2 with every function
+ * noipa: nothing inlined, cloned or split, so both have the same functions) has recursion, mutual
+ * recursion by tail calls, calls through pointers (an indirect tail call too), tail calls, longjmp out of
+ * nested calls, and signal handlers calling functions (one longjmps out of its handler).
+ */
+import { describe, expect, it } from 'vitest';
+import { Kind } from '../../tracer/catalogue.js';
+import type { TraceReader } from '../../tracer/reader.js';
+import { expectedGuests, runGuest } from '../support/guests.js';
+
+/** Enters and exits per function name in the threads of pid 1 (an exit counts for the function it closes). */
+function perFunction(reader: TraceReader): Map<string, { enter: number; exit: number }> {
+  const init = new Set(reader.threads.map((t, i) => (t.linuxPid === 1 ? i : -1)).filter((i) => i >= 0));
+  const out = new Map<string, { enter: number; exit: number }>();
+  const at = (name: string) => {
+    let c = out.get(name);
+    if (!c) out.set(name, (c = { enter: 0, exit: 0 }));
+    return c;
+  };
+  for (const e of reader.events()) {
+    if (!init.has(e.thread)) continue;
+    if (e.kind === Kind.FUNC_ENTER) at(reader.string(e.args[0]!)).enter++;
+    else if (e.kind === Kind.FUNC_EXIT) at(reader.string(e.args[0]!)).exit++;
+  }
+  return out;
+}
+
+const run = (name: string, functions: string) => runGuest(name, [], ['signalFix=handshake', `trace.functions=${functions}`]);
+
+
+describe('call tracing: the shadow stack reports what the -finstrument-functions hooks report', () => {
+  const expected = expectedGuests().find((g) => g.name === 'calltrace')! as ReturnType<typeof expectedGuests>[number] & { hookCalls: { enter: number; exit: number } };
+  const instrumented = run('calltrace', 'instrumented');
+  const hooks = perFunction(instrumented.reader());
+
+  it('the instrumented build runs as natively, with as many FUNC_ENTER events as gdb counted enter hooks', () => {
+    expect(instrumented.stdout).toBe(expected.stdout);
+    const enters = [...hooks.values()].reduce((a, c) => a + c.enter, 0);
+    expect(enters).toBe(expected.hookCalls.enter);
+    // longjmp skipped exit hooks (gdb counted fewer exits); the tracer closed those frames itself
+    expect(expected.hookCalls.exit).toBeLessThan(expected.hookCalls.enter);
+    expect([...hooks.values()].reduce((a, c) => a + c.exit, 0)).toBe(enters);
+  });
+
+  it('calltrace-plain (no hooks; auto = calls): every function of the program entered and left as often', () => {
+    const plain = run('calltrace-plain', 'auto');
+    expect(plain.stdout).toBe(expected.stdout);
+    const calls = perFunction(plain.reader());
+    const program = [...hooks.keys()].sort();
+    expect(program).toEqual(
+      expect.arrayContaining(['fib', 'is_even', 'is_odd', 'ackermann', 'apply', 'apply_all', 'twice', 'plus_fib', 'leaf', 'middle', 'outer', 'choose', 'thrower', 'dive', 'catch_then_call', 'catch_then_return', 'escape', 'catch_signal', 'round_of_calls', 'main']),
+    );
+    // the signal handlers too: the kernel enters them by setting EIP (no CALL), at a function symbol
+    expect(program).toEqual(expect.arrayContaining(['on_signal', 'on_signal_jump']));
+    for (const f of program) expect({ f, ...calls.get(f) }).toEqual({ f, ...hooks.get(f) });
+    // functions the hooks cannot see (the C library is not instrumented) are traced as well
+    for (const f of ['printf', 'raise', 'sigaction']) expect(calls.get(f)?.enter).toBeGreaterThan(0);
+    // ... but not the PIC helpers
+    expect([...calls.keys()].some((f) => f.includes('get_pc_thunk'))).toBe(false);
+  });
+
+  it('the instrumented build traced by calls: the same counts, and the machine runs exactly as with the hooks', () => {
+    const calls = run('calltrace', 'calls');
+    const counts = perFunction(calls.reader());
+    for (const [f, c] of hooks) expect({ f, ...counts.get(f) }).toEqual({ f, ...c });
+    // the hooks still cost nothing, the shadow stack neither: same cycles, same final state
+    expect(calls.run.endTime).toBe(instrumented.run.endTime);
+    expect(Buffer.from(calls.run.digest).equals(Buffer.from(instrumented.run.digest))).toBe(true);
+  });
+
+  it('off: no function events, same machine', () => {
+    const off = run('calltrace-plain', 'off');
+    const plain = run('calltrace-plain', 'calls');
+    expect(perFunction(off.reader()).size).toBe(0);
+    expect(off.run.endTime).toBe(plain.run.endTime);
+    expect(Buffer.from(off.run.digest).equals(Buffer.from(plain.run.digest))).toBe(true);
+  });
+
+  it('without trace.functions (traces made before the option): the hooks only, so a plain build has no function events', () => {
+    const r = runGuest('calltrace-plain', [], ['signalFix=handshake']);
+    expect(JSON.parse(r.reader().header.scenarioJson).trace.functions).toBeUndefined();
+    expect(perFunction(r.reader()).size).toBe(0);
+  });
+});
