@@ -45,10 +45,19 @@ export class GuestImage {
     }
     let id = this.subIds.get(addr);
     if (id === undefined) {
-      id = recorder.intern(`sub_${addr.toString(16)}`);
+      id = this.isPcThunk(addr) ? -1 : recorder.intern(`sub_${addr.toString(16)}`);
       this.subIds.set(addr, id);
     }
     return id;
+  }
+
+  /** A get-PC thunk without its name: `mov (%esp),%reg; ret` (8b /r 24 c3) in the image's file. */
+  private isPcThunk(addr: number): boolean {
+    const seg = this.elf.segments.find((sg) => addr >= sg.vaddr && addr + 4 <= sg.vaddr + sg.filesz);
+    if (!seg) return false;
+    const o = seg.offset + (addr - seg.vaddr);
+    const d = this.data;
+    return d[o] === 0x8b && (d[o + 1]! & 0xc7) === 0x04 && d[o + 1] !== 0x24 && d[o + 2] === 0x24 && d[o + 3] === 0xc3;
   }
 
   /** Call tracing: the trace string id of the function starting at `addr` (a jump target), or -1 if none is known. */

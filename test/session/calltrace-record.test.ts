@@ -1,0 +1,65 @@
+/**
+ * Call tracing (src/ia32/shadow-stack.ts) in recordings: the mode is part of the scenario in the header,
+ * so a trace with call-traced functions records the same bytes every time and replays as identical from
+ * the file alone; a header without the field replays with the hooks only (traces made before it).
+ */
+import { describe, expect, it } from 'vitest';
+import { replayTrace } from '../../replay/replay.js';
+import { Kind } from '../../tracer/catalogue.js';
+import { TraceReader } from '../../tracer/reader.js';
+import { runGuest } from '../support/guests.js';
+
+function funcEvents(bytes: Uint8Array): { enters: number; exits: number; names: Set<string> } {
+  const reader = TraceReader.fromBytes(bytes);
+  let enters = 0;
+  let exits = 0;
+  const names = new Set<string>();
+  for (const e of reader.events()) {
+    if (e.kind === Kind.FUNC_ENTER) {
+      enters++;
+      names.add(reader.string(e.args[0]!));
+    } else if (e.kind === Kind.FUNC_EXIT) exits++;
+  }
+  return { enters, exits, names };
+}
+
+describe('call-traced recordings are deterministic and replay from the trace alone', () => {
+  // glibc and musl, with fork, vfork, execve, pipes and signals in the procs programs
+  for (const program of ['glibc-basics', 'glibc-procs', 'musl-procs']) {
+    it(`${program}: calls tracing, recorded twice -> the same bytes; replayed -> identical`, () => {
+      const sets = ['signalFix=handshake', 'trace.functions=calls'];
+      const a = runGuest(program, [], sets);
+      const b = runGuest(program, [], sets);
+      expect(a.status).toBe(0);
+      expect(Buffer.from(a.bytes).equals(Buffer.from(b.bytes))).toBe(true);
+      const reader = TraceReader.fromBytes(a.bytes);
+      expect(JSON.parse(reader.header.scenarioJson).trace.functions).toBe('calls');
+      const f = funcEvents(a.bytes);
+      expect(f.enters).toBeGreaterThan(1000);
+      expect(f.names.has('main')).toBe(true);
+      const r = replayTrace(reader, `${program}.l4t`);
+      expect(r.difference).toBeNull();
+      expect(r.verdict).toBe('identical');
+      expect(r.events).toBe(reader.footer!.nextSeq);
+    });
+  }
+
+  it('auto on a program without hooks gives the events of calls, and the machine the same run as off', () => {
+    const auto = runGuest('glibc-basics', [], ['trace.functions=auto']);
+    const calls = runGuest('glibc-basics', [], ['trace.functions=calls']);
+    const off = runGuest('glibc-basics', [], ['trace.functions=off']);
+    expect(funcEvents(auto.bytes)).toEqual(funcEvents(calls.bytes));
+    expect(funcEvents(off.bytes).enters).toBe(0);
+    expect(auto.run.endTime).toBe(off.run.endTime);
+    expect(Buffer.from(auto.run.digest).equals(Buffer.from(off.run.digest))).toBe(true);
+    expect(auto.stdout).toBe(off.stdout);
+  });
+
+  it('a header that does not name the mode means the hooks only: replaying it stays identical', () => {
+    const r = runGuest('calltrace-plain', [], ['signalFix=handshake']);
+    const reader = TraceReader.fromBytes(r.bytes);
+    expect(JSON.parse(reader.header.scenarioJson).trace.functions).toBeUndefined();
+    expect(funcEvents(r.bytes).enters).toBe(0);
+    expect(replayTrace(reader, 'calltrace-plain.l4t').verdict).toBe('identical');
+  });
+});
