@@ -900,6 +900,17 @@ function jump(d: D, target: number): Op {
 function tailHook(d: D, target: number): Op {
   const enter = target === d.ctx.hookEnter;
   const off = d.offset;
+  if (d.ctx.calls) {
+    // Call tracing: the hook's `ret` is the instrumented function's return.
+    return (c) => {
+      const sp = c.r[ESP]! >>> 0;
+      c.funcHook(enter, c.read32((sp + 4) >>> 0) >>> 0, c.blockTime + off);
+      const t = c.read32(sp) >>> 0;
+      c.eip = t;
+      c.r[ESP] = (sp + 4) >>> 0;
+      c.shadow!.ret(t, sp, c.blockTime + off);
+    };
+  }
   return (c) => {
     const sp = c.r[ESP]! >>> 0;
     c.funcHook(enter, c.read32((sp + 4) >>> 0) >>> 0, c.blockTime + off);

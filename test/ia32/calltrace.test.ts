@@ -11,9 +11,12 @@ import { Kind } from '../../tracer/catalogue.js';
 import type { TraceReader } from '../../tracer/reader.js';
 import { expectedGuests, runGuest } from '../support/guests.js';
 
-/** Enters and exits per function name in the threads of pid 1 (an exit counts for the function it closes). */
-function perFunction(reader: TraceReader): Map<string, { enter: number; exit: number }> {
-  const init = new Set(reader.threads.map((t, i) => (t.linuxPid === 1 ? i : -1)).filter((i) => i >= 0));
+/**
+ * Enters and exits per function name in the threads of pid 1 (an exit counts for the function it
+ * closes), or with `allPids` per "pid:function".
+ */
+function perFunction(reader: TraceReader, allPids = false): Map<string, { enter: number; exit: number }> {
+  const init = new Set(reader.threads.map((t, i) => (t.linuxPid === 1 || allPids ? i : -1)).filter((i) => i >= 0));
   const out = new Map<string, { enter: number; exit: number }>();
   const at = (name: string) => {
     let c = out.get(name);
@@ -22,8 +25,10 @@ function perFunction(reader: TraceReader): Map<string, { enter: number; exit: nu
   };
   for (const e of reader.events()) {
     if (!init.has(e.thread)) continue;
-    if (e.kind === Kind.FUNC_ENTER) at(reader.string(e.args[0]!)).enter++;
-    else if (e.kind === Kind.FUNC_EXIT) at(reader.string(e.args[0]!)).exit++;
+    const name = reader.string(e.args[0]!);
+    const key = allPids ? `${reader.threads[e.thread]!.linuxPid}:${name}` : name;
+    if (e.kind === Kind.FUNC_ENTER) at(key).enter++;
+    else if (e.kind === Kind.FUNC_EXIT) at(key).exit++;
   }
   return out;
 }
@@ -83,5 +88,39 @@ describe('call tracing: the shadow stack reports what the -finstrument-functions
     const r = runGuest('calltrace-plain', [], ['signalFix=handshake']);
     expect(JSON.parse(r.reader().header.scenarioJson).trace.functions).toBeUndefined();
     expect(perFunction(r.reader()).size).toBe(0);
+  });
+});
+
+/**
+ * The committed instrumented guests whose hooked functions are all real calls (-O0, or -O2 with nothing
+ * inlined: an inlined function still runs its hooks, but makes no CALL): traced by calls instead of their
+ * hooks, every process (forked children included) enters and leaves every function as often. The others
+ * differ only by inlined functions, and recurse and faults-div0 by where the fault falls (the last call of
+ * the endless recursion faults after its CALL, before its enter hook; divide's exit hook runs before its
+ * division faults).
+ */
+describe('call tracing on instrumented guests reports what their hooks report, per process', () => {
+  const SAME = ['rec-O0', 'strings-O0', 'sort-O0', 'int64-O0', 'switch-O0', 'fnptr-O0', 'float-O0', 'signals', 'sigrace', 'zombies', 'cowfault', 'faults-null', 'faults-writetext'];
+  for (const g of expectedGuests().filter((x) => SAME.includes(x.name))) {
+    it(g.name, () => {
+      const sets = (mode: string) => ['signalFix=handshake', `trace.functions=${mode}`];
+      const hooks = runGuest(g.name, g.args, sets('instrumented'), g.stdin ?? null);
+      const calls = runGuest(g.name, g.args, sets('calls'), g.stdin ?? null);
+      expect(calls.stdout).toBe(hooks.stdout);
+      const a = perFunction(hooks.reader(), true);
+      const b = perFunction(calls.reader(), true);
+      expect(a.size).toBeGreaterThan(0);
+      for (const [f, c] of a) expect({ f, ...b.get(f) }).toEqual({ f, ...c });
+    });
+  }
+
+  it('fpsignal: a handler that ends in `jmp __cyg_profile_func_exit` (the hook returns for it) ends there', () => {
+    const g = expectedGuests().find((x) => x.name === 'fpsignal')!;
+    const sets = (mode: string) => ['signalFix=handshake', `trace.functions=${mode}`];
+    const hooks = perFunction(runGuest(g.name, g.args, sets('instrumented')).reader());
+    const calls = perFunction(runGuest(g.name, g.args, sets('calls')).reader());
+    expect(hooks.get('on_usr1')!.enter).toBeGreaterThan(3);
+    expect(calls.get('on_usr1')).toEqual(hooks.get('on_usr1'));
+    expect(calls.get('main')).toEqual(hooks.get('main'));
   });
 });
