@@ -48,6 +48,13 @@ export interface CallSink {
   onDrop(time: number): void;
 }
 
+/** Frames copied out of a shadow stack (ShadowStack.snapshot). */
+export interface ShadowFrames {
+  readonly rets: Int32Array;
+  readonly slots: Float64Array;
+  readonly ids: Int32Array;
+}
+
 export class ShadowStack {
   private rets = new Int32Array(INITIAL);
   /** Return slots (unsigned stack addresses). */
@@ -177,17 +184,23 @@ export class ShadowStack {
     return true;
   }
 
+  /** A copy of the frames (a forked child continues its parent's calls: see restore). */
+  snapshot(): ShadowFrames {
+    const n = this.depth;
+    return { rets: this.rets.slice(0, n), slots: this.slots.slice(0, n), ids: this.ids.slice(0, n) };
+  }
+
   /**
-   * Take over another stack's frames (a forked child continues its parent's calls: its RETs then match
-   * them). No events: the frames were entered in the other thread. Function ids are trace string ids, so
-   * both stacks must belong to the same trace.
+   * Continue with frames a snapshot copied (a fork child: its RETs then end its parent's frames). No
+   * events: the frames were entered in the other thread. Function ids are trace string ids, so the
+   * snapshot must come from the same trace.
    */
-  copyFrom(other: ShadowStack): void {
-    while (this.rets.length < other.depth) this.grow();
-    const n = Math.min(other.depth, this.rets.length);
-    this.rets.set(other.rets.subarray(0, n));
-    this.slots.set(other.slots.subarray(0, n));
-    this.ids.set(other.ids.subarray(0, n));
+  restore(f: ShadowFrames): void {
+    const n = Math.min(f.rets.length, f.slots.length, f.ids.length, MAX_SHADOW_DEPTH);
+    while (this.rets.length < n) this.grow();
+    this.rets.set(f.rets.subarray(0, n));
+    this.slots.set(f.slots.subarray(0, n));
+    this.ids.set(f.ids.subarray(0, n));
     this.depth = n;
   }
 

@@ -15,7 +15,7 @@ import { Cpu, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, type FaultKind } from '../
 import { UNIMPLEMENTED } from '../ia32/decoder.js';
 import { Interpreter } from '../ia32/interpreter.js';
 import { PAGE_SIZE, R, type PhysicalMemory } from '../ia32/memory.js';
-import { MAX_SHADOW_DEPTH, ShadowStack, type FunctionTracing } from '../ia32/shadow-stack.js';
+import { MAX_SHADOW_DEPTH, ShadowStack, type FunctionTracing, type ShadowFrames } from '../ia32/shadow-stack.js';
 import type { CostProfile } from './costs.js';
 import type { Engine, FaultOp, Registers, RunResult } from './engine.js';
 import { KEEP } from './engine.js';
@@ -419,12 +419,19 @@ export class Ia32Engine implements Engine {
   }
 
   /**
-   * Continue the call-traced frames of another thread (a forked child continues its parent's calls, so
-   * its RETs end them, as the hooks of an instrumented child would): call right after creating the
-   * child's engine from the parent's registers. No events; nothing happens unless both trace calls.
+   * A copy of this thread's call-traced frames, or null when its calls are not traced. For a fork: take
+   * it when the parent forks (the parent goes on calling and returning), give it to the child's engine
+   * with adoptCallStack before the child runs, and the child's RETs end the frames it inherited, as the
+   * exit hooks of an instrumented child do (in the child's trace they were never entered, so the tracer
+   * drops those exits either way: the events are the same, only the unmatched-exit count differs).
    */
-  adoptCallStack(from: Ia32Engine): void {
-    if (this.cpu.shadow && from.cpu.shadow) this.cpu.shadow.copyFrom(from.cpu.shadow);
+  callStack(): ShadowFrames | null {
+    return this.cpu.shadow ? this.cpu.shadow.snapshot() : null;
+  }
+
+  /** Continue with frames from callStack() (see there); nothing happens unless this thread traces calls. */
+  adoptCallStack(frames: ShadowFrames | null): void {
+    if (frames && this.cpu.shadow) this.cpu.shadow.restore(frames);
   }
 
   retry(): void {

@@ -123,16 +123,18 @@ describe('shadow stack', () => {
     expect(log.filter((e) => e.startsWith('-')).length).toBe(MAX_SHADOW_DEPTH);
   });
 
-  it('copyFrom: a forked child continues its parent\'s frames without events', () => {
+  it('snapshot / restore: a forked child continues its parent\'s frames without events', () => {
     const parent = stack();
     call(parent.s, 1, 1000, 1);
     call(parent.s, 2, 980, 2);
+    const frames = parent.s.snapshot();
+    ret(parent.s, 980, 3); // the parent goes on: the copy keeps the frames of the fork
     const child = stack();
-    child.s.copyFrom(parent.s);
+    child.s.restore(frames);
     expect(child.log).toEqual([]);
-    ret(child.s, 980, 3);
-    expect(child.log).toEqual(['-2@3']);
+    ret(child.s, 980, 4);
+    expect(child.log).toEqual(['-2@4']);
     expect(child.s.frames().map((f) => f.id)).toEqual([1]);
-    expect(parent.s.depth).toBe(2);
+    expect(parent.s.depth).toBe(1);
   });
 });
