@@ -6,7 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { replayTrace } from '../../replay/replay.js';
 import { Kind } from '../../tracer/catalogue.js';
+import { FilterRulesSchema } from '../../tracer/filter/rules.js';
+import { rewriteTrace } from '../../tracer/filter/rewrite.js';
 import { TraceReader } from '../../tracer/reader.js';
+import { MemorySink } from '../../tracer/sink.js';
 import { runGuest } from '../support/guests.js';
 
 function funcEvents(bytes: Uint8Array): { enters: number; exits: number; names: Set<string> } {
@@ -61,5 +64,20 @@ describe('call-traced recordings are deterministic and replay from the trace alo
     expect(JSON.parse(reader.header.scenarioJson).trace.functions).toBeUndefined();
     expect(funcEvents(r.bytes).enters).toBe(0);
     expect(replayTrace(reader, 'calltrace-plain.l4t').verdict).toBe('identical');
+  });
+
+  it('a call-traced trace reduced by filter rules (functions excluded, a depth limit) replays as identical', () => {
+    const r = runGuest('glibc-procs', [], ['signalFix=handshake', 'trace.functions=calls']);
+    const sink = new MemorySink();
+    rewriteTrace(TraceReader.fromBytes(r.bytes), sink, { filter: FilterRulesSchema.parse({ excludeFunctions: ['_IO_*', '__libc_*'], functions: { maxDepth: 12 } }) });
+    const small = sink.bytes();
+    expect(small.length).toBeLessThan(r.bytes.length);
+    const f = funcEvents(small);
+    expect(f.enters).toBeGreaterThan(100);
+    expect([...f.names].some((n) => n.startsWith('_IO_'))).toBe(false);
+    const reader = TraceReader.fromBytes(small);
+    const rep = replayTrace(reader, 'glibc-procs-small.l4t');
+    expect(rep.difference).toBeNull();
+    expect(rep.verdict).toBe('identical');
   });
 });
