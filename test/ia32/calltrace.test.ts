@@ -9,6 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import { Kind } from '../../tracer/catalogue.js';
 import type { TraceReader } from '../../tracer/reader.js';
+import { MAX_SHADOW_DEPTH } from '../../src/ia32/shadow-stack.js';
+import { SHADOW_FULL } from '../../src/l4/ia32-engine.js';
 import { expectedGuests, runGuest } from '../support/guests.js';
 
 /**
@@ -122,5 +124,28 @@ describe('call tracing on instrumented guests reports what their hooks report, p
     expect(hooks.get('on_usr1')!.enter).toBeGreaterThan(3);
     expect(calls.get('on_usr1')).toEqual(hooks.get('on_usr1'));
     expect(calls.get('main')).toEqual(hooks.get('main'));
+  });
+});
+
+describe('call tracing at its bound', () => {
+  it(`recursion deeper than ${MAX_SHADOW_DEPTH} frames: the calls below the bound are traced and balanced, the rest counted once in a MARKER`, () => {
+    const n = MAX_SHADOW_DEPTH + 3000;
+    const r = runGuest('calltrace-plain', ['deep', String(n)], ['trace.functions=calls']);
+    expect(r.stdout).toBe(`deep(${n}) = ${n}\n`);
+    const reader = r.reader();
+    const counts = perFunction(reader);
+    const deep = counts.get('deep')!;
+    // main and the C library's start-up frames hold the first few slots
+    const below = MAX_SHADOW_DEPTH - deep.enter;
+    expect(below).toBeGreaterThan(0);
+    expect(below).toBeLessThan(8);
+    expect(deep.exit).toBe(deep.enter);
+    const markers = [...reader.events()].filter((e) => e.kind === Kind.MARKER && reader.string(e.args[0]!) === SHADOW_FULL);
+    expect(markers).toHaveLength(1);
+    expect(markers[0]!.args[1]).toBe(MAX_SHADOW_DEPTH);
+    // the hooks see every level
+    const hooks = perFunction(runGuest('calltrace', ['deep', String(n)], ['trace.functions=instrumented']).reader());
+    expect(hooks.get('deep')).toEqual({ enter: n + 1, exit: n + 1 });
+    expect(counts.get('main')).toEqual(hooks.get('main'));
   });
 });

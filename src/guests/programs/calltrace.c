@@ -146,6 +146,15 @@ FN static uint32_t catch_signal(void) {
   return fib(4);
 }
 
+/* ---- deep recursion (calltrace deep N): beyond the shadow stack's bound ---- */
+FN static uint32_t deep(uint32_t n) {
+  uint32_t r;
+  if (n == 0) return 0;
+  r = deep(n - 1);
+  sink = r;
+  return r + 1;
+}
+
 /* One round of everything; the first one prints. */
 FN static void round_of_calls(int verbose) {
   uint32_t i, r;
@@ -168,10 +177,15 @@ FN static void round_of_calls(int verbose) {
   for (i = 0; i < 2; i++) mix(catch_signal());
 }
 
-/* calltrace [ROUNDS]: ROUNDS rounds (default 1; the bench runs more). */
+/* calltrace [ROUNDS]: ROUNDS rounds (default 1; the bench runs more). calltrace deep N: recursion N deep. */
 int main(int argc, char **argv) {
-  int i, rounds = argc > 1 ? atoi(argv[1]) : 1;
+  int i, rounds;
   struct sigaction sa;
+  if (argc > 2 && strcmp(argv[1], "deep") == 0) {
+    printf("deep(%d) = %u\n", atoi(argv[2]), deep((uint32_t)atoi(argv[2])));
+    return 0;
+  }
+  rounds = argc > 1 ? atoi(argv[1]) : 1;
   signal(SIGUSR1, on_signal);
   /* SA_NODEFER: on_signal_jump leaves by longjmp, so the kernel never unblocks the signal itself */
   sa.sa_handler = on_signal_jump;
