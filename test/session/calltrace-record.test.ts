@@ -3,13 +3,18 @@
  * so a trace with call-traced functions records the same bytes every time and replays as identical from
  * the file alone; a header without the field replays with the hooks only (traces made before it).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { scoreTrace } from '../../analyze/score.js';
 import { replayTrace } from '../../replay/replay.js';
 import { Kind } from '../../tracer/catalogue.js';
 import { FilterRulesSchema } from '../../tracer/filter/rules.js';
 import { rewriteTrace } from '../../tracer/filter/rewrite.js';
 import { TraceReader } from '../../tracer/reader.js';
 import { MemorySink } from '../../tracer/sink.js';
+import { withAnalysis } from '../support/analysis.js';
+import { tempDir } from '../support/cli.js';
 import { runGuest } from '../support/guests.js';
 
 function funcEvents(bytes: Uint8Array): { enters: number; exits: number; names: Set<string> } {
@@ -77,6 +82,26 @@ describe('call-traced recordings are deterministic and replay from the trace alo
     expect([...f.names].some((n) => n.startsWith('_IO_'))).toBe(false);
     const reader = TraceReader.fromBytes(small);
     const rep = replayTrace(reader, 'glibc-procs-small.l4t');
+    expect(rep.difference).toBeNull();
+    expect(rep.verdict).toBe('identical');
+  });
+
+  it('a flight-recorder trace (overwrite: its first kept events may close calls it never saw open) scores, loads and replays', async () => {
+    const r = runGuest('glibc-basics', [], ['trace.functions=calls', 'trace.policy=overwrite', 'trace.capacityChunks=2', 'trace.chunkEvents=256']);
+    const reader = TraceReader.fromBytes(r.bytes);
+    const user = reader.threads.findIndex((t) => t.linuxPid === 1);
+    const first = reader.decodeChunk(reader.chunksOf(user)[0]!);
+    expect(first.chunkIndex).toBeGreaterThan(0); // the beginning was overwritten
+    expect(first.openStack.length).toBeGreaterThan(0);
+    const s = scoreTrace(reader);
+    expect(s.rows.length).toBeGreaterThan(5);
+    const file = join(tempDir(), 'overwrite.l4t');
+    writeFileSync(file, r.bytes);
+    await withAnalysis(file, async (a) => {
+      expect(Number(await a.scalar(`SELECT count(*) FROM slice WHERE category = 'func'`))).toBeGreaterThan(50);
+      expect(Number(await a.scalar(`SELECT count(*) FROM slice WHERE category = 'func' AND (depth < 0 OR (depth > 0 AND parent_id IS NULL))`))).toBe(0);
+    });
+    const rep = replayTrace(reader, 'overwrite.l4t');
     expect(rep.difference).toBeNull();
     expect(rep.verdict).toBe('identical');
   });
