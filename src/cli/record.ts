@@ -10,7 +10,7 @@ import { DEFAULT_ENV, environment } from '../session/rootfs/environment.js';
 import { UsageError } from './errors.js';
 import { fmtInt, progressWanted, table } from './output.js';
 import { recordToFile } from './record-run.js';
-import { intOption } from './options.js';
+import { intOption, TRACE_FUNCTIONS_HELP, traceFunctionsOption } from './options.js';
 import { checkRootFsProgram, loadRootFs, resolveProgram } from './run-target.js';
 
 interface RecordCliOptions {
@@ -25,6 +25,7 @@ interface RecordCliOptions {
   rootfs?: string;
   env: string[];
   strict?: boolean;
+  traceFunctions?: string;
 }
 
 /** What a recording runs: the resolved spec, images, root file system, and the host files it read. */
@@ -108,12 +109,16 @@ export function register(program: Command): void {
     .option('--rootfs <dir|tar>', 'the run scenario or a program: the root file system (a directory or a tar archive, read once and embedded in the trace); a program gets the built-in one without it')
     .option('--env <NAME=VALUE>', 'the run scenario or a program: set an environment variable over the default one that comes with a root file system (repeatable)', repeat, [])
     .option('--strict', 'the run scenario or a program: stop at the first system call Linux lacks, naming it')
+    .option('--trace-functions <mode>', TRACE_FUNCTIONS_HELP)
     .option('-q, --quiet', 'print only the outcome line')
     // As `run`: an option record does not know is the program's (`/bin/sh -c '...'`).
     .allowUnknownOption(true)
     .action(async (scenario: string, args: string[], opts: RecordCliOptions) => {
       if (opts.entropy !== 'prng' && opts.entropy !== 'os') throw new UsageError(`--entropy ${JSON.stringify(opts.entropy)}: expected prng or os`);
+      const traceFunctions = traceFunctionsOption(opts.traceFunctions);
       const overrides: Overrides = {
+        ...(traceFunctions !== undefined ? { traceFunctions } : {}),
+        defaultTraceFunctions: 'auto',
         ...(opts.seed !== undefined ? { seed: intOption('seed', opts.seed) } : {}),
         ...(opts.cpus !== undefined ? { cpus: intOption('cpus', opts.cpus) } : {}),
         ...(opts.flavour !== undefined ? { flavour: opts.flavour } : {}),

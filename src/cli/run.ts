@@ -7,7 +7,7 @@ import { runScenario, type RunOutcome } from '../session/machine.js';
 import { imagesFor } from '../session/setup.js';
 import { RecordingChoices } from '../sim/choices.js';
 import { CliError } from './errors.js';
-import { intOption } from './options.js';
+import { intOption, TRACE_FUNCTIONS_HELP, traceFunctionsOption } from './options.js';
 import { writeStderr, writeStdout } from './output.js';
 import { recordToFile } from './record-run.js';
 import { loadRootFs, resolveProgram } from './run-target.js';
@@ -23,6 +23,7 @@ interface RunCliOptions {
   rootfs?: string;
   env: string[];
   strict?: boolean;
+  traceFunctions?: string;
 }
 
 const repeat = (v: string, prev: string[]): string[] => [...prev, v];
@@ -72,10 +73,12 @@ export function register(program: Command): void {
     .option('--rootfs <dir|tar>', 'the root file system: a directory or a tar archive, read once before the run and embedded in the trace (default: the built-in one: /bin with the committed guests and busybox if `npm run rootfs` made it, /etc, /tmp, /root, /home, /dev)')
     .option('--env <NAME=VALUE>', 'set an environment variable over the default HOME=/root LOGNAME=root PATH=/bin:/usr/bin:/sbin:/usr/sbin PWD=/ SHELL=/bin/sh TERM=vt100 USER=root (repeatable)', repeat, [])
     .option('--strict', 'stop at the first system call Linux lacks, naming it (default: it fails with ENOSYS and is counted)')
+    .option('--trace-functions <mode>', `with --trace: ${TRACE_FUNCTIONS_HELP}`)
     // An option `run` does not know is the program's (`/bin/sh -c '...'`); put `--` before the program's
     // arguments when one of them is also an option of `run`.
     .allowUnknownOption(true)
     .action(async (elf: string, args: string[], opts: RunCliOptions) => {
+      const traceFunctions = traceFunctionsOption(opts.traceFunctions);
       const rootfs = loadRootFs(opts.rootfs, true);
       const target = resolveProgram(elf, rootfs, opts.rootfs);
       const env = environment(opts.env);
@@ -86,6 +89,8 @@ export function register(program: Command): void {
         ...(opts.seed !== undefined ? { seed: intOption('seed', opts.seed) } : {}),
         ...(opts.flavour !== undefined ? { flavour: opts.flavour } : {}),
         sets: opts.set,
+        ...(traceFunctions !== undefined ? { traceFunctions } : {}),
+        defaultTraceFunctions: 'auto',
       });
       // The program itself, and the committed guests it may execve.
       const images = imagesFor(spec, target.images);

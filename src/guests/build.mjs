@@ -131,10 +131,14 @@ const LIBC_PROGRAMS = [
 // and exitCode would change (so rebuilding leaves it alone, as for an unchanged guest).
 // cflags: extra compile and link flags of a glibc or musl guest (LIBC_PROGRAMS).
 // toolchain: 'glibc' or 'musl': built against that C library (LIBC_TOOLCHAINS) instead of ours.
+// plain: built without -finstrument-functions (no hooks: the shadow stack traces its calls).
+// longjmp: the program longjmps past instrumented frames, whose exit hooks then never run (the tracer
+// closes those frames itself, so the trace has more FUNC_EXIT events than gdb counts hook calls): the
+// hook counts are recorded as hookCalls {enter, exit}, funcEnter/funcExit stay null.
 // fpu: the program uses floating point (x87): compiled without -mgeneral-regs-only (the C library
 // stays integer-only) and with -mfpmath=387 -mno-sse, as gcc -m32 -march=i686 does by default.
 // Native runs use src/guests as the current directory, so guests exec each other as bin/<name>.
-/** @type {{name: string, source: string, opt: string, kind: 'linux'|'l4', toolchain?: 'glibc'|'musl', args?: string[], stdin?: string, exitCode?: number, signal?: string, endsInExec?: boolean, ldflags?: string[], cflags?: string[], fpu?: boolean, asyncSignals?: boolean, racy?: boolean}[]} */
+/** @type {{name: string, source: string, opt: string, kind: 'linux'|'l4', toolchain?: 'glibc'|'musl', args?: string[], stdin?: string, exitCode?: number, signal?: string, endsInExec?: boolean, ldflags?: string[], cflags?: string[], fpu?: boolean, asyncSignals?: boolean, racy?: boolean, plain?: boolean, longjmp?: boolean}[]} */
 const BINARIES = [
   { name: 'hello', source: 'hello.c', opt: '-O2', kind: 'linux', args: ['a', 'bc'] },
   ...COMPUTE.flatMap((p) =>
@@ -206,6 +210,14 @@ const BINARIES = [
   { name: 'zombies', source: 'zombies.c', opt: '-O2', kind: 'linux', args: ['3'] },
   // TLS and the LDT: set_thread_area / get_thread_area / modify_ldt, FS / GS overrides, bad selectors
   { name: 'tls', source: 'tls.c', opt: '-O2', kind: 'linux', args: [] },
+  // ---- call tracing without recompiling (src/ia32/shadow-stack.ts) ----
+  // One source built twice: calltrace with the hooks (PROGRAM_FLAGS, as every guest), calltrace-plain
+  // without them (plain: no -finstrument-functions), whose function events come from the interpreter's
+  // shadow stack. test/ia32/calltrace.test.ts checks that both report the same calls per function;
+  // the bench group `calls` times them (untraced, instrumented, calls).
+  { name: 'calltrace', source: 'calltrace.c', opt: '-O2', kind: 'linux', args: [], longjmp: true },
+  { name: 'calltrace-plain', source: 'calltrace.c', opt: '-O2', kind: 'linux', args: [], plain: true },
+  // ---- end of call tracing ----
   // unmodified programs against real C libraries (glibc, musl)
   ...LIBC_PROGRAMS.flatMap((p) =>
     /** @type {const} */ (['glibc', 'musl']).map((toolchain) => ({
@@ -554,7 +566,7 @@ async function main() {
       must('gcc', [
         ...(b.fpu ? [...COMMON_FLAGS.filter((f) => f !== '-mgeneral-regs-only'), ...FPU_FLAGS] : COMMON_FLAGS),
         b.opt,
-        ...PROGRAM_FLAGS,
+        ...(b.plain ? [] : PROGRAM_FLAGS),
         ...WARN_FLAGS,
         ...INCLUDE_FLAGS,
         '-c',
@@ -571,7 +583,9 @@ async function main() {
       const { entry, symbols } = elfSymbols(out);
       const enter = symbols.get('__cyg_profile_func_enter');
       const exit = symbols.get('__cyg_profile_func_exit');
-      if (enter === undefined || exit === undefined || enter === exit)
+      if (b.plain) {
+        if (enter !== undefined) fail(`${b.name}: unexpectedly instrumented`);
+      } else if (enter === undefined || exit === undefined || enter === exit)
         fail(`${b.name}: the hooks are missing from .symtab or share an address`);
       if (symbols.get('_start') !== entry) fail(`${b.name}: the entry point is not _start`);
       if (b.kind === 'l4' && symbols.get('pong_entry') === undefined) fail(`${b.name}: no pong_entry`);
@@ -621,6 +635,7 @@ async function main() {
             kind: b.kind,
             ...(b.toolchain ? { toolchain: b.toolchain } : {}),
             ...(b.cflags ? { cflags: b.cflags } : {}),
+            ...(b.plain ? { instrumented: false } : {}),
             size: fs.statSync(file).size,
             sha256: sha256(file),
           },
@@ -654,22 +669,27 @@ async function main() {
     if (r.stderr) warn(`${b.name} wrote to stderr: ${r.stderr.trim()}`);
     let funcEnter = null;
     let funcExit = null;
+    let hookCalls = null;
     const expectedFile = path.join(EXPECTED, `${b.name}.json`);
-    if (b.asyncSignals || b.toolchain) {
+    if (b.asyncSignals || b.toolchain || b.plain) {
       // asyncSignals: how many handler calls (and loop rounds) happen depends on when the host
-      // delivers signals. toolchain: not instrumented, there are no hooks to count.
+      // delivers signals. toolchain, plain: not instrumented, there are no hooks to count.
     } else if (haveGdb && !b.signal) {
       const c = await countHooks(file, argv, stdinFile, counterScript);
       if (c.error) fail(`${b.name}: gdb: ${c.error}`);
       if (c.exitCode !== r.exitCode)
         fail(`${b.name}: exit code ${c.exitCode} under gdb, ${r.exitCode} natively`);
-      funcEnter = c.enter;
-      funcExit = c.exit;
+      if (b.longjmp) hookCalls = { enter: c.enter, exit: c.exit };
+      else {
+        funcEnter = c.enter;
+        funcExit = c.exit;
+      }
       if (c.repeats) console.log(`note: ${b.name}: gdb reported ${c.repeats} breakpoint hit(s) twice (dropped)`);
     } else {
       const old = readJson(expectedFile);
       funcEnter = old?.funcEnter ?? null;
       funcExit = old?.funcExit ?? null;
+      hookCalls = old?.hookCalls ?? null;
     }
     const record = {
       args: b.args,
@@ -680,6 +700,7 @@ async function main() {
       ...(r.signal ? { signal: r.signal } : {}),
       funcEnter,
       funcExit,
+      ...(hookCalls ? { hookCalls } : {}),
       native,
     };
     // Only the host's description differs (for a racy guest: or its run's output): keep the file
@@ -700,8 +721,8 @@ async function main() {
       size: String(info.size),
       exit: r ? String(r.exitCode) : '-',
       lines: r ? String(r.stdout.split('\n').length - 1) : '-',
-      funcEnter: r ? String(r.funcEnter ?? (b.toolchain ? '-' : '?')) : '-',
-      funcExit: r ? String(r.funcExit ?? (b.toolchain ? '-' : '?')) : '-',
+      funcEnter: r ? String(r.funcEnter ?? (b.toolchain || b.plain ? '-' : '?')) : '-',
+      funcExit: r ? String(r.funcExit ?? (b.toolchain || b.plain ? '-' : '?')) : '-',
       sha256: info.sha256.slice(0, 12),
     };
   });

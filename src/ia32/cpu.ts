@@ -9,6 +9,7 @@
 import { PAGE_SIZE, PhysicalMemory, R, W, X, type PageTable } from './memory.js';
 import { Fpu } from './x87/fpu.js';
 import { Segments } from './segments.js';
+import type { ShadowStack } from './shadow-stack.js';
 
 export const CF = 0x1;
 export const PF = 0x4;
@@ -119,6 +120,8 @@ export class Cpu {
   seg = new Segments();
   /** -finstrument-functions hook: enter or exit of the function at `fn`, at cycle `time`. */
   funcHook: (enter: boolean, fn: number, time: number) => void = () => {};
+  /** Call tracing's shadow stack (shadow-stack.ts): set when the interpreter decodes with call tracing on. */
+  shadow: ShadowStack | null = null;
 
   readonly mem8: Uint8Array;
   readonly mem16: Uint16Array;

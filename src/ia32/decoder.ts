@@ -33,12 +33,17 @@ export type JitOp =
   | { t: 'incdec'; inc: boolean; sz: number; dst: JitOperand }
   | { t: 'push'; src: JitOperand }
   | { t: 'pop'; n: number }
-  | { t: 'jcc'; cc: number; target: number }
-  | { t: 'jmp'; target: number }
-  | { t: 'jmpind'; src: JitOperand }
-  | { t: 'call'; target: number; ret: number }
-  | { t: 'callind'; src: JitOperand; ret: number }
-  | { t: 'ret'; n: number }
+  /**
+   * Control transfers. `tr` is set when call tracing is on (the shadow stack, shadow-stack.ts): the cycle
+   * offset in the block at which the transfer is done (the event time); Jcc and JMP carry it only when
+   * their target is a function's first instruction (a possible tail call).
+   */
+  | { t: 'jcc'; cc: number; target: number; tr?: number }
+  | { t: 'jmp'; target: number; tr?: number }
+  | { t: 'jmpind'; src: JitOperand; tr?: number }
+  | { t: 'call'; target: number; ret: number; tr?: number }
+  | { t: 'callind'; src: JitOperand; ret: number; tr?: number }
+  | { t: 'ret'; n: number; tr?: number }
   | { t: 'hook'; enter: boolean; off: number }
   | { t: 'movx'; signed: boolean; srcSz: number; dstSz: number; n: number; src: JitOperand }
   | { t: 'shift'; op: number; n: number; dst: JitOperand; count: number }
@@ -54,7 +59,7 @@ export type JitOp =
    */
   | { t: 'seq'; ops: JitOp[]; addrs: number[] }
   /** A compare or test fused with the conditional jump after it (built by the block decoder). */
-  | { t: 'cmpjcc'; cmp: Extract<JitOp, { t: 'alu' } | { t: 'test' }>; cc: number; target: number };
+  | { t: 'cmpjcc'; cmp: Extract<JitOp, { t: 'alu' } | { t: 'test' }>; cc: number; target: number; tr?: number };
 
 export interface Insn {
   op: Op;
@@ -77,6 +82,12 @@ export interface DecodeContext {
   hookExit: number;
   /** Use generated instruction templates where the form has IR (default true; false = plain closures). */
   templates?: boolean;
+  /**
+   * Call tracing: CALL, RET, indirect jumps and jumps to a function's first instruction also report to
+   * the CPU's shadow stack (`cpu.shadow`, shadow-stack.ts). Absent: nothing is traced, the code is as fast
+   * as without tracing.
+   */
+  calls?: { isFunctionStart(addr: number): boolean };
 }
 
 /** How the message of an Unimplemented instruction (and the #UD fault it becomes) begins. */
@@ -445,11 +456,27 @@ function condBranch(d: D, cc: number, rel: number): Op {
     };
   }
   const target = (d.next + rel) >>> 0;
+  const tr = tailTrace(d, target);
+  if (tr >= 0) {
+    // A conditional tail call (gcc emits `jcc function`): traced when taken.
+    d.jit = { t: 'jcc', cc, target, tr };
+    return (c) => {
+      if (c.cond(cc)) {
+        c.eip = target;
+        c.shadow!.jump(target, c.r[ESP]! >>> 0, c.blockTime + tr);
+      }
+    };
+  }
   d.jit = { t: 'jcc', cc, target };
   return (c) => {
     if (c.cond(cc)) c.eip = target;
   };
 }
+
+/** The event time offset of an instruction that ends a control transfer (call tracing), else -1. */
+const traceTime = (d: D): number => (d.ctx.calls ? d.offset + 1 : -1);
+/** traceTime for a direct jump: only when its target is a function's first instruction (a tail call). */
+const tailTrace = (d: D, target: number): number => (d.ctx.calls?.isFunctionStart(target) ? d.offset + 1 : -1);
 
 /** FF group 5: INC DEC CALL JMP PUSH. */
 function group5(d: D): Op | null {
@@ -480,6 +507,16 @@ function group5(d: D): Op | null {
       }
       const src = rmReader(d, 4);
       const ret = d.next;
+      const tr = traceTime(d);
+      if (tr >= 0) {
+        d.jit = { t: 'callind', src: d.rmOperand(), ret, tr };
+        return (c) => {
+          const t = src(c) >>> 0;
+          c.push32(ret);
+          c.eip = t;
+          c.shadow!.call(t, ret, c.r[ESP]! >>> 0, c.blockTime + tr);
+        };
+      }
       d.jit = { t: 'callind', src: d.rmOperand(), ret };
       return (c) => {
         const t = src(c) >>> 0;
@@ -493,8 +530,17 @@ function group5(d: D): Op | null {
         const src16 = rmReader(d, 2); // 66 JMP r/m16: EIP = the 16-bit target
         return (c) => void (c.eip = src16(c) & 0xffff);
       }
-      d.jit = { t: 'jmpind', src: d.rmOperand() };
       const src = rmReader(d, 4);
+      const tr = traceTime(d);
+      if (tr >= 0) {
+        d.jit = { t: 'jmpind', src: d.rmOperand(), tr };
+        return (c) => {
+          const t = src(c) >>> 0;
+          c.eip = t;
+          c.shadow!.jump(t, c.r[ESP]! >>> 0, c.blockTime + tr);
+        };
+      }
+      d.jit = { t: 'jmpind', src: d.rmOperand() };
       return (c) => void (c.eip = src(c) >>> 0);
     }
     case 6: {
@@ -734,14 +780,31 @@ PRIMARY[0xc2] = ends((d) => {
       c.eip = t;
     };
   }
+  return ret32(d, n);
+});
+PRIMARY[0xc3] = ends((d) => (d.opsize === 2 ? (c) => void (c.eip = c.pop16()) : ret32(d, 0)));
+
+/** RET and RET imm16 (32-bit). */
+function ret32(d: D, n: number): Op {
+  const tr = traceTime(d);
+  if (tr >= 0) {
+    d.jit = { t: 'ret', n, tr };
+    return (c) => {
+      const sp = c.r[ESP]!;
+      const t = c.read32(sp) >>> 0;
+      c.r[ESP] = sp + 4 + n;
+      c.eip = t;
+      c.shadow!.ret(t, sp >>> 0, c.blockTime + tr);
+    };
+  }
   d.jit = { t: 'ret', n };
+  if (n === 0) return (c) => void (c.eip = c.pop32() >>> 0);
   return (c) => {
     const t = c.read32(c.r[ESP]!);
     c.r[ESP] = c.r[ESP]! + 4 + n;
     c.eip = t >>> 0;
   };
-});
-PRIMARY[0xc3] = ends((d) => (d.opsize === 2 ? (c) => void (c.eip = c.pop16()) : ((d.jit = { t: 'ret', n: 0 }), (c) => void (c.eip = c.pop32() >>> 0))));
+}
 PRIMARY[0xc6] = PRIMARY[0xc7] = (d, opcode) => {
   const sz = opcode & 1 ? d.opsize : 1;
   d.modrm();
@@ -801,12 +864,34 @@ PRIMARY[0xe8] = ends((d) => {
     d.jit = { t: 'hook', enter, off };
     return (c) => c.funcHook(enter, c.read32(c.r[ESP]!) >>> 0, c.blockTime + off);
   }
+  const tr = traceTime(d);
+  if (tr >= 0) {
+    d.jit = { t: 'call', target, ret, tr };
+    return (c) => {
+      c.push32(ret);
+      c.eip = target;
+      c.shadow!.call(target, ret, c.r[ESP]! >>> 0, c.blockTime + tr);
+    };
+  }
   d.jit = { t: 'call', target, ret };
   return (c) => {
     c.push32(ret);
     c.eip = target;
   };
 });
+/** A direct JMP: traced as a possible tail call when its target is a function's first instruction. */
+function jump(d: D, target: number): Op {
+  const tr = tailTrace(d, target);
+  if (tr >= 0) {
+    d.jit = { t: 'jmp', target, tr };
+    return (c) => {
+      c.eip = target;
+      c.shadow!.jump(target, c.r[ESP]! >>> 0, c.blockTime + tr);
+    };
+  }
+  d.jit = { t: 'jmp', target };
+  return (c) => void (c.eip = target);
+}
 /**
  * A sibling call to an instrumentation hook (gcc turns `call __cyg_profile_func_exit; ret` into a
  * `jmp`): the hook's argument sits above the return address, and the hook's `ret` goes back to the
@@ -815,6 +900,17 @@ PRIMARY[0xe8] = ends((d) => {
 function tailHook(d: D, target: number): Op {
   const enter = target === d.ctx.hookEnter;
   const off = d.offset;
+  if (d.ctx.calls) {
+    // Call tracing: the hook's `ret` is the instrumented function's return.
+    return (c) => {
+      const sp = c.r[ESP]! >>> 0;
+      c.funcHook(enter, c.read32((sp + 4) >>> 0) >>> 0, c.blockTime + off);
+      const t = c.read32(sp) >>> 0;
+      c.eip = t;
+      c.r[ESP] = (sp + 4) >>> 0;
+      c.shadow!.ret(t, sp, c.blockTime + off);
+    };
+  }
   return (c) => {
     const sp = c.r[ESP]! >>> 0;
     c.funcHook(enter, c.read32((sp + 4) >>> 0) >>> 0, c.blockTime + off);
@@ -832,8 +928,7 @@ PRIMARY[0xe9] = ends((d) => {
   }
   const target = (d.next + rel) >>> 0;
   if (isHook(d, target)) return tailHook(d, target);
-  d.jit = { t: 'jmp', target };
-  return (c) => void (c.eip = target);
+  return jump(d, target);
 });
 PRIMARY[0xeb] = ends((d) => {
   const rel = d.i8(); // read the displacement before taking the end of the instruction
@@ -843,8 +938,7 @@ PRIMARY[0xeb] = ends((d) => {
   }
   const target = (d.next + rel) >>> 0;
   if (isHook(d, target)) return tailHook(d, target);
-  d.jit = { t: 'jmp', target };
-  return (c) => void (c.eip = target);
+  return jump(d, target);
 });
 PRIMARY[0xf4] = ends(() => (c) => c.raise('gp', 'hlt in user mode'));
 /** Instructions user mode may not execute (IOPL 0): a #GP, as natively (SIGSEGV). */

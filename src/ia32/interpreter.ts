@@ -183,7 +183,7 @@ function fuseCompare(first: Decoded, next: Decoded | undefined): Op | null {
   const cmp = first.jit;
   const jcc = next?.jit;
   if (!cmp || !((cmp.t === 'alu' && cmp.op === 7) || cmp.t === 'test') || jcc?.t !== 'jcc') return null;
-  return templateOp({ t: 'cmpjcc', cmp, cc: jcc.cc, target: jcc.target });
+  return templateOp({ t: 'cmpjcc', cmp, cc: jcc.cc, target: jcc.target, ...(jcc.tr !== undefined ? { tr: jcc.tr } : {}) });
 }
 
 /**
@@ -233,11 +233,17 @@ export class Interpreter {
     readonly cpu: Cpu,
     hookEnter = -1,
     hookExit = -1,
+    /**
+     * Call tracing (shadow-stack.ts): CALL, RET and jumps report to `cpu.shadow`, which the caller sets.
+     * `key` names the program's function symbols (decoded blocks depend on them, so blocks are shared
+     * only between programs with the same key).
+     */
+    calls?: { isFunctionStart(addr: number): boolean; key: string },
   ) {
     this.cache = CodeCache.of(cpu.phys);
     cpu.onCodeWrite = (frame) => this.cache.invalidate(frame);
-    this.hookKey = `${hookEnter}:${hookExit}`;
-    this.ctx = { byte: (a) => cpu.mem8[cpu.fetchPhys(a)]!, hookEnter, hookExit };
+    this.hookKey = `${hookEnter}:${hookExit}${calls ? `:calls:${calls.key}` : ''}`;
+    this.ctx = { byte: (a) => cpu.mem8[cpu.fetchPhys(a)]!, hookEnter, hookExit, ...(calls ? { calls } : {}) };
   }
 
   /** Run up to `budget` cycles starting at cycle time `time`. */

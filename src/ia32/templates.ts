@@ -155,17 +155,28 @@ function emit(j: JitOp): string | null {
       return `{ const v = ${read(j.src, 4)}; const sp = (r[4] - 4) | 0; c.write32(sp, v); r[4] = sp; }`;
     case 'pop':
       return `{ const v = c.read32(r[4]); r[4] = (r[4] + 4) | 0; r[${L(j.n)}] = v; }`;
+    // Control transfers with `tr` also report to the shadow stack (call tracing), after they are done.
     case 'jcc':
+      if (j.tr !== undefined) return `if (${cond(j.cc)}) { const t = ${L(j.target)}; c.eip = t; ${tailJump('t', j.tr)} }`;
       return `if (${cond(j.cc)}) c.eip = ${L(j.target)};`;
     case 'jmp':
+      if (j.tr !== undefined) return `{ const t = ${L(j.target)}; c.eip = t; ${tailJump('t', j.tr)} }`;
       return `c.eip = ${L(j.target)};`;
     case 'jmpind':
+      if (j.tr !== undefined) return `{ const t = (${read(j.src, 4)}) >>> 0; c.eip = t; ${tailJump('t', j.tr)} }`;
       return `c.eip = (${read(j.src, 4)}) >>> 0;`;
     case 'call':
+      if (j.tr !== undefined) {
+        return `{ const t = ${L(j.target)}; const v = ${L(j.ret | 0)}; const sp = (r[4] - 4) | 0; c.write32(sp, v); r[4] = sp; c.eip = t; c.shadow.call(t, v, sp >>> 0, c.blockTime + ${L(j.tr)}); }`;
+      }
       return `{ const sp = (r[4] - 4) | 0; c.write32(sp, ${L(j.ret | 0)}); r[4] = sp; c.eip = ${L(j.target)}; }`;
     case 'callind':
+      if (j.tr !== undefined) {
+        return `{ const t = (${read(j.src, 4)}) >>> 0; const v = ${L(j.ret | 0)}; const sp = (r[4] - 4) | 0; c.write32(sp, v); r[4] = sp; c.eip = t; c.shadow.call(t, v, sp >>> 0, c.blockTime + ${L(j.tr)}); }`;
+      }
       return `{ const t = (${read(j.src, 4)}) >>> 0; const sp = (r[4] - 4) | 0; c.write32(sp, ${L(j.ret | 0)}); r[4] = sp; c.eip = t; }`;
     case 'ret':
+      if (j.tr !== undefined) return `{ const sp = r[4]; const t = c.read32(sp) >>> 0; r[4] = (sp + ${L(4 + j.n)}) | 0; c.eip = t; c.shadow.ret(t, sp >>> 0, c.blockTime + ${L(j.tr)}); }`;
       return `{ const t = c.read32(r[4]); r[4] = (r[4] + ${L(4 + j.n)}) | 0; c.eip = t >>> 0; }`;
     case 'hook':
       return `c.funcHook(${j.enter}, c.read32(r[4]) >>> 0, c.blockTime + ${L(j.off)});`;
@@ -205,10 +216,14 @@ function emit(j: JitOp): string | null {
       const first = emit(j.cmp);
       if (first === null) return null;
       const direct = j.cmp.sz === 4 ? directCondition(j.cmp.t === 'test' ? 'and' : 'sub', j.cc) : null;
+      if (j.tr !== undefined) return `${first} if (${direct ?? cond(j.cc)}) { const t = ${L(j.target)}; c.eip = t; ${tailJump('t', j.tr)} }`;
       return `${first} if (${direct ?? cond(j.cc)}) c.eip = ${L(j.target)};`;
     }
   }
 }
+
+/** A jump to `t` that may be a tail call: the shadow stack decides (call tracing). */
+const tailJump = (t: string, tr: number): string => `c.shadow.jump(${t}, r[4] >>> 0, c.blockTime + ${L(tr)});`;
 
 const touchesMemory = (o: JitOperand): boolean => o.k === 'm';
 

@@ -9,11 +9,13 @@
  *   server answers with the same layout and the thread continues with those registers.
  * - page faults: a page-fault IPC to the pager (by the kernel), then the instruction is retried.
  */
+import { Kind } from '../../tracer/catalogue.js';
 import type { EventBuffer, TraceRecorder } from '../../tracer/recorder.js';
 import { Cpu, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, type FaultKind } from '../ia32/cpu.js';
 import { UNIMPLEMENTED } from '../ia32/decoder.js';
 import { Interpreter } from '../ia32/interpreter.js';
-import type { PhysicalMemory } from '../ia32/memory.js';
+import { PAGE_SIZE, R, type PhysicalMemory } from '../ia32/memory.js';
+import { MAX_SHADOW_DEPTH, ShadowStack, type FunctionTracing, type ShadowFrames } from '../ia32/shadow-stack.js';
 import type { CostProfile } from './costs.js';
 import type { Engine, FaultOp, Registers, RunResult } from './engine.js';
 import { KEEP } from './engine.js';
@@ -84,7 +86,19 @@ export interface Ia32EngineDeps {
   directSyscalls?: () => boolean;
   /** Report why the guest is about to fail (an instruction the CPU lacks), for the user and the trace. */
   diagnose?: (text: string, addr: number) => void;
+  /** Where function events come from (default `instrumented`: the hooks only, as before the option). */
+  functions?: FunctionTracing;
 }
+
+/** The mode a program runs under: `auto` decided by its hooks; nothing to trace without a recorder. */
+function effectiveTracing(mode: FunctionTracing, image: GuestImage, recorder: TraceRecorder): 'instrumented' | 'calls' | 'off' {
+  if (mode === 'auto') return image.elf.hookEnter >= 0 ? 'instrumented' : recorder.enabled ? 'calls' : 'off';
+  if (mode === 'calls' && !recorder.enabled) return 'off';
+  return mode;
+}
+
+/** The MARKER of a thread whose calls went deeper than the shadow stack holds. */
+export const SHADOW_FULL = `call tracing: the shadow stack is full (${MAX_SHADOW_DEPTH} frames); deeper calls are not traced`;
 
 export class Ia32Engine implements Engine {
   readonly kind = 'ia32' as const;
@@ -99,6 +113,9 @@ export class Ia32Engine implements Engine {
   private signalEntry: { eip: number; esp: number } | null = null;
   /** A thread the emulation library creates before continuing (EMULIB_NEW_THREAD): lthread, ip, pager, pid. */
   private spawn: number[] | null = null;
+  /** Call tracing: a function start the kernel set EIP to (a signal handler), traced when the thread runs; else -1. */
+  private kernelEntry = -1;
+  private readonly functionStarts: ReadonlyMap<number, string>;
 
   constructor(
     private readonly deps: Ia32EngineDeps,
@@ -108,13 +125,29 @@ export class Ia32Engine implements Engine {
     this.cpu = new Cpu(deps.phys, deps.space.pages);
     this.cpu.eip = ip >>> 0;
     this.cpu.r[ESP] = sp | 0;
-    this.interp = new Interpreter(this.cpu, deps.image.elf.hookEnter, deps.image.elf.hookExit);
     const image = deps.image;
     const recorder = deps.recorder;
+    const mode = effectiveTracing(deps.functions ?? 'instrumented', image, recorder);
+    this.functionStarts = image.elf.functions;
+    let trace: EventBuffer | null = null;
+    if (mode === 'calls') {
+      // The shadow stack follows CALL / RET (src/ia32/shadow-stack.ts); the hooks, if any, stay free and silent.
+      this.cpu.shadow = new ShadowStack({
+        idOf: (addr) => image.callTargetId(addr, recorder),
+        jumpIdOf: (addr) => image.jumpTargetId(addr, recorder),
+        enter: (time, id) => void (trace ??= deps.trace()).funcEnter(time, id),
+        exit: (time, id) => void (trace ??= deps.trace()).funcExit(time, id),
+        onDrop: (time) => void (trace ??= deps.trace()).emit(Kind.MARKER, time, recorder.intern(SHADOW_FULL), MAX_SHADOW_DEPTH),
+      });
+      const functions = image.elf.functions;
+      this.interp = new Interpreter(this.cpu, image.elf.hookEnter, image.elf.hookExit, { isFunctionStart: (a) => functions.has(a), key: image.key });
+      return;
+    }
+    this.interp = new Interpreter(this.cpu, image.elf.hookEnter, image.elf.hookExit);
+    if (mode === 'off') return;
     // Function addresses -> string ids, through a small direct-mapped cache (hooks are the hot path).
     const tags = new Int32Array(256).fill(-1);
     const ids = new Int32Array(256);
-    let trace: EventBuffer | null = null;
     this.cpu.funcHook = (enter, fn, time) => {
       trace ??= deps.trace();
       const slot = (fn ^ (fn >>> 8)) & 255;
@@ -137,6 +170,7 @@ export class Ia32Engine implements Engine {
       this.signalEntry = null;
       return this.exception(TRAP_SIGNAL, 0, 0, s.eip, s.esp);
     }
+    if (this.kernelEntry >= 0) this.traceKernelEntry();
     const stop = this.interp.run(budget, this.deps.now());
     this.deps.executed(stop.cycles);
     const c = this.cpu;
@@ -361,11 +395,33 @@ export class Ia32Engine implements Engine {
     }
   }
 
+  /**
+   * Call tracing: the thread is about to run a function the kernel entered by setting EIP (a signal
+   * handler): its frame, with the return address the kernel left at ESP (the sigreturn trampoline).
+   * Read without faulting: an unreadable stack means no frame. At the run's start, on this thread's clock.
+   */
+  private traceKernelEntry(): void {
+    const c = this.cpu;
+    const eip = this.kernelEntry;
+    this.kernelEntry = -1;
+    const sp = c.r[ESP]! >>> 0;
+    if (c.eip !== eip || (sp & 0xfff) > 0xffc) return;
+    const e = c.pages.get(sp >>> 12);
+    if ((e & R) === 0) return;
+    const p = (e >>> 3) * PAGE_SIZE + (sp & 0xfff);
+    const m = c.mem8;
+    const ret = m[p]! | (m[p + 1]! << 8) | (m[p + 2]! << 16) | (m[p + 3]! << 24);
+    c.shadow!.kernelCall(eip, ret, sp, this.deps.now());
+  }
+
   /** Load the 12-word exception layout into the registers (a reply of the Linux server, or a start). */
   loadRegisters(w: number[]): void {
     const c = this.cpu;
     const r = c.r;
-    c.eip = w[EXC.EIP]! >>> 0;
+    const eip = w[EXC.EIP]! >>> 0;
+    // A new EIP at a function's first instruction: the kernel starts a signal handler there (call tracing).
+    if (c.shadow && eip !== c.eip && this.functionStarts.has(eip)) this.kernelEntry = eip;
+    c.eip = eip;
     c.setEflags(w[EXC.EFLAGS]!);
     r[EDI] = w[EXC.EDI]!;
     r[ESI] = w[EXC.ESI]!;
@@ -382,6 +438,22 @@ export class Ia32Engine implements Engine {
     const c = this.cpu;
     const r = c.r;
     return [0, 0, c.eip >>> 0, c.eflags(), r[EDI]!, r[ESI]!, r[EBP]!, r[ESP]!, r[EBX]!, r[EDX]!, r[ECX]!, r[EAX]!].map((v) => v >>> 0);
+  }
+
+  /**
+   * A copy of this thread's call-traced frames, or null when its calls are not traced. For a fork: take
+   * it when the parent forks (the parent goes on calling and returning), give it to the child's engine
+   * with adoptCallStack before the child runs, and the child's RETs end the frames it inherited, as the
+   * exit hooks of an instrumented child do (in the child's trace they were never entered, so the tracer
+   * drops those exits either way: the events are the same, only the unmatched-exit count differs).
+   */
+  callStack(): ShadowFrames | null {
+    return this.cpu.shadow ? this.cpu.shadow.snapshot() : null;
+  }
+
+  /** Continue with frames from callStack() (see there); nothing happens unless this thread traces calls. */
+  adoptCallStack(frames: ShadowFrames | null): void {
+    if (frames && this.cpu.shadow) this.cpu.shadow.restore(frames);
   }
 
   retry(): void {
@@ -418,7 +490,9 @@ export class Ia32Engine implements Engine {
     const regs: Record<string, string> = { eip: `0x${(c.eip >>> 0).toString(16)}` };
     names.forEach((n, i) => (regs[n] = `0x${(c.r[i]! >>> 0).toString(16)}`));
     regs.eflags = `0x${c.eflags().toString(16)}`;
-    return { engine: 'ia32', image: this.deps.image.name, regs, instructions: this.interp.instructions };
+    const shadow = this.cpu.shadow;
+    const calls = shadow ? { callDepth: shadow.depth, callFramesDropped: shadow.dropped } : {};
+    return { engine: 'ia32', image: this.deps.image.name, regs, instructions: this.interp.instructions, ...calls };
   }
 }
 

@@ -22,6 +22,7 @@ import { cancelIpc, dropSenders, physAddr, startUserIpc } from './ipc.js';
 import { GuestImage } from './guest-image.js';
 import { EMULIB_SIGNAL_ENTRY, Ia32Engine } from './ia32-engine.js';
 import type { Fpu } from '../ia32/x87/fpu.js';
+import type { FunctionTracing } from '../ia32/shadow-stack.js';
 import { IrqLine, raiseIrq, unmaskIrq } from './irq.js';
 import { AddressSpace, flushSpace } from './mapdb.js';
 import type { KernelLock } from './locks.js';
@@ -58,6 +59,8 @@ export interface KernelConfig {
   timerJitter?: number;
   /** Chaos: on average one perturbation per this many chaos points (0 = off). */
   chaos?: number;
+  /** Where guest function events come from (src/ia32/shadow-stack.ts; default `instrumented`). */
+  traceFunctions?: FunctionTracing;
 }
 
 /** An IA32 engine runs its thread's segment and FPU state (kept in the thread, so it outlives engines). */
@@ -88,6 +91,7 @@ const ia32Provider: EngineProvider = (k, task, thread, ip, sp, trace) => {
       trace,
       executed: (n) => void (k.counters.guestInstructions += n),
       diagnose: (text, addr) => k.diagnose(thread.gid, text, addr),
+      ...(k.config.traceFunctions ? { functions: k.config.traceFunctions } : {}),
     },
     ip,
     sp,

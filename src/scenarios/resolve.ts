@@ -11,6 +11,10 @@ export interface Overrides {
   cpus?: number;
   flavour?: string;
   sets?: string[];
+  /** trace.functions (`--trace-functions`), over the file's. */
+  traceFunctions?: string;
+  /** trace.functions when neither the file, --set nor traceFunctions says (record and run: `auto`). */
+  defaultTraceFunctions?: string;
 }
 
 /** Read `arg` (a built-in scenario name or a path to a scenario file) into a raw object. */
@@ -36,6 +40,14 @@ export function resolveScenario(raw: Record<string, unknown>, source: string, o:
   if (o.cpus !== undefined) obj.cpus = o.cpus;
   if (o.flavour !== undefined) obj.flavour = o.flavour;
   for (const s of o.sets ?? []) applySet(obj, s);
+  if (o.traceFunctions !== undefined || o.defaultTraceFunctions !== undefined) {
+    const trace = obj.trace && typeof obj.trace === 'object' && !Array.isArray(obj.trace) ? (obj.trace as Record<string, unknown>) : obj.trace === undefined ? {} : null;
+    if (trace) {
+      if (o.traceFunctions !== undefined) trace.functions = o.traceFunctions;
+      else trace.functions ??= o.defaultTraceFunctions;
+      obj.trace = trace;
+    }
+  }
   if (typeof obj.scenario === 'string' && SCENARIOS.has(obj.scenario)) {
     const def = getScenario(obj.scenario);
     for (const [key, v] of Object.entries(def.defaults ?? {})) if (obj[key] === undefined) obj[key] = v;

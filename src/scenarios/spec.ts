@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { UserError } from '../../tracer/errors.js';
 import { COST_KEYS } from '../l4/costs.js';
+import { FUNCTION_TRACING } from '../ia32/shadow-stack.js';
 
 const costShape = Object.fromEntries(COST_KEYS.map((k) => [k, z.number().int().nonnegative().optional()])) as Record<string, z.ZodOptional<z.ZodNumber>>;
 
@@ -33,6 +34,12 @@ export const CommonSchema = z
         capacityChunks: z.number().int().positive().default(64),
         chunkEvents: z.number().int().min(1).max(1 << 20).default(4096),
         chunkBytes: z.number().int().min(64).max(1 << 24).default(32 * 1024),
+        /**
+         * Where function events come from (src/ia32/shadow-stack.ts): auto, instrumented, calls or off.
+         * Absent means `instrumented`, what traces made before the field did; `record` and `run` write
+         * `auto` unless told otherwise (--trace-functions).
+         */
+        functions: z.enum(FUNCTION_TRACING).optional(),
       })
       .strict()
       .default({ policy: 'flush', capacityChunks: 64, chunkEvents: 4096, chunkBytes: 32 * 1024 }),

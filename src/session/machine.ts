@@ -61,6 +61,7 @@ function buildKernel(spec: ScenarioSpec, flavour: FlavourName, costs: CostProfil
     physFrames: spec.physFrames,
     timerJitter: spec.timerJitter,
     chaos: spec.chaos,
+    ...(spec.trace.functions ? { traceFunctions: spec.trace.functions } : {}),
   });
   for (const [name, data] of images) k.images.set(name, new GuestImage(name, data));
   let next = PROGRAM_BASE;

@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { analyzeGroup } from './groups/analyze.js';
+import { callsGroup } from './groups/calls.js';
 import { guestsGroup } from './groups/guests.js';
 import { libcGroup } from './groups/libc.js';
 import { threadsGroup } from './groups/threads.js';
@@ -20,7 +21,7 @@ import { tracerGroup } from './groups/tracer.js';
 import { viewerGroup } from './groups/viewer.js';
 import type { BenchGroup, Figure } from './figure.js';
 
-const GROUPS: BenchGroup[] = [tracerGroup, machineGroup, guestsGroup, libcGroup, threadsGroup, linuxGroup, replayGroup, analyzeGroup, viewerGroup];
+const GROUPS: BenchGroup[] = [tracerGroup, machineGroup, guestsGroup, callsGroup, libcGroup, threadsGroup, linuxGroup, replayGroup, analyzeGroup, viewerGroup];
 
 function fmt(v: number): string {
   if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');
