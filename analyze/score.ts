@@ -9,6 +9,7 @@ import { Kind } from '../tracer/catalogue.js';
 import type { TraceReader } from '../tracer/reader.js';
 import { KIND_LIMIT } from '../tracer/format.js';
 import { varintSize } from '../tracer/varint.js';
+import { CallPathTree, type CallPathRow } from './call-paths.js';
 
 export interface ScoreRow {
   name: string;
@@ -35,6 +36,18 @@ export interface ScoreResult {
   /** The functions `-g` would exclude, and the file size that would leave. */
   suggested: string[];
   estimatedBytes: number;
+  /** The call-path profile (`score --tree`), merged over threads, depth-first. */
+  tree: CallPathRow[];
+  /** Distinct call paths, and calls folded into a parent path because of the bound. */
+  callPaths: number;
+  foldedCalls: number;
+}
+
+export interface TreeOptions {
+  /** Rows of the tree to return. */
+  limit: number;
+  /** Leave out paths below this share of the total inclusive cycles, percent. */
+  minPercent: number;
 }
 
 export interface ScoreHeuristic {
@@ -49,7 +62,8 @@ const IPC_OP_PAGEFAULT = 7;
 
 export const SCOREP_DEFAULT: ScoreHeuristic = { bufferPercent: 1, timePerVisitUs: 1 };
 
-export function scoreTrace(reader: TraceReader, heuristic: ScoreHeuristic = SCOREP_DEFAULT): ScoreResult {
+export function scoreTrace(reader: TraceReader, heuristic: ScoreHeuristic = SCOREP_DEFAULT, treeOpts: TreeOptions = { limit: 40, minPercent: 0.5 }): ScoreResult {
+  const tree = new CallPathTree();
   const perFn = new Map<number, { visits: number; bytes: number; incl: number; excl: number; com: boolean; perThread: Map<number, number> }>();
   const fnOf = (id: number) => {
     let f = perFn.get(id);
@@ -58,7 +72,8 @@ export function scoreTrace(reader: TraceReader, heuristic: ScoreHeuristic = SCOR
   };
   const cyclesPerUs = reader.header.cyclesPerUs || 1;
   for (let t = 0; t < reader.threads.length; t++) {
-    const stack: { fn: number; ts: number; child: number }[] = [];
+    const stack: { fn: number; ts: number; child: number; node: number }[] = [];
+    let lastTs = 0;
     for (const ref of reader.chunksOf(t)) {
       const ch = reader.decodeChunk(ref);
       let prevSeq = ch.firstSeq - 1;
@@ -78,7 +93,7 @@ export function scoreTrace(reader: TraceReader, heuristic: ScoreHeuristic = SCOR
           f.visits++;
           f.bytes += b;
           f.perThread.set(t, (f.perThread.get(t) ?? 0) + b);
-          stack.push({ fn, ts, child: 0 });
+          stack.push({ fn, ts, child: 0, node: tree.enter(stack.at(-1)?.node ?? 0, fn) });
         } else if (kind === Kind.FUNC_EXIT) {
           const open = stack.pop();
           if (!open) continue;
@@ -87,12 +102,20 @@ export function scoreTrace(reader: TraceReader, heuristic: ScoreHeuristic = SCOR
           f.perThread.set(t, (f.perThread.get(t) ?? 0) + head);
           f.incl += ts - open.ts;
           f.excl += ts - open.ts - open.child;
+          tree.exit(open.node, ts - open.ts, open.child);
           if (stack.length > 0) stack[stack.length - 1]!.child += ts - open.ts;
         } else if (kind === Kind.IPC && ch.args[ch.argStart[i]!] !== IPC_OP_PAGEFAULT) {
           // A system call or IPC (not a page fault): every open function lies on a path to it.
           for (const o of stack) fnOf(o.fn).com = true;
         }
+        lastTs = ts;
       }
+    }
+    // Calls still open when the thread's events end (main of a program that ends in exit, a thread
+    // killed): the call tree counts them up to the thread's last event, as Score-P closes its regions.
+    for (let open = stack.pop(); open; open = stack.pop()) {
+      tree.exit(open.node, lastTs - open.ts, open.child);
+      if (stack.length > 0) stack[stack.length - 1]!.child += lastTs - open.ts;
     }
   }
   const eventBytes = reader.chunks.reduce((a, c) => a + c.bodyLength, 0);
@@ -117,5 +140,8 @@ export function scoreTrace(reader: TraceReader, heuristic: ScoreHeuristic = SCOR
     functionBytes: rows.reduce((a, r) => a + r.bytes, 0),
     suggested,
     estimatedBytes: Math.max(0, reader.size - dropped),
+    tree: tree.rows((id) => reader.string(id), treeOpts.limit, treeOpts.minPercent),
+    callPaths: tree.size,
+    foldedCalls: tree.folded,
   };
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { checkOutputPath, writeBytesAtomic } from '../../tracer/atomic-output.js';
 import { writeFilterFile } from '../../tracer/filter/filter-file.js';
-import { scoreTrace } from '../../analyze/score.js';
+import { scoreTrace, type ScoreResult } from '../../analyze/score.js';
 import { openTrace, reportCut, SALVAGE_HELP, withTrace } from './open-trace.js';
 import { fmtInt, guardStdoutPipe, Out, table, writeStdout } from './output.js';
 
@@ -13,14 +13,17 @@ export function register(program: Command): void {
     .argument('<file>', 'trace file (.l4t)')
     .option('-g, --generate <filter>', 'write a filter file excluding what Score-P\'s default heuristic would (USR, >= 1% of bytes, < 1 us per visit)')
     .option('--top <n>', 'rows to print', '25')
+    .option('--tree', 'print the call-path profile instead: every path of calls merged over threads, by inclusive time (paths under 0.5% left out)')
     .option('--json', 'print one JSON object')
     .option('--salvage', SALVAGE_HELP)
-    .action((file: string, opts: { generate?: string; top: string; json?: boolean; salvage?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  npx l4trace score run.l4t --top 10\n  npx l4trace score run.l4t --tree          # the call tree (also for programs traced by calls)\n  npx l4trace score run.l4t -g rules.filt   # then: npx l4trace filter run.l4t -f rules.filt -o small.l4t')
+    .action((file: string, opts: { generate?: string; top: string; tree?: boolean; json?: boolean; salvage?: boolean }) => {
       guardStdoutPipe();
       if (opts.generate) checkOutputPath(opts.generate, { option: '-g', inputs: [file] });
       const reader = openTrace(file, { salvage: opts.salvage ?? false });
       reportCut(file, reader.truncated);
-      const s = withTrace(file, reader, () => scoreTrace(reader));
+      const top = Math.max(1, Number(opts.top) || 25);
+      const s = withTrace(file, reader, () => scoreTrace(reader, undefined, { limit: opts.tree ? top : 40, minPercent: 0.5 }));
       reader.close();
       if (opts.generate) {
         const text = writeFilterFile(s.suggested, [
@@ -36,7 +39,11 @@ export function register(program: Command): void {
       }
       const out = new Out();
       out.line(`score ${file}: ${fmtInt(s.fileBytes)} bytes, ${fmtInt(s.eventBytes)} in event chunks, ${fmtInt(s.functionBytes)} (${((100 * s.functionBytes) / Math.max(1, s.eventBytes)).toFixed(1)}%) in function events`);
-      const top = Math.max(1, Number(opts.top) || 25);
+      if (opts.tree) {
+        printTree(out, s);
+        out.flush();
+        return;
+      }
       const rows: (string | number)[][] = [['type', 'visits', 'bytes', '%', 'max_buf', 'us/visit', 'region']];
       for (const r of s.rows.slice(0, top)) rows.push([r.type, fmtInt(r.visits), fmtInt(r.bytes), r.percent.toFixed(1), fmtInt(r.maxThreadBytes), r.usPerVisit.toFixed(3), r.name]);
       for (const line of table(rows, new Set([1, 2, 3, 4, 5]))) out.line(line);
@@ -45,4 +52,13 @@ export function register(program: Command): void {
       if (opts.generate) out.line(`wrote ${opts.generate}; apply it with: npx l4trace filter ${file} -f ${opts.generate} -o small.l4t`);
       out.flush();
     });
+}
+
+/** The call-path profile: one row per path, indented by depth. */
+function printTree(out: Out, s: ScoreResult): void {
+  const rows: (string | number)[][] = [['visits', 'incl cycles', 'excl cycles', '% incl', 'call path']];
+  for (const r of s.tree) rows.push([fmtInt(r.visits), fmtInt(r.incl), fmtInt(r.excl), r.percent.toFixed(1), `${'  '.repeat(r.depth)}${r.name}`]);
+  for (const line of table(rows, new Set([0, 1, 2, 3]))) out.line(line);
+  if (s.tree.length === 0) out.line('(no finished function calls in the trace)');
+  out.line(`${fmtInt(s.callPaths)} call paths${s.foldedCalls > 0 ? `; ${fmtInt(s.foldedCalls)} calls beyond the bound counted to their parent path` : ''}`);
 }

@@ -22,7 +22,7 @@ import { TraceReader } from '../../tracer/reader.js';
 import { MemorySink } from '../../tracer/sink.js';
 import { buildViewerPage } from '../../viewer/generate/page-builder.js';
 import { withAnalysis } from '../support/analysis.js';
-import { tempDir } from '../support/cli.js';
+import { runCli, tempDir } from '../support/cli.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const ROOTFS_REL = '.cache/rootfs/busybox-rootfs.tar';
@@ -94,6 +94,25 @@ describe.skipIf(!HAVE_ROOTFS)('busybox sh -c pipelines traced by calls', () => {
       expect(r.visits).toBeGreaterThan(0);
       expect(r.incl).toBeGreaterThanOrEqual(r.excl);
     }
+  });
+
+  it('score --tree: the call-path profile of the pipeline, nested several levels, inclusive >= its children', () => {
+    const reader = TraceReader.fromBytes(bytes);
+    const s = scoreTrace(reader, undefined, { limit: 200, minPercent: 0 });
+    expect(s.callPaths).toBeGreaterThan(100);
+    expect(s.foldedCalls).toBe(0);
+    expect(Math.max(...s.tree.map((r) => r.depth))).toBeGreaterThan(4);
+    // depth-first: a row's children follow it, one level deeper, and together take at most its time
+    s.tree.forEach((r, i) => {
+      expect(r.incl).toBeGreaterThanOrEqual(r.excl);
+      const kids: number[] = [];
+      for (let j = i + 1; j < s.tree.length && s.tree[j]!.depth > r.depth; j++) if (s.tree[j]!.depth === r.depth + 1) kids.push(s.tree[j]!.incl);
+      expect(kids.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(r.incl);
+    });
+    const cli = runCli(['score', file, '--tree', '--top', '12']);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(/call path\n/);
+    expect(cli.stdout).toMatch(/\n +[\d,]+ +[\d,]+ +[\d,]+ +[\d.]+ {3,}sub_[0-9a-f]+\n/); // an indented row
   });
 
   it('the analyzer nests the calls: slices with parents, a call tree several levels deep', async () => {
