@@ -658,6 +658,7 @@ export class Linux {
         jiffies: this.jiffies,
         processes: [...this.processes.values()].map((p) => ({
           pid: p.pid,
+          ...(p.tgid !== p.pid || p.group.threads.length > 1 ? { tgid: p.tgid, thread: p.threadExited ? 'ended' : `L4 ${p.task}.${p.lthread}` } : {}),
           ppid: p.ppid,
           name: p.name,
           state: p.state,

@@ -25,7 +25,7 @@ export function mountProc(fs: FileSystem, lx: Linux): void {
     cpuinfo: () => file(fs, proc, 'cpuinfo', () => text(CPUINFO)),
   };
   proc.dynamic = {
-    list: () => [...Object.keys(entries), ...[...lx.processes.values()].filter((p) => p.alive).map((p) => String(p.pid))],
+    list: () => [...Object.keys(entries), ...[...lx.processes.values()].filter((p) => p.alive && p.isLeader).map((p) => String(p.pid))],
     lookup: (_reader, name) => {
       const make = entries[name];
       if (make) return make();
