@@ -16,7 +16,6 @@
  */
 import { scoreTrace } from '../../../analyze/score.js';
 import { loadCommittedGuest } from '../../../src/guests/catalog.js';
-import { Ia32Engine } from '../../../src/l4/ia32-engine.js';
 import { resolveScenario } from '../../../src/scenarios/resolve.js';
 import { runScenario } from '../../../src/session/machine.js';
 import { RecordingChoices } from '../../../src/sim/choices.js';
@@ -27,6 +26,7 @@ import { NullRecorder } from '../../../tracer/recorder.js';
 import { MemorySink, NullSink } from '../../../tracer/sink.js';
 import { Tracer } from '../../../tracer/tracer.js';
 import type { BenchGroup, Figure } from '../figure.js';
+import { engineTime, timeEngine } from '../engine-time.js';
 
 const ROUNDS = '200';
 const MIN_ROUNDS = 6;
@@ -46,19 +46,6 @@ const VARIANTS = {
 } as const satisfies Record<string, Variant>;
 type Name = keyof typeof VARIANTS;
 
-let engineMs = 0;
-function timeEngine(): () => void {
-  const original = Ia32Engine.prototype.run;
-  Ia32Engine.prototype.run = function (budget: number) {
-    const t0 = performance.now();
-    try {
-      return original.call(this, budget);
-    } finally {
-      engineMs += performance.now() - t0;
-    }
-  };
-  return () => void (Ia32Engine.prototype.run = original);
-}
 
 function specOf(v: Variant) {
   return resolveScenario({ scenario: 'run', params: { program: v.program, args: [ROUNDS] } }, 'bench', { sets: [`trace.functions=${v.mode ?? 'off'}`] });
@@ -68,12 +55,12 @@ function runOnce(v: Variant): { ms: number; engine: number; instructions: number
   const spec = specOf(v);
   const images = new Map([[v.program, loadCommittedGuest(v.program)]]);
   const recorder = v.mode ? new Tracer(new NullSink(), emptyHeader()) : new NullRecorder();
-  engineMs = 0;
+  engineTime.ms = 0;
   const t0 = performance.now();
   const out = runScenario(spec, { recorder, choices: new RecordingChoices(0, 'prng'), images, console: () => {} });
   const ms = performance.now() - t0;
   if (out.stop.outcome !== 'ok') throw new Error(`bench run did not finish: ${out.stop.outcome}: ${out.stop.detail}`);
-  return { ms, engine: engineMs, instructions: out.kernel.counters.guestInstructions };
+  return { ms, engine: engineTime.ms, instructions: out.kernel.counters.guestInstructions };
 }
 
 /** Function events and their encoded bytes, from one recording into memory. */

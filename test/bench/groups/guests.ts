@@ -14,11 +14,11 @@ import { NullSink } from '../../../tracer/sink.js';
 import { Tracer } from '../../../tracer/tracer.js';
 import { emptyHeader } from '../../../tracer/packets.js';
 import { loadCommittedGuest } from '../../../src/guests/catalog.js';
-import { Ia32Engine } from '../../../src/l4/ia32-engine.js';
 import { resolveScenario } from '../../../src/scenarios/resolve.js';
 import { runScenario } from '../../../src/session/machine.js';
 import { RecordingChoices } from '../../../src/sim/choices.js';
 import type { BenchGroup, Figure } from '../figure.js';
+import { engineTime, timeEngine } from '../engine-time.js';
 
 const SET = ['rec', 'strings', 'sort', 'int64', 'switch', 'fnptr'].flatMap((p) => [`${p}-O0`, `${p}-O2`]);
 /** Float-heavy: the float guest's series loop (x87 arithmetic and conversions) over this many terms. */
@@ -28,29 +28,16 @@ const TARGET_MIPS = 50;
 const REPEATS = 8;
 const WARMUP_PASSES = 2;
 
-let engineMs = 0;
-function timeEngine(): () => void {
-  const original = Ia32Engine.prototype.run;
-  Ia32Engine.prototype.run = function (budget: number) {
-    const t0 = performance.now();
-    try {
-      return original.call(this, budget);
-    } finally {
-      engineMs += performance.now() - t0;
-    }
-  };
-  return () => void (Ia32Engine.prototype.run = original);
-}
 
 function runOnce(name: string, traced: boolean, args: string[] = []): { instructions: number; ms: number; engine: number; events: number } {
   const spec = resolveScenario({ scenario: 'run', params: { program: name, args } }, name);
   const images = new Map([[name, loadCommittedGuest(name)]]);
   const tracer = traced ? new Tracer(new NullSink(), emptyHeader()) : null;
-  engineMs = 0;
+  engineTime.ms = 0;
   const t0 = performance.now();
   const out = runScenario(spec, { recorder: tracer ?? new NullRecorder(), choices: new RecordingChoices(0, 'prng'), images });
   const ms = performance.now() - t0;
-  return { instructions: out.kernel.counters.guestInstructions, ms, engine: engineMs, events: tracer?.nextSeq ?? 0 };
+  return { instructions: out.kernel.counters.guestInstructions, ms, engine: engineTime.ms, events: tracer?.nextSeq ?? 0 };
 }
 
 interface Totals {
