@@ -326,11 +326,11 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
       upids.set(key, upid);
       const tname = reader.string(t.taskName) || (t.kind === 2 ? 'interrupts' : `task ${t.task}`);
       const kind = t.kind === 3 ? 'kernel' : t.kind === 2 ? 'irq' : t.task === 2 ? 'sigma0' : t.task === 4 ? 'roottask' : t.linuxPid > 0 ? 'l4linux_proc' : 'l4task';
-      process.add(upid, t.linuxPid > 0 ? t.linuxPid : NaN, tname, kind, t.task, NaN, firstTs[i]!, Number.isNaN(exitTs[i]!) ? NaN : exitTs[i]!);
+      process.add(upid, t.linuxPid > 0 ? (t.linuxTgid || t.linuxPid) : NaN, tname, kind, t.task, NaN, firstTs[i]!, Number.isNaN(exitTs[i]!) ? NaN : exitTs[i]!);
     }
     procOf[i] = upid;
     const s = footer?.threads[i];
-    thread.add(i, t.l4Id, formatGid(t.l4Id), reader.string(t.name), upid, THREAD_KIND_NAMES[t.kind] ?? String(t.kind), t.task, t.lthread, t.cpu, t.priority, t.linuxPid > 0 ? t.linuxPid : NaN, s?.events ?? 0, s?.eventsLost ?? 0, firstTs[i]!, Number.isNaN(exitTs[i]!) ? lastTs[i]! : exitTs[i]!, exitTs[i]!);
+    thread.add(i, t.l4Id, formatGid(t.l4Id), reader.string(t.name), upid, THREAD_KIND_NAMES[t.kind] ?? String(t.kind), t.task, t.lthread, t.cpu, t.priority, t.linuxPid > 0 ? t.linuxPid : NaN, s?.events ?? 0, s?.eventsLost ?? 0, firstTs[i]!, Number.isNaN(exitTs[i]!) ? lastTs[i]! : exitTs[i]!, exitTs[i]!, t.linuxPid > 0 ? (t.linuxTgid || t.linuxPid) : NaN);
     track.add(i, 'thread', reader.string(t.name), i, NaN, NaN);
   });
   for (let cpu = 0; cpu < Math.max(1, h.cpus); cpu++) track.add(reader.threads.length + cpu, 'cpu', `cpu ${cpu}`, NaN, cpu, NaN);

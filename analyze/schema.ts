@@ -48,6 +48,7 @@ export const TABLES: Record<string, ColumnSpec[]> = {
     col('start_ts', 'BIGINT', true),
     col('end_ts', 'BIGINT', true),
     col('exit_ts', 'BIGINT', true),
+    col('linux_tgid', 'BIGINT', true),
   ],
   track: [col('id', 'INTEGER'), col('type', 'VARCHAR'), col('name', 'VARCHAR'), col('utid', 'INTEGER', true), col('cpu', 'INTEGER', true), col('irq', 'BIGINT', true)],
   name: [col('name_id', 'INTEGER'), col('name', 'VARCHAR')],

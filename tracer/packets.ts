@@ -94,6 +94,8 @@ export interface ThreadDescriptorData {
   linuxPid: number;
   createdSeq: number;
   taskName: number;
+  /** The Linux process (thread group) of a thread that is not its leader; 0: linuxPid is its own. */
+  linuxTgid?: number;
 }
 
 export interface StringTableData {

@@ -394,7 +394,7 @@ export class TraceReader {
   private addLostThread(): void {
     const index = this.threads.length;
     this.lostThreads.add(index);
-    this.threads.push({ index, l4Id: 0, name: 0, task: 0, lthread: 0, version: 0, kind: 0, cpu: 0, priority: 0, policy: 0, capacityChunks: 0, linuxPid: 0, createdSeq: 0, taskName: 0 });
+    this.threads.push({ index, l4Id: 0, name: 0, task: 0, lthread: 0, version: 0, kind: 0, cpu: 0, priority: 0, policy: 0, capacityChunks: 0, linuxPid: 0, createdSeq: 0, taskName: 0, linuxTgid: 0 });
     this.byThread.push([]);
   }
 

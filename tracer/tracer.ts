@@ -45,6 +45,8 @@ export interface ThreadInfo {
   cpu: number;
   priority: number;
   linuxPid?: number;
+  /** The thread group of a Linux thread that is not its process's first (0 or absent: none). */
+  linuxTgid?: number;
   taskName?: string;
   /** Overrides of the tracer's default policy for this thread. */
   policy?: number;
@@ -128,6 +130,7 @@ export class Tracer implements BufferOwner, TraceRecorder {
       policy,
       capacityChunks: capacity,
       linuxPid: info.linuxPid ?? 0,
+      ...(info.linuxTgid ? { linuxTgid: info.linuxTgid } : {}),
       createdSeq: this.nextSeq,
       taskName: this.intern(info.taskName ?? ''),
     };

@@ -51,12 +51,12 @@ export const TRAP_SIGNAL = 0x1000;
 export const EMULIB_SIGNAL_ENTRY = 0xc0000ff0;
 
 /**
- * After the exception words of a reply: [EMULIB_NEW_THREAD, lthread, ip, pager, linux pid] asks the
+ * After the exception words of a reply: [EMULIB_NEW_THREAD, lthread, ip, pager, linux pid, tgid] asks the
  * emulation library to create a thread of its task (lthread_ex_regs; in V2 only a task's own threads
  * can) before it continues the program: L4Linux's threads sharing one task.
  */
 export const EMULIB_NEW_THREAD = 0x4c58000c;
-const SPAWN_WORDS = 5;
+const SPAWN_WORDS = 6;
 
 type Pending = 'none' | 'ipc' | 'exception' | 'exRegs' | 'taskNew' | 'schedule' | 'spawn' | 'other';
 
@@ -111,7 +111,7 @@ export class Ia32Engine implements Engine {
   private trapWasInt80 = false;
   /** Set when redirected to the signal entry: the interrupted EIP and ESP. */
   private signalEntry: { eip: number; esp: number } | null = null;
-  /** A thread the emulation library creates before continuing (EMULIB_NEW_THREAD): lthread, ip, pager, pid. */
+  /** A thread the emulation library creates before continuing (EMULIB_NEW_THREAD): lthread, ip, pager, pid, tgid. */
   private spawn: number[] | null = null;
   /** Call tracing: a function start the kernel set EIP to (a signal handler), traced when the thread runs; else -1. */
   private kernelEntry = -1;
@@ -199,11 +199,11 @@ export class Ia32Engine implements Engine {
 
   /** The emulation library creates the thread the server asked for (an lthread_ex_regs), then goes on. */
   private spawnThread(): RunResult {
-    const [lthread, ip, pager, linuxPid] = this.spawn!;
+    const [lthread, ip, pager, linuxPid, linuxTgid] = this.spawn!;
     this.spawn = null;
     this.pending = 'spawn';
     const name = this.deps.image.name.replace(/@.*$/, '');
-    return { cycles: 0, op: { op: 'exRegs', lthread: lthread!, ip: ip!, sp: pager!, pager: pager!, annotate: { name, linuxPid: linuxPid!, guest: true } } };
+    return { cycles: 0, op: { op: 'exRegs', lthread: lthread!, ip: ip!, sp: pager!, pager: pager!, annotate: { name, linuxPid: linuxPid!, linuxTgid: linuxTgid!, guest: true } } };
   }
 
   /** The interpreter's message for an instruction it lacks, with the function it is in (when symbols exist). */

@@ -316,6 +316,7 @@ export class Kernel implements ModelServices {
     if (note.taskName) task.name = note.taskName;
     // A Linux thread beside the task's first one (a thread of a process) names its own pid (the tid).
     const linuxPid = note.linuxPid ?? task.linuxPid;
+    const linuxTgid = note.linuxTgid && note.linuxTgid !== linuxPid ? note.linuxTgid : 0;
     if (note.linuxPid && lthread === 0) task.linuxPid = note.linuxPid;
     if (note.smallSpace && this.costs.smallSpaceSwitch > 0) task.smallSpace = true;
     if (note.native) task.native = true;
@@ -331,10 +332,13 @@ export class Kernel implements ModelServices {
       cpu,
       priority: prio,
       linuxPid,
+      ...(linuxTgid ? { linuxTgid } : {}),
       taskName: task.name,
     });
     const quantum = this.costs.timesliceUs * this.costs.cyclesPerUs;
     thread = new Thread(threadGid, task, lthread, cpu, prio, mcp, quantum, pager, engine, trace, name);
+    thread.linuxPid = linuxPid;
+    thread.linuxTgid = linuxTgid;
     if (engine instanceof Ia32Engine) adoptThreadState(engine, thread);
     if (note.essential) {
       thread.essential = true;

@@ -46,6 +46,8 @@ export interface Annotation {
   name?: string;
   taskName?: string;
   linuxPid?: number;
+  /** The Linux thread group of a thread that is not its process's first (its pid is the tid). */
+  linuxTgid?: number;
   /** CPU to run on (default: the creator's). */
   cpu?: number;
   /** The run ends OK when every essential thread has exited. */

@@ -42,7 +42,9 @@ export function doExRegs(k: Kernel, t: Thread, op: Op<'exRegs'>): void {
   if (!target) {
     if (op.ip === KEEP) return fail();
     k.ev(t, Kind.EXREGS, task.gid(lt), 0, 0, op.ip, op.sp, EXREGS_CREATED);
-    const created = k.createThread(task, lt, op.ip, op.sp, t.prio, t.mcp, op.pager ?? t.pager, op.annotate ?? {}, t.gid);
+    // Without an annotation a new thread serves the Linux thread its creator serves (a signal thread).
+    const inherited = t.linuxPid > 0 ? { linuxPid: t.linuxPid, ...(t.linuxTgid ? { linuxTgid: t.linuxTgid } : {}) } : {};
+    const created = k.createThread(task, lt, op.ip, op.sp, t.prio, t.mcp, op.pager ?? t.pager, op.annotate ?? inherited, t.gid);
     t.engine.resume({ kind: 'exRegs', ok: created !== undefined, oldIp: KEEP, oldSp: KEEP, oldFlags: KEEP, oldPager: INVALID, created: true });
     return;
   }

@@ -88,6 +88,9 @@ export interface IpcCtx {
 
 export class Thread {
   state: ThreadState = 'ready';
+  /** The Linux thread it serves (its pid, the tid) and, for a thread that is not its process's first, the process (tgid). */
+  linuxPid = 0;
+  linuxTgid = 0;
   readonly senderQueue: Thread[] = [];
   ipc: IpcCtx | null = null;
   pf: IpcCtx | null = null;

@@ -67,12 +67,15 @@ describe('the per-thread address spaces of L4Linux 2.4 (seed 000, Known Bugs, Th
     o as (select task, utid, lag(task) over (partition by cpu order by ts) as prev_task, lag(utid) over (partition by cpu order by ts) as prev from g)
     select count(*) filter (where utid <> prev and task <> prev_task) as across, count(*) filter (where utid <> prev and task = prev_task) as within from o where prev is not null`;
 
-  async function switches(bytes: Uint8Array): Promise<{ across: number; within: number }> {
+  async function switches(bytes: Uint8Array): Promise<{ across: number; within: number; processes: number; tasks: number }> {
     const path = join(tempDir(), 'futexpp.l4t');
     writeFileSync(path, bytes);
     return withAnalysis(path, async (a) => {
       const r = await a.query(SWITCHES);
-      return { across: Number(r.rows[0]!.across), within: Number(r.rows[0]!.within) };
+      // Both guest threads belong to one Linux process (linux_tgid), in one or two tasks.
+      const g = await a.query(`select count(distinct linux_tgid) as processes, count(distinct task) as tasks, count(distinct linux_pid) as tids from thread where kind = 'ia32'`);
+      expect(Number(g.rows[0]!.tids)).toBe(2);
+      return { across: Number(r.rows[0]!.across), within: Number(r.rows[0]!.within), processes: Number(g.rows[0]!.processes), tasks: Number(g.rows[0]!.tasks) };
     });
   }
 
@@ -86,6 +89,7 @@ describe('the per-thread address spaces of L4Linux 2.4 (seed 000, Known Bugs, Th
     expect(task.within).toBe(0);
     expect(shared.across).toBe(0);
     expect(shared.within).toBeGreaterThanOrEqual(400);
+    expect([task.processes, task.tasks, shared.processes, shared.tasks]).toEqual([1, 2, 1, 1]);
     // Each thread's own task faults in the pages the other thread's task already has.
     const faults = (m: string): number => runs[m]!.run.metrics.find((x) => x.name === 'linux.page_faults')!.value;
     expect(faults('task')).toBeGreaterThan(faults('shared'));

@@ -132,6 +132,7 @@ export class L4Platform implements Platform {
       name: proc.name,
       taskName: proc.name,
       linuxPid: proc.pid,
+      ...(proc.tgid !== proc.pid ? { linuxTgid: proc.tgid } : {}),
       image: proc.mm.image.name,
       directSyscalls: server.opts.syscalls === 'direct',
     };
@@ -177,7 +178,7 @@ export class L4Platform implements Platform {
     thread.sigReady = false;
     thread.kickLost = false;
     server.byThread.set(pairKey(thread.task, lthread), thread);
-    creator.spawn = [LX_NEW_THREAD, lthread, this.emulibStartIp, server.vcpuGid(this.ctx, thread.vcpu), thread.pid];
+    creator.spawn = [LX_NEW_THREAD, lthread, this.emulibStartIp, server.vcpuGid(this.ctx, thread.vcpu), thread.pid, thread.tgid];
     return true;
   }
 

@@ -181,7 +181,7 @@ export class NativePlatform implements Platform {
     const regs = thread.startRegs!;
     thread.task = creator.task;
     thread.lthread = lthread;
-    const note = { name: thread.name, linuxPid: thread.pid, native: true, guest: true };
+    const note = { name: thread.name, linuxPid: thread.pid, linuxTgid: thread.tgid, native: true, guest: true };
     const t = this.k.createThread(task, lthread, regs[EXC.EIP]!, regs[EXC.ESP]!, this.opts.userPrio, 0, NIL, note, this.lx.ctx.gid);
     if (!t || !(t.engine instanceof Ia32Engine)) return false;
     t.engine.loadRegisters(regs);
