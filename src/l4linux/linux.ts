@@ -283,10 +283,7 @@ export class Linux {
     if (i < 0) return;
     g.threads.splice(i, 1);
     t.threadExited = true;
-    t.endedAt = this.now();
-    const co = t.coroutine;
-    if (co && co.state !== 'running') this.abandon(co);
-    this.vforkRelease(t);
+    this.stopThread(t);
     yield* clearChildTid(this, t);
     yield* work(this.costs.linuxExit);
     if (!g.threads.some((o) => o.files === t.files)) this.closeAll(t);
@@ -312,10 +309,7 @@ export class Linux {
     g.exiting = true;
     for (const t of new Set([proc, last])) {
       t.state = 'zombie';
-      t.endedAt = this.now();
-      this.vforkRelease(t);
-      const co = t.coroutine;
-      if (co && co.state !== 'running') this.abandon(co);
+      this.stopThread(t);
     }
     proc.exitStatus = status;
     last.threadExited = true;
@@ -350,6 +344,14 @@ export class Linux {
     yield* this.dropMemory(last, last.mm);
     for (const t of new Set([proc, last])) for (const at of t.kernelPages.splice(0)) yield* this.platform.freePage(at);
     yield* this.platform.endProcess(last);
+  }
+
+  /** What ends with any thread: its CPU clock stops, a vfork parent goes on, a sleeping kernel path is dropped. */
+  private stopThread(t: Process): void {
+    t.endedAt = this.now();
+    this.vforkRelease(t);
+    const co = t.coroutine;
+    if (co && co.state !== 'running') this.abandon(co);
   }
 
   /**

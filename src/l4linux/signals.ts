@@ -18,6 +18,7 @@ import { signaledStatus, type FaultSiginfo, type Process } from './process.js';
 import { buildFrame, FPSTATE_SIZE, readSigcontext, restoredEflags, RT_FRAME, OLD_FRAME, type SenderSiginfo } from './sigframe.js';
 import { add, blockedOf, has, or, ownPendingOf, rtbit, setBlocked, validSignal } from './sigset.js';
 import { handlerSelectors, sigcontextSelectors, sigreturnSelectors } from './tls.js';
+import type { SharedSigInfo } from './thread-group.js';
 import { copyFromUser, copyToUser } from './uaccess.js';
 
 /** trace.proto SigAction values for SIG_DELIVER. */
@@ -45,14 +46,19 @@ export function claimShared(proc: Process, sig: number): void {
   if (own || !has([g.sharedPending, g.sharedPendingRt], sig)) return;
   g.sharedPending = (g.sharedPending & ~sigbit(sig)) >>> 0;
   g.sharedPendingRt = (g.sharedPendingRt & ~rtbit(sig)) >>> 0;
-  const info = g.sharedInfo.get(sig);
+  const info = g.sharedInfo.get(sig) ?? { sender: 0, uid: 0, code: 0, status: -1 };
   g.sharedInfo.delete(sig);
   [proc.pending, proc.pendingRt] = add(ownPendingOf(proc), sig);
-  proc.sender[sig] = info?.sender ?? 0;
-  proc.senderUid[sig] = info?.uid ?? 0;
-  proc.sendCode[sig] = info?.code ?? 0;
-  proc.sendStatus[sig] = info?.status ?? -1;
-  proc.faultInfo[sig] = null;
+  recordSender(proc, sig, info);
+}
+
+/** Who sent pending `sig` (siginfo si_pid, si_uid, si_code, si_status) stays with the thread that holds it. */
+function recordSender(proc: Process, sig: number, info: SharedSigInfo): void {
+  proc.sender[sig] = info.sender;
+  proc.senderUid[sig] = info.uid;
+  proc.sendCode[sig] = info.code;
+  proc.sendStatus[sig] = info.status;
+  proc.faultInfo[sig] = null; // sent, not raised by a fault
 }
 
 /** Clear `sig` from the pending signals. */
@@ -105,20 +111,17 @@ export function* sendSignal(lx: Linux, to: Process, sig: number, from: number, c
     lx.ev(Kind.SIG_SEND, from, target.pid, sig, SIG_PATH.IGNORED, 0);
     return;
   }
+  const info: SharedSigInfo = { sender: from, uid: from ? (lx.processes.get(from)?.cred.user.r ?? 0) : 0, code, status };
   if (picked === null && sig !== SIG.KILL && sig !== SIG.CONT) {
     // Every thread blocks it: the process's shared queue keeps it for the first thread that can take it.
     const g = to.group;
     [g.sharedPending, g.sharedPendingRt] = add([g.sharedPending, g.sharedPendingRt], sig);
-    g.sharedInfo.set(sig, { sender: from, uid: from ? (lx.processes.get(from)?.cred.user.r ?? 0) : 0, code, status });
+    g.sharedInfo.set(sig, info);
     lx.ev(Kind.SIG_SEND, from, to.pid, sig, SIG_PATH.BLOCKED, 0);
     return;
   }
   [target.pending, target.pendingRt] = add(ownPendingOf(target), sig);
-  target.sender[sig] = from;
-  target.senderUid[sig] = from ? (lx.processes.get(from)?.cred.user.r ?? 0) : 0;
-  target.sendCode[sig] = code;
-  target.sendStatus[sig] = status;
-  target.faultInfo[sig] = null; // sent, not raised by a fault
+  recordSender(target, sig, info);
   if (has(blockedOf(target), sig)) {
     lx.ev(Kind.SIG_SEND, from, target.pid, sig, SIG_PATH.BLOCKED, 0);
     return;

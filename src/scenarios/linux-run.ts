@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { withDependencies } from '../guests/catalog.js';
-import type { Counters } from '../l4/kernel.js';
+import { markerSnapshots, phaseCounts } from './markers.js';
 import type { ScenarioDef } from './scenario.js';
 import { bootLinux, LINUX_DEFAULTS, LinuxShape, linuxMetrics } from './linux.js';
 
@@ -65,22 +65,19 @@ export const linuxRun: ScenarioDef<Params> = {
     });
     // A program that brackets a phase with l4trace markers 1 and 2 (the first of each) gets the phase's
     // mechanism counts as metrics (benchmarks: the futex ping-pong of the thread models).
-    const k = ctx.k;
-    const marks = new Map<number, { time: number; counters: Counters; faults: number }>();
-    m.lx.onMarker = (hit) => {
-      if ((hit.id === 1 || hit.id === 2) && !marks.has(hit.id)) marks.set(hit.id, { time: k.now, counters: { ...k.counters }, faults: m.lx.stats.pageFaults });
-    };
+    const marks = markerSnapshots(ctx.k, m.lx, (hit) => hit.id === 1 || hit.id === 2);
     return {
       root: m.root,
       finish: (kk, stop) => {
         linuxMetrics(kk, m, stop);
         const [a, b] = [marks.get(1), marks.get(2)];
         if (!a || !b) return;
+        const c = phaseCounts(a, b);
         kk.metric('marked.cycles', b.time - a.time, 'cycles');
-        kk.metric('marked.as_switches', b.counters.asSwitches - a.counters.asSwitches, 'switches');
-        kk.metric('marked.context_switches', b.counters.contextSwitches - a.counters.contextSwitches, 'switches');
-        kk.metric('marked.ipc', b.counters.ipcOps - a.counters.ipcOps, 'operations');
-        kk.metric('marked.page_faults', b.faults - a.faults, 'faults');
+        kk.metric('marked.as_switches', c.as_switches, 'switches');
+        kk.metric('marked.context_switches', c.context_switches, 'switches');
+        kk.metric('marked.ipc', c.ipc, 'operations');
+        kk.metric('marked.page_faults', c.page_faults, 'faults');
       },
     };
   },

@@ -9,8 +9,8 @@
  * its number of calls. The metrics are the cycles per call and the mechanisms per call.
  */
 import { z } from 'zod';
-import type { Counters, Kernel } from '../l4/kernel.js';
-import type { LinuxStats } from '../l4linux/linux.js';
+import type { Kernel } from '../l4/kernel.js';
+import { markerSnapshots, PHASE_COUNTS, phaseCounts, type MarkSnapshot, type PhaseCount } from './markers.js';
 import type { ScenarioDef } from './scenario.js';
 import { bootLinux, LINUX_DEFAULTS, LinuxShape, linuxMetrics } from './linux.js';
 
@@ -21,29 +21,9 @@ export const PAPER_TABLE2 = {
   l4env: { label: 'L4Linux 2.4.19 L4Env', getpid: 2_133, fork: 1_084_195 },
 } as const;
 
-/** The mechanisms counted per call, and where each count comes from. */
-export const TABLE2_COUNTS = ['ipc', 'page_faults', 'as_switches', 'pages_copied', 'context_switches', 'unmaps', 'task_news', 'l4_syscalls', 'linux_syscalls'] as const;
-export type Table2Count = (typeof TABLE2_COUNTS)[number];
-
-interface Snapshot {
-  time: number;
-  k: Counters;
-  lx: LinuxStats;
-}
-
-function counts(a: Snapshot, b: Snapshot): Record<Table2Count, number> {
-  return {
-    ipc: b.k.ipcOps - a.k.ipcOps,
-    page_faults: b.lx.pageFaults - a.lx.pageFaults,
-    as_switches: b.k.asSwitches - a.k.asSwitches,
-    pages_copied: b.lx.pagesCopied - a.lx.pagesCopied,
-    context_switches: b.k.contextSwitches - a.k.contextSwitches,
-    unmaps: b.k.unmaps - a.k.unmaps,
-    l4_syscalls: b.k.syscalls - a.k.syscalls,
-    task_news: b.k.taskNews - a.k.taskNews,
-    linux_syscalls: b.lx.syscalls - a.lx.syscalls,
-  };
-}
+/** The mechanisms counted per call (markers.ts). */
+export const TABLE2_COUNTS = PHASE_COUNTS;
+export type Table2Count = PhaseCount;
 
 const Params = z
   .object({
@@ -70,10 +50,7 @@ export const table2: ScenarioDef<Params> = {
     const { k } = ctx;
     const args = [p.getpids, p.forks, p.resident, p.dirty].map(String);
     const m = bootLinux(ctx, p, { init: 'table2', args, env: [], programs: ['table2'], stdin: '', signalFix: p.signalFix });
-    const snaps = new Map<number, Snapshot>();
-    m.lx.onMarker = (hit) => {
-      if (hit.pid === 1) snaps.set(hit.id, { time: k.now, k: { ...k.counters }, lx: { ...m.lx.stats } });
-    };
+    const snaps = markerSnapshots(k, m.lx, (hit) => hit.pid === 1);
     return {
       root: m.root,
       finish: (kk, stop) => {
@@ -88,9 +65,9 @@ export const table2: ScenarioDef<Params> = {
 };
 
 /** Per-call figures of a phase [a, b], less one bare marker pair [z0, z1]. */
-function report(k: Kernel, op: string, a: Snapshot, b: Snapshot, z0: Snapshot, z1: Snapshot, calls: number): void {
-  const bare = counts(z0, z1);
-  const phase = counts(a, b);
+function report(k: Kernel, op: string, a: MarkSnapshot, b: MarkSnapshot, z0: MarkSnapshot, z1: MarkSnapshot, calls: number): void {
+  const bare = phaseCounts(z0, z1);
+  const phase = phaseCounts(a, b);
   k.metric(`table2.${op}.cycles`, round((b.time - a.time - (z1.time - z0.time)) / calls), 'cycles');
   for (const name of TABLE2_COUNTS) k.metric(`table2.${op}.${name}`, round((phase[name] - bare[name]) / calls), 'per call');
 }

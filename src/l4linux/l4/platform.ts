@@ -18,7 +18,7 @@ import type { PageEntry } from '../memory.js';
 import { SIG_PATH, type KickOutcome, type Platform, type UserFpu, type UserPage } from '../platform.js';
 import type { Process } from '../process.js';
 import { DM_ALLOC, DM_FREE, DM_RESERVE, LX_KICK, LX_NEW_THREAD, TS_CREATE, TS_DELETE } from './protocol.js';
-import { FIRST_USER_TASK, pairKey, SERVER_TASK, USER_TASKS, type LinuxServer } from './server.js';
+import { FIRST_USER_TASK, pairKey, pairOf, SERVER_TASK, USER_TASKS, type LinuxServer } from './server.js';
 import { SIGNAL_THREAD } from './emulib.js';
 import { DM_TASK, TASK_SERVER_TASK } from './l4env.js';
 
@@ -167,7 +167,7 @@ export class L4Platform implements Platform {
     const server = this.server;
     if (server.opts.threadModel === 'task') return yield* this.startProcess(thread, 'fork');
     const used = new Set<number>();
-    for (const [key, p] of server.byThread) if (Math.floor(key / 128) === creator.task && p.runsUser) used.add(key % 128);
+    for (const [key, p] of server.byThread) if (pairOf(key).task === creator.task && p.runsUser) used.add(pairOf(key).lthread);
     let lthread = 2;
     while (lthread < 128 && used.has(lthread)) lthread += 2;
     if (lthread >= 128) return false;
@@ -198,7 +198,7 @@ export class L4Platform implements Platform {
       this.freeTasks.push(proc.task);
     }
     // Every thread pair of the task goes with it.
-    for (const [key, p] of [...this.server.byThread]) if (Math.floor(key / 128) === proc.task && (p === proc || !p.runsUser)) this.server.byThread.delete(key);
+    for (const [key, p] of [...this.server.byThread]) if (pairOf(key).task === proc.task && (p === proc || !p.runsUser)) this.server.byThread.delete(key);
   }
 
   private forget(thread: Process): void {

@@ -430,3 +430,8 @@ function* asReply(proc: Process, body: LxGen<number[] | null>): LxGen<MsgOut | n
 export function pairKey(task: number, lthread: number): number {
   return task * 128 + (lthread & ~1);
 }
+
+/** The task and the user thread's lthread of a `pairKey`. */
+export function pairOf(key: number): { task: number; lthread: number } {
+  return { task: Math.floor(key / 128), lthread: key % 128 };
+}
