@@ -56,8 +56,8 @@ export interface ReplayResult {
   filtered: boolean;
 }
 
-export function replayTrace(reader: TraceReader, file: string, opts: ReplayOptions = {}): ReplayResult {
-  const setup = setupFromTrace(reader, file);
+/** The sink that compares a replay with the file (a filtered trace: only the events its rules keep). */
+export function verifyingSinkFor(reader: TraceReader, file: string): VerifyingSink {
   const selector = reader.header.filterRules
     ? new EventSelector(
         parseFilterRules(reader.header.filterRules, `${file}: the header's filter rules`),
@@ -69,6 +69,12 @@ export function replayTrace(reader: TraceReader, file: string, opts: ReplayOptio
       )
     : null;
   const sink: VerifyingSink = new VerifyingSink(reader, selector);
+  return sink;
+}
+
+export function replayTrace(reader: TraceReader, file: string, opts: ReplayOptions = {}): ReplayResult {
+  const setup = setupFromTrace(reader, file);
+  const sink = verifyingSinkFor(reader, file);
   const session = new ReplaySession(setup, reader, sink);
   const tracer = session.tracer;
   let budget: string | null = null;
@@ -132,7 +138,7 @@ export function replayTrace(reader: TraceReader, file: string, opts: ReplayOptio
     run,
     budget,
     cut: reader.footer ? null : { lastSeq: sink.lastRecordedSeq, packets: reader.packets },
-    filtered: selector !== null,
+    filtered: Boolean(reader.header.filterRules),
   };
 }
 

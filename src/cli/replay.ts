@@ -4,11 +4,16 @@
  * divergence report) or the trace cannot be replayed, 2 a wrong command line, 3 the file was cut short
  * and every packet it holds was reproduced, 4 a budget (--max-cycles, --max-seconds) ran out first.
  * `--until SEQ` / `--at CYCLE` stop early and `--inspect` prints the machine's state there.
+ * `--gdb [HOST:]PORT` serves the replay to gdb (replay/gdb); `--monitor "CMD; CMD"` runs replay
+ * debugging commands (replay/debug/script.ts) and prints what they say.
  */
 import type { Command } from 'commander';
 import { describeMachine, formatMachine } from '../../replay/inspect.js';
 import { buildReport, formatReport } from '../../replay/report.js';
 import { replayTrace, type ReplayResult } from '../../replay/replay.js';
+import { DebugSession } from '../../replay/debug/session.js';
+import { ScriptController } from '../../replay/debug/script.js';
+import { GdbServerError, parseGdbAddress, serveGdb } from '../../replay/gdb/server.js';
 import { UsageError } from './errors.js';
 import { openTrace, withTrace } from './open-trace.js';
 import { intOption } from './options.js';
@@ -22,6 +27,9 @@ interface ReplayCliOptions {
   maxSeconds?: string;
   inspect?: boolean;
   json?: boolean;
+  gdb?: string;
+  images?: string;
+  monitor?: string;
 }
 
 export const REPLAY_EXIT = { identical: 0, stopped: 0, diverged: 1, cut: 3, budget: 4 } as const;
@@ -52,8 +60,20 @@ export function register(program: Command): void {
     .option('--max-seconds <s>', 'stop after this much host time (a trace from a stranger can claim a very long run)')
     .option('--inspect', 'print the machine state where the replay stopped (with --until or --at)')
     .option('--json', 'print one JSON object (verdict, difference report, inspection)')
-    .action((file: string, opts: ReplayCliOptions) => {
+    .option('--gdb <[host:]port>', 'serve the replay to gdb over TCP (127.0.0.1 unless a host is given; one client at a time), with reverse execution')
+    .option('--images <dir>', "with --gdb: where `l4trace images` put the trace's programs (for gdb's exec-file)")
+    .option('--monitor <commands>', 'run replay debugging commands separated by ";" (monitor help lists them) and print what they say')
+    .addHelpText('after', `
+Examples:
+  l4trace replay run.l4t
+  l4trace replay run.l4t --until 500 --inspect
+  l4trace images run.l4t -o prog && l4trace replay run.l4t --gdb 1234 --images prog
+  l4trace replay run.l4t --monitor "goto-seq 172; events 3; thread 11.01; ipc-origin"`)
+    .action(async (file: string, opts: ReplayCliOptions) => {
       guardStdoutPipe();
+      if (opts.gdb !== undefined) return replayUnderGdb(file, opts);
+      if (opts.monitor !== undefined) return replayScript(file, opts);
+      if (opts.images !== undefined) throw new UsageError('--images goes with --gdb');
       if (opts.until !== undefined && opts.at !== undefined) throw new UsageError('--until and --at: give one stop point');
       if (opts.inspect && opts.until === undefined && opts.at === undefined) throw new UsageError('--inspect needs a stop point: --until SEQ or --at CYCLE');
       const untilSeq = opts.until !== undefined ? intOption('until', opts.until) : undefined;
@@ -94,4 +114,50 @@ export function register(program: Command): void {
       reader.close();
       process.exitCode = REPLAY_EXIT[result.verdict];
     });
+}
+
+/** `--gdb`: check the trace, then serve it until gdb leaves. */
+async function replayUnderGdb(file: string, opts: ReplayCliOptions): Promise<void> {
+  if (opts.until !== undefined || opts.at !== undefined || opts.inspect || opts.monitor !== undefined) throw new UsageError('--gdb: move with gdb (or monitor goto-seq / goto-cycle) instead of --until, --at, --inspect or --monitor');
+  const addr = parseGdbAddress(opts.gdb!);
+  if (!addr) throw new UsageError(`--gdb ${JSON.stringify(opts.gdb)}: expected PORT or HOST:PORT (port 0..65535)`);
+  const reader = openTrace(file);
+  const program = reader.header.images[0]?.name.replace(/[^A-Za-z0-9._-]/g, '_') ?? 'PROGRAM';
+  reader.close();
+  const log = (line: string): void => void process.stderr.write(`l4trace replay: ${line}\n`);
+  try {
+    await serveGdb(file, {
+      host: addr.host,
+      port: addr.port,
+      ...(opts.images ? { imagesDir: opts.images } : {}),
+      log,
+      onListening: (port) => {
+        const dir = opts.images ?? 'DIR';
+        log(`gdb stub for ${file} listening on ${addr.host}:${port}`);
+        log(`connect with: gdb -ex 'target remote ${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${port}' ${dir}/${program}${opts.images ? '' : `   (DIR from: l4trace images ${file} -o DIR)`}`);
+      },
+    });
+  } catch (e) {
+    if (e instanceof GdbServerError) throw new UsageError(`--gdb ${opts.gdb}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** `--monitor`: the commands in order, each with what it printed. */
+function replayScript(file: string, opts: ReplayCliOptions): void {
+  if (opts.until !== undefined || opts.at !== undefined || opts.inspect) throw new UsageError('--monitor: use goto-seq / goto-cycle / inspect commands instead of --until, --at, --inspect');
+  const commands = opts.monitor!.split(';').map((c) => c.trim()).filter(Boolean);
+  if (commands.length === 0) throw new UsageError('--monitor: no commands given (try --monitor help)');
+  const reader = openTrace(file);
+  const script = new ScriptController(commands);
+  withTrace(file, reader, () => new DebugSession(reader, file).serve(script));
+  reader.close();
+  const out = new Out();
+  if (opts.json) out.line(JSON.stringify({ file, steps: script.steps }));
+  else
+    for (const step of script.steps) {
+      out.line(`(replay) ${step.command}`);
+      for (const line of step.output) out.line(line);
+    }
+  out.flush();
 }

@@ -138,7 +138,7 @@ const LIBC_PROGRAMS = [
 // fpu: the program uses floating point (x87): compiled without -mgeneral-regs-only (the C library
 // stays integer-only) and with -mfpmath=387 -mno-sse, as gcc -m32 -march=i686 does by default.
 // Native runs use src/guests as the current directory, so guests exec each other as bin/<name>.
-/** @type {{name: string, source: string, opt: string, kind: 'linux'|'l4', toolchain?: 'glibc'|'musl', args?: string[], stdin?: string, exitCode?: number, signal?: string, endsInExec?: boolean, ldflags?: string[], cflags?: string[], fpu?: boolean, asyncSignals?: boolean, racy?: boolean, plain?: boolean, longjmp?: boolean}[]} */
+/** @type {{name: string, source: string, opt: string, kind: 'linux'|'l4', toolchain?: 'glibc'|'musl', args?: string[], stdin?: string, exitCode?: number, signal?: string, endsInExec?: boolean, ldflags?: string[], cflags?: string[], fpu?: boolean, asyncSignals?: boolean, racy?: boolean, plain?: boolean, longjmp?: boolean, debug?: boolean}[]} */
 const BINARIES = [
   { name: 'hello', source: 'hello.c', opt: '-O2', kind: 'linux', args: ['a', 'bc'] },
   ...COMPUTE.flatMap((p) =>
@@ -186,7 +186,8 @@ const BINARIES = [
       'exit 3\n',
     exitCode: 3,
   },
-  { name: 'sigrace', source: 'sigrace.c', opt: '-O2', kind: 'linux', args: ['3'] },
+  // with DWARF (-g changes no code): the replay debugging tests print its variables in gdb
+  { name: 'sigrace', source: 'sigrace.c', opt: '-O2', kind: 'linux', args: ['3'], debug: true },
   { name: 'table2', source: 'table2.c', opt: '-O2', kind: 'linux', args: ['200', '5', '16', '4'] },
   // function-call-heavy traces for the analyzer (score, filter, load speed)
   { name: 'callheavy', source: 'callheavy.c', opt: '-O2', kind: 'linux', args: ['16'] },
@@ -566,6 +567,7 @@ async function main() {
       must('gcc', [
         ...(b.fpu ? [...COMMON_FLAGS.filter((f) => f !== '-mgeneral-regs-only'), ...FPU_FLAGS] : COMMON_FLAGS),
         b.opt,
+        ...(b.debug ? ['-g'] : []),
         ...(b.plain ? [] : PROGRAM_FLAGS),
         ...WARN_FLAGS,
         ...INCLUDE_FLAGS,

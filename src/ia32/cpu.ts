@@ -74,6 +74,12 @@ const PARITY = (() => {
   return t;
 })();
 
+/** Watched pages of an address space, and where accesses to them are reported (Cpu.accessWatch). */
+export interface AccessWatch {
+  watches(pages: PageTable, vpn: number): boolean;
+  access(pages: PageTable, addr: number, write: boolean): void;
+}
+
 export class Cpu {
   /** EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI. */
   readonly r = new Int32Array(8);
@@ -131,6 +137,18 @@ export class Cpu {
   private readonly tlbWTag = new Int32Array(TLB_SIZE).fill(-1);
   private readonly tlbWBase = new Int32Array(TLB_SIZE);
   private tlbGeneration = -1;
+
+  /**
+   * A debugger's read and access watchpoints (replay/debug): accesses to the pages it watches never enter
+   * the TLB, so each one passes the slow path, which reports it. Null (the rule) costs nothing.
+   */
+  accessWatch: AccessWatch | null = null;
+
+  setAccessWatch(w: AccessWatch | null): void {
+    if (w === this.accessWatch) return;
+    this.accessWatch = w;
+    this.flushTlb();
+  }
 
   /** Called before a write to a frame that holds decoded code (invalidates it). */
   onCodeWrite: (frame: number) => void = () => {};
@@ -196,6 +214,10 @@ export class Cpu {
     const e = this.pages.get(vpn);
     if ((e & R) === 0) this.raise('pf', 'read of an unmapped page', a, false);
     const base = (e >>> 3) * PAGE_SIZE;
+    if (this.accessWatch !== null && this.accessWatch.watches(this.pages, vpn)) {
+      this.accessWatch.access(this.pages, a, false);
+      return base + (a & 0xfff);
+    }
     const i = vpn & (TLB_SIZE - 1);
     this.tlbRTag[i] = vpn;
     this.tlbRBase[i] = base;
@@ -210,6 +232,11 @@ export class Cpu {
     const base = frame * PAGE_SIZE;
     // Every frame a guest writes passes here at least once (the write TLB starts empty).
     this.phys.touched[frame] = 1;
+    if (this.accessWatch !== null && this.accessWatch.watches(this.pages, vpn)) {
+      this.accessWatch.access(this.pages, a, true);
+      if (this.phys.codeFrames[frame]) this.onCodeWrite(frame);
+      return base + (a & 0xfff);
+    }
     if (this.phys.codeFrames[frame]) {
       this.onCodeWrite(frame);
       return base + (a & 0xfff);

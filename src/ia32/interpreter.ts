@@ -219,6 +219,17 @@ export interface RunStop {
 
 const LOCAL = 1024;
 
+/**
+ * Replay debugging (replay/debug): called before every instruction while set, with EIP on that
+ * instruction. It may pause there (synchronously: the machine's state is whole and readable) or unwind
+ * the run by throwing. Instructions then run one decoded operation each (unfused blocks), but blocks keep
+ * the same bounds, costs and budget checks, so the machine does exactly what it does without it.
+ */
+export interface StepHook {
+  /** `time`: the cycle the instruction starts at. */
+  beforeInstruction(cpu: Cpu, time: number): void;
+}
+
 /** Runs one thread's CPU state. */
 export class Interpreter {
   readonly cache: CodeCache;
@@ -228,6 +239,8 @@ export class Interpreter {
   private readonly ctx: DecodeContext;
   /** Instructions executed (for MIPS figures). */
   instructions = 0;
+  /** Set by the engine while a debugger steps the machine (runStepping). */
+  private stepper: StepHook | null = null;
 
   constructor(
     readonly cpu: Cpu,
@@ -246,8 +259,16 @@ export class Interpreter {
     this.ctx = { byte: (a) => cpu.mem8[cpu.fetchPhys(a)]!, hookEnter, hookExit, ...(calls ? { calls } : {}) };
   }
 
+  /** Install or remove the step hook; decoded blocks are kept apart (fused ones are not reused while stepping). */
+  setStepper(hook: StepHook | null): void {
+    if (hook === this.stepper) return;
+    this.stepper = hook;
+    this.local.fill(undefined);
+  }
+
   /** Run up to `budget` cycles starting at cycle time `time`. */
   run(budget: number, time: number): RunStop {
+    if (this.stepper !== null) return this.runStepping(budget, time, this.stepper);
     const c = this.cpu;
     c.syncTlb();
     if (this.localGeneration !== c.pages.generation) {
@@ -313,12 +334,76 @@ export class Interpreter {
     return { kind: 'budget', cycles: cyc };
   }
 
+  /**
+   * `run` with the step hook called before each instruction: the same blocks (bounds, costs, budget and
+   * fault handling), decoded unfused so that each operation is one instruction.
+   */
+  private runStepping(budget: number, time: number, hook: StepHook): RunStop {
+    const c = this.cpu;
+    c.syncTlb();
+    if (this.localGeneration !== c.pages.generation) {
+      this.local.fill(undefined);
+      this.localGeneration = c.pages.generation;
+    }
+    c.trap = -1;
+    let cyc = 0;
+    while (cyc < budget) {
+      let b: Block;
+      try {
+        b = this.lookup(c.eip);
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        this.instructions += cyc;
+        return { kind: 'fault', cycles: cyc };
+      }
+      const start = c.eip;
+      c.blockTime = time + cyc;
+      c.runLeft = budget - cyc;
+      const ops = b.ops;
+      const n = ops.length;
+      let i = 0;
+      try {
+        for (; i < n; i++) {
+          c.eip = b.addrs[i]!;
+          hook.beforeInstruction(c, time + cyc + b.offs[i]!);
+          c.eip = b.fallthrough;
+          ops[i]!(c);
+        }
+      } catch (e) {
+        if (e === SMC) {
+          c.eip = b.addrs[i]!;
+          cyc += b.offs[i]! + c.extra;
+          c.extra = 0;
+          continue;
+        }
+        if (e !== FAULT) throw e;
+        c.eip = i === 0 ? start : b.addrs[i]!;
+        cyc += b.offs[i]! + c.extra;
+        c.extra = 0;
+        this.instructions += cyc;
+        return { kind: 'fault', cycles: cyc };
+      }
+      cyc += b.cost;
+      if (c.extra !== 0) {
+        cyc += c.extra;
+        c.extra = 0;
+      }
+      if (c.trap >= 0) {
+        this.instructions += cyc;
+        return { kind: 'trap', cycles: cyc };
+      }
+    }
+    this.instructions += cyc;
+    return { kind: 'budget', cycles: cyc };
+  }
+
   private lookup(eip: number): Block {
     const slot = eip & (LOCAL - 1);
     const b = this.local[slot];
     if (b !== undefined && b.vaddr === eip && b.valid) return b;
     const phys = this.cpu.fetchPhys(eip);
-    const unfused = (this.cpu.pages.get(eip >>> 12) & W) !== 0;
+    const unfusedPage = (this.cpu.pages.get(eip >>> 12) & W) !== 0;
+    const unfused = unfusedPage || this.stepper !== null;
     let g = this.cache.get(phys);
     if (!g || !g.valid || g.vaddr !== eip || g.hookKey !== this.hookKey || g.unfused !== unfused) {
       g = this.build(eip, phys, unfused);

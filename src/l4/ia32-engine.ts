@@ -13,7 +13,7 @@ import { Kind } from '../../tracer/catalogue.js';
 import type { EventBuffer, TraceRecorder } from '../../tracer/recorder.js';
 import { Cpu, EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, type FaultKind } from '../ia32/cpu.js';
 import { UNIMPLEMENTED } from '../ia32/decoder.js';
-import { Interpreter } from '../ia32/interpreter.js';
+import { Interpreter, type StepHook } from '../ia32/interpreter.js';
 import { PAGE_SIZE, R, type PhysicalMemory } from '../ia32/memory.js';
 import { MAX_SHADOW_DEPTH, ShadowStack, type FunctionTracing, type ShadowFrames } from '../ia32/shadow-stack.js';
 import type { CostProfile } from './costs.js';
@@ -88,6 +88,8 @@ export interface Ia32EngineDeps {
   diagnose?: (text: string, addr: number) => void;
   /** Where function events come from (default `instrumented`: the hooks only, as before the option). */
   functions?: FunctionTracing;
+  /** A replay debugger's step hook, when one is attached (replay/debug). */
+  stepper?: () => StepHook | null;
 }
 
 /** The mode a program runs under: `auto` decided by its hooks; nothing to trace without a recorder. */
@@ -171,6 +173,7 @@ export class Ia32Engine implements Engine {
       return this.exception(TRAP_SIGNAL, 0, 0, s.eip, s.esp);
     }
     if (this.kernelEntry >= 0) this.traceKernelEntry();
+    if (this.deps.stepper) this.interp.setStepper(this.deps.stepper());
     const stop = this.interp.run(budget, this.deps.now());
     this.deps.executed(stop.cycles);
     const c = this.cpu;

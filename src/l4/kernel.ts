@@ -9,6 +9,7 @@
  */
 import { Kind } from '../../tracer/catalogue.js';
 import { ThreadKind } from '../../tracer/packets.js';
+import type { StepHook } from '../ia32/interpreter.js';
 import type { EventBuffer, TraceRecorder } from '../../tracer/recorder.js';
 import { PhysicalMemory, R, W } from '../ia32/memory.js';
 import { TLS_FIRST, type Segments } from '../ia32/segments.js';
@@ -91,6 +92,7 @@ const ia32Provider: EngineProvider = (k, task, thread, ip, sp, trace) => {
       trace,
       executed: (n) => void (k.counters.guestInstructions += n),
       diagnose: (text, addr) => k.diagnose(thread.gid, text, addr),
+      stepper: () => k.stepper,
       ...(k.config.traceFunctions ? { functions: k.config.traceFunctions } : {}),
     },
     ip,
@@ -874,6 +876,9 @@ export class Kernel implements ModelServices {
 
   /** Stop once the event with this sequence number has been recorded (replay --until); -1 = never. */
   stopAfterSeq = -1;
+
+  /** A replay debugger's hook, called before every guest instruction while set (replay/debug). */
+  stepper: StepHook | null = null;
 
   /** Describers of state outside the kernel (a Linux personality's processes), for inspection. */
   readonly inspectors: (() => Record<string, unknown>)[] = [];

@@ -1,0 +1,554 @@
+/**
+ * A replay debugging session (docs/replay.md, "Replay debugging"): the machine of a trace replayed under
+ * a debugger's control. It stops before any guest instruction, reads registers and memory there, runs
+ * forward to breakpoints, watchpoints, single steps and events, and goes backward the way rr does
+ * without its fork(): from a fresh machine, one pass to find the last point that matches, a second to
+ * stand there. Positions are instruction ordinals, counted from the start of the run over every IA32
+ * thread; the machine is deterministic, so an ordinal names the same instant in every pass.
+ *
+ * Control is inverted: the machine runs, and the session's step hook pauses it synchronously inside
+ * the interpreter, where the machine's state is whole. The controller (the gdb stub, a list of monitor
+ * commands) answers each stop with the next move. A move forward returns into the machine; a move
+ * backward abandons it (an exception unwinds the run) and a new machine is built and run to the target.
+ * Every pass regenerates the trace and compares it with the file, as `replay` does, so a position a
+ * debugger shows is one the recording went through; a difference stops the session with `diverged`.
+ */
+import type { TraceReader } from '../../tracer/reader.js';
+import type { AccessWatch, Cpu as GuestCpu } from '../../src/ia32/cpu.js';
+import type { StepHook } from '../../src/ia32/interpreter.js';
+import { PAGE_SIZE, R, W, type PageTable } from '../../src/ia32/memory.js';
+import { Ia32Engine } from '../../src/l4/ia32-engine.js';
+import type { Kernel } from '../../src/l4/kernel.js';
+import type { Thread } from '../../src/l4/thread.js';
+import { ReplaySession } from '../../src/session/replay-session.js';
+import { setupFromTrace } from '../../src/session/setup.js';
+import type { MachineSetup } from '../../src/session/setup.js';
+import { verifyingSinkFor } from '../replay.js';
+import type { VerifyingSink } from '../verifier.js';
+
+export type StopReason = 'start' | 'step' | 'breakpoint' | 'watch' | 'rwatch' | 'awatch' | 'arrived' | 'interrupt' | 'end' | 'begin' | 'diverged';
+
+export interface Stop {
+  reason: StopReason;
+  /** The thread (gid) whose instruction the machine stands before; null at the end of the run. */
+  thread: number | null;
+  /** Watchpoints: the watched address that triggered. */
+  addr?: number;
+  /** What a monitor command that moved has to say once arrived. */
+  report?: string[];
+  detail?: string;
+}
+
+/** Where to go next. Threads are gids; `report` is handed back with the stop the move ends in. */
+export type Move =
+  | { kind: 'continue' }
+  | { kind: 'step'; thread: number }
+  | { kind: 'reverse-continue' }
+  | { kind: 'reverse-step'; thread: number }
+  /** Exactly before instruction `ordinal` (the start of the run for 0). */
+  | { kind: 'goto'; ordinal: number; report?: string[]; reason?: StopReason; addr?: number }
+  /** The first instruction after event `seq` was emitted (the end of the run if none). */
+  | { kind: 'goto-seq'; seq: number; report?: string[] }
+  /** The first instruction starting at or after `cycle`. */
+  | { kind: 'goto-cycle'; cycle: number; report?: string[] }
+  /** The last instruction of a thread `where` accepts before event `seq` was emitted. */
+  | { kind: 'before-event'; seq: number; where: (t: Thread) => boolean; report?: string[] }
+  | { kind: 'quit' };
+
+export interface Controller {
+  stopped(session: DebugSession, stop: Stop): Move;
+  /** Asked now and then while the machine runs: true to interrupt it (gdb's Ctrl-C). */
+  interrupted?(): boolean;
+}
+
+export type WatchKind = 'write' | 'read' | 'access';
+
+interface Watchpoint {
+  kind: WatchKind;
+  addr: number;
+  len: number;
+  /** The address space it watches (the thread's selected when it was set): its page table in each pass. */
+  task: number;
+  /** Write watchpoints: the bytes as last seen ('' while unmapped). */
+  last: string;
+}
+
+export interface ThreadInfo {
+  gid: number;
+  name: string;
+  kind: 'ia32' | 'model';
+  state: string;
+  pid: number;
+  tgid: number;
+  task: number;
+}
+
+/** Unwinds an abandoned pass: build a machine and run `plan` on it. */
+class Rewind {
+  constructor(readonly plan: Plan) {}
+}
+class Quit {}
+
+/** What a fresh pass looks for. */
+type Plan =
+  | { kind: 'forward'; move: Move }
+  /** Run to `until` (Infinity: the end), remembering the last ordinal that matches, then go there. */
+  | { kind: 'scan'; until: number; match: 'reverse-continue' | 'reverse-step' | 'before-event'; thread?: number; seq?: number; where?: (t: Thread) => boolean; report?: string[] };
+
+/** How often (in instructions) a running machine asks the controller whether to stop. */
+const POLL_EVERY = 1 << 16;
+
+export class DebugSession implements StepHook {
+  private readonly setup: MachineSetup;
+  private k: Kernel | null = null;
+  private replay: ReplaySession | null = null;
+  private sink: VerifyingSink | null = null;
+  private controller: Controller | null = null;
+
+  /** Instructions begun in this pass; while paused, the current position is `count - 1`. */
+  private count = 0;
+  private paused = -1;
+  /** The run of this pass has ended (no instruction left). */
+  private ended = false;
+  private endDetail = '';
+  /** The cycle of the instruction the machine stands before. */
+  private time = 0;
+  private pollIn = POLL_EVERY;
+
+  // Forward stop conditions (from the move being carried out).
+  private from = -1;
+  private stepThread = -1;
+  private untilOrdinal = -1;
+  private afterSeq = -1;
+  private atCycle = -1;
+  private honourBreaks = false;
+  private report: string[] | undefined;
+  private targetReason: StopReason = 'arrived';
+  // Backward search (a scan pass).
+  private scan: Extract<Plan, { kind: 'scan' }> | null = null;
+  private lastMatch = -1;
+
+  private readonly breakpoints = new Set<number>();
+  private readonly watchpoints: Watchpoint[] = [];
+  private accessHit: { addr: number; write: boolean } | null = null;
+  private difference: string | null = null;
+  /** Passes built (the first one included): how often going back cost a replay from the start. */
+  passes = 0;
+
+  constructor(
+    readonly reader: TraceReader,
+    readonly file: string,
+  ) {
+    this.setup = setupFromTrace(reader, file);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // The session loop
+
+  /** Serve `controller` until it quits. The session starts before the run's first guest instruction. */
+  serve(controller: Controller): void {
+    this.controller = controller;
+    let plan: Plan = { kind: 'forward', move: { kind: 'goto', ordinal: 0 } };
+    let first = true;
+    for (;;) {
+      this.startPass(plan, first);
+      first = false;
+      try {
+        this.replay!.run({ onBuilt: (k) => this.attach(k) });
+        plan = this.atEndOfRun();
+      } catch (e) {
+        if (e instanceof Rewind) plan = e.plan;
+        else if (e instanceof Quit) return;
+        else throw e;
+      }
+    }
+  }
+
+  private startPass(plan: Plan, first: boolean): void {
+    this.passes++;
+    this.sink = verifyingSinkFor(this.reader, this.file);
+    this.sink.onDifference = () => {
+      const d = this.sink!.first();
+      this.difference ??= d ? `event #${d.seq}: ${d.detail}` : 'the replay differs from the recording';
+    };
+    this.replay = new ReplaySession(this.setup, this.reader, this.sink);
+    this.k = null;
+    this.count = 0;
+    this.paused = -1;
+    this.ended = false;
+    this.endDetail = '';
+    this.difference = null;
+    this.accessHit = null;
+    this.pollIn = POLL_EVERY;
+    this.clearConditions();
+    this.scan = null;
+    this.lastMatch = -1;
+    this.lastAddr = -1;
+    if (plan.kind === 'scan') this.scan = plan;
+    else this.setForward(plan.move, -1);
+    if (first) this.targetReason = 'start';
+  }
+
+  private attach(k: Kernel): void {
+    this.k = k;
+    k.stepper = this;
+    for (const w of this.watchpoints) if (w.kind === 'write') w.last = this.watchedBytes(w);
+  }
+
+  private clearConditions(): void {
+    this.from = -1;
+    this.stepThread = -1;
+    this.untilOrdinal = -1;
+    this.afterSeq = -1;
+    this.atCycle = -1;
+    this.honourBreaks = false;
+    this.report = undefined;
+    this.targetReason = 'arrived';
+    this.targetAddr = -1;
+  }
+
+  /** The machine ran out: stop at the end until the controller goes back (or quits). */
+  private atEndOfRun(): Plan {
+    this.ended = true;
+    this.paused = this.count;
+    if (this.k) this.k.stepper = null;
+    if (this.scan) return this.scanResult();
+    const r = this.replay!;
+    this.endDetail = r.kernel ? (this.k?.stopping?.detail ?? '') : '';
+    let stop: Stop = { reason: this.difference ? 'diverged' : 'end', thread: null, ...(this.report ? { report: this.report } : {}), detail: this.difference ?? 'the end of the recording' };
+    for (;;) {
+      const move = this.controller!.stopped(this, stop);
+      if (move.kind === 'quit') throw new Quit();
+      const plan = this.planFrom(move, this.count);
+      if (plan) return plan;
+      // Nothing lies ahead: a move forward ends where it starts.
+      stop = { reason: 'end', thread: null, ...('report' in move && move.report ? { report: move.report } : {}), detail: 'the end of the recording' };
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // The step hook
+
+  beforeInstruction(cpu: GuestCpu, time: number): void {
+    const n = this.count++;
+    if (--this.pollIn <= 0) {
+      this.pollIn = POLL_EVERY;
+      if (this.scan === null && this.controller!.interrupted?.()) return this.pause(n, cpu, time, { reason: 'interrupt', thread: this.currentGid() });
+    }
+    if (cpu.accessWatch !== this.accessWatcher) cpu.setAccessWatch(this.hasAccessWatches() ? this.accessWatcher : null);
+    if (this.scan !== null) return this.scanStep(n, cpu);
+    if (n === this.untilOrdinal) return this.pause(n, cpu, time, this.arrival());
+    if (n <= this.from) return;
+    const stop = this.checkStops(cpu, time);
+    if (stop) this.pause(n, cpu, time, stop);
+  }
+
+  private checkStops(cpu: GuestCpu, time: number): Stop | null {
+    if (this.difference) return { reason: 'diverged', thread: this.currentGid(), detail: this.difference };
+    const gid = this.currentGid();
+    if (this.honourBreaks) {
+      const hit = this.watchHit();
+      if (hit) return hit;
+      if (this.breakpoints.has(cpu.eip >>> 0)) return { reason: 'breakpoint', thread: gid };
+    }
+    if (this.stepThread >= 0 && gid === this.stepThread) return { reason: 'step', thread: gid };
+    if (this.afterSeq >= 0 && this.k!.recorder.nextSeq > this.afterSeq) return this.arrival();
+    if (this.atCycle >= 0 && time >= this.atCycle) return this.arrival();
+    return null;
+  }
+
+  private targetAddr = -1;
+
+  private arrival(): Stop {
+    return { reason: this.targetReason, thread: this.currentGid(), ...(this.targetAddr >= 0 ? { addr: this.targetAddr } : {}), ...(this.report ? { report: this.report } : {}) };
+  }
+
+  /** A backward search: note matches until the current position, then go to the last one. */
+  private scanStep(n: number, cpu: GuestCpu): void {
+    const s = this.scan!;
+    if (n === s.until) throw new Rewind(this.scanResult());
+    const gid = this.currentGid();
+    switch (s.match) {
+      case 'reverse-step':
+        if (gid === s.thread) this.lastMatch = n;
+        return;
+      case 'before-event': {
+        if (this.k!.recorder.nextSeq > s.seq!) throw new Rewind(this.scanResult());
+        const t = this.k!.exec.current;
+        if (t && s.where!(t)) this.lastMatch = n;
+        return;
+      }
+      default: {
+        // A watched value changed or a watched byte was touched by what ran since the previous instruction.
+        const hit = this.watchHit();
+        if (hit) this.noteMatch(n - 1, hit.reason, hit.addr ?? -1);
+        if (this.breakpoints.has(cpu.eip >>> 0)) this.noteMatch(n, 'breakpoint', -1);
+      }
+    }
+  }
+
+  private lastReason: StopReason = 'breakpoint';
+  private lastAddr = -1;
+
+  private noteMatch(n: number, reason: StopReason, addr: number): void {
+    this.lastMatch = n;
+    this.lastReason = reason;
+    this.lastAddr = addr;
+  }
+
+  private scanResult(): Plan {
+    const s = this.scan!;
+    const report = s.report;
+    if (this.lastMatch < 0) {
+      const none = s.match === 'before-event' ? [...(report ?? []), 'no instruction of that thread ran before the event: the start of the run'] : report;
+      return { kind: 'forward', move: { kind: 'goto', ordinal: 0, reason: 'begin', ...(none ? { report: none } : {}) } };
+    }
+    const reason: StopReason = s.match === 'reverse-step' ? 'step' : s.match === 'before-event' ? 'arrived' : this.lastReason;
+    return { kind: 'forward', move: { kind: 'goto', ordinal: this.lastMatch, reason, ...(this.lastAddr >= 0 ? { addr: this.lastAddr } : {}), ...(report ? { report } : {}) } };
+  }
+
+  /** Stopped before instruction `n`: hand control to the controller until it moves. */
+  private pause(n: number, cpu: GuestCpu, time: number, stop: Stop): void {
+    this.paused = n;
+    this.time = time;
+    void cpu;
+    for (;;) {
+      const move = this.controller!.stopped(this, stop);
+      if (move.kind === 'quit') throw new Quit();
+      const plan = this.planFrom(move, n);
+      if (plan === null) return; // forward: the machine goes on from here
+      if (plan.kind === 'forward' && plan.move.kind === 'goto' && plan.move.ordinal === n) {
+        stop = { reason: plan.move.reason ?? 'arrived', thread: stop.thread, ...(plan.move.report ? { report: plan.move.report } : {}) };
+        continue;
+      }
+      throw new Rewind(plan);
+    }
+  }
+
+  /**
+   * Carry out `move` from position `here`: null when this pass can do it by running on (conditions
+   * set), or the plan for a fresh pass.
+   */
+  private planFrom(move: Move, here: number): Plan | null {
+    const seq = this.k ? this.k.recorder.nextSeq : 0;
+    switch (move.kind) {
+      case 'reverse-continue':
+        return { kind: 'scan', until: this.ended ? Infinity : here, match: 'reverse-continue' };
+      case 'reverse-step':
+        return { kind: 'scan', until: this.ended ? Infinity : here, match: 'reverse-step', thread: move.thread };
+      case 'before-event':
+        return { kind: 'scan', until: Infinity, match: 'before-event', seq: move.seq, where: move.where, ...(move.report ? { report: move.report } : {}) };
+      case 'goto':
+        if (move.ordinal < here || (move.ordinal === here && !this.ended)) return { kind: 'forward', move };
+        break;
+      case 'goto-seq':
+        // Past the event already (or at the end): only a fresh pass finds the first instruction after it.
+        if (seq > move.seq && !(this.ended && move.seq >= seq)) return { kind: 'forward', move };
+        break;
+      case 'goto-cycle':
+        if (move.cycle <= this.cycle && !(this.ended && move.cycle >= this.cycle)) return { kind: 'forward', move };
+        break;
+      default:
+        break;
+    }
+    if (this.ended) return null;
+    this.setForward(move, here);
+    return null;
+  }
+
+  /** Conditions for a move forward from `here` (-1: a fresh pass). */
+  private setForward(move: Move, here: number): void {
+    this.clearConditions();
+    this.from = here;
+    switch (move.kind) {
+      case 'continue':
+        this.honourBreaks = true;
+        break;
+      case 'step':
+        this.stepThread = move.thread;
+        this.honourBreaks = true;
+        this.targetReason = 'step';
+        break;
+      case 'goto':
+        this.untilOrdinal = move.ordinal;
+        this.report = move.report;
+        this.targetReason = move.reason ?? 'arrived';
+        this.targetAddr = move.addr ?? -1;
+        break;
+      case 'goto-seq':
+        this.afterSeq = move.seq;
+        this.report = move.report;
+        break;
+      case 'goto-cycle':
+        this.atCycle = move.cycle;
+        this.report = move.report;
+        break;
+      default:
+        throw new Error(`internal error: ${move.kind} is not a move forward`);
+    }
+    // Watchpoints compare with what the value is where the move starts.
+    for (const w of this.watchpoints) if (w.kind === 'write' && this.k) w.last = this.watchedBytes(w);
+    this.accessHit = null;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Breakpoints and watchpoints
+
+  addBreakpoint(addr: number): void {
+    this.breakpoints.add(addr >>> 0);
+  }
+
+  removeBreakpoint(addr: number): void {
+    this.breakpoints.delete(addr >>> 0);
+  }
+
+  /** Watch `len` bytes at `addr` in the address space of thread `gid`; false if it has none. */
+  addWatchpoint(kind: WatchKind, addr: number, len: number, gid: number): boolean {
+    const t = this.k?.threads.get(gid);
+    if (!t || !(t.engine instanceof Ia32Engine) || len < 1 || len > 4096) return false;
+    const w: Watchpoint = { kind, addr: addr >>> 0, len, task: t.task.no, last: '' };
+    w.last = this.watchedBytes(w);
+    this.watchpoints.push(w);
+    return true;
+  }
+
+  removeWatchpoint(kind: WatchKind, addr: number, len: number): boolean {
+    const i = this.watchpoints.findIndex((w) => w.kind === kind && w.addr === addr >>> 0 && w.len === len);
+    if (i < 0) return false;
+    this.watchpoints.splice(i, 1);
+    return true;
+  }
+
+  private hasAccessWatches(): boolean {
+    return this.watchpoints.some((w) => w.kind !== 'write');
+  }
+
+  /** Hands the interpreter's slow path the accesses to watched pages (read and access watchpoints). */
+  private readonly accessWatcher: AccessWatch = {
+    watches: (pages, vpn) => this.watchpoints.some((w) => w.kind !== 'write' && this.pagesOf(w) === pages && vpn >= w.addr >>> 12 && vpn <= (w.addr + w.len - 1) >>> 12),
+    access: (pages, addr, write) => {
+      for (const w of this.watchpoints) {
+        if (w.kind === 'write' || this.pagesOf(w) !== pages) continue;
+        // The slow path sees an access's first byte: an access of up to 4 bytes that starts 3 before still overlaps.
+        if (addr + 3 < w.addr || addr >= w.addr + w.len) continue;
+        if (w.kind === 'read' && write) continue;
+        this.accessHit ??= { addr: w.addr, write };
+      }
+    },
+  };
+
+  private watchHit(): Stop | null {
+    for (const w of this.watchpoints) {
+      if (w.kind !== 'write') continue;
+      const now = this.watchedBytes(w);
+      if (now !== w.last) {
+        w.last = now;
+        return { reason: 'watch', thread: this.currentGid(), addr: w.addr };
+      }
+    }
+    if (this.accessHit) {
+      const hit = this.accessHit;
+      this.accessHit = null;
+      const w = this.watchpoints.find((x) => x.addr === hit.addr && x.kind !== 'write');
+      return { reason: w?.kind === 'read' ? 'rwatch' : 'awatch', thread: this.currentGid(), addr: hit.addr };
+    }
+    return null;
+  }
+
+  private pagesOf(w: Watchpoint): PageTable | null {
+    const task = this.k?.tasks[w.task];
+    return task && task.alive ? task.space.pages : null;
+  }
+
+  private watchedBytes(w: Watchpoint): string {
+    const pages = this.pagesOf(w);
+    const bytes = pages ? readVirtual(this.k!, pages, w.addr, w.len) : null;
+    return bytes && bytes.length === w.len ? Buffer.from(bytes).toString('hex') : '';
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // What a stopped machine shows
+
+  get kernel(): Kernel | null {
+    return this.k;
+  }
+
+  /** The instruction ordinal the machine stands before (the count of instructions run, at the end). */
+  get position(): number {
+    return this.paused;
+  }
+
+  get atEnd(): boolean {
+    return this.ended;
+  }
+
+  /** Events regenerated so far (the next event's sequence number). */
+  get nextSeq(): number {
+    return this.k ? this.k.recorder.nextSeq : 0;
+  }
+
+  /** The cycle of the instruction the machine stands before (the end time at the end). */
+  get cycle(): number {
+    if (this.ended && this.k) return Math.max(...this.k.cpus.map((c) => c.time));
+    return this.time;
+  }
+
+  get endReason(): string {
+    return this.endDetail;
+  }
+
+  currentGid(): number | null {
+    if (this.ended) return null;
+    return this.k?.exec?.current?.gid ?? null;
+  }
+
+  thread(gid: number): Thread | undefined {
+    return this.k?.threads.get(gid);
+  }
+
+  threads(): ThreadInfo[] {
+    if (!this.k) return [];
+    const out: ThreadInfo[] = [];
+    for (const t of this.k.threads.values()) {
+      if (t.state === 'dead') continue;
+      out.push({ gid: t.gid, name: t.name, kind: t.engine instanceof Ia32Engine ? 'ia32' : 'model', state: t.state, pid: t.linuxPid, tgid: t.linuxTgid || t.linuxPid, task: t.task.no });
+    }
+    return out.sort((a, b) => a.gid - b.gid);
+  }
+
+  /** The guest CPU state of an IA32 thread, or null (model code has no registers). */
+  guestCpu(gid: number): GuestCpu | null {
+    const t = this.k?.threads.get(gid);
+    return t && t.engine instanceof Ia32Engine ? t.engine.cpu : null;
+  }
+
+  /** Up to `len` bytes at `addr` in thread `gid`'s address space: as many as are mapped from `addr` on. */
+  readMemory(gid: number, addr: number, len: number): Uint8Array | null {
+    const t = this.k?.threads.get(gid);
+    if (!t || !(t.engine instanceof Ia32Engine)) return null;
+    return readVirtual(this.k!, t.task.space.pages, addr, len);
+  }
+}
+
+/** Bytes of a virtual range through a page table, stopping at the first page that is not readable. */
+export function readVirtual(k: Kernel, pages: PageTable, addr: number, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  let done = 0;
+  while (done < len) {
+    const a = (addr + done) >>> 0;
+    if (done > 0 && a === 0) break; // wrapped around the top of the address space
+    const e = pages.get(a >>> 12);
+    if ((e & R) === 0) break;
+    const off = a & (PAGE_SIZE - 1);
+    const n = Math.min(len - done, PAGE_SIZE - off);
+    const base = (e >>> 3) * PAGE_SIZE + off;
+    out.set(k.mem.bytes.subarray(base, base + n), done);
+    done += n;
+  }
+  return out.subarray(0, done);
+}
+
+/** Whether a virtual page is writable through a page table (for gdb's memory map). */
+export function writable(pages: PageTable, addr: number): boolean {
+  return (pages.get(addr >>> 12) & W) !== 0;
+}

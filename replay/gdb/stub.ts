@@ -1,0 +1,424 @@
+/**
+ * The GDB Remote Serial Protocol over a replay debugging session (replay/debug/session.ts): gdb's
+ * packets in, the session's stops and state out. It runs synchronously inside the session's stops, so
+ * its input is a blocking byte source (the TCP bridge of server.ts, a list in the tests).
+ *
+ * What it answers: the i386 target description, registers (`g`, `p`; `G`/`P` and memory writes are
+ * refused: the recorded run cannot be changed), memory (`m`), software and hardware breakpoints
+ * (`Z0`/`Z1`), write, read and access watchpoints (`Z2`/`Z3`/`Z4`), `c`/`s`/`vCont`, reverse `bc`/`bs`,
+ * threads (`qfThreadInfo`, `qThreadExtraInfo`, `H`, `T`, `qC`), `qXfer:features:read`,
+ * `qXfer:exec-file:read`, `qAttached`, `qRcmd` (monitor commands), `vKill`/`k`/`D`. The beginning and
+ * end of the recording are `replaylog:begin` / `replaylog:end` stops, as rr reports them.
+ */
+import { formatGid } from '../../tracer/catalogue.js';
+import type { Cpu as GuestCpu } from '../../src/ia32/cpu.js';
+import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from '../../src/ia32/cpu.js';
+import { CS, DS, ES, FS, GS, SS } from '../../src/ia32/segments.js';
+import type { Controller, DebugSession, Move, Stop, WatchKind } from '../debug/session.js';
+import { MonitorError, runMonitor, where } from '../debug/monitor.js';
+import { encodePacket, fromHex, MAX_PACKET, PacketReader, toHex } from './packets.js';
+import { I386_REGISTERS, targetXml, xferChunk } from './target.js';
+
+export interface StubIo {
+  /** Bytes from gdb, waiting for them; null once gdb has gone. */
+  read(): Uint8Array | null;
+  /** Bytes that have arrived, without waiting (empty when none); null once gdb has gone. */
+  poll(): Uint8Array | null;
+  write(bytes: Uint8Array): void;
+}
+
+export interface StubOptions {
+  /** Where `l4trace images` put the programs: qXfer:exec-file answers with a path in it. */
+  imagesDir?: string;
+  /** Protocol problems worth telling the person running the stub (bad checksums, stray bytes). */
+  log?: (line: string) => void;
+}
+
+const GENERAL_ORDER = [EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI];
+const SEG_ORDER = [CS, SS, DS, ES, FS, GS];
+
+/** gdb's `E.text` error reply (gdb prints the text). */
+const refuse = (text: string): string => `E.${text}`;
+
+export class GdbStub implements Controller {
+  private readonly reader = new PacketReader();
+  private noAck = false;
+  private gone = false;
+  /** The thread of the last stop, and the threads gdb selected for reads (Hg) and for resuming (Hc). */
+  private stopThread: number | null = null;
+  private gThread = 0;
+  private cThread = 0;
+  private lastStop: Stop | null = null;
+  /** A monitor command that moved: its reply is due when the move ends. */
+  private pendingMonitor = false;
+  private interruptSeen = false;
+  /** Packets that came in while the machine ran (other than Ctrl-C), handled at the next stop. */
+  private readonly backlog: Uint8Array[] = [];
+
+  constructor(
+    private readonly io: StubIo,
+    private readonly opts: StubOptions = {},
+  ) {}
+
+  // -------------------------------------------------------------------------------------------------
+  // Controller
+
+  stopped(s: DebugSession, stop: Stop): Move {
+    if (stop.thread !== null) this.stopThread = stop.thread;
+    this.lastStop = stop;
+    if (this.pendingMonitor) {
+      this.pendingMonitor = false;
+      this.monitorOutput([...(stop.report ?? []), where(s)]);
+      this.send('OK');
+    } else if (stop.reason !== 'start') this.send(this.stopReply(s, stop));
+    for (;;) {
+      const data = this.nextPacket();
+      if (data === null) return { kind: 'quit' };
+      const move = this.handle(s, data);
+      if (move) return move;
+    }
+  }
+
+  interrupted(): boolean {
+    if (this.gone) return true;
+    const bytes = this.io.poll();
+    if (bytes === null) {
+      this.gone = true;
+      return true;
+    }
+    if (bytes.length) this.reader.push(bytes);
+    for (let item = this.reader.next(); item; item = this.reader.next()) {
+      if (item.type === 'interrupt') this.interruptSeen = true;
+      else if (item.type === 'packet') {
+        this.ack(item.ok);
+        if (item.ok) this.backlog.push(item.data);
+      }
+    }
+    const seen = this.interruptSeen;
+    this.interruptSeen = false;
+    return seen;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Framing
+
+  /** The next well-formed packet's body (acknowledged), or null once gdb has gone. */
+  private nextPacket(): string | null {
+    const queued = this.backlog.shift();
+    if (queued) return new TextDecoder('latin1').decode(queued);
+    for (;;) {
+      if (this.gone) return null;
+      const item = this.reader.next();
+      if (item === null) {
+        const bytes = this.io.read();
+        if (bytes === null) {
+          this.gone = true;
+          return null;
+        }
+        this.reader.push(bytes);
+        continue;
+      }
+      switch (item.type) {
+        case 'packet':
+          this.ack(item.ok);
+          if (!item.ok) {
+            this.opts.log?.('gdb stub: a packet with a bad checksum (asked for it again)');
+            continue;
+          }
+          return new TextDecoder('latin1').decode(item.data);
+        case 'garbage':
+          this.opts.log?.(`gdb stub: skipped ${item.why}`);
+          continue;
+        case 'interrupt':
+          // Stopped already: gdb is answered with the current stop.
+          if (this.lastStop) this.sendRaw(this.lastStopReply ?? 'S02');
+          continue;
+        default:
+          continue;
+      }
+    }
+  }
+
+  private lastStopReply: string | null = null;
+
+  private ack(ok: boolean): void {
+    if (!this.noAck) this.io.write(new TextEncoder().encode(ok ? '+' : '-'));
+  }
+
+  private send(body: string): void {
+    this.sendRaw(body);
+  }
+
+  private sendRaw(body: string): void {
+    this.io.write(encodePacket(body));
+  }
+
+  private monitorOutput(lines: string[]): void {
+    for (const line of lines) this.send('O' + toHex(new TextEncoder().encode(line + '\n')));
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Packets
+
+  /** Answer one packet; a move when it resumes the machine. */
+  private handle(s: DebugSession, p: string): Move | null {
+    if (p === 'QStartNoAckMode') {
+      this.send('OK');
+      this.noAck = true;
+      return null;
+    }
+    const move = this.resume(s, p);
+    if (move !== undefined) return move;
+    this.send(this.answer(s, p));
+    return null;
+  }
+
+  /** Packets that resume: the move, or undefined when `p` is no such packet. */
+  private resume(s: DebugSession, p: string): Move | null | undefined {
+    const here = (): number | null => this.pick(this.cThread) ?? this.stopThread;
+    if (p === 'c' || p.startsWith('c')) return { kind: 'continue' };
+    if (p === 's' || p.startsWith('s')) return this.step(here(), 'step');
+    if (p === 'bc') return { kind: 'reverse-continue' };
+    if (p === 'bs') return this.step(here(), 'reverse-step');
+    if (p.startsWith('vCont;')) {
+      // The first action that names a thread or applies to all; a step wins over a continue.
+      const actions = p.slice(6).split(';');
+      for (const a of actions) {
+        const [act = '', tid] = a.split(':');
+        if (act[0] === 's' || act[0] === 'S') return this.step(tid ? this.threadId(tid) : here(), 'step');
+      }
+      return { kind: 'continue' };
+    }
+    if (p === 'k' || p.startsWith('vKill')) {
+      if (p.startsWith('vKill')) this.send('OK');
+      return { kind: 'quit' };
+    }
+    if (p === 'D' || p.startsWith('D;')) {
+      this.send('OK');
+      return { kind: 'quit' };
+    }
+    if (p.startsWith('qRcmd,')) return this.monitor(s, p.slice(6));
+    return undefined;
+  }
+
+  private step(gid: number | null, kind: 'step' | 'reverse-step'): Move | null {
+    if (gid === null || gid <= 0) {
+      this.send(refuse('no thread to step'));
+      return null;
+    }
+    return { kind, thread: gid };
+  }
+
+  private monitor(s: DebugSession, hex: string): Move | null {
+    const bytes = fromHex(hex);
+    if (!bytes) {
+      this.send('E01');
+      return null;
+    }
+    const line = new TextDecoder().decode(bytes);
+    try {
+      const r = runMonitor(s, line, this.pick(this.gThread) ?? this.stopThread);
+      if ('move' in r) {
+        this.pendingMonitor = true;
+        return r.move;
+      }
+      this.monitorOutput(r.output);
+      this.send('OK');
+    } catch (e) {
+      if (!(e instanceof MonitorError)) throw e;
+      this.monitorOutput([`monitor: ${e.message}`]);
+      this.send('OK');
+    }
+    return null;
+  }
+
+  private answer(s: DebugSession, p: string): string {
+    if (p.startsWith('qSupported')) {
+      return `PacketSize=${MAX_PACKET.toString(16)};QStartNoAckMode+;qXfer:features:read+;qXfer:exec-file:read+;ReverseStep+;ReverseContinue+;swbreak+;hwbreak+;vContSupported+`;
+    }
+    if (p === '?') return this.lastStopReply ?? this.stopReply(s, this.lastStop ?? { reason: 'start', thread: s.currentGid() });
+    if (p === 'qAttached' || p.startsWith('qAttached:')) return '1';
+    if (p === 'vCont?') return 'vCont;c;C;s;S';
+    if (p === 'qC') return this.stopThread !== null ? `QC${this.stopThread.toString(16)}` : '';
+    if (p === 'qfThreadInfo') {
+      const ids = s.threads().map((t) => t.gid.toString(16));
+      return ids.length ? `m${ids.join(',')}` : 'l';
+    }
+    if (p === 'qsThreadInfo') return 'l';
+    if (p.startsWith('qThreadExtraInfo,')) return this.extraInfo(s, this.threadId(p.slice(17)));
+    if (p.startsWith('qXfer:features:read:')) return this.xfer(p.slice(20), (annex) => (annex === 'target.xml' ? targetXml() : null));
+    if (p.startsWith('qXfer:exec-file:read:')) return this.xfer(p.slice(21), () => this.execFile(s));
+    if (p.startsWith('H')) return this.select(s, p);
+    if (p.startsWith('T')) return s.thread(this.threadId(p.slice(1))) ? 'OK' : 'E01';
+    if (p === 'g') return this.allRegisters(s);
+    if (p.startsWith('p')) return this.register(s, parseInt(p.slice(1), 16));
+    if (p.startsWith('G') || p.startsWith('P') || p.startsWith('M') || p.startsWith('X')) return refuse('a replay cannot change the recorded run');
+    if (p.startsWith('m')) return this.memory(s, p.slice(1));
+    if (p.startsWith('Z') || p.startsWith('z')) return this.breakpoint(s, p);
+    if (p === 'qSymbol::') return 'OK';
+    return ''; // not supported (qTStatus, qOffsets, vMustReplyEmpty, ...)
+  }
+
+  private xfer(rest: string, doc: (annex: string) => string | null): string {
+    const m = /^([^:]*):([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(rest);
+    if (!m) return 'E00';
+    const text = doc(m[1]!);
+    if (text === null) return 'E00';
+    return xferChunk(text, parseInt(m[2]!, 16), Math.min(parseInt(m[3]!, 16), MAX_PACKET - 16));
+  }
+
+  private execFile(s: DebugSession): string {
+    const gid = this.pick(this.gThread) ?? this.stopThread;
+    const t = gid !== null ? s.thread(gid) : undefined;
+    const name = t?.task.image?.name.replace(/@.*$/, '') ?? s.reader.header.scenarioName;
+    return this.opts.imagesDir ? `${this.opts.imagesDir.replace(/\/$/, '')}/${name}` : name;
+  }
+
+  private select(s: DebugSession, p: string): string {
+    const kind = p[1];
+    const id = this.threadId(p.slice(2));
+    if (id > 0 && !s.thread(id)) return 'E01';
+    if (kind === 'g') this.gThread = id;
+    else if (kind === 'c') this.cThread = id;
+    else return 'E01';
+    return 'OK';
+  }
+
+  /** A thread-id of the protocol: hex, `0` (any) or `-1` (all); both of the latter are 0 here. */
+  private threadId(text: string): number {
+    if (text === '-1' || text === '0' || !/^[0-9a-fA-F]{1,8}$/.test(text)) return 0;
+    return parseInt(text, 16);
+  }
+
+  /** A selected thread, or null for "any". */
+  private pick(id: number): number | null {
+    return id > 0 ? id : null;
+  }
+
+  private extraInfo(s: DebugSession, gid: number): string {
+    const t = s.thread(gid);
+    if (!t) return 'E01';
+    const guest = s.guestCpu(gid) !== null;
+    const parts = [`l4 ${formatGid(t.gid)}`];
+    if (t.linuxPid) parts.push(`pid ${t.linuxPid}${t.linuxTgid && t.linuxTgid !== t.linuxPid ? ` (tgid ${t.linuxTgid})` : ''}`);
+    parts.push(t.name);
+    parts.push(guest ? t.state : `model code, ${t.state}, no registers`);
+    return toHex(new TextEncoder().encode(parts.join(', ')));
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Stops
+
+  private stopReply(s: DebugSession, stop: Stop): string {
+    const thread = stop.thread ?? this.aliveThread(s);
+    const parts = ['T05'];
+    switch (stop.reason) {
+      case 'breakpoint':
+        parts.push('swbreak:;');
+        break;
+      case 'watch':
+      case 'rwatch':
+      case 'awatch':
+        parts.push(`${stop.reason}:${(stop.addr ?? 0).toString(16)};`);
+        break;
+      case 'begin':
+        parts.push('replaylog:begin;');
+        break;
+      case 'end':
+      case 'diverged':
+        parts.push('replaylog:end;');
+        break;
+      case 'interrupt':
+        parts[0] = 'T02';
+        break;
+      default:
+        break;
+    }
+    if (thread !== null) parts.push(`thread:${thread.toString(16)};`);
+    if (stop.reason === 'diverged') this.opts.log?.(`gdb stub: the replay no longer matches the recording (${stop.detail ?? ''})`);
+    // gdb takes the stopped thread as the one later reads apply to (remote.c record_currthread).
+    if (thread !== null) this.gThread = thread;
+    const reply = parts.join('');
+    this.lastStopReply = reply;
+    return reply;
+  }
+
+  /** A thread for a stop that has none (the end): the last one stopped in, if it lives, else the first. */
+  private aliveThread(s: DebugSession): number | null {
+    if (this.stopThread !== null && s.thread(this.stopThread)) return this.stopThread;
+    return s.threads().find((t) => t.kind === 'ia32')?.gid ?? s.threads()[0]?.gid ?? null;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Registers and memory
+
+  private readThread(s: DebugSession): number | null {
+    return this.pick(this.gThread) ?? this.stopThread ?? s.currentGid();
+  }
+
+  private allRegisters(s: DebugSession): string {
+    const gid = this.readThread(s);
+    const cpu = gid !== null ? s.guestCpu(gid) : null;
+    return I386_REGISTERS.map((r) => registerHex(cpu, r.regnum)).join('');
+  }
+
+  private register(s: DebugSession, n: number): string {
+    if (!Number.isInteger(n) || n < 0 || n >= I386_REGISTERS.length) return 'E00';
+    const gid = this.readThread(s);
+    return registerHex(gid !== null ? s.guestCpu(gid) : null, n);
+  }
+
+  private memory(s: DebugSession, args: string): string {
+    const m = /^([0-9a-fA-F]{1,8}),([0-9a-fA-F]{1,8})$/.exec(args);
+    if (!m) return 'E01';
+    const addr = parseInt(m[1]!, 16);
+    const len = Math.min(parseInt(m[2]!, 16), (MAX_PACKET - 16) >> 1);
+    const gid = this.readThread(s);
+    if (gid === null) return 'E14';
+    const bytes = s.readMemory(gid, addr, len);
+    if (!bytes || (bytes.length === 0 && len > 0)) return 'E14';
+    return toHex(bytes);
+  }
+
+  private breakpoint(s: DebugSession, p: string): string {
+    const m = /^([zZ])([0-4]),([0-9a-fA-F]{1,8}),([0-9a-fA-F]{1,4})/.exec(p);
+    if (!m) return 'E01';
+    const insert = m[1] === 'Z';
+    const type = Number(m[2]);
+    const addr = parseInt(m[3]!, 16);
+    const len = parseInt(m[4]!, 16);
+    if (type <= 1) {
+      if (insert) s.addBreakpoint(addr);
+      else s.removeBreakpoint(addr);
+      return 'OK';
+    }
+    const kind: WatchKind = type === 2 ? 'write' : type === 3 ? 'read' : 'access';
+    if (!insert) return s.removeWatchpoint(kind, addr, len) ? 'OK' : 'E01';
+    const gid = this.readThread(s);
+    if (gid === null || s.guestCpu(gid) === null) return refuse('select a guest thread to watch its memory');
+    return s.addWatchpoint(kind, addr, len, gid) ? 'OK' : 'E01';
+  }
+}
+
+/** One register in target byte order, or `x`s where it is unavailable (model code, no thread). */
+export function registerHex(cpu: GuestCpu | null, n: number): string {
+  const r = I386_REGISTERS[n]!;
+  if (!cpu) return 'x'.repeat(r.bits / 4);
+  if (n < 8) return le(cpu.r[GENERAL_ORDER[n]!]!, 4);
+  if (n === 8) return le(cpu.eip, 4);
+  if (n === 9) return le(cpu.eflags(), 4);
+  if (n < 16) return le(cpu.seg.sel[SEG_ORDER[n - 10]!]!, 4);
+  const f = cpu.fpu;
+  if (n < 24) {
+    const v = f.st(n - 16);
+    return le(v.lo, 4) + le(v.hi, 4) + le((v.sign << 15) | v.exp, 2);
+  }
+  const control = [f.cw, f.sw, f.tagWord(), f.fcs, f.fip, f.fds, f.fdp, f.fop];
+  return le(control[n - 24]!, 4);
+}
+
+function le(v: number, bytes: number): string {
+  let out = '';
+  for (let i = 0; i < bytes; i++) out += ((v >>> (8 * i)) & 0xff).toString(16).padStart(2, '0');
+  return out;
+}
