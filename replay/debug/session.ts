@@ -20,7 +20,8 @@ import { PAGE_SIZE, R, W, type PageTable } from '../../src/ia32/memory.js';
 import { Ia32Engine } from '../../src/l4/ia32-engine.js';
 import type { Kernel } from '../../src/l4/kernel.js';
 import type { Thread } from '../../src/l4/thread.js';
-import { ReplaySession } from '../../src/session/replay-session.js';
+import { finishTrace } from '../../src/session/record-session.js';
+import { ReplaySession, type ReplaySessionResult } from '../../src/session/replay-session.js';
 import { setupFromTrace } from '../../src/session/setup.js';
 import type { MachineSetup } from '../../src/session/setup.js';
 import { verifyingSinkFor } from '../replay.js';
@@ -154,8 +155,7 @@ export class DebugSession implements StepHook {
       this.startPass(plan, first);
       first = false;
       try {
-        this.replay!.run({ onBuilt: (k) => this.attach(k) });
-        plan = this.atEndOfRun();
+        plan = this.atEndOfRun(this.replay!.run({ onBuilt: (k) => this.attach(k) }));
       } catch (e) {
         if (e instanceof Rewind) plan = e.plan;
         else if (e instanceof Quit) return;
@@ -208,13 +208,13 @@ export class DebugSession implements StepHook {
   }
 
   /** The machine ran out: stop at the end until the controller goes back (or quits). */
-  private atEndOfRun(): Plan {
+  private atEndOfRun(result: ReplaySessionResult): Plan {
     this.ended = true;
     this.paused = this.count;
     if (this.k) this.k.stepper = null;
     if (this.scan) return this.scanResult();
-    const r = this.replay!;
-    this.endDetail = r.kernel ? (this.k?.stopping?.detail ?? '') : '';
+    this.verifyEnd(result);
+    this.endDetail = result.run?.stop.detail ?? (result.tapeDivergence ? result.tapeDivergence.message : '');
     let stop: Stop = { reason: this.difference ? 'diverged' : 'end', thread: null, ...(this.report ? { report: this.report } : {}), detail: this.difference ?? 'the end of the recording' };
     for (;;) {
       const move = this.controller!.stopped(this, stop);
@@ -224,6 +224,21 @@ export class DebugSession implements StepHook {
       // Nothing lies ahead: a move forward ends where it starts.
       stop = { reason: 'end', thread: null, ...('report' in move && move.report ? { report: move.report } : {}), detail: 'the end of the recording' };
     }
+  }
+
+  /** At the end of a pass that ran to the end: the footer, the tape and the final state, as `replay` checks them. */
+  private verifyEnd(result: ReplaySessionResult): void {
+    const sink = this.sink!;
+    if (result.run) finishTrace(result.tracer, result.run);
+    else if (result.tapeDivergence) this.difference ??= `the tape: ${result.tapeDivergence.message}`;
+    sink.finish(result.tapePosition);
+    const d = sink.first();
+    if (d) this.difference ??= `event #${d.seq}: ${d.detail}`;
+  }
+
+  /** Whether the pass that reached the end reproduced the whole recording (footer and final state included). */
+  get identical(): boolean {
+    return this.ended && this.difference === null;
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -299,6 +314,10 @@ export class DebugSession implements StepHook {
   private scanResult(): Plan {
     const s = this.scan!;
     const report = s.report;
+    if (this.lastMatch < 0 && s.match === 'reverse-step' && s.until !== Infinity) {
+      // The thread's first instruction: there is no history behind it, so it stays (as rr reports it).
+      return { kind: 'forward', move: { kind: 'goto', ordinal: s.until, reason: 'begin' } };
+    }
     if (this.lastMatch < 0) {
       const none = s.match === 'before-event' ? [...(report ?? []), 'no instruction of that thread ran before the event: the start of the run'] : report;
       return { kind: 'forward', move: { kind: 'goto', ordinal: 0, reason: 'begin', ...(none ? { report: none } : {}) } };
