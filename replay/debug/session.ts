@@ -281,6 +281,12 @@ export class DebugSession implements StepHook {
   /** A backward search: note matches until the current position, then go to the last one. */
   private scanStep(n: number, cpu: GuestCpu): void {
     const s = this.scan!;
+    if (s.match === 'reverse-continue') {
+      // A watched value changed or a watched byte was touched by what ran since the previous instruction
+      // (seen at the current position too: the instruction just behind it is the last write).
+      const hit = this.watchHit();
+      if (hit) this.noteMatch(n - 1, hit.reason, hit.addr ?? -1);
+    }
     if (n === s.until) throw new Rewind(this.scanResult());
     const gid = this.currentGid();
     switch (s.match) {
@@ -293,12 +299,8 @@ export class DebugSession implements StepHook {
         if (t && s.where!(t)) this.lastMatch = n;
         return;
       }
-      default: {
-        // A watched value changed or a watched byte was touched by what ran since the previous instruction.
-        const hit = this.watchHit();
-        if (hit) this.noteMatch(n - 1, hit.reason, hit.addr ?? -1);
+      default:
         if (this.breakpoints.has(cpu.eip >>> 0)) this.noteMatch(n, 'breakpoint', -1);
-      }
     }
   }
 
