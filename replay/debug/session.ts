@@ -179,6 +179,7 @@ export class DebugSession implements StepHook {
     this.endDetail = '';
     this.difference = null;
     this.accessHit = null;
+    this.interruptPending = false;
     this.pollIn = POLL_EVERY;
     this.clearConditions();
     this.scan = null;
@@ -244,14 +245,66 @@ export class DebugSession implements StepHook {
   // -------------------------------------------------------------------------------------------------
   // The step hook
 
+  /**
+   * Asked before each block: step it (one instruction at a time, through beforeInstruction) when
+   * something may stop in it or a backward search must see its instructions; else it runs fused.
+   */
+  wantsBlock(cpu: GuestCpu, start: number, end: number, n: number, time: number, cost: number): boolean {
+    if (cpu.accessWatch !== this.accessWatcher) cpu.setAccessWatch(this.hasAccessWatches() ? this.accessWatcher : null);
+    if ((this.pollIn -= n) <= 0) {
+      this.pollIn = POLL_EVERY;
+      if (this.scan === null && this.controller!.interrupted?.()) this.interruptPending = true;
+    }
+    if (this.scan !== null) return this.scanWants(start, end, n);
+    if (this.interruptPending || this.difference) return true;
+    if (this.untilOrdinal >= this.count && this.count + n > this.untilOrdinal) return true;
+    if (this.honourBreaks && (this.watchpoints.length > 0 || this.breakpointIn(start, end))) return true;
+    if (this.stepThread >= 0 && this.k!.exec.current?.gid === this.stepThread) return true;
+    if (this.afterSeq >= 0 && this.k!.recorder.nextSeq > this.afterSeq) return true;
+    return this.atCycle >= 0 && time + cost > this.atCycle;
+  }
+
+  private scanWants(start: number, end: number, n: number): boolean {
+    const s = this.scan!;
+    if (this.count + n > s.until) return true; // the block holding the current position: reach it exactly
+    switch (s.match) {
+      case 'reverse-continue':
+        return this.watchpoints.length > 0 || this.breakpointIn(start, end);
+      case 'before-event':
+        return this.k!.recorder.nextSeq > s.seq!;
+      default:
+        return false;
+    }
+  }
+
+  /** A block ran fused: count its instructions; a backward search notes its thread's last one. */
+  ranFast(n: number): void {
+    this.count += n;
+    const s = this.scan;
+    if (s === null || n === 0) return;
+    if (s.match === 'reverse-step') {
+      if (this.currentGid() === s.thread) this.noteMatch(this.count - 1, 'step', -1);
+    } else if (s.match === 'before-event') {
+      const t = this.k!.exec.current;
+      if (t && this.k!.recorder.nextSeq <= s.seq! && s.where!(t)) this.noteMatch(this.count - 1, 'arrived', -1);
+    }
+  }
+
+  private breakpointIn(start: number, end: number): boolean {
+    const list = this.breakpointList;
+    for (let i = 0; i < list.length; i++) if (list[i]! >= start && list[i]! < end) return true;
+    return false;
+  }
+
+  private interruptPending = false;
+
   beforeInstruction(cpu: GuestCpu, time: number): void {
     const n = this.count++;
-    if (--this.pollIn <= 0) {
-      this.pollIn = POLL_EVERY;
-      if (this.scan === null && this.controller!.interrupted?.()) return this.pause(n, cpu, time, { reason: 'interrupt', thread: this.currentGid() });
-    }
-    if (cpu.accessWatch !== this.accessWatcher) cpu.setAccessWatch(this.hasAccessWatches() ? this.accessWatcher : null);
     if (this.scan !== null) return this.scanStep(n, cpu);
+    if (this.interruptPending) {
+      this.interruptPending = false;
+      return this.pause(n, cpu, time, { reason: 'interrupt', thread: this.currentGid() });
+    }
     if (n === this.untilOrdinal) return this.pause(n, cpu, time, this.arrival());
     if (n <= this.from) return;
     const stop = this.checkStops(cpu, time);
@@ -417,11 +470,16 @@ export class DebugSession implements StepHook {
 
   addBreakpoint(addr: number): void {
     this.breakpoints.add(addr >>> 0);
+    this.breakpointList = [...this.breakpoints];
   }
 
   removeBreakpoint(addr: number): void {
     this.breakpoints.delete(addr >>> 0);
+    this.breakpointList = [...this.breakpoints];
   }
+
+  /** The breakpoints as an array, for the per-block check. */
+  private breakpointList: number[] = [];
 
   /** Watch `len` bytes at `addr` in the address space of thread `gid`; false if it has none. */
   addWatchpoint(kind: WatchKind, addr: number, len: number, gid: number): boolean {

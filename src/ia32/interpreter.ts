@@ -24,6 +24,10 @@ export interface Block {
   addrs: number[];
   /** Cycles taken by the instructions before each one (free hook calls take none). */
   offs: number[];
+  /** Instructions before each operation, and the block's count last (replay debugging counts them). */
+  ins: number[];
+  /** Address of every instruction. */
+  iaddrs: number[];
   /** Cycles of the whole block. */
   cost: number;
   fallthrough: number;
@@ -43,6 +47,10 @@ interface BlockCode {
   ops: Op[];
   addrs: number[];
   offs: number[];
+  /** Instructions before each operation (a fused one holds several), and the block's count last. */
+  ins: number[];
+  /** Address of every instruction (fused ones included). */
+  iaddrs: number[];
   cost: number;
   fallthrough: number;
   /** Set when the last instruction runs into the next page: its address and that frame's hash. */
@@ -220,15 +228,25 @@ export interface RunStop {
 const LOCAL = 1024;
 
 /**
- * Replay debugging (replay/debug): called before every instruction while set, with EIP on that
- * instruction. It may pause there (synchronously: the machine's state is whole and readable) or unwind
- * the run by throwing. Instructions then run one decoded operation each (unfused blocks), but blocks keep
- * the same bounds, costs and budget checks, so the machine does exactly what it does without it.
+ * Replay debugging (replay/debug) attaches this to every interpreter of a machine. Blocks keep their
+ * bounds, costs and budget checks, so the machine does exactly what it does without it; what changes is
+ * that the hook counts the instructions begun (its ordinal clock) and may ask for any block to run one
+ * instruction at a time (its unfused twin), calling it before each one with EIP on that instruction,
+ * where it may pause (synchronously: the machine's state is whole and readable) or unwind the run by
+ * throwing. The other blocks run fused, at nearly full speed.
  */
 export interface StepHook {
-  /** `time`: the cycle the instruction starts at. */
+  /** Whether the block [start, end) of `n` instructions, starting at cycle `time` and costing `cost`, must be stepped. */
+  wantsBlock(cpu: Cpu, start: number, end: number, n: number, time: number, cost: number): boolean;
+  /** A block ran fused: it began `n` instructions. */
+  ranFast(n: number): void;
+  /** A stepped block is about to run the instruction at EIP, which starts at cycle `time`. */
   beforeInstruction(cpu: Cpu, time: number): void;
 }
+
+const STOP_NONE = 0;
+const STOP_TRAP = 1;
+const STOP_FAULT = 2;
 
 /** Runs one thread's CPU state. */
 export class Interpreter {
@@ -268,7 +286,7 @@ export class Interpreter {
 
   /** Run up to `budget` cycles starting at cycle time `time`. */
   run(budget: number, time: number): RunStop {
-    if (this.stepper !== null) return this.runStepping(budget, time, this.stepper);
+    if (this.stepper !== null) return this.runDebug(budget, time, this.stepper);
     const c = this.cpu;
     c.syncTlb();
     if (this.localGeneration !== c.pages.generation) {
@@ -334,11 +352,14 @@ export class Interpreter {
     return { kind: 'budget', cycles: cyc };
   }
 
+  /** How the last stepped block ended (STOP_*). */
+  private stepStop = STOP_NONE;
+
   /**
-   * `run` with the step hook called before each instruction: the same blocks (bounds, costs, budget and
-   * fault handling), decoded unfused so that each operation is one instruction.
+   * `run` under a replay debugger's hook: the same blocks, budget and fault handling; each block the hook
+   * wants runs one instruction at a time, the others run fused and report how many instructions they began.
    */
-  private runStepping(budget: number, time: number, hook: StepHook): RunStop {
+  private runDebug(budget: number, time: number, hook: StepHook): RunStop {
     const c = this.cpu;
     c.syncTlb();
     if (this.localGeneration !== c.pages.generation) {
@@ -349,52 +370,128 @@ export class Interpreter {
     let cyc = 0;
     while (cyc < budget) {
       let b: Block;
+      let step: boolean;
       try {
         b = this.lookup(c.eip);
+        step = hook.wantsBlock(c, b.vaddr, b.fallthrough, b.ins[b.ops.length]!, time + cyc, b.cost);
+        if (step && !b.unfused) b = this.lookupUnfused(c.eip);
       } catch (e) {
         if (e !== FAULT) throw e;
         this.instructions += cyc;
         return { kind: 'fault', cycles: cyc };
       }
-      const start = c.eip;
-      c.blockTime = time + cyc;
-      c.runLeft = budget - cyc;
-      const ops = b.ops;
-      const n = ops.length;
-      let i = 0;
-      try {
-        for (; i < n; i++) {
-          c.eip = b.addrs[i]!;
-          hook.beforeInstruction(c, time + cyc + b.offs[i]!);
-          c.eip = b.fallthrough;
-          ops[i]!(c);
-        }
-      } catch (e) {
-        if (e === SMC) {
-          c.eip = b.addrs[i]!;
-          cyc += b.offs[i]! + c.extra;
-          c.extra = 0;
-          continue;
-        }
-        if (e !== FAULT) throw e;
-        c.eip = i === 0 ? start : b.addrs[i]!;
-        cyc += b.offs[i]! + c.extra;
-        c.extra = 0;
-        this.instructions += cyc;
-        return { kind: 'fault', cycles: cyc };
-      }
-      cyc += b.cost;
-      if (c.extra !== 0) {
-        cyc += c.extra;
-        c.extra = 0;
-      }
-      if (c.trap >= 0) {
-        this.instructions += cyc;
-        return { kind: 'trap', cycles: cyc };
-      }
+      cyc = step ? this.stepBlock(b, budget, time, cyc, hook) : this.fastBlock(b, budget, time, cyc, hook);
+      if (this.stepStop === STOP_NONE) continue;
+      this.instructions += cyc;
+      return { kind: this.stepStop === STOP_TRAP ? 'trap' : 'fault', cycles: cyc };
     }
     this.instructions += cyc;
     return { kind: 'budget', cycles: cyc };
+  }
+
+  /** One block fused (as `run` does); counts the instructions it began for the hook. Returns the cycles so far. */
+  private fastBlock(b: Block, budget: number, time: number, cyc: number, hook: StepHook): number {
+    const c = this.cpu;
+    const start = c.eip;
+    c.blockTime = time + cyc;
+    c.runLeft = budget - cyc;
+    c.eip = b.fallthrough;
+    const ops = b.ops;
+    const n = ops.length;
+    let i = 0;
+    this.stepStop = STOP_NONE;
+    try {
+      for (; i < n; i++) ops[i]!(c);
+    } catch (e) {
+      if (e === SMC) {
+        c.eip = b.addrs[i]!;
+        cyc += b.offs[i]! + c.extra;
+        c.extra = 0;
+        hook.ranFast(b.ins[i]!);
+        return cyc;
+      }
+      if (e !== FAULT) throw e;
+      let begun = b.ins[i]! + 1;
+      if (c.resume >= 0) {
+        // A later member of a fused sequence faulted: it is the last instruction begun.
+        for (let k = b.ins[i]!; k < b.ins[i + 1]!; k++) if (b.iaddrs[k] === c.resume) begun = k + 1;
+        c.eip = c.resume;
+        c.resume = -1;
+        cyc += b.offs[i]! + c.resumeDone;
+      } else {
+        c.eip = i === 0 ? start : b.addrs[i]!;
+        cyc += b.offs[i]!;
+      }
+      cyc += c.extra;
+      c.extra = 0;
+      hook.ranFast(begun);
+      this.stepStop = STOP_FAULT;
+      return cyc;
+    }
+    cyc += b.cost;
+    if (c.extra !== 0) {
+      cyc += c.extra;
+      c.extra = 0;
+    }
+    hook.ranFast(b.ins[n]!);
+    if (c.trap >= 0) this.stepStop = STOP_TRAP;
+    return cyc;
+  }
+
+  /** One unfused block, the hook called before each instruction (not before a STOP: that one is decoded again). */
+  private stepBlock(b: Block, budget: number, time: number, cyc: number, hook: StepHook): number {
+    const c = this.cpu;
+    const start = c.eip;
+    c.blockTime = time + cyc;
+    c.runLeft = budget - cyc;
+    const ops = b.ops;
+    const n = ops.length;
+    let i = 0;
+    this.stepStop = STOP_NONE;
+    try {
+      for (; i < n; i++) {
+        const op = ops[i]!;
+        if (op !== STOP) {
+          c.eip = b.addrs[i]!;
+          hook.beforeInstruction(c, time + cyc + b.offs[i]!);
+        }
+        c.eip = b.fallthrough;
+        op(c);
+      }
+    } catch (e) {
+      if (e === SMC) {
+        c.eip = b.addrs[i]!;
+        cyc += b.offs[i]! + c.extra;
+        c.extra = 0;
+        return cyc;
+      }
+      if (e !== FAULT) throw e;
+      c.eip = i === 0 ? start : b.addrs[i]!;
+      cyc += b.offs[i]! + c.extra;
+      c.extra = 0;
+      this.stepStop = STOP_FAULT;
+      return cyc;
+    }
+    cyc += b.cost;
+    if (c.extra !== 0) {
+      cyc += c.extra;
+      c.extra = 0;
+    }
+    if (c.trap >= 0) this.stepStop = STOP_TRAP;
+    return cyc;
+  }
+
+  /** The unfused twin of the block at `eip` (one operation per instruction), kept apart from the fused one. */
+  private lookupUnfused(eip: number): Block {
+    const phys = this.cpu.fetchPhys(eip);
+    const key = -(phys + 1);
+    let g = this.cache.get(key);
+    if (!g || !g.valid || g.vaddr !== eip || g.hookKey !== this.hookKey) {
+      g = { ...this.build(eip, phys, true), phys: key };
+      this.cache.add(key, g);
+      if (this.cpu.codeStale) this.cpu.dropCodeWrites();
+    }
+    return g;
   }
 
   private lookup(eip: number): Block {
@@ -402,8 +499,7 @@ export class Interpreter {
     const b = this.local[slot];
     if (b !== undefined && b.vaddr === eip && b.valid) return b;
     const phys = this.cpu.fetchPhys(eip);
-    const unfusedPage = (this.cpu.pages.get(eip >>> 12) & W) !== 0;
-    const unfused = unfusedPage || this.stepper !== null;
+    const unfused = (this.cpu.pages.get(eip >>> 12) & W) !== 0;
     let g = this.cache.get(phys);
     if (!g || !g.valid || g.vaddr !== eip || g.hookKey !== this.hookKey || g.unfused !== unfused) {
       g = this.build(eip, phys, unfused);
@@ -471,6 +567,7 @@ export class Interpreter {
     const ops: Op[] = [];
     const addrs: number[] = [];
     const offs: number[] = [];
+    const ins: number[] = [];
     for (let i = 0; i < list.length; ) {
       const d = list[i]!;
       const compare = fuse ? fuseCompare(d, list[i + 1]) : null;
@@ -478,10 +575,12 @@ export class Interpreter {
       ops.push(compare ?? run?.op ?? d.op);
       addrs.push(d.addr);
       offs.push(d.off);
+      ins.push(i);
       i += compare ? 2 : (run?.n ?? 1);
     }
     offs.push(cost);
-    const code: BlockCode = { ops, addrs, offs, cost, fallthrough: a };
+    ins.push(list.length);
+    const code: BlockCode = { ops, addrs, offs, ins, iaddrs: list.map((d) => d.addr), cost, fallthrough: a };
     const lastEnd = a;
     if (lastEnd > pageEnd) {
       // the last instruction straddles the page boundary

@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { analyzeGroup } from './groups/analyze.js';
 import { callsGroup } from './groups/calls.js';
+import { debugGroup } from './groups/debug.js';
 import { guestsGroup } from './groups/guests.js';
 import { libcGroup } from './groups/libc.js';
 import { threadsGroup } from './groups/threads.js';
@@ -21,7 +22,7 @@ import { tracerGroup } from './groups/tracer.js';
 import { viewerGroup } from './groups/viewer.js';
 import type { BenchGroup, Figure } from './figure.js';
 
-const GROUPS: BenchGroup[] = [tracerGroup, machineGroup, guestsGroup, callsGroup, libcGroup, threadsGroup, linuxGroup, replayGroup, analyzeGroup, viewerGroup];
+const GROUPS: BenchGroup[] = [tracerGroup, machineGroup, guestsGroup, callsGroup, libcGroup, threadsGroup, linuxGroup, replayGroup, debugGroup, analyzeGroup, viewerGroup];
 
 function fmt(v: number): string {
   if (Math.abs(v) >= 1000) return Math.round(v).toLocaleString('en-US');

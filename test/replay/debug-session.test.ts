@@ -61,6 +61,16 @@ describe('replay debugging: a pass under the step hook is the recorded run', () 
       const guest = TraceReader.open(join(GOLDEN_DIR, f)).threads.some((t) => t.kind === ThreadKind.IA32);
       expect(reasons).toEqual(guest ? ['start', 'end'] : ['end', 'end']);
       expect(s.identical).toBe(true);
+      if (!guest) return;
+      // Again with a watchpoint (on a page never mapped): every block then runs one instruction at a
+      // time, unfused, and the run is still the recorded one, with the same count of instructions.
+      const fastCount = s.position;
+      const stepped = drive(join(GOLDEN_DIR, f), [
+        (t, stop) => (expect(t.addWatchpoint('write', 0x10, 4, stop.thread!)).toBe(true), { kind: 'continue' }),
+        (_t, stop) => (expect(stop.reason).toBe('end'), { kind: 'quit' }),
+      ]);
+      expect(stepped.identical).toBe(true);
+      expect(stepped.position).toBe(fastCount);
     });
   }
 });
