@@ -21,11 +21,11 @@ import { Ia32Engine } from '../../src/l4/ia32-engine.js';
 import type { Kernel } from '../../src/l4/kernel.js';
 import type { Thread } from '../../src/l4/thread.js';
 import { finishTrace } from '../../src/session/record-session.js';
-import { ReplaySession, type ReplaySessionResult } from '../../src/session/replay-session.js';
+import type { ReplaySessionResult } from '../../src/session/replay-session.js';
 import { setupFromTrace } from '../../src/session/setup.js';
 import type { MachineSetup } from '../../src/session/setup.js';
-import { verifyingSinkFor } from '../replay.js';
-import type { VerifyingSink } from '../verifier.js';
+import { CheckpointPool } from './checkpoints.js';
+import { Pass } from './pass.js';
 
 export type StopReason = 'start' | 'step' | 'breakpoint' | 'watch' | 'rwatch' | 'awatch' | 'arrived' | 'interrupt' | 'end' | 'begin' | 'diverged';
 
@@ -70,8 +70,8 @@ interface Watchpoint {
   len: number;
   /** The address space it watches (the thread's selected when it was set): its page table in each pass. */
   task: number;
-  /** Write watchpoints: the bytes as last seen ('' while unmapped). */
-  last: string;
+  /** Write watchpoints: the bytes as last seen (-1 where unmapped). */
+  last: Int16Array;
 }
 
 export interface ThreadInfo {
@@ -84,11 +84,19 @@ export interface ThreadInfo {
   task: number;
 }
 
-/** Unwinds an abandoned pass: build a machine and run `plan` on it. */
+class Quit {}
+/** Unwinds the machine the session leaves: build or take another and carry out `plan` on it. */
 class Rewind {
   constructor(readonly plan: Plan) {}
 }
-class Quit {}
+
+export interface DebugSessionOptions {
+  /** Memory for checkpoints (parked machines), in MiB. */
+  checkpointMb?: number;
+}
+
+/** The checkpoint budget by default: room for the layout's machines of a typical trace on a machine of a few GiB. */
+export const DEFAULT_CHECKPOINT_MB = 2048;
 
 /** What a fresh pass looks for. */
 type Plan =
@@ -101,13 +109,18 @@ const POLL_EVERY = 1 << 16;
 
 export class DebugSession implements StepHook {
   private readonly setup: MachineSetup;
-  private k: Kernel | null = null;
-  private replay: ReplaySession | null = null;
-  private sink: VerifyingSink | null = null;
+  /** The machine the session stands in (its `count`: instructions begun; paused, the position is `count - 1`). */
+  private pass: Pass | null = null;
+  /** Checkpoints: parked machines to start from instead of the beginning. */
+  readonly pool: CheckpointPool;
   private controller: Controller | null = null;
+  /** Where the current scan started (a scan that finds nothing goes on below it). */
+  private scanFrom = 0;
 
-  /** Instructions begun in this pass; while paused, the current position is `count - 1`. */
-  private count = 0;
+  private get k(): Kernel | null {
+    return this.pass?.kernel ?? null;
+  }
+
   private paused = -1;
   /** The run of this pass has ended (no instruction left). */
   private ended = false;
@@ -132,15 +145,16 @@ export class DebugSession implements StepHook {
   private readonly breakpoints = new Set<number>();
   private readonly watchpoints: Watchpoint[] = [];
   private accessHit: { addr: number; write: boolean } | null = null;
-  private difference: string | null = null;
-  /** Passes built (the first one included): how often going back cost a replay from the start. */
+  /** Machines started from the beginning for the session itself (checkpoint building not included). */
   passes = 0;
 
   constructor(
     readonly reader: TraceReader,
     readonly file: string,
+    opts: DebugSessionOptions = {},
   ) {
     this.setup = setupFromTrace(reader, file);
+    this.pool = new CheckpointPool(() => new Pass(this.setup, reader, file), (opts.checkpointMb ?? DEFAULT_CHECKPOINT_MB) * (1 << 20));
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -152,32 +166,45 @@ export class DebugSession implements StepHook {
     let plan: Plan = { kind: 'forward', move: { kind: 'goto', ordinal: 0 } };
     let first = true;
     for (;;) {
-      this.startPass(plan, first);
+      this.enter(plan, first);
       first = false;
       try {
-        plan = this.atEndOfRun(this.replay!.run({ onBuilt: (k) => this.attach(k) }));
+        plan = this.runPass();
       } catch (e) {
-        if (e instanceof Rewind) plan = e.plan;
-        else if (e instanceof Quit) return;
-        else throw e;
+        if (e instanceof Quit) return;
+        throw e;
       }
     }
   }
 
-  private startPass(plan: Plan, first: boolean): void {
-    this.passes++;
-    this.sink = verifyingSinkFor(this.reader, this.file);
-    this.sink.onDifference = () => {
-      const d = this.sink!.first();
-      this.difference ??= d ? `event #${d.seq}: ${d.detail}` : 'the replay differs from the recording';
-    };
-    this.replay = new ReplaySession(this.setup, this.reader, this.sink);
-    this.k = null;
-    this.count = 0;
+  /** Run the current machine a round at a time until it ends or the session leaves it for another. */
+  private runPass(): Plan {
+    const pass = this.pass!;
+    try {
+      for (;;) {
+        const r = pass.advance(1);
+        if (r) return this.atEndOfRun(r);
+        if (this.scan === null && this.controller!.interrupted?.()) this.interruptPending = true;
+      }
+    } catch (e) {
+      if (e instanceof Rewind) return e.plan;
+      throw e;
+    }
+  }
+
+  /** Take the machine for `plan`: the parked one furthest along that can carry it out, or a new one. */
+  private enter(plan: Plan, first: boolean): void {
+    const fits = plan.kind === 'scan' ? this.fitsScan(plan) : this.fitsMove(plan.move);
+    let pass = this.pool.take((p) => !p.ended && fits(p));
+    if (!pass) {
+      pass = new Pass(this.setup, this.reader, this.file).start();
+      this.passes++;
+    }
+    this.pass = pass;
+    pass.steer(this);
     this.paused = -1;
     this.ended = false;
     this.endDetail = '';
-    this.difference = null;
     this.accessHit = null;
     this.interruptPending = false;
     this.pollIn = POLL_EVERY;
@@ -185,15 +212,36 @@ export class DebugSession implements StepHook {
     this.scan = null;
     this.lastMatch = -1;
     this.lastAddr = -1;
+    this.scanFrom = pass.count;
+    for (const w of this.watchpoints) if (w.kind === 'write') this.watchChanged(w);
     if (plan.kind === 'scan') this.scan = plan;
-    else this.setForward(plan.move, -1);
+    else this.setForward(plan.move, pass.count - 1);
     if (first) this.targetReason = 'start';
   }
 
-  private attach(k: Kernel): void {
-    this.k = k;
-    k.stepper = this;
-    for (const w of this.watchpoints) if (w.kind === 'write') w.last = this.watchedBytes(w);
+  /** A parked machine can carry out a move forward if it has not passed the move's target. */
+  private fitsMove(move: Move): (p: Pass) => boolean {
+    switch (move.kind) {
+      case 'goto':
+        return (p) => p.count <= move.ordinal;
+      case 'goto-seq':
+        return (p) => p.nextSeq <= move.seq;
+      case 'goto-cycle':
+        // Another CPU may still start instructions before the latest clock, by up to a round.
+        return (p) => p.time + (p.kernel?.roundCycles ?? Infinity) < move.cycle;
+      default:
+        return () => false;
+    }
+  }
+
+  /** A scan may start at a parked machine below its end (and, for an event, before the event). */
+  private fitsScan(plan: Extract<Plan, { kind: 'scan' }>): (p: Pass) => boolean {
+    return (p) => p.count < plan.until && (plan.seq === undefined || p.nextSeq <= plan.seq);
+  }
+
+  /** Leave the current machine for `plan`: it is abandoned (unwound from inside the interpreter). */
+  private leave(plan: Plan): never {
+    throw new Rewind(plan);
   }
 
   private clearConditions(): void {
@@ -211,16 +259,16 @@ export class DebugSession implements StepHook {
   /** The machine ran out: stop at the end until the controller goes back (or quits). */
   private atEndOfRun(result: ReplaySessionResult): Plan {
     this.ended = true;
-    this.paused = this.count;
-    if (this.k) this.k.stepper = null;
+    this.paused = this.pass!.count;
+    this.pool.planLayout(this.pass!.count, this.pass!.bytes);
     if (this.scan) return this.scanResult();
     this.verifyEnd(result);
     this.endDetail = result.run?.stop.detail ?? (result.tapeDivergence ? result.tapeDivergence.message : '');
-    let stop: Stop = { reason: this.difference ? 'diverged' : 'end', thread: null, ...(this.report ? { report: this.report } : {}), detail: this.difference ?? 'the end of the recording' };
+    let stop: Stop = { reason: this.pass!.difference ? 'diverged' : 'end', thread: null, ...(this.report ? { report: this.report } : {}), detail: this.pass!.difference ?? 'the end of the recording' };
     for (;;) {
       const move = this.controller!.stopped(this, stop);
       if (move.kind === 'quit') throw new Quit();
-      const plan = this.planFrom(move, this.count);
+      const plan = this.planFrom(move, this.pass!.count);
       if (plan) return plan;
       // Nothing lies ahead: a move forward ends where it starts.
       stop = { reason: 'end', thread: null, ...('report' in move && move.report ? { report: move.report } : {}), detail: 'the end of the recording' };
@@ -229,17 +277,17 @@ export class DebugSession implements StepHook {
 
   /** At the end of a pass that ran to the end: the footer, the tape and the final state, as `replay` checks them. */
   private verifyEnd(result: ReplaySessionResult): void {
-    const sink = this.sink!;
+    const pass = this.pass!;
     if (result.run) finishTrace(result.tracer, result.run);
-    else if (result.tapeDivergence) this.difference ??= `the tape: ${result.tapeDivergence.message}`;
-    sink.finish(result.tapePosition);
-    const d = sink.first();
-    if (d) this.difference ??= `event #${d.seq}: ${d.detail}`;
+    else if (result.tapeDivergence) pass.difference ??= `the tape: ${result.tapeDivergence.message}`;
+    pass.sink.finish(result.tapePosition);
+    const d = pass.sink.first();
+    if (d) pass.difference ??= `event #${d.seq}: ${d.detail}`;
   }
 
   /** Whether the pass that reached the end reproduced the whole recording (footer and final state included). */
   get identical(): boolean {
-    return this.ended && this.difference === null;
+    return this.ended && this.pass!.difference === null;
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -256,8 +304,8 @@ export class DebugSession implements StepHook {
       if (this.scan === null && this.controller!.interrupted?.()) this.interruptPending = true;
     }
     if (this.scan !== null) return this.scanWants(start, end, n);
-    if (this.interruptPending || this.difference) return true;
-    if (this.untilOrdinal >= this.count && this.count + n > this.untilOrdinal) return true;
+    if (this.interruptPending || this.pass!.difference) return true;
+    if (this.untilOrdinal >= this.pass!.count && this.pass!.count + n > this.untilOrdinal) return true;
     if (this.honourBreaks && (this.watchpoints.length > 0 || this.breakpointIn(start, end))) return true;
     if (this.stepThread >= 0 && this.k!.exec.current?.gid === this.stepThread) return true;
     if (this.afterSeq >= 0 && this.k!.recorder.nextSeq > this.afterSeq) return true;
@@ -266,7 +314,7 @@ export class DebugSession implements StepHook {
 
   private scanWants(start: number, end: number, n: number): boolean {
     const s = this.scan!;
-    if (this.count + n > s.until) return true; // the block holding the current position: reach it exactly
+    if (this.pass!.count + n > s.until) return true; // the block holding the current position: reach it exactly
     switch (s.match) {
       case 'reverse-continue':
         return this.watchpoints.length > 0 || this.breakpointIn(start, end);
@@ -279,14 +327,14 @@ export class DebugSession implements StepHook {
 
   /** A block ran fused: count its instructions; a backward search notes its thread's last one. */
   ranFast(n: number): void {
-    this.count += n;
+    this.pass!.count += n;
     const s = this.scan;
     if (s === null || n === 0) return;
     if (s.match === 'reverse-step') {
-      if (this.currentGid() === s.thread) this.noteMatch(this.count - 1, 'step', -1);
+      if (this.currentGid() === s.thread) this.noteMatch(this.pass!.count - 1, 'step', -1);
     } else if (s.match === 'before-event') {
       const t = this.k!.exec.current;
-      if (t && this.k!.recorder.nextSeq <= s.seq! && s.where!(t)) this.noteMatch(this.count - 1, 'arrived', -1);
+      if (t && this.k!.recorder.nextSeq <= s.seq! && s.where!(t)) this.noteMatch(this.pass!.count - 1, 'arrived', -1);
     }
   }
 
@@ -299,7 +347,7 @@ export class DebugSession implements StepHook {
   private interruptPending = false;
 
   beforeInstruction(cpu: GuestCpu, time: number): void {
-    const n = this.count++;
+    const n = this.pass!.count++;
     if (this.scan !== null) return this.scanStep(n, cpu);
     if (this.interruptPending) {
       this.interruptPending = false;
@@ -312,7 +360,7 @@ export class DebugSession implements StepHook {
   }
 
   private checkStops(cpu: GuestCpu, time: number): Stop | null {
-    if (this.difference) return { reason: 'diverged', thread: this.currentGid(), detail: this.difference };
+    if (this.pass!.difference) return { reason: 'diverged', thread: this.currentGid(), detail: this.pass!.difference };
     const gid = this.currentGid();
     if (this.honourBreaks) {
       const hit = this.watchHit();
@@ -340,14 +388,14 @@ export class DebugSession implements StepHook {
       const hit = this.watchHit();
       if (hit) this.noteMatch(n - 1, hit.reason, hit.addr ?? -1);
     }
-    if (n === s.until) throw new Rewind(this.scanResult());
+    if (n === s.until) return this.leave(this.scanResult());
     const gid = this.currentGid();
     switch (s.match) {
       case 'reverse-step':
         if (gid === s.thread) this.lastMatch = n;
         return;
       case 'before-event': {
-        if (this.k!.recorder.nextSeq > s.seq!) throw new Rewind(this.scanResult());
+        if (this.k!.recorder.nextSeq > s.seq!) return this.leave(this.scanResult());
         const t = this.k!.exec.current;
         if (t && s.where!(t)) this.lastMatch = n;
         return;
@@ -369,6 +417,8 @@ export class DebugSession implements StepHook {
   private scanResult(): Plan {
     const s = this.scan!;
     const report = s.report;
+    // Nothing between the checkpoint the scan started at and its end: search on below that checkpoint.
+    if (this.lastMatch < 0 && this.scanFrom > 0) return { ...s, until: this.scanFrom };
     if (this.lastMatch < 0 && s.match === 'reverse-step' && s.until !== Infinity) {
       // The thread's first instruction: there is no history behind it, so it stays (as rr reports it).
       return { kind: 'forward', move: { kind: 'goto', ordinal: s.until, reason: 'begin' } };
@@ -395,7 +445,7 @@ export class DebugSession implements StepHook {
         stop = { reason: plan.move.reason ?? 'arrived', thread: stop.thread, ...(plan.move.report ? { report: plan.move.report } : {}) };
         continue;
       }
-      throw new Rewind(plan);
+      return this.leave(plan);
     }
   }
 
@@ -461,8 +511,21 @@ export class DebugSession implements StepHook {
         throw new Error(`internal error: ${move.kind} is not a move forward`);
     }
     // Watchpoints compare with what the value is where the move starts.
-    for (const w of this.watchpoints) if (w.kind === 'write' && this.k) w.last = this.watchedBytes(w);
+    for (const w of this.watchpoints) if (w.kind === 'write' && this.k) this.watchChanged(w);
     this.accessHit = null;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Checkpoints
+
+  /** One round of background work on the checkpoints (a controller waiting for input calls it); false when there is none. */
+  backgroundWork(): boolean {
+    return this.pool.work();
+  }
+
+  /** Build the checkpoint layout now (once a pass has reached the end, the run's length is known). */
+  buildCheckpoints(): void {
+    while (this.pool.work());
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -485,8 +548,8 @@ export class DebugSession implements StepHook {
   addWatchpoint(kind: WatchKind, addr: number, len: number, gid: number): boolean {
     const t = this.k?.threads.get(gid);
     if (!t || !(t.engine instanceof Ia32Engine) || len < 1 || len > 4096) return false;
-    const w: Watchpoint = { kind, addr: addr >>> 0, len, task: t.task.no, last: '' };
-    w.last = this.watchedBytes(w);
+    const w: Watchpoint = { kind, addr: addr >>> 0, len, task: t.task.no, last: new Int16Array(len) };
+    this.watchChanged(w);
     this.watchpoints.push(w);
     return true;
   }
@@ -519,9 +582,7 @@ export class DebugSession implements StepHook {
   private watchHit(): Stop | null {
     for (const w of this.watchpoints) {
       if (w.kind !== 'write') continue;
-      const now = this.watchedBytes(w);
-      if (now !== w.last) {
-        w.last = now;
+      if (this.watchChanged(w)) {
         return { reason: 'watch', thread: this.currentGid(), addr: w.addr };
       }
     }
@@ -539,11 +600,26 @@ export class DebugSession implements StepHook {
     return task && task.alive ? task.space.pages : null;
   }
 
-  private watchedBytes(w: Watchpoint): string {
+  /** Whether the watched bytes differ from those last seen (which they then become); reads nothing else. */
+  private watchChanged(w: Watchpoint): boolean {
     const pages = this.pagesOf(w);
-    const bytes = pages ? readVirtual(this.k!, pages, w.addr, w.len) : null;
-    return bytes && bytes.length === w.len ? Buffer.from(bytes).toString('hex') : '';
+    const mem = this.k!.mem.bytes;
+    let changed = false;
+    for (let i = 0; i < w.len; i++) {
+      const a = (w.addr + i) >>> 0;
+      let v = -1;
+      if (pages) {
+        const e = pages.get(a >>> 12);
+        if ((e & R) !== 0) v = mem[(e >>> 3) * PAGE_SIZE + (a & (PAGE_SIZE - 1))]!;
+      }
+      if (v !== w.last[i]) {
+        w.last[i] = v;
+        changed = true;
+      }
+    }
+    return changed;
   }
+
 
   // -------------------------------------------------------------------------------------------------
   // What a stopped machine shows

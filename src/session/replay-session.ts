@@ -76,12 +76,21 @@ export class ReplaySession {
   }
 
   run(stops: ReplayStops = {}): ReplaySessionResult {
+    this.begin(stops);
+    return this.advance(Infinity)!;
+  }
+
+  private until = 0;
+  /** The run's result, once it has one (a divergence while building, or the end). */
+  private result: ReplaySessionResult | null = null;
+
+  /** Build the machine (a run in slices: `advance`). */
+  begin(stops: ReplayStops = {}): void {
     // A replay never needs to run past the recorded end; a cut file's end is not known.
     let until = this.endTime !== undefined ? Math.min(this.setup.limit, this.endTime + 1) : this.setup.limit;
     if (stops.maxCycles !== undefined) until = Math.min(until, stops.maxCycles);
     if (stops.atCycle !== undefined) until = Math.min(until, stops.atCycle);
-    let run: RunOutcome | null = null;
-    let tapeDivergence: TapeDivergence | null = null;
+    this.until = until;
     const onRound = stops.onRound;
     try {
       this.machine = new MachineRun(this.setup, {
@@ -94,11 +103,30 @@ export class ReplaySession {
         },
         ...(onRound ? { onRound: (k: Kernel) => onRound(k, this.tracer) } : {}),
       });
-      run = this.machine.complete(this.machine.step()!);
     } catch (e) {
       if (!(e instanceof TapeDivergence)) throw e;
-      tapeDivergence = e;
+      this.result = this.ended(null, e);
     }
-    return { run, kernel: this.kernel, tracer: this.tracer, tapeDivergence, tapePosition: this.choices.position, until };
+  }
+
+  /**
+   * Run at most `rounds` more rounds of the machine: the result once the run has ended, else null (a
+   * later call goes on exactly where this one paused; the pause is invisible to the machine).
+   */
+  advance(rounds: number): ReplaySessionResult | null {
+    if (this.result) return this.result;
+    try {
+      const stop = this.machine!.step(rounds);
+      if (stop === null) return null;
+      this.result = this.ended(this.machine!.complete(stop), null);
+    } catch (e) {
+      if (!(e instanceof TapeDivergence)) throw e;
+      this.result = this.ended(null, e);
+    }
+    return this.result;
+  }
+
+  private ended(run: RunOutcome | null, tapeDivergence: TapeDivergence | null): ReplaySessionResult {
+    return { run, kernel: this.kernel, tracer: this.tracer, tapeDivergence, tapePosition: this.choices.position, until: this.until };
   }
 }
