@@ -15,10 +15,13 @@ const MAX_SLOTS = 16;
 
 export class CheckpointPool {
   private readonly parked: Pass[] = [];
-  private building: { pass: Pass; target: number } | null = null;
-  /** Evenly spaced positions (instruction ordinals) to keep a checkpoint near, once the run's length is known. */
-  private layout: number[] = [];
-  private spacing = Infinity;
+  private building: { pass: Pass; slot: Slot } | null = null;
+  /**
+   * Evenly spaced positions (instruction ordinals) to keep a checkpoint at, once the run's length is
+   * known, each with the machine built for it while that machine is parked. A machine parks at the end
+   * of a round, so it may stand past its position (a round of a CPU-bound thread is ~1 M instructions).
+   */
+  private layout: Slot[] = [];
   /** Machines built for the layout, and the instructions they replayed. */
   built = 0;
   replayedInstructions = 0;
@@ -52,16 +55,28 @@ export class CheckpointPool {
     while (this.parked.length > 1 && this.bytes > this.budget) this.evict();
   }
 
+  /** How far the parked machine furthest along that `fits` accepts stands (-1: none). */
+  furthest(fits: (p: Pass) => boolean): number {
+    for (let i = this.parked.length - 1; i >= 0; i--) if (fits(this.parked[i]!)) return this.parked[i]!.count;
+    return -1;
+  }
+
   /** The parked machine furthest along that `fits` accepts, taken out of the pool. */
   take(fits: (p: Pass) => boolean): Pass | null {
     for (let i = this.parked.length - 1; i >= 0; i--) {
       const p = this.parked[i]!;
       if (fits(p)) {
-        this.parked.splice(i, 1);
+        this.remove(i);
         return p;
       }
     }
     return null;
+  }
+
+  /** Take the i-th parked machine out; its layout slot (if any) is to be built again. */
+  private remove(i: number): void {
+    const [p] = this.parked.splice(i, 1);
+    for (const slot of this.layout) if (slot.pass === p) slot.pass = null;
   }
 
   /** The run has `total` instructions: spread checkpoints evenly over it, as many as the budget holds. */
@@ -70,16 +85,16 @@ export class CheckpointPool {
     // Room for the layout and two more (the session's machine and one it parks when going back).
     const slots = Math.min(MAX_SLOTS, Math.floor(this.budget / Math.max(1, passBytes)) - 2);
     if (slots < 2) return;
-    this.spacing = Math.ceil(total / slots);
-    this.layout = Array.from({ length: slots - 1 }, (_, i) => (i + 1) * this.spacing);
+    const spacing = Math.ceil(total / slots);
+    this.layout = Array.from({ length: slots - 1 }, (_, i) => ({ target: (i + 1) * spacing, pass: null }));
   }
 
   /** One round of background work towards the layout; false when the layout is complete (or unknown). */
   work(): boolean {
     if (!this.building) {
-      const target = this.layout.find((pos) => !this.parked.some((p) => p.count >= pos && p.count < pos + this.spacing / 2));
-      if (target === undefined) return false;
-      this.building = { pass: this.make().start(), target };
+      const slot = this.layout.find((sl) => sl.pass === null);
+      if (slot === undefined) return false;
+      this.building = { pass: this.make().start(), slot };
       this.built++;
     }
     const b = this.building;
@@ -87,12 +102,15 @@ export class CheckpointPool {
     const ended = b.pass.advance(1) !== null;
     this.replayedInstructions += b.pass.count - before;
     if (ended) {
-      // The run ended before the position (it cannot: positions lie inside the run); drop it.
+      // The run ended before the position (past the last round): no checkpoint there.
       this.building = null;
-      this.layout = this.layout.filter((p) => p < b.target);
-    } else if (b.pass.count >= b.target) {
+      this.layout = this.layout.filter((sl) => sl !== b.slot);
+    } else if (b.pass.count >= b.slot.target) {
       this.building = null;
-      this.park(b.pass);
+      // Rounds can be longer than the spacing: a machine already parked there serves this slot too.
+      const same = this.parked.find((p) => p.count === b.pass.count);
+      b.slot.pass = same ?? b.pass;
+      if (!same) this.park(b.pass);
     }
     return true;
   }
@@ -109,6 +127,14 @@ export class CheckpointPool {
         worst = i;
       }
     }
+    const gone = this.parked[worst]!;
+    // Its slots are not built again while the budget is this tight.
+    this.layout = this.layout.filter((sl) => sl.pass !== gone);
     this.parked.splice(worst, 1);
   }
+}
+
+interface Slot {
+  target: number;
+  pass: Pass | null;
 }

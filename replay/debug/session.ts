@@ -476,6 +476,8 @@ export class DebugSession implements StepHook {
         break;
     }
     if (this.ended) return null;
+    // A checkpoint further along than the machine the session stands in gets there sooner.
+    if ((move.kind === 'goto' || move.kind === 'goto-seq' || move.kind === 'goto-cycle') && this.pool.furthest(this.fitsMove(move)) > here) return { kind: 'forward', move };
     this.setForward(move, here);
     return null;
   }

@@ -72,7 +72,7 @@ export class GdbStub implements Controller {
       this.send('OK');
     } else if (stop.reason !== 'start') this.send(this.stopReply(s, stop));
     for (;;) {
-      const data = this.nextPacket();
+      const data = this.nextPacket(s);
       if (data === null) return { kind: 'quit' };
       const move = this.handle(s, data);
       if (move) return move;
@@ -102,15 +102,15 @@ export class GdbStub implements Controller {
   // -------------------------------------------------------------------------------------------------
   // Framing
 
-  /** The next well-formed packet's body (acknowledged), or null once gdb has gone. */
-  private nextPacket(): string | null {
+  /** The next well-formed packet's body (acknowledged), or null once gdb has gone. While gdb is quiet, checkpoints are built. */
+  private nextPacket(s: DebugSession): string | null {
     const queued = this.backlog.shift();
     if (queued) return new TextDecoder('latin1').decode(queued);
     for (;;) {
       if (this.gone) return null;
       const item = this.reader.next();
       if (item === null) {
-        const bytes = this.io.read();
+        const bytes = this.waitForBytes(s);
         if (bytes === null) {
           this.gone = true;
           return null;
@@ -140,6 +140,15 @@ export class GdbStub implements Controller {
   }
 
   private lastStopReply: string | null = null;
+
+  /** Bytes from gdb: while none have come, a round of checkpoint work at a time, then wait. */
+  private waitForBytes(s: DebugSession): Uint8Array | null {
+    for (;;) {
+      const bytes = this.io.poll();
+      if (bytes === null || bytes.length > 0) return bytes;
+      if (!s.backgroundWork()) return this.io.read();
+    }
+  }
 
   private ack(ok: boolean): void {
     if (!this.noAck) this.io.write(new TextEncoder().encode(ok ? '+' : '-'));

@@ -238,3 +238,48 @@ describe('replay debugging: ipc-origin and sig-origin on the hung signal race', 
     expect(ok).toBe(true);
   });
 });
+
+describe('replay debugging: checkpoints', () => {
+  for (const name of ['signal-race-seed1-hang.l4t', 'table2-l4env.l4t', 'shell.l4t']) {
+    it(`${name}: moves through parked machines reach the same states as replays from the start`, () => {
+      const file = join(GOLDEN_DIR, name);
+      const reader = TraceReader.open(file);
+      const visit = (checkpointMb: number): { states: string[]; passes: number; pool: number[]; bytes: number; budget: number } => {
+        const states: string[] = [];
+        let total = 0;
+        const s = new DebugSession(reader, file, { checkpointMb });
+        const at = (f: number): number => Math.floor(total * f);
+        const record = (t: DebugSession, stop: Stop): void => void states.push(`${stop.reason} ${t.position} ${stop.thread} ${state(t, stop.thread!)}`);
+        let pool: number[] = [];
+        const script: ((t: DebugSession, stop: Stop) => Move)[] = [
+          () => ({ kind: 'continue' }),
+          (t) => {
+            total = t.position;
+            t.buildCheckpoints();
+            pool = t.pool.positions;
+            return { kind: 'goto', ordinal: at(0.8) };
+          },
+          (t, stop) => (record(t, stop), { kind: 'goto', ordinal: at(0.3) }),
+          (t, stop) => (record(t, stop), { kind: 'reverse-step', thread: stop.thread! }),
+          (t, stop) => (record(t, stop), { kind: 'goto-seq', seq: Math.floor(reader.lastSeq() * 0.9) }),
+          (t, stop) => (record(t, stop), { kind: 'goto', ordinal: at(0.55) }),
+          (t, stop) => (record(t, stop), { kind: 'reverse-step', thread: stop.thread! }),
+          (t, stop) => (record(t, stop), { kind: 'quit' }),
+        ];
+        let i = 0;
+        s.serve({ stopped: (t, stop) => script[i++]!(t, stop) });
+        expect(i).toBe(script.length);
+        return { states, passes: s.passes, pool, bytes: s.pool.bytes, budget: s.pool.budget };
+      };
+      const without = visit(0);
+      const withCheckpoints = visit(4096);
+      expect(without.pool).toEqual([]);
+      // A machine parks at the end of a round: short runs and long rounds give few distinct positions.
+      expect(withCheckpoints.pool.length).toBeGreaterThanOrEqual(3);
+      expect(withCheckpoints.bytes).toBeLessThanOrEqual(withCheckpoints.budget);
+      // The same instants, registers and memory either way; with checkpoints, fewer replays from the start.
+      expect(withCheckpoints.states).toEqual(without.states);
+      expect(withCheckpoints.passes).toBeLessThan(without.passes);
+    });
+  }
+});

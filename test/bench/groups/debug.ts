@@ -50,17 +50,49 @@ function run(): Figure[] {
     const replayMs = performance.now() - t;
     if (plain.verdict !== 'identical') throw new Error(`bench: the debug trace did not replay: ${plain.difference?.detail}`);
 
-    // The first pass: the whole run under the step hook.
+    // The first pass: the whole run under the step hook (its end gives the run's length: the checkpoint
+    // layout), then the layout built, as a gdb stub builds it while gdb is idle.
     let instructions = 0;
-    const [, firstPass] = session(file, reader, [() => ({ kind: 'continue' }), (s) => ((instructions = s.position), { kind: 'quit' })]);
-
-    // Seeks to random events (a fixed list, the same in every run), each from wherever the last one left.
-    const targets = [0.62, 0.17, 0.91, 0.44, 0.08, 0.73].map((f) => Math.floor(f * (events - 1)));
-    const seekTimes = session(file, reader, [...targets.map((seq) => () => ({ kind: 'goto-seq', seq }) as Move)]).slice(1);
+    let layoutMs = 0;
+    let refillMs = 0;
+    let refills = 0;
+    let poolBytes = 0;
+    let poolSize = 0;
+    let budget = 0;
+    const seekTimes: number[] = [];
+    const targets = [0.62, 0.17, 0.91, 0.44, 0.08, 0.73, 0.35, 0.56].map((f) => Math.floor(f * (events - 1)));
+    let t0 = 0;
+    const steps: ((s: DebugSession, stop: Stop) => Move)[] = [
+      () => ({ kind: 'continue' }),
+      (s) => {
+        instructions = s.position;
+        const b = performance.now();
+        s.buildCheckpoints();
+        layoutMs = performance.now() - b;
+        poolSize = s.pool.size;
+        budget = s.pool.budget;
+        t0 = performance.now();
+        return { kind: 'goto-seq', seq: targets[0]! };
+      },
+    ];
+    // Seeks to random events (a fixed list), each timed alone; between them the pool is refilled (idle time).
+    for (let i = 1; i <= targets.length; i++)
+      steps.push((s) => {
+        seekTimes.push(performance.now() - t0);
+        poolBytes = Math.max(poolBytes, s.pool.bytes);
+        const b = performance.now();
+        s.buildCheckpoints();
+        refillMs += performance.now() - b;
+        refills++;
+        t0 = performance.now();
+        return i < targets.length ? { kind: 'goto-seq', seq: targets[i]! } : { kind: 'quit' };
+      });
+    const firstPass = session(file, reader, steps)[1]!;
     const seekMean = seekTimes.reduce((a, b) => a + b, 0) / seekTimes.length;
     const seekMax = Math.max(...seekTimes);
 
-    // Reverse-continue over 1 M events: from 1 M events after main's entry back to a breakpoint there.
+    // Reverse-continue over 1 M events: from 1 M events after main's entry back to a breakpoint there
+    // (no checkpoints: a fresh session, so both directions replay the same span).
     const main = reader.header.images.length ? mainAddress(file) : -1;
     let fromSeq = 0;
     const [, toMain, forward, back] = session(file, reader, [
@@ -74,14 +106,17 @@ function run(): Figure[] {
     ]);
     void toMain;
     const rss = process.memoryUsage().rss;
-    t = performance.now();
     return [
       { name: 'debug.trace_events', value: events, unit: 'events' },
       { name: 'debug.replay_and_verify', value: replayMs, unit: 'ms' },
       { name: 'debug.first_pass_under_step_hook', value: firstPass!, unit: 'ms', vs: 'replay-and-verify', ratio: firstPass! / replayMs },
       { name: 'debug.stepped_instructions_per_s', value: (instructions / firstPass!) * 1000, unit: 'instr/s' },
+      { name: 'debug.checkpoint_layout_build', value: layoutMs, unit: 'ms', vs: 'replay-and-verify', ratio: layoutMs / replayMs },
+      { name: 'debug.checkpoints', value: poolSize, unit: 'machines' },
+      { name: 'debug.checkpoint_memory_estimate', value: poolBytes / (1 << 20), unit: 'MiB', vs: 'budget', ratio: poolBytes / budget },
       { name: 'debug.seek_random_event_mean', value: seekMean, unit: 'ms', vs: 'full replay (target 0.10x)', ratio: seekMean / replayMs },
       { name: 'debug.seek_random_event_max', value: seekMax, unit: 'ms', vs: 'full replay (target 0.10x)', ratio: seekMax / replayMs },
+      { name: 'debug.checkpoint_refill_per_seek', value: refillMs / Math.max(1, refills), unit: 'ms', vs: 'replay-and-verify', ratio: refillMs / Math.max(1, refills) / replayMs },
       { name: 'debug.forward_1M_events', value: forward!, unit: 'ms' },
       { name: 'debug.reverse_continue_1M_events', value: back!, unit: 'ms', vs: 'forward over the same span', ratio: back! / forward! },
       { name: 'debug.peak_rss', value: rss / (1 << 20), unit: 'MiB' },
