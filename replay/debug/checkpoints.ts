@@ -11,7 +11,7 @@
 import type { Pass } from './pass.js';
 
 /** Layout slots (checkpoints spread evenly over the run) at most; seeks then cost at most 1/SLOTS of a replay. */
-const MAX_SLOTS = 16;
+const MAX_SLOTS = 24;
 
 export class CheckpointPool {
   private readonly parked: Pass[] = [];
@@ -22,6 +22,8 @@ export class CheckpointPool {
    * of a round, so it may stand past its position (a round of a CPU-bound thread is ~1 M instructions).
    */
   private layout: Slot[] = [];
+  /** Instructions in the whole run. */
+  private total = Infinity;
   /** Machines built for the layout, and the instructions they replayed. */
   built = 0;
   replayedInstructions = 0;
@@ -85,6 +87,7 @@ export class CheckpointPool {
     // Room for the layout and two more (the session's machine and one it parks when going back).
     const slots = Math.min(MAX_SLOTS, Math.floor(this.budget / Math.max(1, passBytes)) - 2);
     if (slots < 2) return;
+    this.total = total;
     const spacing = Math.ceil(total / slots);
     this.layout = Array.from({ length: slots - 1 }, (_, i) => ({ target: (i + 1) * spacing, pass: null }));
   }
@@ -101,8 +104,8 @@ export class CheckpointPool {
     const before = b.pass.count;
     const ended = b.pass.advance(1) !== null;
     this.replayedInstructions += b.pass.count - before;
-    if (ended) {
-      // The run ended before the position (past the last round): no checkpoint there.
+    if (ended || b.pass.count >= this.total) {
+      // The run ended before the position (its last instruction lies within the last round): no checkpoint there.
       this.building = null;
       this.layout = this.layout.filter((sl) => sl !== b.slot);
     } else if (b.pass.count >= b.slot.target) {

@@ -22,6 +22,7 @@ export const MONITOR_HELP = [
   '  inspect            the machine: CPUs, threads, IRQs, Linux processes, recent events',
   '  ipc-origin         back to the IPC that sent the message this thread last received or was sent',
   '  sig-origin         back to the kill that queued the signal pending for this thread\'s process',
+  '  checkpoints [build] the parked machines moves start from (build: lay them out now)',
 ];
 
 /** Run one monitor command for `gid` (the thread gdb has selected, or the stopped one). */
@@ -56,12 +57,23 @@ export function runMonitor(s: DebugSession, line: string, gid: number | null): M
       return ipcOrigin(s, gid);
     case 'sig-origin':
       return sigOrigin(s, gid);
+    case 'checkpoints':
+      if (args[0] === 'build') s.buildCheckpoints();
+      else if (args[0] !== undefined) throw new MonitorError('checkpoints takes "build" or nothing');
+      return { output: [checkpointLine(s)] };
     default:
       throw new MonitorError(`unknown monitor command "${cmd}" (try "monitor help")`);
   }
 }
 
 export class MonitorError extends Error {}
+
+function checkpointLine(s: DebugSession): string {
+  const p = s.pool;
+  const mib = (n: number): string => `${Math.round(n / (1 << 20))} MiB`;
+  const at = p.positions.length ? ` at instructions ${p.positions.join(', ')}` : '';
+  return `${p.size} checkpoint(s)${at}; about ${mib(p.bytes)} of ${mib(p.budget)}; ${s.passes} replay(s) from the start so far${p.size === 0 && !s.atEnd ? ' (the layout is made once a move has reached the end of the run)' : ''}`;
+}
 
 /** `event #S, cycle C, instruction I, thread …`. */
 export function where(s: DebugSession): string {

@@ -11,6 +11,8 @@ export interface GdbServerOptions {
   host: string;
   port: number;
   imagesDir?: string;
+  /** Memory for the session's checkpoints, in MiB. */
+  checkpointMb: number;
   /** Status lines (listening, client connected, refused clients, protocol notes). */
   log: (line: string) => void;
   /** Called once the listener is bound, with the port it got (tests ask for port 0). */
@@ -68,7 +70,7 @@ export function serveGdb(file: string, opts: GdbServerOptions): Promise<void> {
       const counter = new Int32Array(signal);
       const { port1, port2 } = new MessageChannel();
       const worker = new Worker(new URL('./worker.js', import.meta.url), {
-        workerData: { file, ...(opts.imagesDir ? { imagesDir: opts.imagesDir } : {}), signal, port: port2 },
+        workerData: { file, checkpointMb: opts.checkpointMb, ...(opts.imagesDir ? { imagesDir: opts.imagesDir } : {}), signal, port: port2 },
         transferList: [port2],
       });
       const toWorker = (msg: { data?: Uint8Array; closed?: boolean }): void => {

@@ -14,12 +14,13 @@ import { GdbStub, type StubIo } from './stub.js';
 
 interface WorkerInput {
   file: string;
+  checkpointMb: number;
   imagesDir?: string;
   signal: SharedArrayBuffer;
   port: MessagePort;
 }
 
-const { file, imagesDir, signal, port } = workerData as WorkerInput;
+const { file, checkpointMb, imagesDir, signal, port } = workerData as WorkerInput;
 const counter = new Int32Array(signal);
 let closed = false;
 
@@ -53,7 +54,7 @@ const io: StubIo = {
 
 try {
   const reader = TraceReader.open(file);
-  const session = new DebugSession(reader, file);
+  const session = new DebugSession(reader, file, { checkpointMb });
   const stub = new GdbStub(io, { ...(imagesDir ? { imagesDir } : {}), log: (line) => parentPort!.postMessage({ log: line }) });
   session.serve(stub);
   parentPort!.postMessage({ done: true });

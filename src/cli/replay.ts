@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { describeMachine, formatMachine } from '../../replay/inspect.js';
 import { buildReport, formatReport } from '../../replay/report.js';
 import { replayTrace, type ReplayResult } from '../../replay/replay.js';
-import { DebugSession } from '../../replay/debug/session.js';
+import { DEFAULT_CHECKPOINT_MB, DebugSession } from '../../replay/debug/session.js';
 import { ScriptController } from '../../replay/debug/script.js';
 import { GdbServerError, parseGdbAddress, serveGdb } from '../../replay/gdb/server.js';
 import { UsageError } from './errors.js';
@@ -30,6 +30,7 @@ interface ReplayCliOptions {
   gdb?: string;
   images?: string;
   monitor?: string;
+  checkpointMb?: string;
 }
 
 export const REPLAY_EXIT = { identical: 0, stopped: 0, diverged: 1, cut: 3, budget: 4 } as const;
@@ -63,6 +64,7 @@ export function register(program: Command): void {
     .option('--gdb <[host:]port>', 'serve the replay to gdb over TCP (127.0.0.1 unless a host is given; one client at a time), with reverse execution')
     .option('--images <dir>', "with --gdb: where `l4trace images` put the trace's programs (for gdb's exec-file)")
     .option('--monitor <commands>', 'run replay debugging commands separated by ";" (monitor help lists them) and print what they say')
+    .option('--checkpoint-mb <n>', `with --gdb or --monitor: memory for checkpoints (parked machines), in MiB (default ${DEFAULT_CHECKPOINT_MB})`)
     .addHelpText('after', `
 Examples:
   l4trace replay run.l4t
@@ -74,6 +76,7 @@ Examples:
       if (opts.gdb !== undefined) return replayUnderGdb(file, opts);
       if (opts.monitor !== undefined) return replayScript(file, opts);
       if (opts.images !== undefined) throw new UsageError('--images goes with --gdb');
+      if (opts.checkpointMb !== undefined) throw new UsageError('--checkpoint-mb goes with --gdb or --monitor');
       if (opts.until !== undefined && opts.at !== undefined) throw new UsageError('--until and --at: give one stop point');
       if (opts.inspect && opts.until === undefined && opts.at === undefined) throw new UsageError('--inspect needs a stop point: --until SEQ or --at CYCLE');
       const untilSeq = opts.until !== undefined ? intOption('until', opts.until) : undefined;
@@ -129,6 +132,7 @@ async function replayUnderGdb(file: string, opts: ReplayCliOptions): Promise<voi
     await serveGdb(file, {
       host: addr.host,
       port: addr.port,
+      checkpointMb: checkpointMb(opts),
       ...(opts.images ? { imagesDir: opts.images } : {}),
       log,
       onListening: (port) => {
@@ -150,7 +154,8 @@ function replayScript(file: string, opts: ReplayCliOptions): void {
   if (commands.length === 0) throw new UsageError('--monitor: no commands given (try --monitor help)');
   const reader = openTrace(file);
   const script = new ScriptController(commands);
-  withTrace(file, reader, () => new DebugSession(reader, file).serve(script));
+  const mb = checkpointMb(opts);
+  withTrace(file, reader, () => new DebugSession(reader, file, { checkpointMb: mb }).serve(script));
   reader.close();
   const out = new Out();
   if (opts.json) out.line(JSON.stringify({ file, steps: script.steps }));
@@ -160,4 +165,11 @@ function replayScript(file: string, opts: ReplayCliOptions): void {
       for (const line of step.output) out.line(line);
     }
   out.flush();
+}
+
+function checkpointMb(opts: ReplayCliOptions): number {
+  if (opts.checkpointMb === undefined) return DEFAULT_CHECKPOINT_MB;
+  const n = intOption('checkpoint-mb', opts.checkpointMb);
+  if (n > 1 << 20) throw new UsageError(`--checkpoint-mb ${n}: at most ${1 << 20} (1 TiB)`);
+  return n;
 }
