@@ -35,6 +35,8 @@ export class Pass {
       const d = sink.first();
       this.difference ??= d ? `event #${d.seq}: ${d.detail}` : 'the replay differs from the recording';
     };
+    // A file cut short: its run is over once every packet it holds has been reproduced.
+    sink.onPrefixComplete = () => this.kernel?.halt('every event of the cut file was reproduced: the recording ends there');
     this.replay = new ReplaySession(setup, reader, sink);
     this.counting = {
       wantsBlock: () => false,
@@ -49,6 +51,7 @@ export class Pass {
       onBuilt: (k) => {
         this.kernel = k;
         k.stepper = this.counting;
+        if (this.sink.prefixComplete) k.halt('every event of the cut file was reproduced: the recording ends there');
       },
     });
     return this;

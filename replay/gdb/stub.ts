@@ -52,6 +52,7 @@ export class GdbStub implements Controller {
   /** A monitor command that moved: its reply is due when the move ends. */
   private pendingMonitor = false;
   private interruptSeen = false;
+  private first = true;
   /** Packets that came in while the machine ran (other than Ctrl-C), handled at the next stop. */
   private readonly backlog: Uint8Array[] = [];
 
@@ -66,11 +67,14 @@ export class GdbStub implements Controller {
   stopped(s: DebugSession, stop: Stop): Move {
     if (stop.thread !== null) this.stopThread = stop.thread;
     this.lastStop = stop;
-    if (this.pendingMonitor) {
+    if (this.first) {
+      // gdb asks where the target stands ('?') before anything else: the first stop is its answer.
+      this.first = false;
+    } else if (this.pendingMonitor) {
       this.pendingMonitor = false;
       this.monitorOutput([...(stop.report ?? []), where(s)]);
       this.send('OK');
-    } else if (stop.reason !== 'start') this.send(this.stopReply(s, stop));
+    } else this.send(this.stopReply(s, stop));
     for (;;) {
       const data = this.nextPacket(s);
       if (data === null) return { kind: 'quit' };

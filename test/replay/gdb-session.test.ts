@@ -5,7 +5,7 @@
  * the guest, a port in use, writes to the recorded run). Tests that need gdb skip with a note without it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -195,6 +195,24 @@ describe('l4trace replay --gdb: bad input', () => {
     expect(stub.stderr()).not.toMatch(/internal error|at .*\.js:\d+/);
   });
 
+  it('Ctrl-C while the replay runs stops it (SIGINT) where it is, and the session goes on', async () => {
+    const stub = await startStub(HANG);
+    const c = await RawClient.connect(stub.port);
+    expect(await c.request('?')).toMatch(/^T05thread:/);
+    // A watchpoint makes every instruction a step: the run to the end takes long enough to interrupt.
+    expect(await c.request('Z2,10,4')).toBe('OK');
+    c.send(encodePacket('vCont;c'));
+    c.send(new Uint8Array([3]));
+    const stop = await c.reply();
+    expect(stop).toMatch(/^T02thread:[0-9a-f]+;$/);
+    const seq = await c.request('qRcmd,' + Buffer.from('seq').toString('hex'));
+    expect(seq).toMatch(/^O/);
+    expect(Buffer.from(seq.slice(1), 'hex').toString()).toMatch(/^event #\d+ \(next #\d+\), cycle \d+, instruction [1-9]\d*/);
+    expect(await c.reply()).toBe('OK');
+    expect(await c.request('vKill;1')).toBe('OK');
+    expect(await stub.exit).toBe(0);
+  });
+
   it('a port in use, a bad address and --images without --gdb are refused with one line', async () => {
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
@@ -234,6 +252,14 @@ describe('l4trace replay --monitor', () => {
     expect(r.stdout).toMatch(/--> here/);
     expect(r.stdout).toMatch(/\(replay\) frobnicate\nerror: unknown monitor command "frobnicate"/);
     expect(r.stdout).toMatch(/the signal: #\d+ .*SIG_SEND from_pid=1 to_pid=2 sig=SIGTERM/);
+    // A file cut short replays to where it was cut, checked as far as it goes.
+    const dir = tempDir();
+    const race = readFileSync(HANG);
+    writeFileSync(join(dir, 'cut.l4t'), race.subarray(0, race.length - 4360));
+    const cut = runCli(['replay', join(dir, 'cut.l4t'), '--monitor', 'continue; reverse-stepi']);
+    expect(cut.code, cut.stderr).toBe(0);
+    expect(cut.stdout).toMatch(/\(replay\) continue\nend: /);
+    expect(cut.stdout).toMatch(/\(replay\) reverse-stepi\nstep: event #\d+/);
     const j = runCli(['replay', HANG, '--monitor', 'seq', '--json']);
     expect(JSON.parse(j.stdout)).toMatchObject({ steps: [{ command: 'seq', output: [expect.stringMatching(/^event #\d+ \(next #\d+\), cycle \d+, instruction 0/)] }] });
   });
