@@ -24,6 +24,10 @@ export class Pass {
   count = 0;
   /** The first difference from the recording, once there is one. */
   difference: string | null = null;
+  /** A debugger changed its registers or memory: it no longer follows the recording and is not compared. */
+  diverted = false;
+  /** Where the debugger first changed it (an instruction ordinal of the recording). */
+  divertedAt = -1;
   /** Set once the run has ended. */
   result: ReplaySessionResult | null = null;
   private readonly counting: StepHook;
@@ -32,6 +36,7 @@ export class Pass {
     const sink = verifyingSinkFor(reader, file);
     this.sink = sink;
     sink.onDifference = () => {
+      if (this.diverted) return;
       const d = sink.first();
       this.difference ??= d ? `event #${d.seq}: ${d.detail}` : 'the replay differs from the recording';
     };

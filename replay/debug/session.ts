@@ -15,7 +15,8 @@
  */
 import type { TraceReader } from '../../tracer/reader.js';
 import type { AccessWatch, Cpu as GuestCpu } from '../../src/ia32/cpu.js';
-import type { StepHook } from '../../src/ia32/interpreter.js';
+import { REDIRECT, type StepHook } from '../../src/ia32/interpreter.js';
+import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from '../../src/ia32/cpu.js';
 import { PAGE_SIZE, R, W, type PageTable } from '../../src/ia32/memory.js';
 import { Ia32Engine } from '../../src/l4/ia32-engine.js';
 import type { Kernel } from '../../src/l4/kernel.js';
@@ -103,6 +104,9 @@ type Plan =
   | { kind: 'forward'; move: Move }
   /** Run to `until` (Infinity: the end), remembering the last ordinal that matches, then go there. */
   | { kind: 'scan'; until: number; match: 'reverse-continue' | 'reverse-step' | 'before-event'; thread?: number; seq?: number; where?: (t: Thread) => boolean; report?: string[] };
+
+/** gdb's order of the general registers. */
+const GDB_GENERAL = [EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI];
 
 /** How often (in instructions) a running machine asks the controller whether to stop. */
 const POLL_EVERY = 1 << 16;
@@ -264,7 +268,8 @@ export class DebugSession implements StepHook {
     if (this.scan) return this.scanResult();
     this.verifyEnd(result);
     this.endDetail = result.run?.stop.detail ?? (result.tapeDivergence ? result.tapeDivergence.message : '');
-    let stop: Stop = { reason: this.pass!.difference ? 'diverged' : 'end', thread: null, ...(this.report ? { report: this.report } : {}), detail: this.pass!.difference ?? 'the end of the recording' };
+    const detail = this.pass!.diverted ? 'the end of a run changed by the debugger' : (this.pass!.difference ?? 'the end of the recording');
+    let stop: Stop = { reason: this.pass!.difference ? 'diverged' : 'end', thread: null, ...(this.report ? { report: this.report } : {}), detail };
     for (;;) {
       const move = this.controller!.stopped(this, stop);
       if (move.kind === 'quit') throw new Quit();
@@ -278,6 +283,7 @@ export class DebugSession implements StepHook {
   /** At the end of a pass that ran to the end: the footer, the tape and the final state, as `replay` checks them. */
   private verifyEnd(result: ReplaySessionResult): void {
     const pass = this.pass!;
+    if (pass.diverted) return;
     // A cut file has no footer to compare: its prefix was checked as it was regenerated.
     if (pass.sink.prefixComplete) pass.sink.stoppedEarly = true;
     if (result.run) finishTrace(result.tracer, result.run);
@@ -437,13 +443,23 @@ export class DebugSession implements StepHook {
   private pause(n: number, cpu: GuestCpu, time: number, stop: Stop): void {
     this.paused = n;
     this.time = time;
-    void cpu;
     for (;;) {
       const move = this.controller!.stopped(this, stop);
       if (move.kind === 'quit') throw new Quit();
       const plan = this.planFrom(move, n);
-      if (plan === null) return; // forward: the machine goes on from here
-      if (plan.kind === 'forward' && plan.move.kind === 'goto' && plan.move.ordinal === n) {
+      if (plan === null) {
+        // forward: the machine goes on from here (or, EIP written, from there)
+        if (this.redirect !== null && this.redirect.cpu === cpu) {
+          cpu.eip = this.redirect.eip;
+          this.redirect = null;
+          // The instruction at the new EIP is the one the move starts with: it does not stop there.
+          this.from = this.pass!.count;
+          throw REDIRECT;
+        }
+        this.redirect = null;
+        return;
+      }
+      if (plan.kind === 'forward' && plan.move.kind === 'goto' && plan.move.ordinal === n && !this.pass!.diverted) {
         stop = { reason: plan.move.reason ?? 'arrived', thread: stop.thread, ...(plan.move.report ? { report: plan.move.report } : {}) };
         continue;
       }
@@ -457,6 +473,10 @@ export class DebugSession implements StepHook {
    */
   private planFrom(move: Move, here: number): Plan | null {
     const seq = this.k ? this.k.recorder.nextSeq : 0;
+    // Going back from a changed run returns to the recording where it was changed (rr's diversions end so).
+    if (this.pass?.diverted && (move.kind === 'reverse-continue' || move.kind === 'reverse-step')) {
+      return { kind: 'forward', move: { kind: 'goto', ordinal: this.pass.divertedAt, reason: 'step', report: ['back to the recording where the run was changed'] } };
+    }
     switch (move.kind) {
       case 'reverse-continue':
         return { kind: 'scan', until: this.ended ? Infinity : here, match: 'reverse-continue' };
@@ -479,7 +499,7 @@ export class DebugSession implements StepHook {
     }
     if (this.ended) return null;
     // A checkpoint further along than the machine the session stands in gets there sooner.
-    if ((move.kind === 'goto' || move.kind === 'goto-seq' || move.kind === 'goto-cycle') && this.pool.furthest(this.fitsMove(move)) > here) return { kind: 'forward', move };
+    if (!this.pass!.diverted && (move.kind === 'goto' || move.kind === 'goto-seq' || move.kind === 'goto-cycle') && this.pool.furthest(this.fitsMove(move)) > here) return { kind: 'forward', move };
     this.setForward(move, here);
     return null;
   }
@@ -517,6 +537,55 @@ export class DebugSession implements StepHook {
     // Watchpoints compare with what the value is where the move starts.
     for (const w of this.watchpoints) if (w.kind === 'write' && this.k) this.watchChanged(w);
     this.accessHit = null;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Changing the run (a diversion, as rr calls it)
+
+  /** A write to EIP of the instruction the machine stands before: where it goes on. */
+  private redirect: { cpu: GuestCpu; eip: number } | null = null;
+
+  /**
+   * Write guest memory through thread `gid`'s page table (text included, as a debugger may): false when a
+   * page is not mapped or the thread runs model code. The run is then no longer the recording's.
+   */
+  writeMemory(gid: number, addr: number, bytes: Uint8Array): boolean {
+    const t = this.k?.threads.get(gid);
+    if (!t || !(t.engine instanceof Ia32Engine) || this.ended) return false;
+    const pages = t.task.space.pages;
+    for (let i = 0; i < bytes.length; i++) if ((pages.get(((addr + i) >>> 0) >>> 12) & R) === 0) return false;
+    this.divert();
+    for (let i = 0; i < bytes.length; i++) {
+      const a = (addr + i) >>> 0;
+      this.k!.mem.write((pages.get(a >>> 12) >>> 3) * PAGE_SIZE + (a & (PAGE_SIZE - 1)), bytes.subarray(i, i + 1));
+    }
+    return true;
+  }
+
+  /** Write a general register (gdb's numbers 0..7), EIP (8) or EFLAGS (9) of thread `gid`; false for others. */
+  writeRegister(gid: number, n: number, value: number): boolean {
+    const cpu = this.guestCpu(gid);
+    if (!cpu || this.ended || n < 0 || n > 9) return false;
+    this.divert();
+    if (n < 8) cpu.r[GDB_GENERAL[n]!] = value | 0;
+    else if (n === 9) cpu.setEflags(value >>> 0);
+    else {
+      // The instruction the machine stands before is already under way: the run loop is told to go elsewhere.
+      if (gid === this.currentGid() && this.paused >= 0) this.redirect = { cpu, eip: value >>> 0 };
+      cpu.eip = value >>> 0;
+    }
+    return true;
+  }
+
+  /** Whether the session's machine has been changed by the debugger (until it goes back). */
+  get diverted(): boolean {
+    return this.pass?.diverted ?? false;
+  }
+
+  private divert(): void {
+    if (!this.pass!.diverted) this.pass!.divertedAt = Math.max(0, this.paused);
+    this.pass!.diverted = true;
+    this.pass!.difference = null;
   }
 
   // -------------------------------------------------------------------------------------------------

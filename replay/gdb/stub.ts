@@ -3,8 +3,9 @@
  * packets in, the session's stops and state out. It runs synchronously inside the session's stops, so
  * its input is a blocking byte source (the TCP bridge of server.ts, a list in the tests).
  *
- * What it answers: the i386 target description, registers (`g`, `p`; `G`/`P` and memory writes are
- * refused: the recorded run cannot be changed), memory (`m`), software and hardware breakpoints
+ * What it answers: the i386 target description, registers (`g`, `p`, and `G`/`P` for the general
+ * registers, eip and eflags), memory (`m`, `M`, `X`: a write diverts the machine from the recording
+ * until the session goes back, as rr's diversions do), software and hardware breakpoints
  * (`Z0`/`Z1`), write, read and access watchpoints (`Z2`/`Z3`/`Z4`), `c`/`s`/`vCont`, reverse `bc`/`bs`,
  * threads (`qfThreadInfo`, `qThreadExtraInfo`, `H`, `T`, `qC`), `qXfer:features:read`,
  * `qXfer:exec-file:read`, `qAttached`, `qRcmd` (monitor commands), `vKill`/`k`/`D`. The beginning and
@@ -109,7 +110,7 @@ export class GdbStub implements Controller {
   /** The next well-formed packet's body (acknowledged), or null once gdb has gone. While gdb is quiet, checkpoints are built. */
   private nextPacket(s: DebugSession): string | null {
     const queued = this.backlog.shift();
-    if (queued) return new TextDecoder('latin1').decode(queued);
+    if (queued) return Buffer.from(queued).toString('latin1');
     for (;;) {
       if (this.gone) return null;
       const item = this.reader.next();
@@ -129,7 +130,7 @@ export class GdbStub implements Controller {
             this.opts.log?.('gdb stub: a packet with a bad checksum (asked for it again)');
             continue;
           }
-          return new TextDecoder('latin1').decode(item.data);
+          return Buffer.from(item.data).toString('latin1');
         case 'garbage':
           this.opts.log?.(`gdb stub: skipped ${item.why}`);
           continue;
@@ -265,7 +266,9 @@ export class GdbStub implements Controller {
     if (p.startsWith('T')) return s.thread(this.threadId(p.slice(1))) ? 'OK' : 'E01';
     if (p === 'g') return this.allRegisters(s);
     if (p.startsWith('p')) return this.register(s, parseInt(p.slice(1), 16));
-    if (p.startsWith('G') || p.startsWith('P') || p.startsWith('M') || p.startsWith('X')) return refuse('a replay cannot change the recorded run');
+    if (p.startsWith('G')) return this.writeAll(s, p.slice(1));
+    if (p.startsWith('P')) return this.writeOne(s, p.slice(1));
+    if (p.startsWith('M') || p.startsWith('X')) return this.writeMemory(s, p);
     if (p.startsWith('m')) return this.memory(s, p.slice(1));
     if (p.startsWith('Z') || p.startsWith('z')) return this.breakpoint(s, p);
     if (p === 'qSymbol::') return 'OK';
@@ -393,6 +396,67 @@ export class GdbStub implements Controller {
     return toHex(bytes);
   }
 
+  /** `M addr,len:hex` / `X addr,len:binary`: a diversion from the recording (until the session goes back). */
+  private writeMemory(s: DebugSession, p: string): string {
+    const m = /^([MX])([0-9a-fA-F]{1,8}),([0-9a-fA-F]{1,8}):/.exec(p);
+    if (!m) return 'E01';
+    const addr = parseInt(m[2]!, 16);
+    const len = parseInt(m[3]!, 16);
+    const rest = p.slice(m[0].length);
+    const bytes = m[1] === 'M' ? fromHex(rest) : Uint8Array.from(rest, (ch) => ch.charCodeAt(0) & 0xff);
+    if (!bytes || bytes.length !== len) return 'E01';
+    if (len === 0) return 'OK'; // gdb's probe for X
+    const gid = this.readThread(s);
+    if (gid === null || !s.writeMemory(gid, addr, bytes)) return 'E14';
+    this.noteDiverted();
+    return 'OK';
+  }
+
+  /** `P n=value`: one register. */
+  private writeOne(s: DebugSession, args: string): string {
+    const m = /^([0-9a-fA-F]{1,2})=([0-9a-fA-F]+)$/.exec(args);
+    if (!m) return 'E01';
+    const n = parseInt(m[1]!, 16);
+    const bytes = fromHex(m[2]!);
+    const gid = this.readThread(s);
+    if (!bytes || gid === null) return 'E01';
+    if (n > 9) return registerHex(s.guestCpu(gid), n) === m[2]!.toLowerCase() ? 'OK' : refuse('only the general registers, eip and eflags can be changed in a replay');
+    if (bytes.length !== 4 || !s.writeRegister(gid, n, le32(bytes, 0))) return 'E01';
+    this.noteDiverted();
+    return 'OK';
+  }
+
+  /** `G`: every register; only the general ones, eip and eflags may differ from what they are. */
+  private writeAll(s: DebugSession, hex: string): string {
+    const gid = this.readThread(s);
+    const cpu = gid !== null ? s.guestCpu(gid) : null;
+    const bytes = fromHex(hex);
+    if (!cpu || !bytes || bytes.length < 40) return 'E01';
+    let off = 0;
+    const changes: [number, number][] = [];
+    for (const r of I386_REGISTERS) {
+      const size = r.bits / 8;
+      if (off + size > bytes.length) break;
+      const now = registerHex(cpu, r.regnum);
+      const given = hex.slice(off * 2, (off + size) * 2).toLowerCase();
+      if (now !== given) {
+        if (r.regnum > 9) return refuse('only the general registers, eip and eflags can be changed in a replay');
+        changes.push([r.regnum, le32(bytes, off)]);
+      }
+      off += size;
+    }
+    for (const [n, v] of changes) s.writeRegister(gid!, n, v);
+    if (changes.length) this.noteDiverted();
+    return 'OK';
+  }
+
+  private noteDiverted(): void {
+    if (this.divertedNoted) return;
+    this.divertedNoted = true;
+    this.opts.log?.('gdb changed the replay: from here it no longer follows the recording (going back returns to it)');
+  }
+  private divertedNoted = false;
+
   private breakpoint(s: DebugSession, p: string): string {
     const m = /^([zZ])([0-4]),([0-9a-fA-F]{1,8}),([0-9a-fA-F]{1,4})/.exec(p);
     if (!m) return 'E01';
@@ -428,6 +492,10 @@ export function registerHex(cpu: GuestCpu | null, n: number): string {
   }
   const control = [f.cw, f.sw, f.tagWord(), f.fcs, f.fip, f.fds, f.fdp, f.fop];
   return le(control[n - 24]!, 4);
+}
+
+function le32(b: Uint8Array, off: number): number {
+  return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
 }
 
 function le(v: number, bytes: number): string {

@@ -244,6 +244,12 @@ export interface StepHook {
   beforeInstruction(cpu: Cpu, time: number): void;
 }
 
+/**
+ * Thrown by a step hook that moved EIP of the instruction it stands before (a debugger's register write):
+ * the block stops there and the run goes on at the new EIP.
+ */
+export const REDIRECT = { redirect: true } as const;
+
 const STOP_NONE = 0;
 const STOP_TRAP = 1;
 const STOP_FAULT = 2;
@@ -459,8 +465,8 @@ export class Interpreter {
         op(c);
       }
     } catch (e) {
-      if (e === SMC) {
-        c.eip = b.addrs[i]!;
+      if (e === SMC || e === REDIRECT) {
+        if (e === SMC) c.eip = b.addrs[i]!;
         cyc += b.offs[i]! + c.extra;
         c.extra = 0;
         return cyc;

@@ -124,6 +124,11 @@ describe('l4trace replay --gdb: a scripted session with gdb on the signal race',
         'monitor seq',
         'reverse-stepi',
         'stepi',
+        'echo ==divert==\\n',
+        'set var $eax = 1234',
+        'print $eax',
+        'reverse-stepi',
+        'print $eax',
         'echo ==end==\\n',
         'kill',
       ].join('\n') + '\n',
@@ -154,7 +159,14 @@ describe('l4trace replay --gdb: a scripted session with gdb on the signal race',
     expect(part('at-fork')).toMatch(/\* \d+ +Thread \d+ \(l4 10\.00v1, pid 1, sigrace, \w+\)\s+0x[0-9a-f]+ in fork \(\)/);
     expect(part('at-fork')).not.toMatch(/pid 2/);
     expect(part('at-fork')).toMatch(/event #\d+ \(next #\d+\), cycle \d+, instruction \d+, thread sigrace \(l4 10\.00v1, pid 1\)/);
+    // A register write changes the run (a diversion); going back returns to the recording where it was changed.
+    const divert = out.split('==divert==')[1]?.split('==end==')[0] ?? '';
+    expect(divert).toMatch(/\$\d+ = 1234\n/);
+    const after = [...divert.matchAll(/\$\d+ = (-?\d+)/g)].map((m) => m[1]);
+    expect(after).toHaveLength(2);
+    expect(after[1]).not.toBe('1234');
     expect(await stub.exit).toBe(0);
+    expect(stub.stderr()).toMatch(/gdb changed the replay/);
   });
 });
 
@@ -177,9 +189,11 @@ describe('l4trace replay --gdb: bad input', () => {
     expect(await c.request('mzz,4')).toBe('E01');
     // Memory the guest has: its bytes (the first instruction, at _start, is mapped: it is about to run).
     expect(await c.request('m8049190,4')).toMatch(/^[0-9a-f]{8}$/);
-    // The recorded run cannot be changed.
-    expect(await c.request('M8048000,1:00')).toMatch(/^E\./);
+    // Writes: memory outside the guest is an error; segment and x87 registers cannot be changed.
+    expect(await c.request('M8048000,1:00')).toBe('E14');
+    expect(await c.request('Mzz,1:00')).toBe('E01');
     expect(await c.request('G' + '00'.repeat(176))).toMatch(/^E\./);
+    expect(await c.request('P10=' + '11'.repeat(10))).toMatch(/^E\./);
     // Unknown packets get the empty reply; a bad thread is an error.
     expect(await c.request('qNoSuchThing')).toBe('');
     expect(await c.request('Hg123456')).toBe('E01');
