@@ -19,6 +19,7 @@ import type { Controller, DebugSession, Move, Stop, WatchKind } from '../debug/s
 import { MonitorError, runMonitor, where } from '../debug/monitor.js';
 import { encodePacket, fromHex, MAX_PACKET, PacketReader, toHex } from './packets.js';
 import { I386_REGISTERS, targetXml, xferChunk } from './target.js';
+import { safeFileName } from '../images.js';
 
 export interface StubIo {
   /** Bytes from gdb, waiting for them; null once gdb has gone. */
@@ -283,10 +284,13 @@ export class GdbStub implements Controller {
     return xferChunk(text, parseInt(m[2]!, 16), Math.min(parseInt(m[3]!, 16), MAX_PACKET - 16));
   }
 
-  private execFile(s: DebugSession): string {
+  private execFile(s: DebugSession): string | null {
     const gid = this.pick(this.gThread) ?? this.stopThread;
     const t = gid !== null ? s.thread(gid) : undefined;
-    const name = t?.task.image?.name.replace(/@.*$/, '') ?? s.reader.header.scenarioName;
+    const image = t?.task.image?.name;
+    if (image === undefined) return null;
+    // The name `l4trace images` gives the file.
+    const name = safeFileName(image.replace(/@[0-9a-f]+$/, ''));
     return this.opts.imagesDir ? `${this.opts.imagesDir.replace(/\/$/, '')}/${name}` : name;
   }
 

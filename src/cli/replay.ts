@@ -8,6 +8,8 @@
  * debugging commands (replay/debug/script.ts) and prints what they say.
  */
 import type { Command } from 'commander';
+import { ThreadKind } from '../../tracer/packets.js';
+import { safeFileName } from '../../replay/images.js';
 import { describeMachine, formatMachine } from '../../replay/inspect.js';
 import { buildReport, formatReport } from '../../replay/report.js';
 import { replayTrace, type ReplayResult } from '../../replay/replay.js';
@@ -125,8 +127,12 @@ async function replayUnderGdb(file: string, opts: ReplayCliOptions): Promise<voi
   const addr = parseGdbAddress(opts.gdb!);
   if (!addr) throw new UsageError(`--gdb ${JSON.stringify(opts.gdb)}: expected PORT or HOST:PORT (port 0..65535)`);
   const reader = openTrace(file);
-  const program = reader.header.images[0]?.name.replace(/[^A-Za-z0-9._-]/g, '_') ?? 'PROGRAM';
+  const first = reader.header.images[0];
+  const program = first ? safeFileName(first.name.replace(/@[0-9a-f]+$/, '')) : 'PROGRAM';
+  const guest = reader.threads.some((t) => t.kind === ThreadKind.IA32);
   reader.close();
+  // gdb needs a program counter to stand at: a run of model code alone has none.
+  if (!guest) throw new UsageError(`${file}: the run has no guest (IA32) code for gdb to stand in; its model threads can be examined with --monitor`);
   const log = (line: string): void => void process.stderr.write(`l4trace replay: ${line}\n`);
   try {
     await serveGdb(file, {

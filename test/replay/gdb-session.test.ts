@@ -242,6 +242,9 @@ describe('l4trace replay --gdb: bad input', () => {
     const bad = runCli(['replay', HANG, '--gdb', 'nowhere:99999']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--gdb "nowhere:99999": expected PORT or HOST:PORT/);
+    const model = runCli(['replay', join(GOLDEN_DIR, 'clients-server-seed3.l4t'), '--gdb', '0']);
+    expect(model.code).toBe(2);
+    expect(model.stderr).toMatch(/no guest \(IA32\) code for gdb/);
     const images = runCli(['replay', HANG, '--images', '/tmp']);
     expect(images.code).toBe(2);
     expect(images.stderr).toMatch(/--images goes with --gdb/);
