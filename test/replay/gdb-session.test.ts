@@ -269,6 +269,15 @@ describe('l4trace replay --monitor', () => {
     expect(r.stdout).toMatch(/--> here/);
     expect(r.stdout).toMatch(/\(replay\) frobnicate\nerror: unknown monitor command "frobnicate"/);
     expect(r.stdout).toMatch(/the signal: #\d+ .*SIG_SEND from_pid=1 to_pid=2 sig=SIGTERM/);
+    // goto-cycle stands at the first instruction at or after the cycle; inspect shows the machine there.
+    const g = runCli(['replay', HANG, '--monitor', 'goto-cycle 5000000; inspect; goto-seq 99999; checkpoints']);
+    expect(g.code).toBe(0);
+    const cycle = Number(/at: event #\d+ \(next #\d+\), cycle (\d+)/.exec(g.stdout)?.[1]);
+    expect(cycle).toBeGreaterThanOrEqual(5_000_000);
+    expect(cycle).toBeLessThan(5_000_100);
+    expect(g.stdout).toMatch(/\(replay\) inspect\n[\s\S]*linux-server/);
+    expect(g.stdout).toMatch(/\(replay\) goto-seq 99999\nerror: the trace's last event is #\d+/);
+    expect(g.stdout).toMatch(/\(replay\) checkpoints\n\d+ checkpoint\(s\)/);
     // A file cut short replays to where it was cut, checked as far as it goes.
     const dir = tempDir();
     const race = readFileSync(HANG);
