@@ -14,10 +14,9 @@
  * debugger shows is one the recording went through; a difference stops the session with `diverged`.
  */
 import type { TraceReader } from '../../tracer/reader.js';
-import type { AccessWatch, Cpu as GuestCpu } from '../../src/ia32/cpu.js';
+import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, type Cpu as GuestCpu } from '../../src/ia32/cpu.js';
 import { REDIRECT, type StepHook } from '../../src/ia32/interpreter.js';
-import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from '../../src/ia32/cpu.js';
-import { PAGE_SIZE, R, W, type PageTable } from '../../src/ia32/memory.js';
+import { PAGE_SIZE, R, type PageTable } from '../../src/ia32/memory.js';
 import { Ia32Engine } from '../../src/l4/ia32-engine.js';
 import type { Kernel } from '../../src/l4/kernel.js';
 import type { Thread } from '../../src/l4/thread.js';
@@ -26,7 +25,10 @@ import type { ReplaySessionResult } from '../../src/session/replay-session.js';
 import { setupFromTrace } from '../../src/session/setup.js';
 import type { MachineSetup } from '../../src/session/setup.js';
 import { CheckpointPool } from './checkpoints.js';
+import { Watches, type WatchKind } from './watches.js';
 import { Pass } from './pass.js';
+
+export type { WatchKind } from './watches.js';
 
 export type StopReason = 'start' | 'step' | 'breakpoint' | 'watch' | 'rwatch' | 'awatch' | 'arrived' | 'interrupt' | 'end' | 'begin' | 'diverged';
 
@@ -61,18 +63,6 @@ export interface Controller {
   stopped(session: DebugSession, stop: Stop): Move;
   /** Asked now and then while the machine runs: true to interrupt it (gdb's Ctrl-C). */
   interrupted?(): boolean;
-}
-
-export type WatchKind = 'write' | 'read' | 'access';
-
-interface Watchpoint {
-  kind: WatchKind;
-  addr: number;
-  len: number;
-  /** The address space it watches (the thread's selected when it was set): its page table in each pass. */
-  task: number;
-  /** Write watchpoints: the bytes as last seen (-1 where unmapped). */
-  last: Int16Array;
 }
 
 export interface ThreadInfo {
@@ -146,9 +136,7 @@ export class DebugSession implements StepHook {
   private scan: Extract<Plan, { kind: 'scan' }> | null = null;
   private lastMatch = -1;
 
-  private readonly breakpoints = new Set<number>();
-  private readonly watchpoints: Watchpoint[] = [];
-  private accessHit: { addr: number; write: boolean } | null = null;
+  private readonly watches = new Watches();
   /** Machines started from the beginning for the session itself (checkpoint building not included). */
   passes = 0;
 
@@ -209,7 +197,6 @@ export class DebugSession implements StepHook {
     this.paused = -1;
     this.ended = false;
     this.endDetail = '';
-    this.accessHit = null;
     this.interruptPending = false;
     this.pollIn = POLL_EVERY;
     this.clearConditions();
@@ -217,7 +204,7 @@ export class DebugSession implements StepHook {
     this.lastMatch = -1;
     this.lastAddr = -1;
     this.scanFrom = pass.count;
-    for (const w of this.watchpoints) if (w.kind === 'write') this.watchChanged(w);
+    this.watches.bind(pass.kernel);
     if (plan.kind === 'scan') this.scan = plan;
     else this.setForward(plan.move, pass.count - 1);
     if (first) this.targetReason = 'start';
@@ -306,7 +293,7 @@ export class DebugSession implements StepHook {
    * something may stop in it or a backward search must see its instructions; else it runs fused.
    */
   wantsBlock(cpu: GuestCpu, start: number, end: number, n: number, time: number, cost: number): boolean {
-    if (cpu.accessWatch !== this.accessWatcher) cpu.setAccessWatch(this.hasAccessWatches() ? this.accessWatcher : null);
+    cpu.setAccessWatch(this.watches.accessWatch);
     if ((this.pollIn -= n) <= 0) {
       this.pollIn = POLL_EVERY;
       if (this.scan === null && this.controller!.interrupted?.()) this.interruptPending = true;
@@ -314,7 +301,7 @@ export class DebugSession implements StepHook {
     if (this.scan !== null) return this.scanWants(start, end, n);
     if (this.interruptPending || this.pass!.difference) return true;
     if (this.untilOrdinal >= this.pass!.count && this.pass!.count + n > this.untilOrdinal) return true;
-    if (this.honourBreaks && (this.watchpoints.length > 0 || this.breakpointIn(start, end))) return true;
+    if (this.honourBreaks && (this.watches.watching || this.watches.breakpointIn(start, end))) return true;
     if (this.stepThread >= 0 && this.k!.exec.current?.gid === this.stepThread) return true;
     if (this.afterSeq >= 0 && this.k!.recorder.nextSeq > this.afterSeq) return true;
     return this.atCycle >= 0 && time + cost > this.atCycle;
@@ -325,7 +312,7 @@ export class DebugSession implements StepHook {
     if (this.pass!.count + n > s.until) return true; // the block holding the current position: reach it exactly
     switch (s.match) {
       case 'reverse-continue':
-        return this.watchpoints.length > 0 || this.breakpointIn(start, end);
+        return this.watches.watching || this.watches.breakpointIn(start, end);
       case 'before-event':
         return this.k!.recorder.nextSeq > s.seq!;
       default:
@@ -344,12 +331,6 @@ export class DebugSession implements StepHook {
       const t = this.k!.exec.current;
       if (t && this.k!.recorder.nextSeq <= s.seq! && s.where!(t)) this.noteMatch(this.pass!.count - 1, 'arrived', -1);
     }
-  }
-
-  private breakpointIn(start: number, end: number): boolean {
-    const list = this.breakpointList;
-    for (let i = 0; i < list.length; i++) if (list[i]! >= start && list[i]! < end) return true;
-    return false;
   }
 
   private interruptPending = false;
@@ -373,7 +354,7 @@ export class DebugSession implements StepHook {
     if (this.honourBreaks) {
       const hit = this.watchHit();
       if (hit) return hit;
-      if (this.breakpoints.has(cpu.eip >>> 0)) return { reason: 'breakpoint', thread: gid };
+      if (this.watches.hasBreakpoint(cpu.eip)) return { reason: 'breakpoint', thread: gid };
     }
     if (this.stepThread >= 0 && gid === this.stepThread) return { reason: 'step', thread: gid };
     if (this.afterSeq >= 0 && this.k!.recorder.nextSeq > this.afterSeq) return this.arrival();
@@ -409,7 +390,7 @@ export class DebugSession implements StepHook {
         return;
       }
       default:
-        if (this.breakpoints.has(cpu.eip >>> 0)) this.noteMatch(n, 'breakpoint', -1);
+        if (this.watches.hasBreakpoint(cpu.eip)) this.noteMatch(n, 'breakpoint', -1);
     }
   }
 
@@ -535,8 +516,7 @@ export class DebugSession implements StepHook {
         throw new Error(`internal error: ${move.kind} is not a move forward`);
     }
     // Watchpoints compare with what the value is where the move starts.
-    for (const w of this.watchpoints) if (w.kind === 'write' && this.k) this.watchChanged(w);
-    this.accessHit = null;
+    this.watches.rebase();
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -605,94 +585,28 @@ export class DebugSession implements StepHook {
   // Breakpoints and watchpoints
 
   addBreakpoint(addr: number): void {
-    this.breakpoints.add(addr >>> 0);
-    this.breakpointList = [...this.breakpoints];
+    this.watches.addBreakpoint(addr);
   }
 
   removeBreakpoint(addr: number): void {
-    this.breakpoints.delete(addr >>> 0);
-    this.breakpointList = [...this.breakpoints];
+    this.watches.removeBreakpoint(addr);
   }
-
-  /** The breakpoints as an array, for the per-block check. */
-  private breakpointList: number[] = [];
 
   /** Watch `len` bytes at `addr` in the address space of thread `gid`; false if it has none. */
   addWatchpoint(kind: WatchKind, addr: number, len: number, gid: number): boolean {
     const t = this.k?.threads.get(gid);
-    if (!t || !(t.engine instanceof Ia32Engine) || len < 1 || len > 4096) return false;
-    const w: Watchpoint = { kind, addr: addr >>> 0, len, task: t.task.no, last: new Int16Array(len) };
-    this.watchChanged(w);
-    this.watchpoints.push(w);
-    return true;
+    if (!t || !(t.engine instanceof Ia32Engine)) return false;
+    return this.watches.addWatchpoint(kind, addr, len, t.task.no);
   }
 
   removeWatchpoint(kind: WatchKind, addr: number, len: number): boolean {
-    const i = this.watchpoints.findIndex((w) => w.kind === kind && w.addr === addr >>> 0 && w.len === len);
-    if (i < 0) return false;
-    this.watchpoints.splice(i, 1);
-    return true;
+    return this.watches.removeWatchpoint(kind, addr, len);
   }
-
-  private hasAccessWatches(): boolean {
-    return this.watchpoints.some((w) => w.kind !== 'write');
-  }
-
-  /** Hands the interpreter's slow path the accesses to watched pages (read and access watchpoints). */
-  private readonly accessWatcher: AccessWatch = {
-    watches: (pages, vpn) => this.watchpoints.some((w) => w.kind !== 'write' && this.pagesOf(w) === pages && vpn >= w.addr >>> 12 && vpn <= (w.addr + w.len - 1) >>> 12),
-    access: (pages, addr, write) => {
-      for (const w of this.watchpoints) {
-        if (w.kind === 'write' || this.pagesOf(w) !== pages) continue;
-        // The slow path sees an access's first byte: an access of up to 4 bytes that starts 3 before still overlaps.
-        if (addr + 3 < w.addr || addr >= w.addr + w.len) continue;
-        if (w.kind === 'read' && write) continue;
-        this.accessHit ??= { addr: w.addr, write };
-      }
-    },
-  };
 
   private watchHit(): Stop | null {
-    for (const w of this.watchpoints) {
-      if (w.kind !== 'write') continue;
-      if (this.watchChanged(w)) {
-        return { reason: 'watch', thread: this.currentGid(), addr: w.addr };
-      }
-    }
-    if (this.accessHit) {
-      const hit = this.accessHit;
-      this.accessHit = null;
-      const w = this.watchpoints.find((x) => x.addr === hit.addr && x.kind !== 'write');
-      return { reason: w?.kind === 'read' ? 'rwatch' : 'awatch', thread: this.currentGid(), addr: hit.addr };
-    }
-    return null;
+    const hit = this.watches.hit();
+    return hit ? { reason: hit.reason, thread: this.currentGid(), addr: hit.addr } : null;
   }
-
-  private pagesOf(w: Watchpoint): PageTable | null {
-    const task = this.k?.tasks[w.task];
-    return task && task.alive ? task.space.pages : null;
-  }
-
-  /** Whether the watched bytes differ from those last seen (which they then become); reads nothing else. */
-  private watchChanged(w: Watchpoint): boolean {
-    const pages = this.pagesOf(w);
-    const mem = this.k!.mem.bytes;
-    let changed = false;
-    for (let i = 0; i < w.len; i++) {
-      const a = (w.addr + i) >>> 0;
-      let v = -1;
-      if (pages) {
-        const e = pages.get(a >>> 12);
-        if ((e & R) !== 0) v = mem[(e >>> 3) * PAGE_SIZE + (a & (PAGE_SIZE - 1))]!;
-      }
-      if (v !== w.last[i]) {
-        w.last[i] = v;
-        changed = true;
-      }
-    }
-    return changed;
-  }
-
 
   // -------------------------------------------------------------------------------------------------
   // What a stopped machine shows
@@ -774,9 +688,4 @@ export function readVirtual(k: Kernel, pages: PageTable, addr: number, len: numb
     done += n;
   }
   return out.subarray(0, done);
-}
-
-/** Whether a virtual page is writable through a page table (for gdb's memory map). */
-export function writable(pages: PageTable, addr: number): boolean {
-  return (pages.get(addr >>> 12) & W) !== 0;
 }
