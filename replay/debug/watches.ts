@@ -77,6 +77,7 @@ export class Watches {
     const w: Watchpoint = { kind, addr: addr >>> 0, len, task, last: new Int16Array(len) };
     if (this.k) this.changed(w);
     this.watchpoints.push(w);
+    this.updateAccessWatch();
     return true;
   }
 
@@ -84,12 +85,15 @@ export class Watches {
     const i = this.watchpoints.findIndex((w) => w.kind === kind && w.addr === addr >>> 0 && w.len === len);
     if (i < 0) return false;
     this.watchpoints.splice(i, 1);
+    this.updateAccessWatch();
     return true;
   }
 
-  /** What the guest CPUs' slow path reports accesses to (null without read or access watchpoints). */
-  get accessWatch(): AccessWatch | null {
-    return this.watchpoints.some((w) => w.kind !== 'write') ? this.accessWatcher : null;
+  /** What the guest CPUs' slow path reports accesses to (null without read or access watchpoints); asked per block. */
+  accessWatch: AccessWatch | null = null;
+
+  private updateAccessWatch(): void {
+    this.accessWatch = this.watchpoints.some((w) => w.kind !== 'write') ? this.accessWatcher : null;
   }
 
   private readonly accessWatcher: AccessWatch = {
