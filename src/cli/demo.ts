@@ -82,6 +82,8 @@ export function register(program: Command): void {
       const page = await askTheRace(race);
       console.log(`\nthe timeline of the race, offline in any browser: ${pathToFileURL(resolve(page)).href}`);
       console.log(`\nnext: npx l4trace report ${race}   |   npx l4trace dump ${race} --kind SIG_SEND,SIG_DELIVER,SYSCALL_ENTER   |   npx l4trace export ${race} --format perfetto -o race.pftrace   |   npx l4trace bench table2`);
+      // Back in time to the lost kick, from the child's signal thread (l4 id 11.01), and then with gdb.
+      console.log(`debug: npx l4trace replay ${race} --monitor "continue; thread 11.01; ipc-origin; events 2"   |   npx l4trace images ${race} -o prog && npx l4trace replay ${race} --gdb 1234 --images prog`);
     });
 }
 
