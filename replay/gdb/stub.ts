@@ -37,6 +37,8 @@ export interface StubOptions {
 }
 
 const GENERAL_ORDER = [EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI];
+/** Packets kept that came in while the machine ran (answered at the next stop). */
+const MAX_BACKLOG = 64;
 const SEG_ORDER = [CS, SS, DS, ES, FS, GS];
 
 /** gdb's `E.text` error reply (gdb prints the text). */
@@ -97,7 +99,9 @@ export class GdbStub implements Controller {
       if (item.type === 'interrupt') this.interruptSeen = true;
       else if (item.type === 'packet') {
         this.ack(item.ok);
-        if (item.ok) this.backlog.push(item.data);
+        // gdb sends nothing but Ctrl-C while the target runs; a client that floods is not kept in memory.
+        if (item.ok && this.backlog.length < MAX_BACKLOG) this.backlog.push(item.data);
+        else if (item.ok) this.opts.log?.('gdb stub: dropped a packet sent while the replay was running');
       }
     }
     const seen = this.interruptSeen;
