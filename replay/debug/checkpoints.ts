@@ -17,13 +17,13 @@ export class CheckpointPool {
   private readonly parked: Pass[] = [];
   private building: { pass: Pass; slot: Slot } | null = null;
   /**
-   * Evenly spaced positions (instruction ordinals) to keep a checkpoint at, once the run's length is
-   * known, each with the machine built for it while that machine is parked. A machine parks at the end
-   * of a round, so it may stand past its position (a round of a CPU-bound thread is ~1 M instructions).
+   * Evenly spaced instants (cycles) of the run to keep a checkpoint at, each with the machine built for it
+   * while that machine is parked. A machine parks at the end of a round, so it may stand past its instant
+   * (a round is 1 M cycles on one CPU).
    */
   private layout: Slot[] = [];
-  /** Instructions in the whole run. */
-  private total = Infinity;
+  /** The cycle the run ends at. */
+  private end = Infinity;
   /** Machines built for the layout, and the instructions they replayed. */
   built = 0;
   replayedInstructions = 0;
@@ -81,14 +81,17 @@ export class CheckpointPool {
     for (const slot of this.layout) if (slot.pass === p) slot.pass = null;
   }
 
-  /** The run has `total` instructions: spread checkpoints evenly over it, as many as the budget holds. */
-  planLayout(total: number, passBytes: number): void {
-    if (this.layout.length > 0 || total <= 0) return;
+  /**
+   * The run ends at cycle `end` (the trace's footer says so before anything ran): spread checkpoints
+   * evenly over its time, as many as the budget holds.
+   */
+  planLayout(end: number, passBytes: number): void {
+    if (this.layout.length > 0 || this.end !== Infinity || end <= 0) return;
     // Room for the layout and two more (the session's machine and one it parks when going back).
     const slots = Math.min(MAX_SLOTS, Math.floor(this.budget / Math.max(1, passBytes)) - 2);
     if (slots < 2) return;
-    this.total = total;
-    const spacing = Math.ceil(total / slots);
+    this.end = end;
+    const spacing = Math.ceil(end / slots);
     this.layout = Array.from({ length: slots - 1 }, (_, i) => ({ target: (i + 1) * spacing, pass: null }));
   }
 
@@ -104,11 +107,11 @@ export class CheckpointPool {
     const before = b.pass.count;
     const ended = b.pass.advance(1) !== null;
     this.replayedInstructions += b.pass.count - before;
-    if (ended || b.pass.count >= this.total) {
-      // The run ended before the position (its last instruction lies within the last round): no checkpoint there.
+    if (ended) {
+      // The run ended before the position: no checkpoint there.
       this.building = null;
       this.layout = this.layout.filter((sl) => sl !== b.slot);
-    } else if (b.pass.count >= b.slot.target) {
+    } else if (b.pass.time >= b.slot.target) {
       this.building = null;
       // Rounds can be longer than the spacing: a machine already parked there serves this slot too.
       const same = this.parked.find((p) => p.count === b.pass.count);

@@ -72,7 +72,7 @@ function checkpointLine(s: DebugSession): string {
   const p = s.pool;
   const mib = (n: number): string => `${Math.round(n / (1 << 20))} MiB`;
   const at = p.positions.length ? ` at instructions ${p.positions.join(', ')}` : '';
-  return `${p.size} checkpoint(s)${at}; about ${mib(p.bytes)} of ${mib(p.budget)}; ${s.passes} replay(s) from the start so far${p.size === 0 && !s.atEnd ? ' (the layout is made once a move has reached the end of the run)' : ''}`;
+  return `${p.size} checkpoint(s)${at}; about ${mib(p.bytes)} of ${mib(p.budget)}; ${s.passes} replay(s) from the start so far${p.size === 0 && !s.reader.footer && !s.atEnd ? ' (a file cut short: the layout is made once a move has reached its end)' : ''}`;
 }
 
 /** `event #S, cycle C, instruction I, thread …`. */

@@ -194,6 +194,8 @@ export class DebugSession implements StepHook {
     }
     this.pass = pass;
     pass.steer(this);
+    // The footer says when the run ends: checkpoints can be laid out before any move has got there.
+    if (this.reader.footer) this.pool.planLayout(this.reader.footer.endTime, pass.bytes);
     this.paused = -1;
     this.ended = false;
     this.endDetail = '';
@@ -251,7 +253,7 @@ export class DebugSession implements StepHook {
   private atEndOfRun(result: ReplaySessionResult): Plan {
     this.ended = true;
     this.paused = this.pass!.count;
-    this.pool.planLayout(this.pass!.count, this.pass!.bytes);
+    this.pool.planLayout(this.pass!.time, this.pass!.bytes);
     if (this.scan) return this.scanResult();
     this.verifyEnd(result);
     this.endDetail = result.run?.stop.detail ?? (result.tapeDivergence ? result.tapeDivergence.message : '');
