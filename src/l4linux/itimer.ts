@@ -38,13 +38,13 @@ export function jiffiesToTimeval(j: number): [number, number] {
 
 /** ITIMER_REAL's jiffies left: at least 1 while armed (it has not fired yet). */
 export function realLeft(lx: Linux, proc: Process): number {
-  return proc.alarmAt === 0 ? 0 : Math.max(1, proc.alarmAt - lx.jiffies);
+  return proc.group.alarmAt === 0 ? 0 : Math.max(1, proc.group.alarmAt - lx.jiffies);
 }
 
 /** Arm ITIMER_REAL `value` jiffies from now, reloading with `interval`; a value of 0 disarms it (and drops the interval). */
 export function armReal(lx: Linux, proc: Process, value: number, interval: number): void {
-  proc.alarmAt = value === 0 ? 0 : lx.jiffies + value;
-  proc.realInterval = value === 0 ? 0 : interval;
+  proc.group.alarmAt = value === 0 ? 0 : lx.jiffies + value;
+  proc.group.realInterval = value === 0 ? 0 : interval;
 }
 
 /**
@@ -53,8 +53,8 @@ export function armReal(lx: Linux, proc: Process, value: number, interval: numbe
  */
 export function* itimerTick(lx: Linux, proc: Process): LxGen<boolean> {
   let sent = false;
-  if (proc.alarmAt !== 0 && proc.alarmAt <= lx.jiffies) {
-    proc.alarmAt = proc.realInterval !== 0 ? lx.jiffies + proc.realInterval : 0;
+  if (proc.group.alarmAt !== 0 && proc.group.alarmAt <= lx.jiffies) {
+    proc.group.alarmAt = proc.group.realInterval !== 0 ? lx.jiffies + proc.group.realInterval : 0;
     yield* sendSignal(lx, proc, SIG.ALRM, 0);
     sent = true;
   }

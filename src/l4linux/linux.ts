@@ -172,11 +172,9 @@ export class Linux {
 
   newProcess(parent: Process | null, name: string, mm: ProcessMemory, files: FileTable): Process {
     const pid = this.nextPid++;
-    const proc = new Process(pid, parent, parent?.pgrp ?? pid, name, mm, files);
+    const proc = new Process(pid, parent, parent?.group.pgrp ?? pid, name, mm, files, parent ? parent.fs.clone() : new FsStruct(this.fs.root));
     proc.startedAt = this.now();
     if (!parent) proc.rlimits = defaultRlimits(this.config.limits.maxThreads);
-    proc.cwd = parent?.cwd ?? this.fs.root;
-    proc.umask = parent?.umask ?? 0o022;
     proc.exe = parent?.exe ?? '';
     proc.cmdline = parent?.cmdline ?? [];
     this.processes.set(pid, proc);
@@ -195,10 +193,9 @@ export class Linux {
   newThread(creator: Process, sharedFs: boolean, sharedFiles: boolean): Process {
     const pid = this.nextPid++;
     const g = creator.group;
-    const t = new Process(pid, g.leader.parent, g.pgrp, creator.name, creator.mm, sharedFiles ? creator.files : creator.files.clone());
+    const t = new Process(pid, g.leader.parent, g.pgrp, creator.name, creator.mm, sharedFiles ? creator.files : creator.files.clone(), sharedFs ? creator.fs : creator.fs.clone());
     t.group = g;
     g.threads.push(t);
-    t.fs = sharedFs ? creator.fs : new FsStruct(creator.fs);
     t.actions = creator.actions;
     t.cred = creator.cred;
     t.rlimits = creator.rlimits;
@@ -314,7 +311,7 @@ export class Linux {
     proc.exitStatus = status;
     last.threadExited = true;
     if (last !== proc) this.processes.delete(last.pid);
-    proc.alarmAt = 0;
+    proc.group.alarmAt = 0;
     this.closeAll(last);
     if (proc.files !== last.files) this.closeAll(proc);
     const pages = last.mm.pages.size;
@@ -382,7 +379,7 @@ export class Linux {
 
   /** waitpid reaped a zombie: it is gone. */
   reap(proc: Process): void {
-    if (proc.parent && proc.endedAt >= 0) proc.parent.childCycles += proc.endedAt - proc.startedAt + proc.childCycles; // times' cutime
+    if (proc.parent && proc.endedAt >= 0) proc.parent.group.childCycles += proc.endedAt - proc.startedAt + proc.group.childCycles; // times' cutime
     proc.parent?.children.delete(proc);
     this.processes.delete(proc.pid);
   }

@@ -8,8 +8,7 @@ import type { Rlimit } from './rlimit.js';
 import type { SigSet } from './sigset.js';
 import type { FileTable } from './files.js';
 import type { ProcessMemory } from './memory.js';
-import type { Inode } from './vfs/inode.js';
-import { FsStruct, ThreadGroup } from './thread-group.js';
+import { ThreadGroup, type FsStruct } from './thread-group.js';
 
 export type ProcessState = 'running' | 'stopped' | 'zombie';
 
@@ -42,8 +41,6 @@ export class Process {
   state: ProcessState = 'running';
   /** The thread group (getpid's value is its leader's pid, `tgid`). */
   group: ThreadGroup;
-  /** The working directory and umask (CLONE_FS shares them). */
-  fs: FsStruct;
   /** This thread's user thread has ended while its group lives on (a leader that called exit, not exit_group). */
   threadExited = false;
   /** L4Linux: the L4 thread that runs this Linux thread (0, or 2k in the shared thread model; its signal thread is next). */
@@ -156,11 +153,12 @@ export class Process {
     public name: string,
     public mm: ProcessMemory,
     public files: FileTable,
+    /** Working directory and umask (fs_struct): the parent's copy, or shared with the creating thread (CLONE_FS). */
+    public fs: FsStruct,
   ) {
     // fork: the child has its parent's identity, session, limits, niceness, name, alternate stack and
     // blocked real-time signals (the caller copies the rest of the signal state); no timers, no robust list.
-    this.group = new ThreadGroup(this, pgrp, parent ? parent.sid : pid);
-    this.fs = new FsStruct(parent?.fs);
+    this.group = new ThreadGroup(this, pgrp, parent ? parent.group.sid : pid);
     this.cred = parent ? parent.cred.clone() : new Cred();
     this.rlimits = parent ? parent.rlimits.map((r) => ({ ...r })) : [];
     this.altstack = parent ? parent.altstack.clone() : new AltStack();
@@ -217,55 +215,6 @@ export class Process {
     return this.alive && !this.threadExited;
   }
 
-  // --- shared state (the thread group's signal_struct, the fs_struct) -----------------------------------
-  get pgrp(): number {
-    return this.group.pgrp;
-  }
-  set pgrp(v: number) {
-    this.group.pgrp = v;
-  }
-  /** Session id (setsid). */
-  get sid(): number {
-    return this.group.sid;
-  }
-  set sid(v: number) {
-    this.group.sid = v;
-  }
-  /** Jiffy at which SIGALRM is due, or 0 (ITIMER_REAL, itimer.ts). */
-  get alarmAt(): number {
-    return this.group.alarmAt;
-  }
-  set alarmAt(v: number) {
-    this.group.alarmAt = v;
-  }
-  /** ITIMER_REAL's reload value in jiffies (0: one shot). */
-  get realInterval(): number {
-    return this.group.realInterval;
-  }
-  set realInterval(v: number) {
-    this.group.realInterval = v;
-  }
-  /** CPU cycles of its reaped children and theirs (times' cutime, RUSAGE_CHILDREN). */
-  get childCycles(): number {
-    return this.group.childCycles;
-  }
-  set childCycles(v: number) {
-    this.group.childCycles = v;
-  }
-  /** Working directory (set when the process is made: init's is /, a child's its parent's). */
-  get cwd(): Inode {
-    return this.fs.cwd!;
-  }
-  set cwd(v: Inode) {
-    this.fs.cwd = v;
-  }
-  /** File-creation mask (Linux's default 022). */
-  get umask(): number {
-    return this.fs.umask;
-  }
-  set umask(v: number) {
-    this.fs.umask = v;
-  }
 }
 
 /** Wait status as waitpid reports it: exit code << 8, or the terminating signal. */

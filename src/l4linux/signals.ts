@@ -172,7 +172,7 @@ export function siginfoOf(proc: Process, sig: number): FaultSiginfo | SenderSigi
 export function* sendToGroup(lx: Linux, pgrp: number, sig: number, from: number, except: Process | null = null): LxGen<number> {
   let n = 0;
   for (const p of [...lx.processes.values()]) {
-    if (p.alive && p.isLeader && p.pgrp === pgrp && p !== except) {
+    if (p.alive && p.isLeader && p.group.pgrp === pgrp && p !== except) {
       n++;
       if (sig !== 0) yield* sendSignal(lx, p, sig, from);
     }

@@ -71,7 +71,7 @@ const CORE_SYSCALLS: [number, Syscall][] = [
   [NR.time, sysTime],
   [NR.getpid, (_lx, p) => value(p.tgid)],
   [NR.getppid, (_lx, p) => value(p.ppid)],
-  [NR.getpgrp, (_lx, p) => value(p.pgrp)],
+  [NR.getpgrp, (_lx, p) => value(p.group.pgrp)],
   [NR.pause, sysPause],
   [NR.sigreturn, sysSigreturn],
   [NR.sched_yield, () => value(0)],

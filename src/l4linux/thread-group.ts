@@ -49,11 +49,15 @@ export interface SharedSigInfo {
 
 /** The working directory and file-creation mask (fs_struct). */
 export class FsStruct {
-  cwd: Inode | null;
-  umask: number;
+  constructor(
+    /** Working directory (init's is /). */
+    public cwd: Inode,
+    /** File-creation mask (Linux's default 022). */
+    public umask = 0o022,
+  ) {}
 
-  constructor(from?: FsStruct) {
-    this.cwd = from?.cwd ?? null;
-    this.umask = from?.umask ?? 0o022;
+  /** A child's or an unshared thread's copy (fork, clone without CLONE_FS). */
+  clone(): FsStruct {
+    return new FsStruct(this.cwd, this.umask);
   }
 }

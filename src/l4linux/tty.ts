@@ -38,7 +38,7 @@ export function* ttyInput(lx: Linux, bytes: number[]): LxGen {
     if (b === CTRL_C) {
       lx.writeConsole(1, new TextEncoder().encode('^C\n'));
       lx.console.input.length = 0;
-      if (lx.init) yield* sendToGroup(lx, lx.init.pgrp, SIG.INT, 0);
+      if (lx.init) yield* sendToGroup(lx, lx.init.group.pgrp, SIG.INT, 0);
       continue;
     }
     if (b === CTRL_D) {

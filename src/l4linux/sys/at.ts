@@ -19,7 +19,7 @@ export function* userPath(lx: Linux, proc: Process, addr: number): LxGen<string 
 
 /** Where a relative path starts: the working directory, or the directory open at `dirfd`. */
 export function startDir(proc: Process, dirfd: number, path: string): Inode | number {
-  if (path.startsWith('/') || i32(dirfd) === AT_FDCWD) return proc.cwd;
+  if (path.startsWith('/') || i32(dirfd) === AT_FDCWD) return proc.fs.cwd;
   const f = proc.files.get(i32(dirfd));
   if (!f) return -EBADF;
   if (!f.inode || f.inode.kind !== 'dir') return -ENOTDIR;

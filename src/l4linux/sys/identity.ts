@@ -95,7 +95,7 @@ function setGroupsCall(width: Width): Syscall {
 /** Process ids name zombies too, until they are reaped (find_task_by_vpid). */
 const find = (lx: Linux, proc: Process, pid: number): Process | undefined => (pid === 0 ? proc : lx.processes.get(pid));
 
-const someInGroup = (lx: Linux, pgrp: number, sid?: number): boolean => [...lx.processes.values()].some((p) => p.pgrp === pgrp && (sid === undefined || p.sid === sid));
+const someInGroup = (lx: Linux, pgrp: number, sid?: number): boolean => [...lx.processes.values()].some((p) => p.group.pgrp === pgrp && (sid === undefined || p.group.sid === sid));
 
 /**
  * setpgid(pid, pgid): the caller or a child of it (else ESRCH) that has not exec'd (EACCES), in the
@@ -109,29 +109,29 @@ function* sysSetpgid(lx: Linux, proc: Process, a: number[]): LxGen<number | null
   const p = lx.processes.get(pid);
   if (!p) return -ESRCH;
   if (p.parent === proc && p !== proc) {
-    if (p.sid !== proc.sid) return -EPERM;
+    if (p.group.sid !== proc.group.sid) return -EPERM;
     if (p.didExec) return -EACCES;
   } else if (p !== proc) return -ESRCH;
-  if (p.sid === p.pid) return -EPERM;
-  if (pgid !== pid && !someInGroup(lx, pgid, proc.sid)) return -EPERM;
-  p.pgrp = pgid;
+  if (p.group.sid === p.pid) return -EPERM;
+  if (pgid !== pid && !someInGroup(lx, pgid, proc.group.sid)) return -EPERM;
+  p.group.pgrp = pgid;
   return 0;
 }
 
 function* sysGetpgid(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
   const p = find(lx, proc, i32(a[0]!));
-  return p ? p.pgrp : -ESRCH;
+  return p ? p.group.pgrp : -ESRCH;
 }
 
 function* sysGetsid(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
   const p = find(lx, proc, i32(a[0]!));
-  return p ? p.sid : -ESRCH;
+  return p ? p.group.sid : -ESRCH;
 }
 
 /** setsid: a new session and process group named by the caller, unless a group already has that id (EPERM). */
 function* sysSetsid(lx: Linux, proc: Process): LxGen<number | null> {
   if (someInGroup(lx, proc.pid)) return -EPERM;
-  proc.sid = proc.pgrp = proc.pid;
+  proc.group.sid = proc.group.pgrp = proc.pid;
   return proc.pid;
 }
 

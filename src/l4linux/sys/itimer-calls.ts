@@ -13,7 +13,7 @@ import type { SyscallTable } from './syscall.js';
 
 /** A timer's jiffies left and reload interval. */
 function current(lx: Linux, proc: Process, which: number): { value: number; interval: number } {
-  if (which === ITIMER_REAL) return { value: realLeft(lx, proc), interval: proc.realInterval };
+  if (which === ITIMER_REAL) return { value: realLeft(lx, proc), interval: proc.group.realInterval };
   return which === ITIMER_VIRTUAL ? { ...proc.virtTimer } : { ...proc.profTimer };
 }
 

@@ -87,7 +87,7 @@ function prioTargets(lx: Linux, proc: Process, which: number, who: number): Proc
     const p = find(lx, proc, who);
     return p ? [p] : [];
   }
-  if (which === PRIO_PGRP) return all.filter((p) => p.pgrp === (who || proc.pgrp));
+  if (which === PRIO_PGRP) return all.filter((p) => p.group.pgrp === (who || proc.group.pgrp));
   return all.filter((p) => p.cred.user.r === (who || proc.cred.user.r));
 }
 

@@ -62,7 +62,7 @@ function createFile(lx: Linux, proc: Process, start: Inode, path: string, mode: 
   const existing = child(dir, name, proc);
   if (existing) return existing.kind === 'symlink' ? -ENOENT : existing; // a dangling link: 2.4 refuses
   if (!lx.fs.canCreate()) return -ENOSPC;
-  const inode = lx.fs.create('file', mode & 0o7777 & ~proc.umask);
+  const inode = lx.fs.create('file', mode & 0o7777 & ~proc.fs.umask);
   lx.fs.attach(dir, name, inode);
   dir.mtime = dir.ctime = lx.fs.clock();
   return inode;
@@ -79,7 +79,7 @@ function* statAt(lx: Linux, proc: Process, dirfd: number, pathAt: number, out: n
     const path = yield* userPath(lx, proc, pathAt);
     if (path === '') {
       const f = i32(dirfd) === AT_FDCWD ? null : proc.files.get(i32(dirfd));
-      if (i32(dirfd) === AT_FDCWD) info = statOf(proc.cwd);
+      if (i32(dirfd) === AT_FDCWD) info = statOf(proc.fs.cwd);
       else if (!f) return -EBADF;
       else info = statOfOpen(f);
       return (yield* copyToUser(lx, proc, out, layout(info))) ? 0 : -EFAULT;
@@ -106,7 +106,7 @@ function* mkdirAt(lx: Linux, proc: Process, dirfd: number, pathAt: number, mode:
   if (p.name === '' || p.name === '.' || p.name === '..' || child(p.dir, p.name, proc)) return -EEXIST;
   if (p.dir.dynamic) return -EACCES;
   if (!lx.fs.canCreate()) return -ENOSPC;
-  const dir = lx.fs.create('dir', mode & 0o7777 & ~proc.umask);
+  const dir = lx.fs.create('dir', mode & 0o7777 & ~proc.fs.umask);
   dir.nlink = 2;
   lx.fs.attach(p.dir, p.name, dir);
   p.dir.mtime = p.dir.ctime = lx.fs.clock();
@@ -222,12 +222,12 @@ function* readlinkAt(lx: Linux, proc: Process, dirfd: number, pathAt: number, bu
 function* chdirTo(inode: Inode | number, proc: Process): LxGen<number> {
   if (typeof inode === 'number') return inode;
   if (inode.kind !== 'dir') return -ENOTDIR;
-  proc.cwd = inode;
+  proc.fs.cwd = inode;
   return 0;
 }
 
 function* getcwd(lx: Linux, proc: Process, buf: number, size: number): LxGen<number> {
-  const path = pathOf(lx.fs, proc.cwd);
+  const path = pathOf(lx.fs, proc.fs.cwd);
   if (path === null) return -ENOENT;
   const bytes = new TextEncoder().encode(path + '\0');
   if (bytes.length > size) return -ERANGE;
@@ -291,8 +291,8 @@ function* utimensAt(lx: Linux, proc: Process, dirfd: number, pathAt: number, tim
 }
 
 function* umask(proc: Process, mask: number): LxGen<number> {
-  const old = proc.umask;
-  proc.umask = mask & 0o777;
+  const old = proc.fs.umask;
+  proc.fs.umask = mask & 0o777;
   return old;
 }
 

@@ -112,7 +112,7 @@ const P_PGID = 2;
 
 /** The children `pid` selects (waitpid's convention). */
 function selector(proc: Process, pid: number): (k: Process) => boolean {
-  return (k) => (pid > 0 ? k.pid === pid : pid === -1 ? true : pid === 0 ? k.pgrp === proc.pgrp : k.pgrp === -pid);
+  return (k) => (pid > 0 ? k.pid === pid : pid === -1 ? true : pid === 0 ? k.group.pgrp === proc.group.pgrp : k.group.pgrp === -pid);
 }
 
 /** Waits for a child that `matches` to become a zombie; the zombie (reaped unless `keep`), 0 (WNOHANG) or an errno. */
@@ -145,7 +145,7 @@ function* wait4(lx: Linux, proc: Process, pid: number, statusAt: number, options
 function* waitid(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
   const [idtype, id, infoAt, options] = [a[0]!, i32(a[1]!), a[2]!, a[3]!];
   if (!(options & WEXITED) || options & ~(WNOHANG | WEXITED | WNOWAIT | WUNTRACED | 8 | WCLONE_ALL)) return -EINVAL;
-  const matches = idtype === P_ALL ? () => true : idtype === P_PID ? (k: Process) => k.pid === id : idtype === P_PGID ? (k: Process) => k.pgrp === id : null;
+  const matches = idtype === P_ALL ? () => true : idtype === P_PID ? (k: Process) => k.pid === id : idtype === P_PGID ? (k: Process) => k.group.pgrp === id : null;
   if (!matches) return -EINVAL;
   const r = yield* waitChild(lx, proc, matches, options, true);
   if (typeof r === 'number' && r < 0) return r;
@@ -171,7 +171,7 @@ function* sysExecve(lx: Linux, proc: Process, a: number[]): LxGen<number | null>
   const argv = yield* readStringArray(lx, proc, a[1]!, 8192);
   const envp = yield* readStringArray(lx, proc, a[2]!, 8192);
   if (argv === null || envp === null) return -EFAULT;
-  const loaded = loadProgram(lx, proc.cwd, proc, path, argv);
+  const loaded = loadProgram(lx, proc.fs.cwd, proc, path, argv);
   if (typeof loaded === 'number') return loaded;
   const { image } = loaded;
   if (proc.group.threads.length > 1 || !proc.isLeader) yield* lx.becomeSoleThread(proc);

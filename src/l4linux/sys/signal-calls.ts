@@ -188,7 +188,7 @@ function* sysSigaltstack(lx: Linux, proc: Process, a: number[], regs: number[]):
 function killCheck(sender: Process, target: Process, sig: number): number {
   if (sig < 0 || sig > 64) return -EINVAL;
   if (sender === target || maySignal(sender.cred, target.cred)) return 0;
-  return sig === SIG.CONT && sender.sid === target.sid ? 0 : -EPERM;
+  return sig === SIG.CONT && sender.group.sid === target.group.sid ? 0 : -EPERM;
 }
 
 /** Send after the permission check; signal 0 only checks. A zombie takes the signal without effect. */
@@ -220,10 +220,10 @@ function* sysKill(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
       if (err !== -EPERM) result = err;
     }
   } else {
-    const pgrp = pid === 0 ? proc.pgrp : -pid;
+    const pgrp = pid === 0 ? proc.group.pgrp : -pid;
     let success = false;
     result = -ESRCH;
-    for (const p of [...lx.processes.values()].filter((q) => q.isLeader && q.pgrp === pgrp)) {
+    for (const p of [...lx.processes.values()].filter((q) => q.isLeader && q.group.pgrp === pgrp)) {
       result = yield* sendChecked(lx, proc, p, sig);
       success ||= result === 0;
     }

@@ -94,7 +94,7 @@ const ticks = (lx: Linux, cycles: number): number => Math.floor(cycles / (lx.cos
 
 /** times: user time = the process's CPU clock, system time 0 (clock.ts cpuCycles); returns ticks since boot. */
 function* sysTimes(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
-  const tms = [ticks(lx, cpuCycles(proc, lx.now())), 0, ticks(lx, proc.childCycles), 0];
+  const tms = [ticks(lx, cpuCycles(proc, lx.now())), 0, ticks(lx, proc.group.childCycles), 0];
   if (a[0] !== 0 && !(yield* writeWords(lx, proc, a[0]!, tms))) return -EFAULT;
   return ticks(lx, lx.now());
 }
@@ -106,7 +106,7 @@ const RUSAGE_WORDS = 18;
 function* sysGetrusage(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
   const who = i32(a[0]!);
   if (who !== RUSAGE_SELF && who !== RUSAGE_THREAD && who !== RUSAGE_CHILDREN) return -EINVAL;
-  const cycles = who === RUSAGE_CHILDREN ? proc.childCycles : cpuCycles(proc, lx.now());
+  const cycles = who === RUSAGE_CHILDREN ? proc.group.childCycles : cpuCycles(proc, lx.now());
   const user = cyclesToTimespec(cycles, lx.costs.cyclesPerUs);
   const words = new Array<number>(RUSAGE_WORDS).fill(0);
   words[0] = user.sec;

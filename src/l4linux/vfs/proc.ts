@@ -60,7 +60,7 @@ function processDir(fs: FileSystem, parent: Inode, p: Process): Inode {
   dir.children = null;
   const entries: Record<string, () => Inode> = {
     exe: () => link(fs, dir, 'exe', () => p.exe),
-    cwd: () => link(fs, dir, 'cwd', () => pathOf(fs, p.cwd) ?? '/'),
+    cwd: () => link(fs, dir, 'cwd', () => pathOf(fs, p.fs.cwd) ?? '/'),
     fd: () => fdDir(fs, dir, p),
     cmdline: () => file(fs, dir, 'cmdline', () => text(p.cmdline.map((a) => a + '\0').join(''))),
     comm: () => file(fs, dir, 'comm', () => text(p.commName() + '\n')),
@@ -96,7 +96,7 @@ function fdDir(fs: FileSystem, parent: Inode, p: Process): Inode {
 function statLine(p: Process): string {
   const state = p.state === 'zombie' ? 'Z' : p.state === 'stopped' ? 'T' : p.coroutine ? 'S' : 'R';
   const rest = new Array(44).fill(0);
-  return `${p.pid} (${p.commName()}) ${state} ${p.ppid} ${p.pgrp} ${p.sid} ${rest.join(' ')}\n`;
+  return `${p.pid} (${p.commName()}) ${state} ${p.ppid} ${p.group.pgrp} ${p.group.sid} ${rest.join(' ')}\n`;
 }
 
 /** /proc/PID/status: the first lines tools read (name, state, ids). */
