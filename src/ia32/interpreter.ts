@@ -250,6 +250,12 @@ export interface StepHook {
  */
 export const REDIRECT = { redirect: true } as const;
 
+/** Instructions a fused block began before its operation `i` faulted (`resume`: a later member of a fused sequence that faulted, or -1). */
+function begunBeforeFault(b: Block, i: number, resume: number): number {
+  if (resume >= 0) for (let k = b.ins[i]!; k < b.ins[i + 1]!; k++) if (b.iaddrs[k] === resume) return k + 1;
+  return b.ins[i]! + 1;
+}
+
 const STOP_NONE = 0;
 const STOP_TRAP = 1;
 const STOP_FAULT = 2;
@@ -290,9 +296,16 @@ export class Interpreter {
     this.local.fill(undefined);
   }
 
-  /** Run up to `budget` cycles starting at cycle time `time`. */
+  /** How the last stepped block ended (STOP_*). */
+  private stepStop = STOP_NONE;
+
+  /**
+   * Run up to `budget` cycles starting at cycle time `time`. Under a replay debugger's hook, each block
+   * the hook wants runs one instruction at a time (stepBlock); the others run here, fused, and report how
+   * many instructions they began (the only cost the hook adds to a block that runs fast: a null check).
+   */
   run(budget: number, time: number): RunStop {
-    if (this.stepper !== null) return this.runDebug(budget, time, this.stepper);
+    const hook = this.stepper;
     const c = this.cpu;
     c.syncTlb();
     if (this.localGeneration !== c.pages.generation) {
@@ -305,6 +318,12 @@ export class Interpreter {
       let b: Block;
       try {
         b = this.lookup(c.eip);
+        if (hook !== null && hook.wantsBlock(c, b.vaddr, b.fallthrough, b.ins[b.ops.length]!, time + cyc, b.cost)) {
+          cyc = this.stepBlock(b.unfused ? b : this.lookupUnfused(c.eip), budget, time, cyc, hook);
+          if (this.stepStop === STOP_NONE) continue;
+          this.instructions += cyc;
+          return { kind: this.stepStop === STOP_TRAP ? 'trap' : 'fault', cycles: cyc };
+        }
       } catch (e) {
         if (e !== FAULT) throw e;
         this.instructions += cyc;
@@ -325,9 +344,11 @@ export class Interpreter {
           c.eip = b.addrs[i]!;
           cyc += b.offs[i]! + c.extra;
           c.extra = 0;
+          if (hook !== null) hook.ranFast(b.ins[i]!);
           continue;
         }
         if (e !== FAULT) throw e;
+        if (hook !== null) hook.ranFast(begunBeforeFault(b, i, c.resume));
         if (c.resume >= 0) {
           // A later member of a fused sequence faulted; the one-cycle members before it completed.
           c.eip = c.resume;
@@ -349,6 +370,7 @@ export class Interpreter {
         cyc += c.extra;
         c.extra = 0;
       }
+      if (hook !== null) hook.ranFast(b.ins[n]!);
       if (c.trap >= 0) {
         this.instructions += cyc;
         return { kind: 'trap', cycles: cyc };
@@ -356,92 +378,6 @@ export class Interpreter {
     }
     this.instructions += cyc;
     return { kind: 'budget', cycles: cyc };
-  }
-
-  /** How the last stepped block ended (STOP_*). */
-  private stepStop = STOP_NONE;
-
-  /**
-   * `run` under a replay debugger's hook: the same blocks, budget and fault handling; each block the hook
-   * wants runs one instruction at a time, the others run fused and report how many instructions they began.
-   */
-  private runDebug(budget: number, time: number, hook: StepHook): RunStop {
-    const c = this.cpu;
-    c.syncTlb();
-    if (this.localGeneration !== c.pages.generation) {
-      this.local.fill(undefined);
-      this.localGeneration = c.pages.generation;
-    }
-    c.trap = -1;
-    let cyc = 0;
-    while (cyc < budget) {
-      let b: Block;
-      let step: boolean;
-      try {
-        b = this.lookup(c.eip);
-        step = hook.wantsBlock(c, b.vaddr, b.fallthrough, b.ins[b.ops.length]!, time + cyc, b.cost);
-        if (step && !b.unfused) b = this.lookupUnfused(c.eip);
-      } catch (e) {
-        if (e !== FAULT) throw e;
-        this.instructions += cyc;
-        return { kind: 'fault', cycles: cyc };
-      }
-      cyc = step ? this.stepBlock(b, budget, time, cyc, hook) : this.fastBlock(b, budget, time, cyc, hook);
-      if (this.stepStop === STOP_NONE) continue;
-      this.instructions += cyc;
-      return { kind: this.stepStop === STOP_TRAP ? 'trap' : 'fault', cycles: cyc };
-    }
-    this.instructions += cyc;
-    return { kind: 'budget', cycles: cyc };
-  }
-
-  /** One block fused (as `run` does); counts the instructions it began for the hook. Returns the cycles so far. */
-  private fastBlock(b: Block, budget: number, time: number, cyc: number, hook: StepHook): number {
-    const c = this.cpu;
-    const start = c.eip;
-    c.blockTime = time + cyc;
-    c.runLeft = budget - cyc;
-    c.eip = b.fallthrough;
-    const ops = b.ops;
-    const n = ops.length;
-    let i = 0;
-    this.stepStop = STOP_NONE;
-    try {
-      for (; i < n; i++) ops[i]!(c);
-    } catch (e) {
-      if (e === SMC) {
-        c.eip = b.addrs[i]!;
-        cyc += b.offs[i]! + c.extra;
-        c.extra = 0;
-        hook.ranFast(b.ins[i]!);
-        return cyc;
-      }
-      if (e !== FAULT) throw e;
-      let begun = b.ins[i]! + 1;
-      if (c.resume >= 0) {
-        // A later member of a fused sequence faulted: it is the last instruction begun.
-        for (let k = b.ins[i]!; k < b.ins[i + 1]!; k++) if (b.iaddrs[k] === c.resume) begun = k + 1;
-        c.eip = c.resume;
-        c.resume = -1;
-        cyc += b.offs[i]! + c.resumeDone;
-      } else {
-        c.eip = i === 0 ? start : b.addrs[i]!;
-        cyc += b.offs[i]!;
-      }
-      cyc += c.extra;
-      c.extra = 0;
-      hook.ranFast(begun);
-      this.stepStop = STOP_FAULT;
-      return cyc;
-    }
-    cyc += b.cost;
-    if (c.extra !== 0) {
-      cyc += c.extra;
-      c.extra = 0;
-    }
-    hook.ranFast(b.ins[n]!);
-    if (c.trap >= 0) this.stepStop = STOP_TRAP;
-    return cyc;
   }
 
   /** One unfused block, the hook called before each instruction (not before a STOP: that one is decoded again). */
