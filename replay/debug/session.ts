@@ -16,7 +16,9 @@
 import type { TraceReader } from '../../tracer/reader.js';
 import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, type Cpu as GuestCpu } from '../../src/ia32/cpu.js';
 import { REDIRECT, type StepHook } from '../../src/ia32/interpreter.js';
-import { PAGE_SIZE, R, type PageTable } from '../../src/ia32/memory.js';
+import { PAGE_SIZE, R } from '../../src/ia32/memory.js';
+import { physAddr } from '../../src/l4/ipc.js';
+import type { AddressSpace } from '../../src/l4/mapdb.js';
 import { Ia32Engine } from '../../src/l4/ia32-engine.js';
 import type { Kernel } from '../../src/l4/kernel.js';
 import type { Thread } from '../../src/l4/thread.js';
@@ -534,13 +536,10 @@ export class DebugSession implements StepHook {
   writeMemory(gid: number, addr: number, bytes: Uint8Array): boolean {
     const t = this.k?.threads.get(gid);
     if (!t || !(t.engine instanceof Ia32Engine) || this.ended) return false;
-    const pages = t.task.space.pages;
-    for (let i = 0; i < bytes.length; i++) if ((pages.get(((addr + i) >>> 0) >>> 12) & R) === 0) return false;
+    const space = t.task.space;
+    for (let i = 0; i < bytes.length; i++) if (physAddr(space, (addr + i) >>> 0, R) < 0) return false;
     this.divert();
-    for (let i = 0; i < bytes.length; i++) {
-      const a = (addr + i) >>> 0;
-      this.k!.mem.write((pages.get(a >>> 12) >>> 3) * PAGE_SIZE + (a & (PAGE_SIZE - 1)), bytes.subarray(i, i + 1));
-    }
+    for (let i = 0; i < bytes.length; i++) this.k!.mem.write(physAddr(space, (addr + i) >>> 0, R), bytes.subarray(i, i + 1));
     return true;
   }
 
@@ -670,23 +669,21 @@ export class DebugSession implements StepHook {
   readMemory(gid: number, addr: number, len: number): Uint8Array | null {
     const t = this.k?.threads.get(gid);
     if (!t || !(t.engine instanceof Ia32Engine)) return null;
-    return readVirtual(this.k!, t.task.space.pages, addr, len);
+    return readVirtual(this.k!, t.task.space, addr, len);
   }
 }
 
 /** Bytes of a virtual range through a page table, stopping at the first page that is not readable. */
-export function readVirtual(k: Kernel, pages: PageTable, addr: number, len: number): Uint8Array {
+function readVirtual(k: Kernel, space: AddressSpace, addr: number, len: number): Uint8Array {
   const out = new Uint8Array(len);
   let done = 0;
   while (done < len) {
     const a = (addr + done) >>> 0;
     if (done > 0 && a === 0) break; // wrapped around the top of the address space
-    const e = pages.get(a >>> 12);
-    if ((e & R) === 0) break;
-    const off = a & (PAGE_SIZE - 1);
-    const n = Math.min(len - done, PAGE_SIZE - off);
-    const base = (e >>> 3) * PAGE_SIZE + off;
-    out.set(k.mem.bytes.subarray(base, base + n), done);
+    const p = physAddr(space, a, R);
+    if (p < 0) break;
+    const n = Math.min(len - done, PAGE_SIZE - (a & (PAGE_SIZE - 1)));
+    out.set(k.mem.bytes.subarray(p, p + n), done);
     done += n;
   }
   return out.subarray(0, done);

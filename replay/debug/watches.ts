@@ -6,7 +6,9 @@
  * the watched pages out of the guest CPUs' TLBs, so every access passes the slow path, which reports it.
  */
 import type { AccessWatch } from '../../src/ia32/cpu.js';
-import { PAGE_SIZE, R, type PageTable } from '../../src/ia32/memory.js';
+import { R } from '../../src/ia32/memory.js';
+import { physAddr } from '../../src/l4/ipc.js';
+import type { AddressSpace } from '../../src/l4/mapdb.js';
 import type { Kernel } from '../../src/l4/kernel.js';
 
 export type WatchKind = 'write' | 'read' | 'access';
@@ -97,10 +99,10 @@ export class Watches {
   }
 
   private readonly accessWatcher: AccessWatch = {
-    watches: (pages, vpn) => this.watchpoints.some((w) => w.kind !== 'write' && this.pagesOf(w) === pages && vpn >= w.addr >>> 12 && vpn <= (w.addr + w.len - 1) >>> 12),
+    watches: (pages, vpn) => this.watchpoints.some((w) => w.kind !== 'write' && this.spaceOf(w)?.pages === pages && vpn >= w.addr >>> 12 && vpn <= (w.addr + w.len - 1) >>> 12),
     access: (pages, addr, write) => {
       for (const w of this.watchpoints) {
-        if (w.kind === 'write' || this.pagesOf(w) !== pages) continue;
+        if (w.kind === 'write' || this.spaceOf(w)?.pages !== pages) continue;
         // The slow path sees an access's first byte: an access of up to 4 bytes that starts 3 before still overlaps.
         if (addr + 3 < w.addr || addr >= w.addr + w.len) continue;
         if (w.kind === 'read' && write) continue;
@@ -121,23 +123,19 @@ export class Watches {
     return null;
   }
 
-  private pagesOf(w: Watchpoint): PageTable | null {
+  private spaceOf(w: Watchpoint): AddressSpace | null {
     const task = this.k?.tasks[w.task];
-    return task && task.alive ? task.space.pages : null;
+    return task && task.alive ? task.space : null;
   }
 
   /** Whether the watched bytes differ from those last seen (which they then become). */
   private changed(w: Watchpoint): boolean {
-    const pages = this.pagesOf(w);
+    const space = this.spaceOf(w);
     const mem = this.k!.mem.bytes;
     let changed = false;
     for (let i = 0; i < w.len; i++) {
-      const a = (w.addr + i) >>> 0;
-      let v = -1;
-      if (pages) {
-        const e = pages.get(a >>> 12);
-        if ((e & R) !== 0) v = mem[(e >>> 3) * PAGE_SIZE + (a & (PAGE_SIZE - 1))]!;
-      }
+      const p = space ? physAddr(space, (w.addr + i) >>> 0, R) : -1;
+      const v = p < 0 ? -1 : mem[p]!;
       if (v !== w.last[i]) {
         w.last[i] = v;
         changed = true;
