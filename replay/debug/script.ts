@@ -6,7 +6,6 @@
  * them, `task.lthread` or a number), `threads` (the thread list), `regs` (the selected thread's registers).
  */
 import { formatGid } from '../../tracer/catalogue.js';
-import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from '../../src/ia32/cpu.js';
 import { gid as makeGid } from '../../src/l4/ids.js';
 import { MonitorError, runMonitor, where } from './monitor.js';
 import type { Controller, DebugSession, Move, Stop } from './session.js';
@@ -95,8 +94,9 @@ export class ScriptController implements Controller {
         const t = this.selected ?? stop.thread;
         const cpu = t !== null ? s.guestCpu(t) : null;
         if (!cpu) throw new MonitorError('regs: the selected thread runs model code (no registers)');
-        const r = cpu.r;
-        step.output.push(`eip 0x${(cpu.eip >>> 0).toString(16)} eax 0x${(r[EAX]! >>> 0).toString(16)} ecx 0x${(r[ECX]! >>> 0).toString(16)} edx 0x${(r[EDX]! >>> 0).toString(16)} ebx 0x${(r[EBX]! >>> 0).toString(16)} esp 0x${(r[ESP]! >>> 0).toString(16)} ebp 0x${(r[EBP]! >>> 0).toString(16)} esi 0x${(r[ESI]! >>> 0).toString(16)} edi 0x${(r[EDI]! >>> 0).toString(16)} eflags 0x${cpu.eflags().toString(16)}`);
+        const hex = (v: number): string => `0x${(v >>> 0).toString(16)}`;
+        const general = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'].map((name, i) => `${name} ${hex(cpu.r[i]!)}`);
+        step.output.push(`eip ${hex(cpu.eip)} ${general.join(' ')} eflags ${hex(cpu.eflags())}`);
         return null;
       }
       default: {

@@ -14,7 +14,7 @@
  * debugger shows is one the recording went through; a difference stops the session with `diverged`.
  */
 import type { TraceReader } from '../../tracer/reader.js';
-import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP, type Cpu as GuestCpu } from '../../src/ia32/cpu.js';
+import type { Cpu as GuestCpu } from '../../src/ia32/cpu.js';
 import { REDIRECT, type StepHook } from '../../src/ia32/interpreter.js';
 import { PAGE_SIZE, R } from '../../src/ia32/memory.js';
 import { physAddr } from '../../src/l4/ipc.js';
@@ -96,9 +96,6 @@ type Plan =
   | { kind: 'forward'; move: Move }
   /** Run to `until` (Infinity: the end), remembering the last ordinal that matches, then go there. */
   | { kind: 'scan'; until: number; match: 'reverse-continue' | 'reverse-step' | 'before-event'; thread?: number; seq?: number; where?: (t: Thread) => boolean; report?: string[] };
-
-/** gdb's order of the general registers. */
-const GDB_GENERAL = [EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI];
 
 /** How often (in instructions) a running machine asks the controller whether to stop. */
 const POLL_EVERY = 1 << 16;
@@ -548,7 +545,7 @@ export class DebugSession implements StepHook {
     const cpu = this.guestCpu(gid);
     if (!cpu || this.ended || n < 0 || n > 9) return false;
     this.divert();
-    if (n < 8) cpu.r[GDB_GENERAL[n]!] = value | 0;
+    if (n < 8) cpu.r[n] = value | 0; // gdb's numbers are the encoding's, the CPU's order
     else if (n === 9) cpu.setEflags(value >>> 0);
     else {
       // The instruction the machine stands before is already under way: the run loop is told to go elsewhere.

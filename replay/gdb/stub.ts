@@ -13,7 +13,6 @@
  */
 import { formatGid } from '../../tracer/catalogue.js';
 import type { Cpu as GuestCpu } from '../../src/ia32/cpu.js';
-import { EAX, EBP, EBX, ECX, EDI, EDX, ESI, ESP } from '../../src/ia32/cpu.js';
 import { CS, DS, ES, FS, GS, SS } from '../../src/ia32/segments.js';
 import type { Controller, DebugSession, Move, Stop, WatchKind } from '../debug/session.js';
 import { MonitorError, runMonitor, where } from '../debug/monitor.js';
@@ -36,7 +35,6 @@ export interface StubOptions {
   log?: (line: string) => void;
 }
 
-const GENERAL_ORDER = [EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI];
 /** Packets kept that came in while the machine ran (answered at the next stop). */
 const MAX_BACKLOG = 64;
 const SEG_ORDER = [CS, SS, DS, ES, FS, GS];
@@ -489,7 +487,8 @@ export class GdbStub implements Controller {
 export function registerHex(cpu: GuestCpu | null, n: number): string {
   const r = I386_REGISTERS[n]!;
   if (!cpu) return 'x'.repeat(r.bits / 4);
-  if (n < 8) return le(cpu.r[GENERAL_ORDER[n]!]!, 4);
+  // gdb numbers the general registers as the instruction encoding does, which is the CPU's order too.
+  if (n < 8) return le(cpu.r[n]!, 4);
   if (n === 8) return le(cpu.eip, 4);
   if (n === 9) return le(cpu.eflags(), 4);
   if (n < 16) return le(cpu.seg.sel[SEG_ORDER[n - 10]!]!, 4);
