@@ -470,11 +470,11 @@ export class DebugSession implements StepHook {
         if (move.ordinal < here || (move.ordinal === here && !this.ended)) return { kind: 'forward', move };
         break;
       case 'goto-seq':
-        // Past the event already (or at the end): only a fresh pass finds the first instruction after it.
-        if (seq > move.seq && !(this.ended && move.seq >= seq)) return { kind: 'forward', move };
+        // Past the event already: only a fresh pass finds the first instruction after it.
+        if (seq > move.seq) return { kind: 'forward', move };
         break;
       case 'goto-cycle':
-        if (move.cycle <= this.cycle && !(this.ended && move.cycle >= this.cycle)) return { kind: 'forward', move };
+        if (move.cycle < this.cycle || (move.cycle === this.cycle && !this.ended)) return { kind: 'forward', move };
         break;
       default:
         break;
