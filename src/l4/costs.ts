@@ -17,6 +17,15 @@ export interface CostProfile {
   ipcPath: number;
   /** Each untyped word beyond the register words, copied from memory. */
   ipcPerWord: number;
+  /**
+   * Waking a thread on another CPU, on the waker's CPU: locking the remote CPU's queue, enqueueing the
+   * thread there and writing the APIC's interrupt command register (the inter-processor interrupt).
+   */
+  xcpuSend: number;
+  /** From the inter-processor interrupt's send to its arrival at the remote CPU (no CPU is busy meanwhile). */
+  xcpuLatency: number;
+  /** The remote CPU's part: interrupt entry, taking the thread from the queue, EOI (before it can run). */
+  xcpuReceive: number;
   /** One attempt of a thread spinning on a held SMP spinlock (test, pause, retry). */
   spinIteration: number;
   /** Setting up one string of a long message. */
@@ -63,6 +72,8 @@ export interface CostProfile {
   linuxPageFault: number;
   /** Linux timer interrupt work (do_timer, timer list, bottom halves) per tick. */
   linuxTick: number;
+  /** Linux SMP: another CPU's local timer tick (update_process_times: accounting, the counter decrement). */
+  linuxLocalTick: number;
   /** Linux signal delivery: dequeue and frame setup (do_signal), without the copy to the user stack. */
   linuxSignal: number;
   /** Default timeslice, microseconds. */
@@ -88,6 +99,11 @@ export const FIASCO_V2: CostProfile = {
   // (3.7 us): Fiasco's C++ IPC path, about 3x L4/x86's assembly path (S6: 121 cy one-way on a Pentium 160).
   ipcPath: 399,
   ipcPerWord: 4, // [INF] §10 long-IPC copy "1 cy/byte": 4 bytes a word
+  // Cross-CPU wakeups. Fiasco of 2003 ran on one CPU, so V2 prices them as the same hardware work as X.2:
+  // the reference has no cross-CPU figure, all three are estimates for a Pentium Pro SMP board.
+  xcpuSend: 300, // [EST] two contended cache lines (remote queue lock, queue link) at ~100 cy each over the PPro's shared bus, plus the ICR write
+  xcpuLatency: 400, // [EST] the P6 local APIC's 3-wire serial APIC bus: an IPI message takes ~2 us (~400 cy at 200 MHz)
+  xcpuReceive: 500, // [EST] interrupt entry and exit (~2 x syscallEntryExit), the mailbox/queue work and the EOI write
   spinIteration: 200, // [EST] a pause-and-retest loop around a contended lock word (cache line bouncing), ~1 us on a PPro
   ipcPerString: 30, // [INF] §10 "+30/string"
   copyPerByte: 1, // [INF] §10 "long-IPC copy 1 cy/byte"
@@ -115,6 +131,7 @@ export const FIASCO_V2: CostProfile = {
   linuxExec: 20_000, // [INF] do_execve without page work: binfmt lookup, mm replacement, argument copy
   linuxPageFault: 700, // [INF] do_page_fault + handle_mm_fault without the 4 KiB copy (copyPerByte)
   linuxTick: 500, // [INF] do_timer + timer list + bottom halves per 10 ms tick
+  linuxLocalTick: 150, // [EST] update_process_times on one CPU: update_one_process (times, it_virt/it_prof), counter decrement, kstat (~150 instructions)
   linuxSignal: 300, // [INF] dequeue_signal + setup_rt_frame without the frame copy
   timesliceUs: 10_000, // 10 ms [MEM] §5 (Pistachio DEFAULT_TIMESLICE_LENGTH = 625*16 us)
   timerGranularityUs: 1000, // Fiasco 1 ms tick [MEM] §5

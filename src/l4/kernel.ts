@@ -123,6 +123,8 @@ export interface Counters {
   traps: number;
   /** fpage_unmap system calls. */
   unmaps: number;
+  /** Wakeups of a thread on another CPU (each an inter-processor interrupt). */
+  crossCpuWakeups: number;
 }
 
 export interface StopReason {
@@ -165,6 +167,7 @@ export class Kernel implements ModelServices {
     guestInstructions: 0,
     traps: 0,
     unmaps: 0,
+    crossCpuWakeups: 0,
   };
   readonly metrics: { name: string; value: number; unit: string }[] = [];
   readonly params = new Map<string, unknown>();
@@ -834,7 +837,14 @@ export class Kernel implements ModelServices {
       const occupant = this.cpus[h.cpu]!.current;
       if (!occupant || !spinners.includes(occupant) || occupant.prio <= h.prio) return null;
     }
-    return spinners.map((s) => `${s.name} (prio ${s.prio}) spins on ${s.waitingLock!.name} held by ${s.waitingLock!.holder!.name} (prio ${s.waitingLock!.holder!.prio}) on the same CPU`).join('; ');
+    return spinners
+      .map((s) => {
+        const h = s.waitingLock!.holder!;
+        const occupant = this.cpus[h.cpu]!.current!;
+        const where = occupant === s ? 'on the same CPU' : `on CPU ${h.cpu}, where ${occupant.name} (prio ${occupant.prio}) spins`;
+        return `${s.name} (prio ${s.prio}, CPU ${s.cpu}) spins on ${s.waitingLock!.name} held by ${h.name} (prio ${h.prio}) ${where}`;
+      })
+      .join('; ');
   }
 
   /** Hook for a personality that reflects exceptions into user-level handlers (L4Linux). */

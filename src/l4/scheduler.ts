@@ -139,7 +139,7 @@ export interface SchedulerHost {
   readonly now: number;
   readonly choices: Choices;
   readonly costs: CostProfile;
-  readonly counters: { contextSwitches: number; asSwitches: number; smallSpaceSwitches: number };
+  readonly counters: { contextSwitches: number; asSwitches: number; smallSpaceSwitches: number; crossCpuWakeups: number };
   charge(cycles: number): void;
   ev(t: Thread, kind: number, ...args: number[]): number;
 }
@@ -158,19 +158,34 @@ export class Scheduler {
     t.state = 'ready';
     const cpu = this.k.cpus[t.cpu]!;
     if (cpu.current === t || t.queued || cpu.direct.includes(t)) return;
-    if (cpu !== this.k.exec && cpu.time < this.k.now) {
-      // The other CPU is behind: the wakeup reaches it when its clock gets there.
-      cpu.queue.schedule(this.k.now, cpu.id, () => {
-        if (t.state === 'ready' && cpu.current !== t && !t.queued) {
-          cpu.ready.pushWoken(t, this.k.choices);
-          cpu.needResched = true;
-        }
-      });
+    if (cpu !== this.k.exec) {
+      this.wakeRemote(cpu, t);
       return;
     }
     if (direct && cpu === this.k.exec) cpu.direct.push(t);
     else cpu.ready.pushWoken(t, this.k.choices);
     cpu.needResched = true;
+  }
+
+  /**
+   * Wake `t` on another CPU: the waker queues it there and sends an inter-processor interrupt, which
+   * arrives `xcpuLatency` later; the remote CPU then pays its interrupt work before it can pick `t`.
+   * A remote CPU whose clock is already past the arrival takes it at once.
+   */
+  private wakeRemote(cpu: Cpu, t: Thread): void {
+    const c = this.k.costs;
+    this.k.counters.crossCpuWakeups++;
+    this.k.charge(c.xcpuSend);
+    const arrival = this.k.now + c.xcpuLatency;
+    const take = (): void => {
+      cpu.time += c.xcpuReceive;
+      if (t.state === 'ready' && cpu.current !== t && !t.queued) {
+        cpu.ready.pushWoken(t, this.k.choices);
+        cpu.needResched = true;
+      }
+    };
+    if (cpu.time < arrival) cpu.queue.schedule(arrival, cpu.id, take);
+    else take();
   }
 
   /** Decide who runs on `cpu` after something changed. */

@@ -64,6 +64,7 @@ export function buildLinuxMachine(k: Kernel, program: (p: ModelProgram) => numbe
   const server = new LinuxServer(o.config, {
     personality: o.personality,
     maxcpus: o.maxcpus,
+    cpus: k.cpus.length,
     prio: o.prio,
     poolLog2: o.poolLog2,
     keyboard: o.keyboard,

@@ -629,6 +629,11 @@ export class Linux {
     }
   }
 
+  /** Another virtual CPU's local timer tick (SMP): per-CPU accounting of what runs there (update_process_times). */
+  *localTick(): LxGen {
+    yield* work(this.costs.linuxLocalTick);
+  }
+
   /** The recheck fix: try again to force a process with a pending signal into the kernel. */
   *retryKick(proc: Process): LxGen {
     const k = yield* this.platform.kick(proc);

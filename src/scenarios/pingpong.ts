@@ -1,9 +1,11 @@
 /**
  * pingpong: two threads exchanging short IPC, as in the Pistachio pingpong benchmark. `ping` calls,
  * `pong` answers with reply-and-wait; after a warm-up, ping times `rounds` round trips. Variants: both
- * threads in one address space (intra) or in two (inter). The figure is cycles per round trip, and it
- * comes only from the cost profile: 2 x (system call entry/exit + IPC path) plus 2 address-space
- * switches for inter.
+ * threads in one address space (intra), in two (inter), or in two on different CPUs (cross: ping on
+ * CPU 0, pong on CPU 1). The figure is cycles per round trip, and it comes only from the cost profile:
+ * 2 x (system call entry/exit + IPC path), plus 2 address-space switches for inter, plus for cross
+ * 2 x (cross-CPU wakeup: xcpuSend + xcpuLatency + xcpuReceive) and no address-space switch (each CPU
+ * stays in its own space).
  */
 import { z } from 'zod';
 import type { ModelProgram } from '../l4/model-engine.js';
@@ -11,12 +13,13 @@ import { call, exRegs, receive, replyWait, send, taskNew, wait } from '../l4/ops
 import { elfPagerProgram, STACK_TOP } from '../l4/elf-pager.js';
 import { toV2 } from '../l4/ids.js';
 import type { ScenarioBuild, ScenarioContext, ScenarioDef } from './scenario.js';
+import { ScenarioError } from './spec.js';
 
 const Params = z
   .object({
     rounds: z.number().int().min(1).max(10_000_000).default(2000),
     warmup: z.number().int().min(0).max(1_000_000).default(10),
-    spaces: z.array(z.enum(['intra', 'inter'])).min(1).default(['intra', 'inter']),
+    spaces: z.array(z.enum(['intra', 'inter', 'cross'])).min(1).default(['intra', 'inter', 'cross']),
     /** Also run, untraced, under these flavours and report their figures. */
     compare: z.array(z.enum(['v2', 'x2'])).default(['v2', 'x2']),
     prio: z.number().int().min(1).max(250).default(100),
@@ -37,6 +40,9 @@ export const pingpong: ScenarioDef<Params> = {
   params: Params,
   images: (p) => (p.engine === 'ia32' ? ['pingpong'] : []),
   build(ctx, p) {
+    if (p.spaces.includes('cross') && ctx.k.cpus.length < 2) {
+      throw new ScenarioError(`pingpong: the cross variant needs a second CPU (--cpus 2, or --set 'spaces=["intra","inter"]')`);
+    }
     if (p.engine === 'ia32') return buildGuest(ctx, p);
     const pong: ModelProgram = {
       name: 'pong',
@@ -76,8 +82,9 @@ export const pingpong: ScenarioDef<Params> = {
           const flavour = ctx.k.flavour.name;
           for (const variant of p.spaces) {
             let pongGid = 0;
-            if (variant === 'inter') {
-              pongGid = (yield* taskNew(PONG_TASK, 255, c.machine.threadId(2, 0), pongIp, 0x8000, { prio: p.prio, annotate: { name: 'pong', taskName: 'pong', smallSpace: p.smallSpaces } })).task;
+            if (variant !== 'intra') {
+              const annotate = { name: 'pong', taskName: 'pong', smallSpace: p.smallSpaces, ...pongCpu(variant) };
+              pongGid = (yield* taskNew(PONG_TASK, 255, c.machine.threadId(2, 0), pongIp, 0x8000, { prio: p.prio, annotate })).task;
             }
             const pingGid = (yield* taskNew(PING_TASK, 255, c.machine.threadId(2, 0), pingIp, 0x8000, {
               prio: p.prio,
@@ -94,8 +101,14 @@ export const pingpong: ScenarioDef<Params> = {
     };
   },
   compares: (p) => p.compare,
-  defaults: {},
+  // A second CPU for the cross variant; intra and inter run on CPU 0.
+  defaults: { cpus: 2 },
 };
+
+/** Where pong runs: CPU 1 for the cross variant, else its creator's (CPU 0). */
+function pongCpu(variant: 'intra' | 'inter' | 'cross'): { cpu?: number } {
+  return variant === 'cross' ? { cpu: 1 } : {};
+}
 
 /**
  * Both partners as IA32 guests: an ELF pager (lthread 1 of the root task) serves the image; ping starts
@@ -115,10 +128,10 @@ function buildGuest(ctx: ScenarioContext, p: Params): ScenarioBuild {
         const image = c.machine.image('pingpong');
         for (const variant of p.spaces) {
           let pongId = 0;
-          if (variant === 'inter') {
+          if (variant !== 'intra') {
             const pong = yield* taskNew(PONG_TASK, 255, pager, image.symbol('pong_entry'), STACK_TOP, {
               prio: p.prio,
-              annotate: { name: 'pong', taskName: 'pong', image: 'pingpong', smallSpace: p.smallSpaces },
+              annotate: { name: 'pong', taskName: 'pong', image: 'pingpong', smallSpace: p.smallSpaces, ...pongCpu(variant) },
             });
             pongId = toV2(pong.task).low;
           }

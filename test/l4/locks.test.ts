@@ -67,7 +67,7 @@ describe('kernel locks between model threads', () => {
       },
     );
     expect(run.stop.outcome).toBe('deadlock');
-    expect(run.stop.detail).toBe('priority inversion: spinner (prio 200) spins on kernel_flag held by holder (prio 100) on the same CPU');
+    expect(run.stop.detail).toBe('priority inversion: spinner (prio 200, CPU 0) spins on kernel_flag held by holder (prio 100) on the same CPU');
   });
 
   it('a spinning waiter of the same priority only wastes its timeslice: the holder runs again and releases', () => {

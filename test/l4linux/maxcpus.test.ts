@@ -1,20 +1,50 @@
 import { describe, expect, it } from 'vitest';
-import { runUntraced } from '../support/record.js';
+import { recordInMemory, runUntraced } from '../support/record.js';
 
-describe('maxcpus-deadlock: more virtual CPUs than physical ones', () => {
-  it('with maxcpus 2 on 1 CPU the timer thread spins on the kernel lock above its holder: deadlock', () => {
-    const r = runUntraced('maxcpus-deadlock', { sets: ['maxcpus=2'] });
+/**
+ * Seed 000: the virtual CPUs "are distributed round robin on the physical processors, starting with
+ * CPU zero. If the number of virtual processors exceeds the number of physical processors, L4Linux
+ * will eventually deadlock due to priority inversion of the interrupt thread to the kernel thread of
+ * another virtual CPU on the same physical processor."
+ */
+describe('maxcpus-deadlock: virtual CPUs on physical ones', () => {
+  it('2 virtual CPUs on 2 CPUs complete', () => {
+    const r = runUntraced('maxcpus-deadlock', { cpus: 2, sets: ['maxcpus=2'] });
+    expect(r.outcome, r.detail).toBe('ok');
+    expect(r.metrics.find((m) => m.name === 'init.exit_status')?.value).toBe(0);
+  });
+
+  it('3 virtual CPUs on 2 CPUs deadlock: an interrupt thread spins above the kernel thread of another virtual CPU on its CPU', () => {
+    const r = runUntraced('maxcpus-deadlock', { cpus: 2, sets: ['maxcpus=3'] });
     expect(r.outcome).toBe('deadlock');
-    expect(r.detail).toMatch(/linux-timer \(prio 201\) spins on kernel_flag held by linux-vcpu1 \(prio 180\) on the same CPU/);
+    // Virtual CPU 2 shares CPU 0 with virtual CPU 0 (the main thread, linux-server).
+    expect(r.detail).toMatch(/linux-timer2 \(prio 201, CPU 0\) spins on kernel_flag held by linux-server \(prio 180\) on the same CPU/);
   });
 
-  it('it deadlocks under other seeds too (eventually, as D0 says)', () => {
-    for (const seed of [1, 2, 3]) expect(runUntraced('maxcpus-deadlock', { seed, sets: ['maxcpus=2'] }).outcome).toBe('deadlock');
-  });
-
-  it('with maxcpus 1 there is no spinlock, only the blocking cli lock, and the workload completes', () => {
-    const r = runUntraced('maxcpus-deadlock', { sets: ['maxcpus=1'] });
+  it('1 virtual CPU on 1 CPU completes (no spinlock, only the blocking cli lock)', () => {
+    const r = runUntraced('maxcpus-deadlock', { cpus: 1, sets: ['maxcpus=1'] });
     expect(r.outcome).toBe('ok');
     expect(r.metrics.find((m) => m.name === 'init.exit_status')?.value).toBe(0);
+  });
+
+  it('2 on 1 deadlocks under several seeds (eventually, as the seed says)', () => {
+    for (const seed of [1, 2, 3]) expect(runUntraced('maxcpus-deadlock', { seed, cpus: 1, sets: ['maxcpus=2'] }).outcome).toBe('deadlock');
+  });
+
+  it('places virtual CPU i and its interrupt thread on CPU i mod cpus, and each process on its virtual CPU', () => {
+    const r = recordInMemory('maxcpus-deadlock', { cpus: 2, sets: ['maxcpus=4', 'forks=4'] });
+    const reader = r.reader();
+    const cpuOf = (name: string): number[] => reader.threads.filter((t) => reader.string(t.name) === name).map((t) => t.cpu);
+    expect(cpuOf('linux-server')).toEqual([0]);
+    expect(cpuOf('linux-timer')).toEqual([0]);
+    expect(cpuOf('linux-vcpu1')).toEqual([1]);
+    expect(cpuOf('linux-timer1')).toEqual([1]);
+    expect(cpuOf('linux-vcpu2')).toEqual([0]);
+    expect(cpuOf('linux-vcpu3')).toEqual([1]);
+    expect(cpuOf('linux-timer3')).toEqual([1]);
+    // init runs on CPU 0 (virtual CPU 0); its children go to idle virtual CPUs, so some run on CPU 1.
+    const users = reader.threads.filter((t) => t.linuxPid > 0 && reader.string(t.name) === 'table2');
+    expect(users.find((t) => t.linuxPid === 1)?.cpu).toBe(0);
+    expect(users.some((t) => t.cpu === 1)).toBe(true);
   });
 });

@@ -122,7 +122,7 @@ export class L4Platform implements Platform {
       const task = this.l4env ? 0 : this.freeTasks.shift();
       if (task === undefined) return false;
       proc.task = task;
-      proc.vcpu = server.assignVcpu(proc);
+      proc.vcpu = server.assignVcpu(proc.parent);
     }
     proc.started = false;
     proc.sigReady = false;
@@ -135,6 +135,8 @@ export class L4Platform implements Platform {
       ...(proc.tgid !== proc.pid ? { linuxTgid: proc.tgid } : {}),
       image: proc.mm.image.name,
       directSyscalls: server.opts.syscalls === 'direct',
+      // The process runs on the physical CPU of the virtual CPU that serves it.
+      cpu: server.vcpus[proc.vcpu]!.cpu,
     };
     const prio = server.opts.prio.user;
     let thread: number;
@@ -150,7 +152,10 @@ export class L4Platform implements Platform {
       const r: TaskNewResult = yield* lx(taskNew(proc.task, prio, handler, this.emulibStartIp, handler, { prio, annotate }));
       thread = r.task;
     }
-    if (thread === NIL) return false;
+    if (thread === NIL) {
+      if (kind !== 'exec') server.releaseVcpu(proc.vcpu);
+      return false;
+    }
     this.forget(proc);
     proc.lthread = 0;
     server.byThread.set(pairKey(proc.task, 0), proc);
@@ -173,7 +178,8 @@ export class L4Platform implements Platform {
     if (lthread >= 128) return false;
     thread.task = creator.task;
     thread.lthread = lthread;
-    thread.vcpu = server.assignVcpu(thread);
+    // The emulation library creates the pair on its creator's CPU: the thread stays on the creator's virtual CPU.
+    thread.vcpu = creator.vcpu;
     thread.started = false;
     thread.sigReady = false;
     thread.kickLost = false;
@@ -197,6 +203,7 @@ export class L4Platform implements Platform {
       yield* lx(taskNew(proc.task, SERVER_TASK, NIL, 0, 0)); // delete; the server stays chief
       this.freeTasks.push(proc.task);
     }
+    this.server.releaseVcpu(proc.vcpu);
     // Every thread pair of the task goes with it.
     for (const [key, p] of [...this.server.byThread]) if (pairOf(key).task === proc.task && (p === proc || !p.runsUser)) this.server.byThread.delete(key);
   }

@@ -5,14 +5,22 @@
  *                   entries of its processes, one coroutine per process multiplexed on it; idle = open wait
  *   lthread 8 + i   kernel thread of virtual CPU i (maxcpus > 1)
  *   lthread 1       the server's pager
- *   lthread 2       the timer thread: receive with a 10 ms timeout, then the timer interrupt (HZ 100)
+ *   lthread 2       the timer thread = virtual CPU 0's interrupt thread: receive with a 10 ms timeout,
+ *                   then the timer interrupt (HZ 100: do_timer and CPU 0's local tick)
+ *   lthread 16 + i  virtual CPU i's interrupt thread (maxcpus > 1): its local timer (smp_local_timer_interrupt)
  *   lthread 3       the keyboard's IRQ thread (IRQ 1), when the machine has a keyboard
+ *
+ * Placement (seed 000): virtual CPU i and its interrupt thread run on physical CPU i mod cpus, round
+ * robin starting with CPU 0; the pager and the keyboard thread on CPU 0. A process runs on the physical
+ * CPU of the virtual CPU that serves it.
  *
  * Priorities: IRQ threads > pager > kernel threads > user processes. Linux code runs under the "cli"
  * lock of a virtual CPU (emulated interrupt disabling: a top half that finds it held blocks); with
  * more than one virtual CPU also under the global kernel spinlock, whose waiters spin. That spinlock is
- * the second documented bug: an IRQ thread spinning on it above the holder's priority on the same
- * physical CPU never lets the holder run (the maxcpus deadlock).
+ * the second documented bug: an interrupt thread spinning on it above the holder's priority on the same
+ * physical CPU never lets the holder run (the maxcpus deadlock). An interrupt thread takes its own
+ * virtual CPU's cli lock first (blocking), so it never spins above its own kernel thread: the deadlock
+ * needs two virtual CPUs on one physical CPU, that is maxcpus > cpus.
  */
 import { EXC, EXC_WORDS, TRAP_SIGNAL } from '../../l4/ia32-engine.js';
 import { gidLthread, gidTask, irqGid, NIL } from '../../l4/ids.js';
@@ -55,7 +63,7 @@ export const SERVER_TASK = 5;
 export const FIRST_USER_TASK = 16;
 export const USER_TASKS = 64;
 
-export const LTHREAD = { MAIN: 0, PAGER: 1, TIMER: 2, KEYBOARD: 3, VCPU_BASE: 8 } as const;
+export const LTHREAD = { MAIN: 0, PAGER: 1, TIMER: 2, KEYBOARD: 3, VCPU_BASE: 8, VCPU_IRQ_BASE: 16 } as const;
 
 /** Priorities (the 2.4 PRIO_* order; values from the reference's simulator defaults [INF]). */
 export interface Priorities {
@@ -78,8 +86,10 @@ export function irqOffset(n: number): number {
 
 export interface ServerOptions {
   personality: Exclude<Personality, 'native'>;
-  /** Virtual CPUs (kernel threads), all on the machine's first CPU unless the machine has more. */
+  /** Virtual CPUs (kernel threads), placed round robin on the machine's `cpus` physical CPUs. */
   maxcpus: number;
+  /** Physical CPUs of the machine. */
+  cpus: number;
   prio: Priorities;
   /** Memory for processes (log2 bytes). */
   poolLog2: number;
@@ -96,6 +106,12 @@ export interface ServerOptions {
 export interface Vcpu {
   index: number;
   lthread: number;
+  /** The physical CPU its threads run on (round robin from CPU 0). */
+  cpu: number;
+  /** Live processes this virtual CPU serves (the load reschedule_idle looks at). */
+  processes: number;
+  /** Event order of the moment it last became idle (no process of its own): the oldest idle is picked first. */
+  idleSince: number;
   /** Emulated interrupt disabling of this virtual CPU. */
   cli: KernelLock;
   runnable: Coroutine[];
@@ -117,7 +133,9 @@ export class LinuxServer {
   /** The Linux thread of each user L4 thread pair (user thread 2k, signal thread 2k + 1), by `pairKey`. */
   readonly byThread = new Map<number, Process>();
   /** Start addresses of the server's threads and of the emulation library (set by `load`). */
-  private ips = { pager: 0, timer: 0, keyboard: 0, vcpu: 0, emulibStart: 0, sigThread: 0 };
+  private ips = { pager: 0, timer: 0, localTimer: 0, keyboard: 0, vcpu: 0, emulibStart: 0, sigThread: 0 };
+  /** Counts idle transitions, so `idleSince` orders them without reading a clock. */
+  private idleClock = 0;
 
   constructor(
     config: LinuxConfig,
@@ -126,7 +144,7 @@ export class LinuxServer {
     this.lx = new Linux(config);
     for (let i = 0; i < opts.maxcpus; i++) {
       const lthread = i === 0 ? LTHREAD.MAIN : LTHREAD.VCPU_BASE + i;
-      this.vcpus.push({ index: i, lthread, cli: new KernelLock(`cli/vcpu${i}`, false), runnable: [], doorbell: false });
+      this.vcpus.push({ index: i, lthread, cpu: i % opts.cpus, processes: 0, idleSince: i, cli: new KernelLock(`cli/vcpu${i}`, false), runnable: [], doorbell: false });
     }
     this.bkl = opts.maxcpus > 1 ? new KernelLock('kernel_flag', true) : null;
     this.platform = new L4Platform(this);
@@ -143,6 +161,7 @@ export class LinuxServer {
     this.ips.sigThread = program(emulib.signalThread);
     this.ips.pager = program({ name: 'linux-pager', run: (ctx) => this.pager(ctx) });
     this.ips.timer = program({ name: 'linux-timer', run: (ctx) => this.timer(ctx) });
+    this.ips.localTimer = program({ name: 'linux-local-timer', run: (ctx) => this.localTimer(ctx, this.vcpus[ctx.lthread - LTHREAD.VCPU_IRQ_BASE]!) });
     this.ips.keyboard = program({ name: 'linux-irq1', run: (ctx) => this.keyboard(ctx) });
     this.ips.vcpu = program({ name: 'linux-vcpu', run: (ctx) => this.vcpuLoop(ctx, this.vcpus[ctx.lthread - LTHREAD.VCPU_BASE]!) });
     this.platform.emulibStartIp = this.ips.emulibStart;
@@ -163,10 +182,13 @@ export class LinuxServer {
   private *main(ctx: ModelCtx): OpGenerator {
     if (!(yield* this.platform.initMemory(ctx))) throw new Error('linux server: no memory for the page pool');
     const p = this.opts.prio;
-    yield* this.startThread(ctx, LTHREAD.PAGER, this.ips.pager, p.pager, 'linux-pager');
-    yield* this.startThread(ctx, LTHREAD.TIMER, this.ips.timer, p.irq + irqOffset(0), 'linux-timer');
-    if (this.opts.keyboard) yield* this.startThread(ctx, LTHREAD.KEYBOARD, this.ips.keyboard, p.irq + irqOffset(1), 'linux-irq1');
-    for (const v of this.vcpus.slice(1)) yield* this.startThread(ctx, v.lthread, this.ips.vcpu, p.kernel, `linux-vcpu${v.index}`);
+    yield* this.startThread(ctx, LTHREAD.PAGER, this.ips.pager, p.pager, 'linux-pager', 0);
+    yield* this.startThread(ctx, LTHREAD.TIMER, this.ips.timer, p.irq + irqOffset(0), 'linux-timer', 0);
+    if (this.opts.keyboard) yield* this.startThread(ctx, LTHREAD.KEYBOARD, this.ips.keyboard, p.irq + irqOffset(1), 'linux-irq1', 0);
+    for (const v of this.vcpus.slice(1)) {
+      yield* this.startThread(ctx, v.lthread, this.ips.vcpu, p.kernel, `linux-vcpu${v.index}`, v.cpu);
+      yield* this.startThread(ctx, LTHREAD.VCPU_IRQ_BASE + v.index, this.ips.localTimer, p.irq + irqOffset(0), `linux-timer${v.index}`, v.cpu);
+    }
     const v0 = this.vcpus[0]!;
     yield* this.enterLinux(v0.cli);
     yield* this.atomically(ctx, this.lx.spawnInit());
@@ -174,8 +196,8 @@ export class LinuxServer {
     yield* this.vcpuLoop(ctx, v0);
   }
 
-  private *startThread(ctx: ModelCtx, lthread: number, ip: number, prio: number, name: string): OpGenerator {
-    yield* exRegs(lthread, ip, 0, { pager: this.gidOf(ctx, LTHREAD.PAGER), annotate: { name } });
+  private *startThread(ctx: ModelCtx, lthread: number, ip: number, prio: number, name: string, cpu: number): OpGenerator {
+    yield* exRegs(lthread, ip, 0, { pager: this.gidOf(ctx, LTHREAD.PAGER), annotate: { name, cpu } });
     yield* threadSchedule(this.gidOf(ctx, lthread), prio);
   }
 
@@ -209,6 +231,22 @@ export class LinuxServer {
     }
   }
 
+  /**
+   * Virtual CPU v's interrupt thread (v > 0): its local timer, HZ ticks of per-CPU accounting
+   * (smp_local_timer_interrupt -> update_process_times). It enters Linux like any top half: its own
+   * virtual CPU's cli lock, then the kernel lock.
+   */
+  private *localTimer(ctx: ModelCtx, v: Vcpu): OpGenerator {
+    const tick = (1_000_000 / HZ) * ctx.machine.costs.cyclesPerUs;
+    let next = ctx.now() + tick;
+    for (;;) {
+      const left = Math.max(0, next - ctx.now());
+      yield* receive(NIL, timeouts({ rcv: us(Math.ceil(left / ctx.machine.costs.cyclesPerUs)) }));
+      next += tick;
+      yield* this.topHalf(ctx, this.lx.localTick(), v);
+    }
+  }
+
   /** The keyboard's IRQ thread: each hit brings bytes for the terminal. */
   private *keyboard(ctx: ModelCtx): OpGenerator {
     const kbd = this.opts.keyboard!;
@@ -222,12 +260,11 @@ export class LinuxServer {
     }
   }
 
-  /** An interrupt's top half runs Linux code on virtual CPU 0 with its interrupts disabled. */
-  private *topHalf(ctx: ModelCtx, body: LxGen): OpGenerator {
-    const v0 = this.vcpus[0]!;
-    yield* this.enterLinux(v0.cli);
+  /** An interrupt's top half runs Linux code on its virtual CPU (default 0) with its interrupts disabled. */
+  private *topHalf(ctx: ModelCtx, body: LxGen, v: Vcpu = this.vcpus[0]!): OpGenerator {
+    yield* this.enterLinux(v.cli);
     yield* this.atomically(ctx, body);
-    yield* this.leaveLinux(v0.cli);
+    yield* this.leaveLinux(v.cli);
     yield* this.ringDoorbells(ctx, null);
   }
 
@@ -411,9 +448,36 @@ export class LinuxServer {
     return fpageMsg({ base: page.at, log2: 12, write: page.writable, grant: false, sndBase: page.vpn * 4096 });
   }
 
-  /** Which kernel thread serves a new process. */
-  assignVcpu(proc: Process): number {
-    return (proc.pid - 1) % this.vcpus.length;
+  /**
+   * Which virtual CPU serves a new process (fork, clone in the task thread model): Linux 2.4's
+   * reschedule_idle() for a new task, simplified. The parent's virtual CPU is busy (it runs the fork), so
+   * the child goes to an idle one (none of its own processes), the one idle the longest first; with none
+   * idle, to the least loaded, the parent's on a tie, then the lowest number. The choice holds for the
+   * process's life: its task's exception handler and pager are fixed at task_new, and V2 lets only the
+   * task itself change them (documented in docs/linux.md).
+   */
+  assignVcpu(parent: Process | null): number {
+    if (this.vcpus.length === 1) return 0;
+    let best: Vcpu | null = null;
+    for (const v of this.vcpus) {
+      if (v.processes === 0 && (!best || best.processes > 0 || v.idleSince < best.idleSince)) best = v;
+    }
+    if (!best) {
+      const from = parent ? parent.vcpu : 0;
+      for (let i = 0; i < this.vcpus.length; i++) {
+        const v = this.vcpus[(from + i) % this.vcpus.length]!;
+        if (!best || v.processes < best.processes) best = v;
+      }
+    }
+    best!.processes++;
+    return best!.index;
+  }
+
+  /** A process served by virtual CPU `index` ended. */
+  releaseVcpu(index: number): void {
+    const v = this.vcpus[index];
+    if (!v || v.processes === 0) return;
+    if (--v.processes === 0) v.idleSince = this.vcpus.length + this.idleClock++;
   }
 }
 
