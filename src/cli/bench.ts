@@ -1,11 +1,13 @@
 /**
- * `l4trace bench table2`: the seed thesis's Table 2 (D1 §5.3) next to the simulated cycles for native
- * Linux 2.4, L4Linux 2.4 on V2 and L4Linux 2.4 on L4Env, with the ratio per cell and the mechanisms
- * per call that make up each figure.
+ * `l4trace bench table2`: the seed thesis's Table 2 (D1 §5.2-5.3) next to the simulated cycles for its
+ * five rows (native Linux 2.2 and 2.4, L4Linux 2.2, L4Linux 2.4 on V2 and on L4Env), with the ratio per
+ * cell, whether a cost was calibrated on it, and the mechanisms per call that make up each figure; then
+ * D1 §5.4's future benchmarks as predictions for L4Linux 2.4 V2 (modified C library, sysenter/sysexit,
+ * the X.2 flavour) with their mechanism counts.
  */
 import type { Command } from 'commander';
-import type { Table2Cell } from '../scenarios/table2.js';
-import { runTable2 } from '../session/table2.js';
+import { LINUX22_COSTS, type Table2Cell, type Table2Count, type Table2Prediction } from '../scenarios/table2.js';
+import { runTable2, runTable2Predictions } from '../session/table2.js';
 import { writeStdout } from './output.js';
 
 interface BenchOptions {
@@ -13,7 +15,7 @@ interface BenchOptions {
   set: string[];
 }
 
-const COUNT_COLUMNS: [keyof Table2Cell['counts'], string][] = [
+const TABLE_COUNTS: [Table2Count, string][] = [
   ['ipc', 'IPCs'],
   ['page_faults', 'faults'],
   ['as_switches', 'AS sw'],
@@ -22,34 +24,126 @@ const COUNT_COLUMNS: [keyof Table2Cell['counts'], string][] = [
   ['task_news', 'task_new'],
 ];
 
-export function formatTable2(cells: Table2Cell[]): string {
-  const fmt = (v: number): string => (Number.isInteger(v) ? v.toLocaleString('en-US') : v.toLocaleString('en-US', { maximumFractionDigits: 1 }));
-  const head = ['Linux version', 'call', 'simulated', 'paper', 'ratio', ...COUNT_COLUMNS.map(([, h]) => h)];
-  const rows = cells.map((c) => [c.label, `${c.op}()`, fmt(Math.round(c.simulated)), fmt(c.paper), c.ratio.toFixed(3), ...COUNT_COLUMNS.map(([k]) => fmt(c.counts[k]))]);
+const PREDICTION_COUNTS: [Table2Count, string][] = [
+  ['ipc', 'IPCs'],
+  ['as_switches', 'AS sw'],
+  ['l4_syscalls', 'L4 sc'],
+  ['page_faults', 'faults'],
+  ['unmaps', 'unmaps'],
+  ['task_news', 'task_new'],
+];
+
+const fmt = (v: number): string => (Number.isInteger(v) ? v.toLocaleString('en-US') : v.toLocaleString('en-US', { maximumFractionDigits: 1 }));
+const signed = (v: number): string => (v > 0 ? `+${fmt(v)}` : fmt(v));
+
+/** Columns: those in `left` left-aligned, the rest right-aligned. */
+function columns(head: string[], rows: string[][], left: number[]): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => r.map((v, i) => (i < 2 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
+  const line = (r: string[]): string => r.map((v, i) => (left.includes(i) ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)];
+}
+
+/** A cell's calibration mark: the cost fitted to it, or "predicted". */
+export function cellMark(c: Table2Cell): string {
+  return c.calibrated ? `[CAL] ${c.calibrated}${c.linux === '2.2.22' ? ' (2.2)' : ''}` : 'predicted';
+}
+
+export function formatTable2(cells: Table2Cell[]): string {
+  const head = ['Linux version', 'call', 'simulated', 'paper', 'ratio', 'cell', ...TABLE_COUNTS.map(([, h]) => h)];
+  const rows = cells.map((c) => [c.label, `${c.op}()`, fmt(Math.round(c.simulated)), fmt(c.paper), c.ratio.toFixed(3), cellMark(c), ...TABLE_COUNTS.map(([k]) => fmt(c.counts[k]))]);
+  const l22 = Object.entries(LINUX22_COSTS)
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join(', ');
   return [
     'Table 2 of the seed thesis (D1): CPU cycles per call on a Pentium Pro 200, and the simulation.',
-    'Simulated = mechanisms per call x per-primitive costs (src/l4/costs.ts, fiasco-v2); counts are per call.',
+    'Simulated = mechanisms per call x per-primitive costs (src/l4/costs.ts, fiasco-v2); the 2.2.22 rows run the',
+    `same mechanisms with Linux 2.2's own ${l22} (src/scenarios/table2.ts). Counts are per call.`,
+    'cell: [CAL] = that cost was calibrated on this cell, once (docs/table2.md); predicted = no cost was fitted to it.',
     '',
-    line(head),
-    ...rows.map(line),
+    ...columns(head, rows, [0, 1, 5]),
   ].join('\n');
+}
+
+export function formatPredictions(preds: Table2Prediction[]): string {
+  const head = ['§5.4 variant', 'call', 'predicted', 'V2 now', 'change', ...PREDICTION_COUNTS.map(([, h]) => h), 'reflected*'];
+  const rows = preds.map((p) => [p.label, `${p.op}()`, fmt(Math.round(p.simulated)), fmt(Math.round(p.baseline)), signed(Math.round(p.change)), ...PREDICTION_COUNTS.map(([k]) => fmt(p.counts[k])), fmt(p.reflected)]);
+  const seen = new Set<string>();
+  const notes = preds.filter((p) => !seen.has(p.variant) && seen.add(p.variant)).map((p) => `  ${p.label} (--set ${p.sets.join(' --set ')}): ${p.mechanism}`);
+  return [
+    '§5.4 of D1, future benchmarking: L4Linux 2.4.19 V2 with the changes the thesis proposes. All PREDICTIONS: no cost',
+    'was fitted to them; "V2 now" is the L4Linux 2.4.19 V2 cell above, "L4 sc" the L4 system calls. Counts are per call.',
+    '',
+    ...columns(head, rows, [0, 1]),
+    '',
+    '* reflected: int $0x80 traps reflected to the emulation library per call; derived (one per Linux system call on the',
+    '  trampoline path, none with the modified C library), the kernel has no counter for it.',
+    '',
+    'What each variant changes (the settings of its run):',
+    ...notes,
+  ].join('\n');
+}
+
+/** The JSON lines: one object per Table 2 cell, then one per §5.4 prediction. */
+export function table2Json(cells: Table2Cell[], preds: Table2Prediction[]): string[] {
+  return [
+    ...cells.map((c) =>
+      JSON.stringify({
+        section: 'table2',
+        row: c.row,
+        label: c.label,
+        personality: c.personality,
+        linux: c.linux,
+        op: c.op,
+        simulated: c.simulated,
+        paper: c.paper,
+        ratio: c.ratio,
+        calibrated: c.calibrated,
+        prediction: c.calibrated === null,
+        counts: c.counts,
+        reflected: c.reflected,
+      }),
+    ),
+    ...preds.map((p) =>
+      JSON.stringify({
+        section: '5.4',
+        variant: p.variant,
+        label: p.label,
+        op: p.op,
+        simulated: p.simulated,
+        baseline: p.baseline,
+        change: p.change,
+        prediction: true,
+        mechanism: p.mechanism,
+        sets: p.sets,
+        counts: p.counts,
+        reflected: p.reflected,
+      }),
+    ),
+  ];
 }
 
 export function register(program: Command): void {
   const bench = program.command('bench').description('benchmarks of the simulated systems');
   bench
     .command('table2')
-    .description('the seed thesis Table 2 (getpid and fork on native Linux 2.4, L4Linux 2.4 V2, L4Linux 2.4 L4Env) next to the simulation')
-    .option('--json', 'one JSON object per cell: personality, op, simulated, paper, ratio, counts')
-    .option('--set <path=value>', 'override a table2 scenario field for every run, e.g. forks=100 (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .description(
+      'the seed thesis Table 2 (getpid and fork on Linux 2.2.22 and 2.4.19, L4Linux 2.2.22, L4Linux 2.4.19 V2 and L4Env) next to the simulation, ' +
+        'calibrated cells marked [CAL]; then the §5.4 predictions for L4Linux 2.4 V2 (modified C library, sysenter/sysexit, both, the X.2 flavour) ' +
+        'with their mechanism counts (docs/table2.md)',
+    )
+    .option(
+      '--json',
+      'JSON lines: one object per Table 2 cell (section "table2": row, label, personality, linux, op, simulated, paper, ratio, calibrated, prediction, counts, reflected), ' +
+        'then one per §5.4 prediction (section "5.4": variant, label, op, simulated, baseline, change, prediction, mechanism, sets, counts, reflected)',
+    )
+    .option('--set <path=value>', 'override a table2 scenario field for every run (the §5.4 runs too, under their own settings), e.g. forks=100 (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
     .action((opts: BenchOptions) => {
       const cells = runTable2(opts.set);
+      const preds = runTable2Predictions(cells, opts.set);
       if (opts.json) {
-        for (const c of cells) writeStdout(JSON.stringify({ personality: c.personality, op: c.op, simulated: c.simulated, paper: c.paper, ratio: c.ratio, counts: c.counts }) + '\n');
+        for (const line of table2Json(cells, preds)) writeStdout(line + '\n');
       } else {
-        writeStdout(formatTable2(cells) + '\n');
+        writeStdout(formatTable2(cells) + '\n\n' + formatPredictions(preds) + '\n');
       }
     });
 }

@@ -13,7 +13,7 @@ import { bestOf, perSecond, tracedAndPlain, type BenchGroup, type Figure } from 
 
 function table2Figures(): Figure[] {
   return runTable2().map((c) => ({
-    name: `linux.table2.${c.personality}.${c.op}`,
+    name: `linux.table2.${c.row}.${c.op}`,
     value: c.simulated,
     unit: 'cycles',
     vs: `paper ${c.paper.toLocaleString('en-US')}`,
