@@ -13,6 +13,7 @@ import type { LxGen } from '../coroutine.js';
 import type { Linux } from '../linux.js';
 import type { Process } from '../process.js';
 import { copyToUser, readWords } from '../uaccess.js';
+import { consoleOpenError } from '../consoles.js';
 import type { Inode } from '../vfs/inode.js';
 import { child, linkTarget, pathOf, walk } from '../vfs/namei.js';
 import { encodeOldStat, encodeStat64, encodeStatx, statOf, statOfOpen, type StatInfo } from '../vfs/stat.js';
@@ -41,6 +42,7 @@ function* openAt(lx: Linux, proc: Process, dirfd: number, pathAt: number, flags:
   if (inode.kind === 'dir' && access !== O_RDONLY) return -EISDIR;
   if (inode.kind === 'file' && flags & O_TRUNC && access !== O_RDONLY && !lx.fs.resize(inode, 0)) return -ENOSPC;
   const console = inode.device === 'console' || inode.device === 'tty';
+  if (console && lx.consoles && !lx.consoles.dev) return consoleOpenError(lx, inode.device!);
   const f = lx.fs.open(console ? 'console' : 'inode', flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC), console ? null : inode, null);
   if (!f) return -ENFILE;
   f.path = absolutePath(lx, start, path);
