@@ -2,18 +2,20 @@
  * `l4trace score`: what each function costs in the trace, as Score-P's scorep-score reports it. Since a
  * run replays exactly, the figures are exact, not estimates: visits, encoded bytes of its enter and exit
  * events, time per visit, and its type: COM when a call of it had an IPC inside (it lies on a path to
- * IPC or a system call), USR otherwise. `-g` proposes a filter by Score-P's default heuristic: exclude
- * USR functions that take at least 1% of the trace's bytes and less than 1 µs per visit.
+ * IPC or a system call), else KERN for the Linux kernel's functions (written by model code, on the
+ * server's threads) and USR for the program's. `-g` proposes a filter by Score-P's default heuristic:
+ * exclude USR and KERN functions that take at least 1% of the trace's bytes and less than 1 µs per visit.
  */
 import { Kind } from '../tracer/catalogue.js';
 import type { TraceReader } from '../tracer/reader.js';
 import { KIND_LIMIT } from '../tracer/format.js';
 import { varintSize } from '../tracer/varint.js';
 import { CallPathTree, type CallPathRow } from './call-paths.js';
+import { ThreadKind } from '../tracer/packets.js';
 
 export interface ScoreRow {
   name: string;
-  type: 'COM' | 'USR';
+  type: 'COM' | 'USR' | 'KERN';
   visits: number;
   bytes: number;
   /** Share of all event bytes, percent. */
@@ -64,15 +66,17 @@ export const SCOREP_DEFAULT: ScoreHeuristic = { bufferPercent: 1, timePerVisitUs
 
 export function scoreTrace(reader: TraceReader, heuristic: ScoreHeuristic = SCOREP_DEFAULT, treeOpts: TreeOptions = { limit: 40, minPercent: 0.5 }): ScoreResult {
   const tree = new CallPathTree();
-  const perFn = new Map<number, { visits: number; bytes: number; incl: number; excl: number; com: boolean; perThread: Map<number, number> }>();
+  const perFn = new Map<number, { visits: number; bytes: number; incl: number; excl: number; com: boolean; kern: boolean; perThread: Map<number, number> }>();
   const fnOf = (id: number) => {
     let f = perFn.get(id);
-    if (!f) perFn.set(id, (f = { visits: 0, bytes: 0, incl: 0, excl: 0, com: false, perThread: new Map() }));
+    if (!f) perFn.set(id, (f = { visits: 0, bytes: 0, incl: 0, excl: 0, com: false, kern: false, perThread: new Map() }));
     return f;
   };
   const cyclesPerUs = reader.header.cyclesPerUs || 1;
   for (let t = 0; t < reader.threads.length; t++) {
     const stack: { fn: number; ts: number; child: number; node: number }[] = [];
+    // Functions on model-code threads are the Linux kernel's (the server's kernel function trace).
+    const kernel = reader.threads[t]!.kind === ThreadKind.MODEL;
     let lastTs = 0;
     for (const ref of reader.chunksOf(t)) {
       const ch = reader.decodeChunk(ref);
@@ -91,6 +95,7 @@ export function scoreTrace(reader: TraceReader, heuristic: ScoreHeuristic = SCOR
           const f = fnOf(fn);
           const b = head + varintSize(fn);
           f.visits++;
+          f.kern ||= kernel;
           f.bytes += b;
           f.perThread.set(t, (f.perThread.get(t) ?? 0) + b);
           stack.push({ fn, ts, child: 0, node: tree.enter(stack.at(-1)?.node ?? 0, fn) });
@@ -121,7 +126,7 @@ export function scoreTrace(reader: TraceReader, heuristic: ScoreHeuristic = SCOR
   const eventBytes = reader.chunks.reduce((a, c) => a + c.bodyLength, 0);
   const rows: ScoreRow[] = [...perFn].map(([id, f]) => ({
     name: reader.string(id),
-    type: f.com ? 'COM' : 'USR',
+    type: f.com ? 'COM' : f.kern ? 'KERN' : 'USR',
     visits: f.visits,
     bytes: f.bytes,
     percent: eventBytes > 0 ? (100 * f.bytes) / eventBytes : 0,
@@ -131,7 +136,7 @@ export function scoreTrace(reader: TraceReader, heuristic: ScoreHeuristic = SCOR
     maxThreadBytes: Math.max(0, ...f.perThread.values()),
   }));
   rows.sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name));
-  const suggested = rows.filter((r) => r.type === 'USR' && r.percent >= heuristic.bufferPercent && r.usPerVisit < heuristic.timePerVisitUs).map((r) => r.name);
+  const suggested = rows.filter((r) => r.type !== 'COM' && r.percent >= heuristic.bufferPercent && r.usPerVisit < heuristic.timePerVisitUs).map((r) => r.name);
   const dropped = rows.filter((r) => suggested.includes(r.name)).reduce((a, r) => a + r.bytes, 0);
   return {
     rows,

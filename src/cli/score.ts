@@ -9,9 +9,9 @@ import { fmtInt, guardStdoutPipe, Out, table, writeStdout } from './output.js';
 export function register(program: Command): void {
   program
     .command('score')
-    .description('per function: visits, trace bytes, time per visit, COM (on a path to IPC) or USR; with -g a starter filter file')
+    .description('per function: visits, trace bytes, time per visit, COM (on a path to IPC), KERN (the Linux kernel\'s, on the server\'s threads) or USR; with -g a starter filter file')
     .argument('<file>', 'trace file (.l4t)')
-    .option('-g, --generate <filter>', 'write a filter file excluding what Score-P\'s default heuristic would (USR, >= 1% of bytes, < 1 us per visit)')
+    .option('-g, --generate <filter>', 'write a filter file excluding what Score-P\'s default heuristic would (USR and KERN, >= 1% of bytes, < 1 us per visit)')
     .option('--top <n>', 'rows to print', '25')
     .option('--tree', 'print the call-path profile instead: every path of calls merged over threads, by inclusive time (paths under 0.5% left out)')
     .option('--json', 'print one JSON object')
@@ -28,7 +28,7 @@ export function register(program: Command): void {
       if (opts.generate) {
         const text = writeFilterFile(s.suggested, [
           `l4trace score -g ${file}`,
-          `exclude USR functions with >= 1% of the trace bytes and < 1 us per visit (Score-P's default)`,
+          `exclude USR and KERN functions with >= 1% of the trace bytes and < 1 us per visit (Score-P's default)`,
           `estimated size after filtering: ${fmtInt(s.estimatedBytes)} of ${fmtInt(s.fileBytes)} bytes`,
         ]);
         writeBytesAtomic(opts.generate, Buffer.from(text), { option: '-g' });

@@ -9,6 +9,7 @@
  * processes; on native Linux each process's own thread drives its coroutine in kernel mode.
  */
 import type { KernelOp, OpResult } from '../l4/ops.js';
+import { newFrameStack, type FrameStack } from './kfunc.js';
 import type { Process } from './process.js';
 
 /** How a sleep ended. */
@@ -45,6 +46,8 @@ export class Coroutine {
   sleep: SleepOp | null = null;
   /** The thread that waits for the answer (L4Linux: the requester's gid). */
   replyTo = 0;
+  /** Its open Linux kernel functions (kfunc.ts): its "kernel stack". */
+  readonly frames: FrameStack = newFrameStack();
 
   constructor(
     readonly proc: Process,

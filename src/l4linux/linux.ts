@@ -8,6 +8,7 @@
  * Their drivers set `ctx` to the model context they run on before every step, so trace events land in
  * the buffer of the thread that executes the kernel path.
  */
+import { KernelFunctions, traced } from './kfunc.js';
 import { ENUMS, Kind } from '../../tracer/catalogue.js';
 import { UserError } from '../../tracer/errors.js';
 import type { ModelCtx } from '../l4/model-engine.js';
@@ -19,6 +20,7 @@ import { ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, FPE_INTDIV, fpeCode, HZ, I
 import { work, type Coroutine, type LxGen, type SleepOp, type WakeReason } from './coroutine.js';
 export { work };
 import { Console, FileTable, Transcript } from './files.js';
+import { consoleOutput, setupConsoles, type KernelConsoles } from './consoles.js';
 import { FileSystem } from './vfs/filesystem.js';
 import { makeDevices } from './vfs/devices.js';
 import { mountProc } from './vfs/proc.js';
@@ -47,6 +49,8 @@ export type SignalFix = 'none' | 'handshake' | 'recheck';
 export { HZ };
 
 export interface LinuxConfig {
+  /** Write FUNC_ENTER/EXIT for the Linux kernel functions the model's steps stand for (kfunc.ts). */
+  kernelFunctions?: boolean;
   /** The first process: a guest program, its arguments after argv[0], and its environment. */
   init: string;
   args: string[];
@@ -71,6 +75,13 @@ export interface LinuxConfig {
   epoch?: number;
   /** init must exit with this status; another status ends the run with outcome `fail` (sweeps hunt for those). */
   expectExit?: number;
+  /**
+   * The boot command line's `console=` entries (consoles.ts); absent: the machine's console as before
+   * (it always opens; no kernel messages).
+   */
+  console?: readonly string[];
+  /** Asked when init exits: why the run failed after all (outcome `fail`), or null. */
+  checkAtInitExit?: () => string | null;
 }
 
 /** Mechanism counts kept by Linux (the L4 kernel keeps its own). */
@@ -117,6 +128,8 @@ export class Linux {
   jiffies = 0;
   /** What the console showed: a byte count, and as many first bytes as the scenario checks. */
   readonly transcript: Transcript;
+  /** The kernel's consoles when the boot command line names them (config.console), else null. */
+  consoles: KernelConsoles | null = null;
   /** The model context of the thread executing Linux code right now (set by the drivers). */
   ctx!: ModelCtx;
   platform!: Platform;
@@ -125,6 +138,8 @@ export class Linux {
   onMarker: ((hit: MarkerHit) => void) | null = null;
   /** CLOCK_REALTIME's epoch and settimeofday's offset (clock.ts). */
   readonly realtime: RealtimeClock;
+  /** The Linux kernel functions' trace (kfunc.ts); its `frames` is set by the drivers, as `ctx` is. */
+  readonly kf: KernelFunctions;
   /** The process whose kernel path ran last (LX_SWITCH events mark changes). */
   private current = 0;
   private nextPid = 1;
@@ -132,6 +147,7 @@ export class Linux {
   constructor(readonly config: LinuxConfig) {
     const l = config.limits;
     this.realtime = new RealtimeClock(config.epoch ?? BOOT_EPOCH);
+    this.kf = new KernelFunctions(config.kernelFunctions ?? false, () => this.ctx);
     this.fs = new FileSystem({ pages: l.fsPages, inodes: l.fsInodes, openFiles: l.maxFiles }, () => this.time());
     if (config.rootfs) this.fs.load(config.rootfs);
     makeDevices(this.fs);
@@ -218,9 +234,13 @@ export class Linux {
       this.fs.addProgram(name, image.data.length, () => image.data);
     }
     const files = new FileTable();
-    const tty = this.fs.open('console', 2 /* O_RDWR */, null, null)!;
-    for (let fd = 0; fd < 3; fd++) files.fds[fd] = tty;
-    tty.refs = 3;
+    // init/main.c: open /dev/console, dup it twice. Without a console with a terminal (consoles.ts) init
+    // runs without descriptors 0, 1 and 2.
+    if (!this.config.console || setupConsoles(this, this.config.console)) {
+      const tty = this.fs.open('console', 2 /* O_RDWR */, null, null)!;
+      for (let fd = 0; fd < 3; fd++) files.fds[fd] = tty;
+      tty.refs = 3;
+    }
     const argv = [this.config.init, ...this.config.args];
     const program = this.initProgram(argv);
     const proc = this.newProcess(null, program.name, new ProcessMemory(program.image), files);
@@ -254,6 +274,10 @@ export class Linux {
    */
   *exit(proc: Process, status: number): LxGen {
     if (!proc.alive) return;
+    yield* traced(this.kf, 'do_exit', this.exitGroup(proc, status));
+  }
+
+  private *exitGroup(proc: Process, status: number): LxGen {
     const g = proc.group;
     const last = proc.runsUser ? proc : g.threads[0];
     if (!last) return;
@@ -265,8 +289,10 @@ export class Linux {
   /** exit(2): one thread ends; the process ends with its last thread. */
   *exitThread(proc: Process, status: number): LxGen {
     if (!proc.runsUser) return;
+    this.kf.enter('do_exit');
     if (proc.group.threads.length > 1) yield* this.endThread(proc);
     else yield* this.exitProcess(proc, status);
+    this.kf.exit();
   }
 
   /**
@@ -315,7 +341,7 @@ export class Linux {
     this.closeAll(last);
     if (proc.files !== last.files) this.closeAll(proc);
     const pages = last.mm.pages.size;
-    yield* work(this.costs.linuxExit + pages * this.costs.linuxExitPerPage);
+    yield* work(this.costs.linuxExit);
     for (const child of proc.children) {
       child.parent = this.init !== proc ? this.init : null;
       if (child.parent) child.parent.children.add(child);
@@ -327,20 +353,32 @@ export class Linux {
       this.ctx.machine.metric('init.exit_status', code, 'status');
       const how = sig ? `init was killed by signal ${sig}` : `init exited with status ${code}`;
       const expect = this.config.expectExit;
+      const failed = this.config.checkAtInitExit?.() ?? null;
       if (expect !== undefined && code !== expect) this.ctx.machine.requestStop('fail', `${how}, expected ${expect}`);
+      else if (failed !== null) this.ctx.machine.requestStop('fail', `${how}, but ${failed}`);
       else this.ctx.machine.requestStop('ok', how);
     }
     const parent = proc.parent;
-    if (parent && parent.alive) {
-      this.wakeAll(parent.childWait);
-      if (proc.exitSignal !== 0) yield* sendSignal(this, parent, proc.exitSignal, proc.pid, ...chldSiginfo(status));
-    }
+    if (parent && parent.alive) yield* traced(this.kf, 'exit_notify', this.notifyParent(parent, proc, status));
     // The platform removes what ran the process; on native Linux that may be the running thread itself,
     // so memory is given back first and this comes last.
     this.futexes.drop(last.mm);
-    yield* this.dropMemory(last, last.mm);
+    const kf = this.kf;
+    yield* traced(kf, 'exit_mm', traced(kf, 'mmput', traced(kf, 'exit_mmap', this.exitMmap(last, pages))));
     for (const t of new Set([proc, last])) for (const at of t.kernelPages.splice(0)) yield* this.platform.freePage(at);
-    yield* this.platform.endProcess(last);
+    // L4Linux's exit_thread: the process's L4 task goes.
+    yield* traced(kf, 'exit_thread', this.platform.endProcess(last));
+  }
+
+  private *notifyParent(parent: Process, proc: Process, status: number): LxGen {
+    this.wakeAll(parent.childWait);
+    if (proc.exitSignal !== 0) yield* sendSignal(this, parent, proc.exitSignal, proc.pid, ...chldSiginfo(status));
+  }
+
+  /** exit_mmap: zap every page-table entry, then give the pages back (L4Linux unmaps each one). */
+  private *exitMmap(last: Process, pages: number): LxGen {
+    yield* traced(this.kf, 'zap_page_range', work(pages * this.costs.linuxExitPerPage));
+    yield* this.dropMemory(last, last.mm);
   }
 
   /** What ends with any thread: its CPU clock stops, a vfork parent goes on, a sleeping kernel path is dropped. */
@@ -481,6 +519,10 @@ export class Linux {
 
   /** A system call: `regs` in the exception layout (EAX = number, EBX.. = arguments). */
   *syscall(proc: Process, regs: number[]): LxGen<number[] | null> {
+    return yield* traced(this.kf, 'system_call', this.systemCall(proc, regs));
+  }
+
+  private *systemCall(proc: Process, regs: number[]): LxGen<number[] | null> {
     this.stats.syscalls++;
     const nr = regs[EXC.EAX]! >>> 0;
     const args = [regs[EXC.EBX]!, regs[EXC.ECX]!, regs[EXC.EDX]!, regs[EXC.ESI]!, regs[EXC.EDI]!, regs[EXC.EBP]!].map((v) => v >>> 0);
@@ -488,7 +530,7 @@ export class Linux {
     yield* work(this.costs.linuxSyscall);
     const fn = SYSCALLS.get(nr);
     if (!fn && !this.noteMissingSyscall(proc, nr)) return null;
-    const ret = fn ? yield* fn(this, proc, args, regs) : -38; /* ENOSYS */
+    const ret = fn ? yield* traced(this.kf, sysEntryName(nr), fn(this, proc, args, regs)) : -38; /* ENOSYS */
     if (ret === null || !proc.alive) return null;
     const isReturn = nr === NR.sigreturn || nr === NR.rt_sigreturn;
     if (!isReturn) regs[EXC.EAX] = ret >>> 0;
@@ -544,6 +586,10 @@ export class Linux {
    * when the address is not part of the process; SIGSEGV is then pending, for the caller to deliver.
    */
   *pageFault(proc: Process, addr: number, write: boolean): LxGen<{ vpn: number; writable: boolean; at: number } | null> {
+    return yield* traced(this.kf, 'do_page_fault', this.doPageFault(proc, addr, write));
+  }
+
+  private *doPageFault(proc: Process, addr: number, write: boolean): LxGen<{ vpn: number; writable: boolean; at: number } | null> {
     this.stats.pageFaults++;
     const r = yield* resolvePage(this, proc, addr, write);
     if (r === OOM && proc.mm.isStack(addr >>> 0) && !proc.mm.pages.has(Math.floor((addr >>> 0) / 4096))) {
@@ -618,7 +664,7 @@ export class Linux {
   /** The timer interrupt (HZ per second): timeouts, alarms, and the recheck fix's lost kicks. */
   *tick(): LxGen {
     this.jiffies++;
-    yield* work(this.costs.linuxTick);
+    yield* traced(this.kf, 'do_timer', work(this.costs.linuxTick));
     for (const co of this.timers.slice()) if (co.sleep && co.sleep.untilJiffy <= this.jiffies) this.wakeCo(co, 'timeout');
     for (const proc of [...this.processes.values()]) {
       if (!proc.alive) continue;
@@ -631,18 +677,19 @@ export class Linux {
 
   /** Another virtual CPU's local timer tick (SMP): per-CPU accounting of what runs there (update_process_times). */
   *localTick(): LxGen {
-    yield* work(this.costs.linuxLocalTick);
+    yield* traced(this.kf, 'update_process_times', work(this.costs.linuxLocalTick));
   }
 
   /** The recheck fix: try again to force a process with a pending signal into the kernel. */
   *retryKick(proc: Process): LxGen {
-    const k = yield* this.platform.kick(proc);
+    const k = yield* traced(this.kf, 'signal_wake_up', this.platform.kick(proc));
     const sig = deliverableSignal(proc);
     this.ev(Kind.SIG_SEND, 0, proc.pid, sig, k.path, k.error);
   }
 
   /** Console output: to the machine's console, and into the (bounded) transcript. */
   writeConsole(fd: number, data: Uint8Array): void {
+    if (this.consoles && !consoleOutput(this.consoles, data.length)) return;
     this.transcript.append(data);
     this.ctx.machine.console(fd, data);
   }
@@ -659,6 +706,7 @@ export class Linux {
       linux: {
         personality: this.platform.personality,
         signalFix: this.config.signalFix,
+        ...(this.consoles ? { consoles: this.consoles.describe() } : {}),
         jiffies: this.jiffies,
         processes: [...this.processes.values()].map((p) => ({
           pid: p.pid,
@@ -712,38 +760,55 @@ export const OOM = 'oom' as const;
  * Resolve a user page for an access (Linux handle_mm_fault): allocate, fill, or break copy-on-write.
  * null: the address is not part of the process (or not writable); OOM: no memory for the page.
  */
-export function* resolvePage(lx: Linux, proc: Process, addr: number, write: boolean): LxGen<{ vpn: number; e: import('./memory.js').PageEntry; replaced: Backing | null } | null | typeof OOM> {
+type Resolved = { vpn: number; e: import('./memory.js').PageEntry; replaced: Backing | null };
+
+export function* resolvePage(lx: Linux, proc: Process, addr: number, write: boolean): LxGen<Resolved | null | typeof OOM> {
   const region = proc.mm.region(addr >>> 0);
   if (!region || !region.readable || (write && !region.writable)) return null;
+  return yield* traced(lx.kf, 'handle_mm_fault', handleMmFault(lx, proc, addr, write, region.writable));
+}
+
+function* handleMmFault(lx: Linux, proc: Process, addr: number, write: boolean, writable: boolean): LxGen<Resolved | typeof OOM> {
   const vpn = Math.floor((addr >>> 0) / 4096);
-  let e = proc.mm.pages.get(vpn);
-  const c = lx.costs;
-  yield* work(c.linuxPageFault);
-  if (!e) {
-    const at = yield* lx.platform.allocPage();
-    if (at < 0) return OOM;
-    lx.platform.writePage(at, 0, proc.mm.initialContent(vpn));
-    lx.stats.pagesFilled++;
-    yield* work(4096 * c.copyPerByte);
-    e = { b: { at, refs: 1 }, writable: region.writable, cow: false };
-    proc.mm.pages.set(vpn, e);
-    return { vpn, e, replaced: null };
-  }
-  if (write && e.cow) {
-    let replaced: Backing | null = null;
-    if (e.b.refs > 1) {
-      const at = yield* lx.platform.allocPage();
-      if (at < 0) return OOM;
-      lx.platform.writePage(at, 0, lx.platform.readPage(e.b.at, 0, 4096));
-      lx.stats.pagesCopied++;
-      yield* work(4096 * c.copyPerByte);
-      replaced = e.b;
-      e.b.refs--;
-      e.b = { at, refs: 1 };
-    }
-    e.cow = false;
-    return { vpn, e, replaced };
-  }
+  const e = proc.mm.pages.get(vpn);
+  yield* work(lx.costs.linuxPageFault);
+  if (!e) return yield* traced(lx.kf, 'do_no_page', doNoPage(lx, proc, vpn, writable));
+  if (write && e.cow) return yield* traced(lx.kf, 'do_wp_page', doWpPage(lx, vpn, e));
   return { vpn, e, replaced: null };
 }
 
+/** A page that is not there yet: a fresh page filled with its initial content (zeros, file or image). */
+function* doNoPage(lx: Linux, proc: Process, vpn: number, writable: boolean): LxGen<Resolved | typeof OOM> {
+  const at = yield* lx.platform.allocPage();
+  if (at < 0) return OOM;
+  lx.platform.writePage(at, 0, proc.mm.initialContent(vpn));
+  lx.stats.pagesFilled++;
+  yield* work(4096 * lx.costs.copyPerByte);
+  const e = { b: { at, refs: 1 }, writable, cow: false };
+  proc.mm.pages.set(vpn, e);
+  return { vpn, e, replaced: null };
+}
+
+/** A write to a copy-on-write page: copy it unless this was the last reference. */
+function* doWpPage(lx: Linux, vpn: number, e: import('./memory.js').PageEntry): LxGen<Resolved | typeof OOM> {
+  let replaced: Backing | null = null;
+  if (e.b.refs > 1) {
+    const at = yield* lx.platform.allocPage();
+    if (at < 0) return OOM;
+    lx.platform.writePage(at, 0, lx.platform.readPage(e.b.at, 0, 4096));
+    lx.stats.pagesCopied++;
+    yield* work(4096 * lx.costs.copyPerByte);
+    replaced = e.b;
+    e.b.refs--;
+    e.b = { at, refs: 1 };
+  }
+  e.cow = false;
+  return { vpn, e, replaced };
+}
+
+
+/** The Linux 2.4 entry point of system call `nr` (sys_call_table's name: sys_fork, sys_getpid ...). */
+const entryNames: string[] = [];
+export function sysEntryName(nr: number): string {
+  return (entryNames[nr] ??= `sys_${ENUMS.Syscall![nr] ?? `ni_syscall_${nr}`}`);
+}

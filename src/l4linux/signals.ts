@@ -7,6 +7,7 @@
  * interrupts it; L4Linux 2.4 sends a kick IPC to the process's signal thread (l4-semantics.md §7), which
  * is where the fresh-process race lives (§8).
  */
+import { traced } from './kfunc.js';
 import { Kind } from '../../tracer/catalogue.js';
 import { EXC } from '../l4/ia32-engine.js';
 import { defaultAction, EINTR, ERESTARTNOINTR, ERESTARTSYS, SA_NODEFER, SA_RESTART, SA_RESETHAND, SA_SIGINFO, SI_KERNEL, SI_USER, SIG, SIG_DFL, SIG_IGN, sigbit } from './abi.js';
@@ -85,6 +86,10 @@ function isIgnored(proc: Process, sig: number): boolean {
  */
 export function* sendSignal(lx: Linux, to: Process, sig: number, from: number, code = from ? SI_USER : SI_KERNEL, status = -1, toThread = false): LxGen {
   if (!to.alive || !validSignal(sig)) return;
+  yield* traced(lx.kf, 'send_sig_info', sendSigInfo(lx, to, sig, from, code, status, toThread));
+}
+
+function* sendSigInfo(lx: Linux, to: Process, sig: number, from: number, code: number, status: number, toThread: boolean): LxGen {
   const picked = toThread ? to : pickThread(to, sig);
   const target = picked ?? to;
   if (!target.runsUser && sig !== SIG.KILL && picked !== null) return;
@@ -129,12 +134,15 @@ export function* sendSignal(lx: Linux, to: Process, sig: number, from: number, c
   const co = target.coroutine;
   if (co) {
     // Inside the kernel: an interruptible sleep ends now; the way out delivers the signal.
+    lx.kf.enter('signal_wake_up');
     if (co.state === 'sleeping' && co.sleep?.interruptible) lx.wakeCo(co, 'signal');
+    lx.kf.exit();
     lx.ev(Kind.SIG_SEND, from, target.pid, sig, SIG_PATH.IN_KERNEL, 0);
     return;
   }
   yield* work(lx.ctx.machine.chaosDelay()); // chaos point: a signal for a process in user mode
-  const k = yield* lx.platform.kick(target);
+  // L4Linux's signal_wake_up: the kick IPC to the process's signal thread.
+  const k = yield* traced(lx.kf, 'signal_wake_up', lx.platform.kick(target));
   lx.ev(Kind.SIG_SEND, from, target.pid, sig, k.path, k.error);
 }
 
@@ -199,6 +207,10 @@ export function* deliverSignal(
   regs: number[],
   restart: { ret: number; nr: number } | null,
 ): LxGen<'handler' | 'ignored' | 'terminated'> {
+  return yield* traced(lx.kf, 'do_signal', doSignal(lx, proc, sig, regs, restart));
+}
+
+function* doSignal(lx: Linux, proc: Process, sig: number, regs: number[], restart: { ret: number; nr: number } | null): LxGen<'handler' | 'ignored' | 'terminated'> {
   clearPending(proc, sig);
   proc.kickLost = false;
   const act = proc.actions[sig]!;

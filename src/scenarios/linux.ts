@@ -15,6 +15,14 @@ import type { ScenarioContext } from './scenario.js';
 
 const prio = z.number().int().min(1).max(254);
 
+/**
+ * The boot command line's `console=` entries, in order ("herc", "tty", "ttyS1,115200"; docs/linux.md,
+ * Consoles). Unset: the machine's console as before the parameter existed (always there, no kernel
+ * messages); set, even to [], Linux 2.4's console setup, where L4Linux's default console leaves no
+ * initial console.
+ */
+export const ConsoleEntries = z.array(z.string().regex(/^[\x21-\x7e]{1,64}$/, 'a console= value: 1 to 64 printable characters, no spaces')).max(32);
+
 /** Parameters of the Linux personality (merged into each Linux scenario's own). */
 export const LinuxShape = {
   /** native Linux 2.4, L4Linux 2.4 on L4 V2, or L4Linux 2.4 on L4Env. */
@@ -44,6 +52,14 @@ export const LinuxShape = {
    * before it existed stays the same.
    */
   epoch: z.number().int().min(0).max(253_402_300_799).optional(),
+  /** The boot command line's `console=` entries (ConsoleEntries). Left out of a spec that does not set it. */
+  console: ConsoleEntries.optional(),
+  /**
+   * L4Linux: FUNC_ENTER/EXIT on the server's threads for the Linux kernel functions the model's steps
+   * stand for (system_call, sys_*, do_fork, copy_mm ...; src/l4linux/kfunc.ts). On unless `off`; native
+   * Linux never writes them. Left out of a spec that does not set it.
+   */
+  kernelFunctions: z.enum(['on', 'off']).optional(),
   /** Memory for processes, log2 bytes. */
   poolLog2: z.number().int().min(16).max(24).default(22),
   prio: z
@@ -64,7 +80,7 @@ export const LINUX_DEFAULTS = { physFrames: 2048 } as const;
 export function bootLinux(ctx: ScenarioContext, p: LinuxParams, config: Omit<LinuxConfig, 'limits'>, keyboard: Keyboard | null = null): LinuxMachine {
   return buildLinuxMachine(ctx.k, (prog) => ctx.program(prog), {
     personality: p.personality,
-    config: { ...config, rootfs: config.rootfs ?? ctx.rootfs, limits: linuxLimits(ctx.k.mem.frames), epoch: p.epoch ?? BOOT_EPOCH },
+    config: { ...config, kernelFunctions: p.personality !== 'native' && p.kernelFunctions !== 'off', rootfs: config.rootfs ?? ctx.rootfs, limits: linuxLimits(ctx.k.mem.frames), epoch: p.epoch ?? BOOT_EPOCH, ...(p.console ? { console: p.console } : {}) },
     maxcpus: p.maxcpus,
     prio: p.prio,
     poolLog2: p.poolLog2,
@@ -87,6 +103,8 @@ export function linuxMetrics(k: Kernel, m: LinuxMachine, _stop: StopReason): voi
   k.metric('linux.signals_delivered', s.signalsDelivered, 'signals');
   k.metric('linux.kicks_lost', s.kicksLost, 'kicks');
   k.metric('linux.console_bytes', m.lx.transcript.bytes, 'bytes');
+  // With console= entries: whether init got /dev/console, and where the kernel's messages went.
+  for (const [name, value, unit] of m.lx.consoles?.metrics() ?? []) k.metric(name, value, unit);
   // System calls the guests made that this Linux lacks (ENOSYS), by name: `report` and `info` list them.
   for (const [nr, count] of [...m.lx.unimplemented].sort((a, b) => a[0] - b[0])) {
     k.metric(`linux.unimplemented_syscall.${ENUMS.Syscall![nr] ?? `nr_${nr}`}`, count, 'calls');

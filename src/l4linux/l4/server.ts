@@ -45,6 +45,7 @@ import {
 } from '../../l4/ops.js';
 import { timeouts, us, ZERO } from '../../l4/timeouts.js';
 import { Coroutine, type LxGen } from '../coroutine.js';
+import { newFrameStack, traced } from '../kfunc.js';
 import { Linux, type LinuxConfig } from '../linux.js';
 import type { Personality } from '../platform.js';
 import type { Process } from '../process.js';
@@ -227,7 +228,7 @@ export class LinuxServer {
       const left = Math.max(0, next - ctx.now());
       yield* receive(NIL, timeouts({ rcv: us(Math.ceil(left / ctx.machine.costs.cyclesPerUs)) }));
       next += tick;
-      yield* this.topHalf(ctx, this.lx.tick());
+      yield* this.topHalf(ctx, this.irq(0, 'timer_interrupt', this.lx.tick()));
     }
   }
 
@@ -243,7 +244,7 @@ export class LinuxServer {
       const left = Math.max(0, next - ctx.now());
       yield* receive(NIL, timeouts({ rcv: us(Math.ceil(left / ctx.machine.costs.cyclesPerUs)) }));
       next += tick;
-      yield* this.topHalf(ctx, this.lx.localTick(), v);
+      yield* this.topHalf(ctx, traced(this.lx.kf, 'smp_apic_timer_interrupt', traced(this.lx.kf, 'smp_local_timer_interrupt', this.lx.localTick())), v);
     }
   }
 
@@ -256,8 +257,14 @@ export class LinuxServer {
       const r = yield* receive(line); // V2: receiving from the line also unmasks it
       if (r.error !== 0 || r.src !== line) continue;
       const bytes = kbd.read();
-      yield* this.topHalf(ctx, ttyInput(this.lx, bytes));
+      yield* this.topHalf(ctx, this.irq(1, 'keyboard_interrupt', ttyInput(this.lx, bytes)));
     }
+  }
+
+  /** Interrupt `n`'s handler as the kernel function trace shows it: do_IRQ -> handle_IRQ_event -> `handler`. */
+  private irq(_n: number, handler: string, body: LxGen): LxGen {
+    const kf = this.lx.kf;
+    return traced(kf, 'do_IRQ', traced(kf, 'handle_IRQ_event', traced(kf, handler, body)));
   }
 
   /** An interrupt's top half runs Linux code on its virtual CPU (default 0) with its interrupts disabled. */
@@ -281,10 +288,15 @@ export class LinuxServer {
   /** Run Linux code that never sleeps (interrupt work, boot) on this thread. */
   *atomically<T>(ctx: ModelCtx, body: LxGen<T>): OpGenerator<T> {
     let input: OpResult = undefined;
+    const frames = newFrameStack(); // an interrupt's own stack
     for (;;) {
       this.lx.ctx = ctx;
+      this.lx.kf.frames = frames;
       const step = body.next(input);
-      if (step.done) return step.value;
+      if (step.done) {
+        this.lx.kf.finish(frames);
+        return step.value;
+      }
       if (step.value.op === 'lx-sleep') throw new Error('linux: interrupt code tried to sleep');
       input = yield step.value;
     }
@@ -379,10 +391,19 @@ export class LinuxServer {
     let input = co.resumeWith;
     co.resumeWith = undefined;
     co.state = 'running';
+    const kf = this.lx.kf;
+    kf.frames = co.frames;
+    if (co.frames.out) {
+      // Back from a sleep: its functions continue on this thread, and it returns from schedule().
+      kf.switchIn(co.frames);
+      kf.exit();
+    }
     for (;;) {
       this.lx.ctx = ctx;
+      kf.frames = co.frames;
       const step = co.gen.next(input);
       if (step.done) {
+        kf.finish(co.frames);
         co.state = 'done';
         if (co.proc.coroutine === co) co.proc.coroutine = null;
         const msg = step.value as MsgOut | null;
@@ -391,8 +412,13 @@ export class LinuxServer {
       }
       const op = step.value;
       if (op.op === 'lx-sleep') {
+        kf.enter('schedule');
         const now = this.lx.park(co, op);
-        if (now === null) return;
+        if (now === null) {
+          kf.switchOut(co.frames); // it sleeps in schedule(): its frames leave this thread
+          return;
+        }
+        kf.exit();
         input = now;
         continue;
       }

@@ -2,6 +2,7 @@
  * What the path system calls share: reading the path argument, the directory a relative path starts
  * from (the working directory or an *at call's dirfd), and walking it.
  */
+import { traced } from '../kfunc.js';
 import { AT_FDCWD, EBADF, EFAULT, ENOTDIR } from '../abi.js';
 import type { LxGen } from '../coroutine.js';
 import type { Linux } from '../linux.js';
@@ -13,8 +14,16 @@ import { i32 } from './syscall.js';
 
 /** The path at `addr`, or a negative errno. */
 export function* userPath(lx: Linux, proc: Process, addr: number): LxGen<string | number> {
-  const s = yield* readString(lx, proc, addr, PATH_MAX);
+  const s = yield* traced(lx.kf, 'getname', readString(lx, proc, addr, PATH_MAX));
   return s === null ? -EFAULT : s;
+}
+
+/** A path walk as the kernel function trace names it (2.4's path_walk). */
+function pathWalk<T>(lx: Linux, walkIt: () => T): T {
+  lx.kf.enter('path_walk');
+  const r = walkIt();
+  lx.kf.exit();
+  return r;
 }
 
 /** Where a relative path starts: the working directory, or the directory open at `dirfd`. */
@@ -32,7 +41,7 @@ export function* lookupAt(lx: Linux, proc: Process, dirfd: number, addr: number,
   if (typeof path === 'number') return path;
   const start = startDir(proc, dirfd, path);
   if (typeof start === 'number') return start;
-  return walk(lx.fs, proc, start, path, follow);
+  return pathWalk(lx, () => walk(lx.fs, proc, start, path, follow));
 }
 
 /** Reads a path argument and finds its parent directory and last name. */
@@ -41,7 +50,7 @@ export function* parentAt(lx: Linux, proc: Process, dirfd: number, addr: number)
   if (typeof path === 'number') return path;
   const start = startDir(proc, dirfd, path);
   if (typeof start === 'number') return start;
-  const r = walkParent(lx.fs, proc, start, path);
+  const r = pathWalk(lx, () => walkParent(lx.fs, proc, start, path));
   return typeof r === 'number' ? r : { ...r, path };
 }
 

@@ -9,6 +9,7 @@ import type { OpenFile } from '../files.js';
 import type { Linux } from '../linux.js';
 import type { Process } from '../process.js';
 import { sendSignal } from '../signals.js';
+import { traced } from '../kfunc.js';
 import type { Inode } from '../vfs/inode.js';
 import { randomBytes } from '../random.js';
 
@@ -24,7 +25,29 @@ export const canWrite = (f: OpenFile): boolean => (f.flags & O_ACCMODE) !== O_RD
  */
 export function* readFrom(lx: Linux, f: OpenFile, count: number, at: number | null = null): LxGen<Uint8Array | number> {
   if (!canRead(f)) return -EBADF;
-  count = Math.min(count, MAX_IO);
+  return yield* traced(lx.kf, readerName(f), readBody(lx, f, Math.min(count, MAX_IO), at));
+}
+
+/** The Linux 2.4 read method of what `f` is (the kernel function trace's name for the read). */
+function readerName(f: OpenFile): string {
+  if (f.kind === 'console') return 'tty_read';
+  if (f.kind === 'pipe-read') return 'pipe_read';
+  const inode = f.inode!;
+  if (inode.kind === 'dir') return 'generic_read_dir';
+  if (inode.kind === 'chr') return inode.device === 'zero' || inode.device === 'full' ? 'read_zero' : inode.device === 'urandom' || inode.device === 'random' ? 'urandom_read' : 'read_null';
+  return f.snapshot ? 'proc_file_read' : 'generic_file_read';
+}
+
+/** The Linux 2.4 write method of what `f` is. */
+function writerName(f: OpenFile): string {
+  if (f.kind === 'console') return 'tty_write';
+  if (f.kind === 'pipe-write') return 'pipe_write';
+  const inode = f.inode!;
+  if (inode.kind === 'chr') return inode.device === 'full' ? 'write_full' : inode.device === 'console' || inode.device === 'tty' ? 'tty_write' : 'write_null';
+  return 'generic_file_write';
+}
+
+function* readBody(lx: Linux, f: OpenFile, count: number, at: number | null): LxGen<Uint8Array | number> {
   for (;;) {
     if (f.kind === 'console') {
       const got = lx.console.take(count);
@@ -71,6 +94,10 @@ function readInode(lx: Linux, f: OpenFile, inode: Inode, count: number, at: numb
 /** Writes `data` to `f` (at `at` for pwrite); the count written or a negative errno. */
 export function* writeTo(lx: Linux, proc: Process, f: OpenFile, fd: number, data: Uint8Array, at: number | null = null): LxGen<number> {
   if (!canWrite(f)) return -EBADF;
+  return yield* traced(lx.kf, writerName(f), writeBody(lx, proc, f, fd, data, at));
+}
+
+function* writeBody(lx: Linux, proc: Process, f: OpenFile, fd: number, data: Uint8Array, at: number | null): LxGen<number> {
   if (f.kind === 'console') {
     lx.writeConsole(fd === 2 ? 2 : 1, data);
     return data.length;

@@ -9,6 +9,7 @@ import { sleepOn, WaitQueue, work, type LxGen } from '../coroutine.js';
 import { loadProgram } from '../exec.js';
 import { forkFpu } from '../fpu-state.js';
 import { entryRegs, type Linux } from '../linux.js';
+import { traced } from '../kfunc.js';
 import { ProcessMemory, USER_STACK_TOP } from '../memory.js';
 import { exitedStatus, type Process } from '../process.js';
 import { execSegments, forkSegments, setTlsFromUser } from '../tls.js';
@@ -40,7 +41,7 @@ const FORK: CloneArgs = { flags: SIG.CHLD, stack: 0, parentTid: 0, tls: 0, child
 
 function* clone(lx: Linux, parent: Process, regs: number[], args: CloneArgs): LxGen<number | null> {
   const { flags } = args;
-  if (flags & CLONE.THREAD) return yield* cloneThread(lx, parent, regs, args);
+  if (flags & CLONE.THREAD) return yield* traced(lx.kf, 'do_fork', cloneThread(lx, parent, regs, args));
   if (flags & SHARING_FLAGS || (flags & CLONE.VM && !(flags & CLONE.VFORK))) {
     lx.diagnose(parent, `clone flags 0x${flags.toString(16)} share memory or tables between processes (LinuxThreads style): not supported (EINVAL)`);
     return -EINVAL;
@@ -48,8 +49,18 @@ function* clone(lx: Linux, parent: Process, regs: number[], args: CloneArgs): Lx
   lx.stats.forks++;
   // 2.4's max_threads: zombies count until reaped, so a parent that never waits cannot fill the host.
   if (lx.processes.size >= lx.config.limits.maxThreads) return -EAGAIN;
-  const c = lx.costs;
-  yield* work(c.linuxFork + parent.mm.pages.size * c.linuxForkPerPage);
+  return yield* traced(lx.kf, 'do_fork', doFork(lx, parent, regs, args));
+}
+
+/**
+ * do_fork, as Linux 2.4 nests it (the kernel function trace shows these names): its own work (task
+ * structure, files, signal state), copy_mm -> dup_mmap -> copy_page_range (the page tables: one entry
+ * copied and write-protected per present page, the parent's pages unmapped for copy-on-write), then
+ * copy_thread, where L4Linux creates the child's task.
+ */
+function* doFork(lx: Linux, parent: Process, regs: number[], args: CloneArgs): LxGen<number> {
+  const { flags } = args;
+  yield* work(lx.costs.linuxFork);
   const { child: mm, protect } = parent.mm.fork();
   const child = lx.newProcess(parent, parent.name, mm, parent.files.clone());
   child.actions.forEach((act, i) => Object.assign(act, parent.actions[i]));
@@ -62,20 +73,35 @@ function* clone(lx: Linux, parent: Process, regs: number[], args: CloneArgs): Lx
   forkFpu(lx, parent, child);
   if (flags & CLONE.SETTLS && !(yield* setTlsFromUser(lx, parent, child, args.tls))) return yield* undoFork(lx, child, mm, EFAULT);
   const undo = (err: number): LxGen<number> => undoFork(lx, child, mm, err);
-  for (let i = 0; i < KERNEL_PAGES_PER_PROCESS + pageTables(mm); i++) {
-    const at = yield* lx.platform.allocPage();
-    if (at < 0) return yield* undo(ENOMEM); // no memory for the task structure or page tables
-    child.kernelPages.push(at);
-  }
-  yield* lx.platform.writeProtect(parent, protect);
+  // alloc_task_struct: the task structure and kernel stack.
+  if (!(yield* allocKernelPages(lx, child, KERNEL_PAGES_PER_PROCESS))) return yield* undo(ENOMEM);
+  const copied = yield* traced(lx.kf, 'copy_mm', traced(lx.kf, 'dup_mmap', traced(lx.kf, 'copy_page_range', copyPageRange(lx, parent, child, protect))));
+  if (!copied) return yield* undo(ENOMEM); // no memory for the page tables
   if (flags & CLONE.PARENT_SETTID) yield* writeWords(lx, parent, args.parentTid, [child.pid]);
   if (flags & CLONE.CHILD_SETTID) yield* writeWords(lx, child, args.childTid, [child.pid]);
   if (flags & CLONE.CHILD_CLEARTID) child.clearTid = args.childTid;
   yield* work(lx.ctx.machine.chaosDelay()); // chaos point: fork
   // No task for the child: undo (fork fails with EAGAIN).
-  if (!(yield* lx.platform.startProcess(child, 'fork'))) return yield* undo(EAGAIN);
+  if (!(yield* traced(lx.kf, 'copy_thread', lx.platform.startProcess(child, 'fork')))) return yield* undo(EAGAIN);
   if (flags & CLONE.VFORK) yield* waitForVfork(child);
   return child.pid;
+}
+
+/** copy_page_range: the child's page tables (one per 4 MiB region in use, and the directory), then copy-on-write. */
+function* copyPageRange(lx: Linux, parent: Process, child: Process, protect: Parameters<Linux['platform']['writeProtect']>[1]): LxGen<boolean> {
+  yield* work(parent.mm.pages.size * lx.costs.linuxForkPerPage);
+  if (!(yield* allocKernelPages(lx, child, pageTables(child.mm)))) return false;
+  yield* lx.platform.writeProtect(parent, protect);
+  return true;
+}
+
+function* allocKernelPages(lx: Linux, proc: Process, n: number): LxGen<boolean> {
+  for (let i = 0; i < n; i++) {
+    const at = yield* lx.platform.allocPage();
+    if (at < 0) return false;
+    proc.kernelPages.push(at);
+  }
+  return true;
 }
 
 function* undoFork(lx: Linux, child: Process, mm: ProcessMemory, err: number): LxGen<number> {
@@ -168,6 +194,10 @@ function* waitid(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
 function* sysExecve(lx: Linux, proc: Process, a: number[]): LxGen<number | null> {
   const path = yield* userPath(lx, proc, a[0]!);
   if (typeof path === 'number') return path;
+  return yield* traced(lx.kf, 'do_execve', doExecve(lx, proc, path, a));
+}
+
+function* doExecve(lx: Linux, proc: Process, path: string, a: number[]): LxGen<number | null> {
   const argv = yield* readStringArray(lx, proc, a[1]!, 8192);
   const envp = yield* readStringArray(lx, proc, a[2]!, 8192);
   if (argv === null || envp === null) return -EFAULT;
