@@ -209,6 +209,8 @@ const BINARIES = [
   { name: 'grow', source: 'grow.c', opt: '-O2', kind: 'linux', args: ['/dev/null', '4096', '4'] },
   // children left unreaped until fork fails (natively only a few: the host's limit is far away)
   { name: 'zombies', source: 'zombies.c', opt: '-O2', kind: 'linux', args: ['3'] },
+  // children alive at once, each an L4 task holding kernel memory (the kmem scenario)
+  { name: 'forkhold', source: 'forkhold.c', opt: '-O2', kind: 'linux', args: ['5'] },
   // TLS and the LDT: set_thread_area / get_thread_area / modify_ldt, FS / GS overrides, bad selectors
   { name: 'tls', source: 'tls.c', opt: '-O2', kind: 'linux', args: [] },
   // ---- call tracing without recompiling (src/ia32/shadow-stack.ts) ----

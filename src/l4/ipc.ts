@@ -20,6 +20,7 @@ import { isIrqGid, NIL } from './ids.js';
 import { IpcError } from './ipc-errors.js';
 import { irqOnReceive, irqSend } from './irq.js';
 import type { Kernel } from './kernel.js';
+import { kmemExhausted, KmemUse } from './kmem.js';
 import { mapPage, type AddressSpace } from './mapdb.js';
 import { OPEN, type IpcResult, type KernelOp, type MsgOut, type RecvSpec, type SendFpage } from './ops.js';
 import type { IpcCtx, Thread, Transfer } from './thread.js';
@@ -194,6 +195,7 @@ function continueTransfer(k: Kernel, x: Transfer): void {
       k.counters.pagesMapped += n;
       // IA32 maps aligned 4 MiB regions with one superpage entry (PSE), so large flexpages are cheap.
       k.charge((Math.min(fp.log2, spec.window.log2) >= 22 ? Math.ceil(n / 1024) : n) * c.mapPerPage);
+      if (k.kmem.mapFailed !== 0) return kmemMapFailed(k, x);
       x.fpageReceived = true;
     }
     x.wordsDone = true;
@@ -223,6 +225,19 @@ function continueTransfer(k: Kernel, x: Transfer): void {
     x.offset = 0;
   }
   endTransfer(k, x, IpcError.OK, IpcError.OK);
+}
+
+/**
+ * A map ran out of kernel memory (a page table or a mapping node; kmem.ts): on Fiasco the IPC fails,
+ * the sender with SEMAPFAILED, the receiver with REMAPFAILED (map_util: Insert_err_nomem); on
+ * Pistachio the kernel debugger stops the machine, and the transfer never ends.
+ */
+function kmemMapFailed(k: Kernel, x: Transfer): void {
+  const use = k.kmem.mapFailed;
+  k.kmem.mapFailed = 0;
+  kmemExhausted(k, x.sender, use, use === KmemUse.PAGE_TABLE ? k.kmem.sizes.pageTable : k.kmem.sizes.mapNode, 'map');
+  if (k.kmem.exhausted === 'kdb') return;
+  endTransfer(k, x, IpcError.SEMAPFAILED, IpcError.REMAPFAILED);
 }
 
 /** Physical byte address of `addr` in `space` if mapped with `need` rights, else -1. */
@@ -271,10 +286,14 @@ export function mapFpage(from: AddressSpace, fp: SendFpage, to: AddressSpace, wi
     // Large fpage over a sparse space: visit only what is mapped.
     for (const vpn of [...from.nodes.keys()].sort((a, b) => a - b)) {
       if (vpn >= first && vpn < first + pages && mapPage(from, vpn, to, vpn + delta, rights, fp.grant)) n++;
+      else if (to.kmem !== null && to.kmem.mapFailed !== 0) break;
     }
     return n;
   }
-  for (let i = 0; i < pages; i++) if (mapPage(from, first + i, to, first + i + delta, rights, fp.grant)) n++;
+  for (let i = 0; i < pages; i++) {
+    if (mapPage(from, first + i, to, first + i + delta, rights, fp.grant)) n++;
+    else if (to.kmem !== null && to.kmem.mapFailed !== 0) break;
+  }
   return n;
 }
 

@@ -25,7 +25,8 @@ import { EMULIB_SIGNAL_ENTRY, Ia32Engine } from './ia32-engine.js';
 import type { Fpu } from '../ia32/x87/fpu.js';
 import type { FunctionTracing } from '../ia32/shadow-stack.js';
 import { IrqLine, raiseIrq, unmaskIrq } from './irq.js';
-import { AddressSpace, flushSpace } from './mapdb.js';
+import { KernelMemory, KMEM_PROFILES } from './kmem.js';
+import { AddressSpace, flushSpace, releaseSpace } from './mapdb.js';
 import type { KernelLock } from './locks.js';
 import { ModelEngine, type ModelCtx, type ModelProgram, type ModelServices } from './model-engine.js';
 import type { Annotation, KernelOp } from './ops.js';
@@ -54,6 +55,8 @@ export interface KernelConfig {
   recorder: TraceRecorder;
   /** Physical memory in 4 KiB frames. */
   physFrames?: number;
+  /** A fixed-size kernel memory pool of this many bytes (kmem.ts); absent: it grows as needed. */
+  kmem?: number;
   /** How far one CPU's computation may run ahead of the others (and the progress-report interval). */
   roundCycles?: number;
   /** Up to this many cycles of jitter are added to every timeout (a TIMER_JITTER choice). */
@@ -138,6 +141,8 @@ export class Kernel implements ModelServices {
   readonly choices: Choices;
   readonly recorder: TraceRecorder;
   readonly mem: PhysicalMemory;
+  /** The kernel's own memory: TCBs, page directories and tables, mapping nodes (kmem.ts). */
+  readonly kmem: KernelMemory;
   readonly cpus: Cpu[] = [];
   /** The scheduling policy (wakeups, dispatch, timeslices, yield, donation) over `cpus`. */
   readonly sched = new Scheduler(this);
@@ -194,6 +199,7 @@ export class Kernel implements ModelServices {
     this.choices = config.choices;
     this.recorder = config.recorder;
     this.mem = new PhysicalMemory(config.physFrames ?? 8192);
+    this.kmem = new KernelMemory(KMEM_PROFILES[config.flavour.name], config.kmem ?? Infinity);
     this.roundCycles = config.roundCycles ?? (config.cpus > 1 ? 2000 : 1 << 20);
     this.timerJitter = config.timerJitter ?? 0;
     this.chaos = config.chaos ?? 0;
@@ -266,7 +272,10 @@ export class Kernel implements ModelServices {
   newTask(no: number, chief: number, name: string, linuxPid: number, identity: boolean): Task {
     const old = this.tasks[no];
     const version = old ? (old.version % 0x3fff) + 1 : 1;
-    const task = new Task(no, version, chief, new AddressSpace(no, this.mem, identity), name, linuxPid);
+    // Every task but the kernel's and sigma0 has its page directory (and more) from kernel memory.
+    const pool = identity || no === KERNEL_TASK ? null : this.kmem;
+    if (pool) pool.take(pool.sizes.pageDirectory);
+    const task = new Task(no, version, chief, new AddressSpace(no, this.mem, identity, pool), name, linuxPid);
     this.tasks[no] = task;
     return task;
   }
@@ -340,6 +349,7 @@ export class Kernel implements ModelServices {
       ...(linuxTgid ? { linuxTgid } : {}),
       taskName: task.name,
     });
+    if (task.space.kmem) this.kmem.take(this.kmem.sizes.tcb);
     const quantum = this.costs.timesliceUs * this.costs.cyclesPerUs;
     thread = new Thread(threadGid, task, lthread, cpu, prio, mcp, quantum, pager, engine, trace, name);
     thread.linuxPid = linuxPid;
@@ -380,6 +390,7 @@ export class Kernel implements ModelServices {
     t.exitCode = code;
     this.ev(t, Kind.THREAD_EXIT, reason, code);
     this.threads.delete(t.gid);
+    if (t.task.space.kmem) this.kmem.free(this.kmem.sizes.tcb);
     if (t.task.threads[t.lthread] === t) t.task.threads[t.lthread] = undefined;
     if (cpu.current === t) cpu.needResched = true;
     if (t.essential) {
@@ -396,6 +407,7 @@ export class Kernel implements ModelServices {
     for (const t of task.threads) if (t) this.killThread(t, 3, 0);
     task.alive = false;
     let pages = flushSpace(task.space);
+    releaseSpace(task.space);
     if (charge) this.charge(pages * this.costs.taskDeletePerPage);
     // The clan goes with its chief (V2: a deleted task's subtasks are deleted too), and the task numbers
     // it owned go back to its own chief, who may create them again.

@@ -8,6 +8,7 @@ import { INVALID, MAX_TASKS, NIL } from './ids.js';
 import { cancelIpc } from './ipc.js';
 import type { Kernel } from './kernel.js';
 import { SCHED, type Cpu } from './scheduler.js';
+import { kmemCheck, KmemUse } from './kmem.js';
 import { unmapPage } from './mapdb.js';
 import { fpageWord, type KernelOp } from './ops.js';
 import type { Thread } from './thread.js';
@@ -17,6 +18,8 @@ type Op<K extends KernelOp['op']> = Extract<KernelOp, { op: K }>;
 const EXREGS_CREATED = 1;
 const EXREGS_CANCELLED = 2;
 const EXREGS_FAILED = 4;
+/** With EXREGS_FAILED: no kernel memory for the new thread's TCB (kmem.ts). */
+const EXREGS_NOMEM = 8;
 
 /**
  * lthread_ex_regs on a thread of the caller's own task. A missing lthread is created (with the caller's
@@ -41,6 +44,11 @@ export function doExRegs(k: Kernel, t: Thread, op: Op<'exRegs'>): void {
   }
   if (!target) {
     if (op.ip === KEEP) return fail();
+    if (!kmemCheck(k, t, KmemUse.TCB, k.kmem.sizes.tcb, 'lthread_ex_regs')) {
+      k.ev(t, Kind.EXREGS, NIL, 0, 0, op.ip, op.sp, EXREGS_FAILED | EXREGS_NOMEM);
+      t.engine.resume({ kind: 'exRegs', ok: false, oldIp: KEEP, oldSp: KEEP, oldFlags: KEEP, oldPager: INVALID, created: false });
+      return;
+    }
     k.ev(t, Kind.EXREGS, task.gid(lt), 0, 0, op.ip, op.sp, EXREGS_CREATED);
     // Without an annotation a new thread serves the Linux thread its creator serves (a signal thread).
     const inherited = t.linuxPid > 0 ? { linuxPid: t.linuxPid, ...(t.linuxTgid ? { linuxTgid: t.linuxTgid } : {}) } : {};
@@ -73,6 +81,8 @@ export function doExRegs(k: Kernel, t: Thread, op: Op<'exRegs'>): void {
 
 const TASKNEW_KILLED = 1;
 const TASKNEW_FAILED = 2;
+/** With TASKNEW_FAILED: no kernel memory for the task's page directory and first TCB (kmem.ts). */
+const TASKNEW_NOMEM = 4;
 
 /**
  * task_new: only the chief of a task number may use it; an existing task is deleted first. With a
@@ -96,6 +106,11 @@ export function doTaskNew(k: Kernel, t: Thread, op: Op<'taskNew'>): void {
   if (op.pager === NIL) {
     k.owner[no] = op.mcp;
     k.ev(t, Kind.TASK_NEW, NIL, NIL, op.ip, op.sp, op.mcp, flags);
+    return result(NIL);
+  }
+  if (!kmemCheck(k, t, KmemUse.TASK, k.kmem.sizes.pageDirectory + k.kmem.sizes.tcb, 'task_new')) {
+    // Fiasco: `new Task` fails and task_new returns the nil id (the old task is gone already).
+    k.ev(t, Kind.TASK_NEW, NIL, op.pager, op.ip, op.sp, op.mcp, flags | TASKNEW_FAILED | TASKNEW_NOMEM);
     return result(NIL);
   }
   const note = op.annotate ?? {};

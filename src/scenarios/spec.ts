@@ -8,6 +8,12 @@ import { UserError } from '../../tracer/errors.js';
 import { COST_KEYS } from '../l4/costs.js';
 import { FUNCTION_TRACING } from '../ia32/shadow-stack.js';
 
+/** Bytes, or <n>K / <n>M / <n>G (Kickstart's kmem=<num>[KMG]); 64 KiB .. 1 GiB. */
+const KmemSize = z
+  .union([z.number().int(), z.string().regex(/^[0-9]+[KMG]?$/i, 'expected bytes or <n>K, <n>M, <n>G')])
+  .transform((v) => (typeof v === 'number' ? v : Number.parseInt(v, 10) * ({ k: 1024, m: 1 << 20, g: 1 << 30 }[v.slice(-1).toLowerCase()] ?? 1)))
+  .pipe(z.number().int().min(65536).max(2 ** 30));
+
 const costShape = Object.fromEntries(COST_KEYS.map((k) => [k, z.number().int().nonnegative().optional()])) as Record<string, z.ZodOptional<z.ZodNumber>>;
 
 export const CommonSchema = z
@@ -26,6 +32,13 @@ export const CommonSchema = z
     /** Chaos mode: on average one perturbation (a delay) per this many chaos points (IPC, fork, exec, signal); 0 = off. */
     chaos: z.number().int().nonnegative().max(1_000_000).default(0),
     physFrames: z.number().int().min(512).max(262144).default(8192),
+    /**
+     * The L4 kernel's own memory (TCBs, page tables, mapping nodes; src/l4/kmem.ts) as a fixed pool of
+     * this many bytes, as Pistachio's Kickstart gives it (ADDITIONAL_KMEM_SIZE, 16M); a number of bytes
+     * or Kickstart's kmem= form, `512K`, `16M`. Absent: the pool grows as needed, and the field is left
+     * out of the resolved scenario (traces recorded before it existed keep their JSON).
+     */
+    kmem: KmemSize.optional(),
     /** Cost profile overrides, in cycles (see src/l4/costs.ts). */
     costs: z.object(costShape).strict().default({}),
     trace: z

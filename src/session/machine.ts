@@ -12,6 +12,7 @@ import { machineDigest, type DigestPart } from '../l4/digest.js';
 import { FLAVOURS, type FlavourName } from '../l4/flavour.js';
 import { GuestImage } from '../l4/guest-image.js';
 import { Kernel, type StopReason } from '../l4/kernel.js';
+import { kmemMetrics } from '../l4/kmem.js';
 import { getScenario } from '../scenarios/registry.js';
 import type { ScenarioSpec } from '../scenarios/spec.js';
 import { RecordingChoices, type Choices } from '../sim/choices.js';
@@ -59,6 +60,7 @@ function buildKernel(spec: ScenarioSpec, flavour: FlavourName, costs: CostProfil
     choices,
     recorder,
     physFrames: spec.physFrames,
+    ...(spec.kmem !== undefined ? { kmem: spec.kmem } : {}),
     timerJitter: spec.timerJitter,
     chaos: spec.chaos,
     ...(spec.trace.functions ? { traceFunctions: spec.trace.functions } : {}),
@@ -121,6 +123,7 @@ export class MachineRun {
   complete(stop: StopReason): RunOutcome {
     const k = this.kernel;
     this.finish(stop);
+    kmemMetrics(k); // only with a fixed-size pool (spec.kmem)
     const metrics = [...k.metrics];
     for (const [flavour, costs] of this.setup.sideCosts) metrics.push(...this.sideRun(flavour, costs));
     const endTime = Math.max(...k.cpus.map((c) => c.time));
