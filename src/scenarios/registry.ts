@@ -1,6 +1,8 @@
 /** The built-in scenarios, by name. */
 import { clientsServer } from './clients-server.js';
+import { consoleScenario } from './console.js';
 import { irqScenario } from './irq.js';
+import { kmemScenario } from './kmem.js';
 import { linuxRun } from './linux-run.js';
 import { maxcpusDeadlock } from './maxcpus-deadlock.js';
 import { pingpong } from './pingpong.js';
@@ -19,6 +21,8 @@ export const SCENARIOS: ReadonlyMap<string, ScenarioDef<any>> = new Map<string, 
   [maxcpusDeadlock.name, maxcpusDeadlock],
   [shell.name, shell],
   [table2.name, table2],
+  [kmemScenario.name, kmemScenario],
+  [consoleScenario.name, consoleScenario],
 ]);
 
 export function getScenario(name: string): ScenarioDef<any> {

@@ -1,5 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordInMemory, runUntraced } from '../support/record.js';
+import { withAnalysis } from '../support/analysis.js';
+import { tempDir } from '../support/cli.js';
 
 /**
  * Seed 000: the virtual CPUs "are distributed round robin on the physical processors, starting with
@@ -46,5 +50,24 @@ describe('maxcpus-deadlock: virtual CPUs on physical ones', () => {
     const users = reader.threads.filter((t) => t.linuxPid > 0 && reader.string(t.name) === 'table2');
     expect(users.find((t) => t.linuxPid === 1)?.cpu).toBe(0);
     expect(users.some((t) => t.cpu === 1)).toBe(true);
+  });
+
+  it('the analyzer sees the placement: thread.cpu, and the scheduling intervals of the CPU tracks', async () => {
+    const r = recordInMemory('maxcpus-deadlock', { cpus: 2, sets: ['maxcpus=2', 'forks=6'] });
+    expect(r.result.run.stop.outcome).toBe('ok');
+    const file = join(tempDir('maxcpus'), 'mc.l4t');
+    writeFileSync(file, r.bytes);
+    await withAnalysis(file, async (a) => {
+      const rows = (await a.query(`SELECT name, cpu FROM thread WHERE name IN ('linux-server', 'linux-vcpu1', 'linux-timer', 'linux-timer1') ORDER BY name`)).rows;
+      expect(rows.map((x) => [x.name, Number(x.cpu)])).toEqual([
+        ['linux-server', 0],
+        ['linux-timer', 0],
+        ['linux-timer1', 1],
+        ['linux-vcpu1', 1],
+      ]);
+      // The viewer's CPU tracks are the sched table: virtual CPU 1's kernel thread runs on CPU 1 only.
+      const cpus = (await a.query(`SELECT DISTINCT s.cpu FROM sched s JOIN thread t USING (utid) WHERE t.name = 'linux-vcpu1'`)).rows.map((x) => Number(x.cpu));
+      expect(cpus).toEqual([1]);
+    });
   });
 });
