@@ -3,11 +3,14 @@
  * five rows (native Linux 2.2 and 2.4, L4Linux 2.2, L4Linux 2.4 on V2 and on L4Env), with the ratio per
  * cell, whether a cost was calibrated on it, and the mechanisms per call that make up each figure; then
  * D1 §5.4's future benchmarks as predictions for L4Linux 2.4 V2 (modified C library, sysenter/sysexit,
- * the X.2 flavour) with their mechanism counts.
+ * the X.2 flavour) with their mechanism counts. `l4trace bench pingpong`: IPC round trips within an
+ * address space, across address spaces and across CPUs on both flavours, with each cost's source.
  */
 import type { Command } from 'commander';
 import { LINUX22_COSTS, type Table2Cell, type Table2Count, type Table2Prediction } from '../scenarios/table2.js';
 import { runTable2, runTable2Predictions } from '../session/table2.js';
+import { runPingpongBench, type PingpongRow } from '../session/pingpong.js';
+import { COST_PROFILES, IPC_COST_SOURCES, type CostProfile } from '../l4/costs.js';
 import { writeStdout } from './output.js';
 
 interface BenchOptions {
@@ -122,6 +125,28 @@ export function table2Json(cells: Table2Cell[], preds: Table2Prediction[]): stri
   ];
 }
 
+const PROFILES = ['fiasco-v2', 'pistachio-x2'] as const;
+
+export function formatPingpong(rows: PingpongRow[]): string {
+  const head = ['variant', ...PROFILES, 'one round trip'];
+  const table = rows.map((r) => [r.variant, ...PROFILES.map((p) => (r.cycles[p] === undefined ? '-' : fmt(r.cycles[p]!))), r.formula]);
+  const keys = [...new Set(rows.flatMap((r) => r.costs))];
+  const costHead = ['cost', ...PROFILES.map((p) => `${p}`), 'source (fiasco-v2 | pistachio-x2)'];
+  const costRows = keys.map((k) => {
+    const src = IPC_COST_SOURCES[k];
+    return [k, ...PROFILES.map((p) => fmt(COST_PROFILES[p]![k as keyof CostProfile])), src ? `${src['fiasco-v2']} | ${src['pistachio-x2']}` : '(src/l4/costs.ts)'];
+  });
+  return [
+    'pingpong: cycles per IPC round trip (ping calls, pong replies with reply-and-wait), from mechanism counts x costs.',
+    'intra: one address space; inter: two; cross: two, on CPU 0 and CPU 1. [INF] = the reference\'s suggested value,',
+    '[EST] = our estimate, [CAL] = calibrated once on the named cell; sources in src/l4/costs.ts.',
+    '',
+    ...columns(head, table, [0, 3]),
+    '',
+    ...columns(costHead, costRows, [0, 3]),
+  ].join('\n');
+}
+
 export function register(program: Command): void {
   const bench = program.command('bench').description('benchmarks of the simulated systems');
   bench
@@ -144,6 +169,22 @@ export function register(program: Command): void {
         for (const line of table2Json(cells, preds)) writeStdout(line + '\n');
       } else {
         writeStdout(formatTable2(cells) + '\n\n' + formatPredictions(preds) + '\n');
+      }
+    });
+  bench
+    .command('pingpong')
+    .description('IPC round trips within an address space, across address spaces and across CPUs, on fiasco-v2 and pistachio-x2, each with its formula and every cost with its source')
+    .option('--json', 'JSON lines: one object per variant (variant, cycles by profile, formula, costs), then one per cost (cost, values by profile, sources)')
+    .option('--set <path=value>', 'override a pingpong scenario field, e.g. rounds=100 or costs.xcpuLatency=600 (the recorded V2 flavour\'s costs; repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .action((opts: BenchOptions) => {
+      const rows = runPingpongBench(opts.set);
+      if (!opts.json) {
+        writeStdout(formatPingpong(rows) + '\n');
+        return;
+      }
+      for (const r of rows) writeStdout(JSON.stringify({ section: 'pingpong', ...r }) + '\n');
+      for (const k of [...new Set(rows.flatMap((r) => r.costs))]) {
+        writeStdout(JSON.stringify({ section: 'cost', cost: k, values: Object.fromEntries(PROFILES.map((p) => [p, COST_PROFILES[p]![k]])), sources: IPC_COST_SOURCES[k] ?? null }) + '\n');
       }
     });
 }

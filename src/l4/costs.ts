@@ -154,3 +154,17 @@ export const COST_PROFILES: Record<string, CostProfile> = { 'fiasco-v2': FIASCO_
 
 export const COST_KEYS = Object.keys(FIASCO_V2) as (keyof CostProfile)[];
 
+
+/**
+ * Where the IPC path's costs come from, per flavour, for reports that print a figure beside its parts
+ * (`l4trace bench pingpong`). The same sources as the comments of the profiles above, in short.
+ */
+export const IPC_COST_SOURCES: Partial<Record<keyof CostProfile, { 'fiasco-v2': string; 'pistachio-x2': string }>> = {
+  syscallEntryExit: { 'fiasco-v2': '[INF] ref §10 int + iret, kernel entry+exit 100', 'pistachio-x2': '[INF] sysenter/sysexit; with ipcPath gives D2 ~120 cy one-way intra-AS' },
+  ipcPath: { 'fiasco-v2': '[CAL] D1 Table 2 L4Linux V2 getpid 2,078 (docs/table2.md)', 'pistachio-x2': 'D2 ~120 cy one-way intra-AS minus entry/exit' },
+  asSwitch: { 'fiasco-v2': '[INF] ref §10 CR3 + TLB refill 250; S7 TR-933', 'pistachio-x2': 'D2 ~250 cy one-way inter-AS minus the 120 intra-AS path' },
+  dispatch: { 'fiasco-v2': '[EST] ref §10 thread_schedule/switch 100 + 50 ready-queue work', 'pistachio-x2': '[EST] as V2' },
+  xcpuSend: { 'fiasco-v2': '[EST] remote queue lock + link (2 contended cache lines ~100 cy each) + ICR write', 'pistachio-x2': '[EST] as V2 (same hardware)' },
+  xcpuLatency: { 'fiasco-v2': '[EST] P6 serial APIC bus, ~2 us per IPI message at 200 MHz', 'pistachio-x2': '[EST] as V2 (same hardware)' },
+  xcpuReceive: { 'fiasco-v2': '[EST] interrupt entry/exit + queue work + EOI', 'pistachio-x2': '[EST] as V2 (same hardware)' },
+};

@@ -6,7 +6,7 @@ import { Kind, kindName } from '../../tracer/catalogue.js';
 import { summarize } from '../../tracer/summary.js';
 import { loadScenario, resolveScenario } from '../../src/scenarios/resolve.js';
 import { ScenarioError } from '../../src/scenarios/spec.js';
-import { tempDir } from '../support/cli.js';
+import { runCli, tempDir } from '../support/cli.js';
 import { metric, recordInMemory } from '../support/record.js';
 
 describe('determinism', () => {
@@ -82,6 +82,34 @@ describe('pingpong figures come from the cost profile', () => {
     expect(metric(base, 'v2.inter.cycles_per_roundtrip')).toBe(intra(v2) + 2 * v2.asSwitch);
     expect(metric(base, 'x2.intra.cycles_per_roundtrip')).toBe(intra(x2));
     expect(metric(base, 'x2.inter.cycles_per_roundtrip')).toBe(intra(x2) + 2 * x2.asSwitch);
+  });
+
+  it('cross-CPU: 2 x (entry/exit + IPC path) + 2 wakeups across CPUs (send, IPI latency, receive) + 2 dispatches out of idle, no address-space switch', () => {
+    const cross = (c: CostProfile): number => 2 * (c.syscallEntryExit + c.ipcPath) + 2 * (c.xcpuSend + c.xcpuLatency + c.xcpuReceive) + 2 * c.dispatch;
+    expect(metric(base, 'v2.cross.cycles_per_roundtrip')).toBe(cross(v2));
+    expect(metric(base, 'x2.cross.cycles_per_roundtrip')).toBe(cross(x2));
+    // Each part moves the figure by twice its change; the IPI's latency is no CPU's work but still on the path.
+    const r = recordInMemory('pingpong', { sets: ['rounds=100', 'compare=[]', `costs.xcpuLatency=${v2.xcpuLatency + 7}`, `costs.xcpuReceive=${v2.xcpuReceive + 3}`] });
+    expect(metric(r, 'v2.cross.cycles_per_roundtrip') - metric(base, 'v2.cross.cycles_per_roundtrip')).toBe(20);
+    expect(metric(r, 'v2.inter.cycles_per_roundtrip')).toBe(metric(base, 'v2.inter.cycles_per_roundtrip'));
+    const reader = base.reader();
+    expect(reader.threads.filter((t) => reader.string(t.name) === 'pong').map((t) => t.cpu)).toEqual([0, 0, 1]); // intra, inter, cross
+  });
+
+  it('bench pingpong prints intra, inter and cross for both flavours, each cost with its source', () => {
+    const r = runCli(['bench', 'pingpong', '--json', '--set', 'rounds=50']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { section: string; variant?: string; cycles?: Record<string, number>; cost?: string; sources?: Record<string, string> | null });
+    const cross = lines.find((l) => l.variant === 'cross')!;
+    expect(cross.cycles).toEqual({ 'fiasco-v2': metric(base, 'v2.cross.cycles_per_roundtrip'), 'pistachio-x2': metric(base, 'x2.cross.cycles_per_roundtrip') });
+    expect(lines.filter((l) => l.section === 'pingpong').map((l) => l.variant)).toEqual(['intra', 'inter', 'cross']);
+    const costs = lines.filter((l) => l.section === 'cost');
+    expect(costs.map((l) => l.cost)).toContain('xcpuLatency');
+    for (const c of costs) expect(c.sources?.['fiasco-v2'], c.cost).toMatch(/\[(INF|EST|CAL)\]|D2/);
+  });
+
+  it('the cross variant needs a second CPU and says so', () => {
+    expect(() => recordInMemory('pingpong', { cpus: 1, sets: ['rounds=10'] })).toThrow(/cross variant needs a second CPU/);
   });
 
   it('raising the address-space switch cost by 13 moves only the inter figure, by 26 per round trip', () => {
