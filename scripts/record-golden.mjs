@@ -21,7 +21,9 @@ const known = manifest.digests[version];
 const made = new Map();
 const bytesOf = (file) => made.get(file) ?? readFileSync(join(GOLDEN_DIR, file));
 const changed = [];
-for (const [file, recipe] of Object.entries(manifest.recipes)) {
+// Filtered traces after the traces they are made from (a filter reads its source as this build made it).
+const ordered = Object.entries(manifest.recipes).sort(([, a], [, b]) => Number(Boolean(a.filter)) - Number(Boolean(b.filter)));
+for (const [file, recipe] of ordered) {
   const path = join(GOLDEN_DIR, file);
   if (known && !reproducible(recipe) && existsSync(path)) continue; // kept: its recipe cannot make the same bytes
   const bytes = makeGolden(recipe, toolVersion(), bytesOf);

@@ -18,4 +18,4 @@ export function traceFunctionsOption(v: string | undefined): FunctionTracing | u
 
 /** The help text of `--trace-functions` (record, run). */
 export const TRACE_FUNCTIONS_HELP =
-  'where FUNC_ENTER/EXIT events come from: auto (the -finstrument-functions hooks when the program has them, else calls; the default), instrumented (the hooks only), calls (the interpreter follows CALL and RET: glibc, musl, stripped busybox), off';
+  'where FUNC_ENTER/EXIT events come from: auto (the -finstrument-functions hooks when the program has them, else calls; the default), instrumented (the hooks only), calls (the interpreter follows CALL and RET: glibc, musl, stripped busybox), off. This is the guest programs\' functions; the L4Linux server\'s Linux kernel functions are --set kernelFunctions=on|off';

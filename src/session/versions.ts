@@ -15,7 +15,7 @@ import { UserError } from '../../tracer/errors.js';
 import type { HeaderData } from '../../tracer/packets.js';
 
 /** Behaviour version of the machine. Bump whenever the same header and tape would give different events. */
-export const MACHINE_VERSION = 7;
+export const MACHINE_VERSION = 8;
 
 /** What each machine version changed about the events a spec and tape produce. */
 export const MACHINE_HISTORY: Record<number, string> = {
@@ -26,6 +26,7 @@ export const MACHINE_HISTORY: Record<number, string> = {
   5: 'the x87 FPU and the rest of i686 user mode (CPUID reports FPU and CX8); signal frames carry the FPU state (_fpstate, 112 bytes: the frames grow and move the handler stack); FS/GS segments with set_thread_area, get_thread_area and modify_ldt; an instruction the CPU lacks leaves a MARKER',
   6: "the Linux i386 system-call ABI of glibc, musl and busybox (files and directories, memory regions, clone/vfork/wait4/waitid, time, identity, signals); a file system with directories, /dev and /proc, and a root file system from the trace; AT_RANDOM, getrandom and /dev/urandom draw RANDOM choices from the tape; region checks are per page",
   7: 'Linux threads (clone with CLONE_THREAD, thread groups, a shared signal queue, futex wait queues: WAKE wakes; exit and exit_group differ) in a task per thread or, with threadModel shared, in the process task; X.2 small spaces: coming back from a small space to the large space under it reloads segments only, and only page-table loads count as address-space switches (smallSpaceSwitches counts the others); run scenarios: marked.* metrics between markers 1 and 2, expectExit and outcome fail',
+  8: "L4Linux SMP: virtual CPU i (its kernel thread and a new interrupt thread, the local timer) runs on CPU i mod cpus, a new process goes to an idle virtual CPU and runs on its CPU; a wakeup across CPUs costs xcpuSend, arrives xcpuLatency later and costs the woken CPU xcpuReceive (new cost keys, and linuxLocalTick); the L4Linux server writes FUNC_ENTER/EXIT for the Linux kernel functions it stands for (kernelFunctions, on by default); fork's work is split as do_fork's (linuxFork before the page tables) and copy_page_range's; exit notifies the parent before zapping its pages; pingpong has a cross-CPU variant and a 2-CPU machine by default; scenario parameters console and kmem (left out when unset); a spin deadlock's detail names the CPUs",
 };
 
 /** Quirk flags this build implements (none yet: every trace of this machine version behaves the same). */

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Kind } from '../../tracer/catalogue.js';
+import { ThreadKind } from '../../tracer/packets.js';
 import { TraceReader } from '../../tracer/reader.js';
 import { runCli, tempDir } from '../support/cli.js';
 
@@ -21,7 +22,8 @@ function summary(file: string): { mode: unknown; enters: number; names: Set<stri
   let enters = 0;
   const names = new Set<string>();
   for (const e of reader.events({})) {
-    if (e.kind !== Kind.FUNC_ENTER) continue;
+    // The guest's functions: the Linux server's kernel functions (model threads) are not the mode's.
+    if (e.kind !== Kind.FUNC_ENTER || reader.threads[e.thread]!.kind !== ThreadKind.IA32) continue;
     enters++;
     names.add(reader.string(e.args[0]!));
   }

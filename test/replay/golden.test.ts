@@ -53,7 +53,7 @@ describe('golden traces: the manifest and the version discipline', () => {
 describe('golden traces (traces/) replay as identical', () => {
   it('there are golden traces of every built-in scenario, with os entropy, overwrite buffers, a filter and cost overrides', () => {
     const headers = files.map((f) => TraceReader.open(join(GOLDEN_DIR, f)).header);
-    expect([...new Set(headers.map((h) => h.scenarioName))].sort()).toEqual(['clients-server', 'irq', 'maxcpus-deadlock', 'pingpong', 'run', 'shell', 'signal-race', 'table2']);
+    expect([...new Set(headers.map((h) => h.scenarioName))].sort()).toEqual(['clients-server', 'console', 'irq', 'kmem', 'maxcpus-deadlock', 'pingpong', 'run', 'shell', 'signal-race', 'table2']);
     expect(headers.some((h) => h.entropy === 1)).toBe(true);
     expect(headers.some((h) => h.filterRules !== '')).toBe(true);
     expect(headers.some((h) => h.buffers?.policy === 2)).toBe(true);

@@ -11,18 +11,21 @@ import { replayTrace } from '../../replay/replay.js';
 import { Kind } from '../../tracer/catalogue.js';
 import { FilterRulesSchema } from '../../tracer/filter/rules.js';
 import { rewriteTrace } from '../../tracer/filter/rewrite.js';
+import { ThreadKind } from '../../tracer/packets.js';
 import { TraceReader } from '../../tracer/reader.js';
 import { MemorySink } from '../../tracer/sink.js';
 import { withAnalysis } from '../support/analysis.js';
 import { tempDir } from '../support/cli.js';
 import { runGuest } from '../support/guests.js';
 
+/** The guest's function events (those of IA32 threads: the Linux server's kernel functions are not the mode's). */
 function funcEvents(bytes: Uint8Array): { enters: number; exits: number; names: Set<string> } {
   const reader = TraceReader.fromBytes(bytes);
   let enters = 0;
   let exits = 0;
   const names = new Set<string>();
   for (const e of reader.events()) {
+    if (reader.threads[e.thread]!.kind !== ThreadKind.IA32) continue;
     if (e.kind === Kind.FUNC_ENTER) {
       enters++;
       names.add(reader.string(e.args[0]!));
