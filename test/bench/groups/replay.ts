@@ -19,7 +19,7 @@ import { runSeed, type SweepJob } from '../../../replay/sweep.js';
 import { bestOf, interleavedBest, perSecond, type BenchGroup, type Figure } from '../figure.js';
 
 const CASES: [string, string, string[]][] = [
-  ['pingpong', 'pingpong', ['rounds=50000', 'compare=[]']],
+  ['pingpong', 'pingpong', ['rounds=50000', 'compare=[]', 'spaces=["intra","inter"]', 'cpus=1']],
   ['shell', 'shell', []],
   ['guest', 'run', ['program=rec-O2']],
   ['fork', 'table2', ['getpids=1', 'forks=100']],

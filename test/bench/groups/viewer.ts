@@ -64,7 +64,7 @@ async function run(): Promise<Figure[]> {
     writeFileSync(synthHtml, sh.chunks.join(''));
 
     // IPC-heavy: pingpong, 850,000 rounds.
-    const ppSpec = resolveScenario({ scenario: 'pingpong', params: {} }, 'bench', { sets: ['params.rounds=850000'] });
+    const ppSpec = resolveScenario({ scenario: 'pingpong', params: {} }, 'bench', { sets: ['params.rounds=850000', 'spaces=["intra","inter"]', 'cpus=1'] });
     const ppTrace = join(dir, 'pingpong.l4t');
     recordScenario(ppSpec, new FileSink(ppTrace), { entropy: 'prng', toolVersion: 'bench', images: imagesFor(ppSpec) });
     const p0 = performance.now();
