@@ -221,15 +221,8 @@ export class LinuxServer {
   }
 
   /** The timer thread: HZ ticks from receive timeouts, each a timer interrupt in Linux. */
-  private *timer(ctx: ModelCtx): OpGenerator {
-    const tick = (1_000_000 / HZ) * ctx.machine.costs.cyclesPerUs;
-    let next = ctx.now() + tick;
-    for (;;) {
-      const left = Math.max(0, next - ctx.now());
-      yield* receive(NIL, timeouts({ rcv: us(Math.ceil(left / ctx.machine.costs.cyclesPerUs)) }));
-      next += tick;
-      yield* this.topHalf(ctx, this.irq(0, 'timer_interrupt', this.lx.tick()));
-    }
+  private timer(ctx: ModelCtx): OpGenerator {
+    return this.ticks(ctx, this.vcpus[0]!, () => this.irq(0, 'timer_interrupt', this.lx.tick()));
   }
 
   /**
@@ -237,14 +230,20 @@ export class LinuxServer {
    * (smp_local_timer_interrupt -> update_process_times). It enters Linux like any top half: its own
    * virtual CPU's cli lock, then the kernel lock.
    */
-  private *localTimer(ctx: ModelCtx, v: Vcpu): OpGenerator {
-    const tick = (1_000_000 / HZ) * ctx.machine.costs.cyclesPerUs;
-    let next = ctx.now() + tick;
+  private localTimer(ctx: ModelCtx, v: Vcpu): OpGenerator {
+    const kf = this.lx.kf;
+    return this.ticks(ctx, v, () => traced(kf, 'smp_apic_timer_interrupt', traced(kf, 'smp_local_timer_interrupt', this.lx.localTick())));
+  }
+
+  /** HZ ticks from receive timeouts on a fixed grid; each runs `tick()` as a top half of virtual CPU v. */
+  private *ticks(ctx: ModelCtx, v: Vcpu, tick: () => LxGen): OpGenerator {
+    const period = (1_000_000 / HZ) * ctx.machine.costs.cyclesPerUs;
+    let next = ctx.now() + period;
     for (;;) {
       const left = Math.max(0, next - ctx.now());
       yield* receive(NIL, timeouts({ rcv: us(Math.ceil(left / ctx.machine.costs.cyclesPerUs)) }));
-      next += tick;
-      yield* this.topHalf(ctx, traced(this.lx.kf, 'smp_apic_timer_interrupt', traced(this.lx.kf, 'smp_local_timer_interrupt', this.lx.localTick())), v);
+      next += period;
+      yield* this.topHalf(ctx, tick(), v);
     }
   }
 
