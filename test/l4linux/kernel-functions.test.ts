@@ -5,9 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Kind } from '../../tracer/catalogue.js';
-import type { TraceReader } from '../../tracer/reader.js';
 import { FIASCO_V2 } from '../../src/l4/costs.js';
 import { scoreTrace } from '../../analyze/score.js';
+import { replayTrace } from '../../replay/replay.js';
+import { FilterRulesSchema } from '../../tracer/filter/rules.js';
+import { rewriteTrace } from '../../tracer/filter/rewrite.js';
+import { TraceReader } from '../../tracer/reader.js';
+import { MemorySink } from '../../tracer/sink.js';
 import { recordInMemory } from '../support/record.js';
 
 interface Slice {
@@ -166,5 +170,18 @@ describe('Linux kernel function traces on the L4Linux server', () => {
     const strict = scoreTrace(reader, { bufferPercent: 0.5, timePerVisitUs: 1 });
     expect(strict.suggested).toContain('do_page_fault');
     expect(strict.suggested).not.toContain('do_fork');
+  });
+
+  it('the filter -g proposes drops them, the server call tree stays balanced, and the reduced trace replays as identical', () => {
+    const { r, reader } = forkOf(64);
+    const rules = FilterRulesSchema.parse({ excludeFunctions: [...scoreTrace(reader, { bufferPercent: 0.5, timePerVisitUs: 1 }).suggested, 'path_walk'] });
+    const sink = new MemorySink();
+    rewriteTrace(reader, sink, { filter: rules });
+    const small = TraceReader.fromBytes(sink.bytes());
+    const { all } = slicesOf(small, 'linux-server'); // throws if unbalanced
+    expect(all.some((x) => x.name === 'do_page_fault')).toBe(false);
+    expect(all.some((x) => x.name === 'handle_mm_fault')).toBe(true);
+    expect(sink.bytes().length).toBeLessThan(r.bytes.length);
+    expect(replayTrace(small, 'table2-filtered.l4t').verdict).toBe('identical');
   });
 });
