@@ -13,7 +13,6 @@ import { call, exRegs, receive, replyWait, send, taskNew, wait } from '../l4/ops
 import { elfPagerProgram, STACK_TOP } from '../l4/elf-pager.js';
 import { toV2 } from '../l4/ids.js';
 import type { ScenarioBuild, ScenarioContext, ScenarioDef } from './scenario.js';
-import { ScenarioError } from './spec.js';
 
 const Params = z
   .object({
@@ -39,10 +38,8 @@ export const pingpong: ScenarioDef<Params> = {
   description: 'two threads exchange short IPC; reports cycles per round trip, intra- and inter-address-space',
   params: Params,
   images: (p) => (p.engine === 'ia32' ? ['pingpong'] : []),
+  check: (spec, p) => (p.spaces.includes('cross') && spec.cpus < 2 ? `the cross variant needs a second CPU (--cpus 2, or --set 'spaces=["intra","inter"]')` : null),
   build(ctx, p) {
-    if (p.spaces.includes('cross') && ctx.k.cpus.length < 2) {
-      throw new ScenarioError(`pingpong: the cross variant needs a second CPU (--cpus 2, or --set 'spaces=["intra","inter"]')`);
-    }
     if (p.engine === 'ia32') return buildGuest(ctx, p);
     const pong: ModelProgram = {
       name: 'pong',

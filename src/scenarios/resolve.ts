@@ -62,6 +62,8 @@ export function resolveScenario(raw: Record<string, unknown>, source: string, o:
   }
   const params = def.params.safeParse(common.data.params);
   if (!params.success) throw new ScenarioError(`${source}: ${describeIssues(params.error.issues, ['params'])}`);
+  const problem = def.check?.(common.data, params.data) ?? null;
+  if (problem !== null) throw new ScenarioError(`${source}: ${problem}`);
   return { ...common.data, params: params.data as Record<string, unknown> };
 }
 

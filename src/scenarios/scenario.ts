@@ -35,5 +35,7 @@ export interface ScenarioDef<P = Record<string, unknown>> {
    * before the run, so their cost profiles go into the trace header with the recorded flavour's.
    */
   compares?(params: P): FlavourName[];
+  /** A problem with the spec as a whole (fields that do not go together), found before anything runs; null when none. */
+  check?(spec: CommonSpec, params: P): string | null;
   build(ctx: ScenarioContext, params: P): ScenarioBuild;
 }
