@@ -3,7 +3,7 @@
  * path of function calls from a thread's outermost call, merged over all threads, with visits and
  * inclusive and exclusive cycles. Built in the same pass as the per-function score; the number of
  * distinct paths is bounded (a deep recursion makes one path per depth), and calls beyond the bound are
- * counted to their deepest kept ancestor and reported.
+ * counted to their deepest kept ancestor (as its own time, not as visits of it) and reported.
  */
 
 /** Distinct call paths kept; deeper or rarer ones beyond this fold into their parents. */
@@ -30,7 +30,10 @@ export class CallPathTree {
   /** Calls not given a path of their own (the bound was reached). */
   folded = 0;
 
-  /** The node for a call of `fn` under node `at` (made on first use; `at` itself past the bound). */
+  /**
+   * The node for a call of `fn` under node `at` (made on first use; `at` itself past the bound: the
+   * call is then folded into `at`, and its caller must not `exit` it, or `at` would count it twice).
+   */
   enter(at: number, fn: number): number {
     const kids = this.children[at]!;
     const known = kids.get(fn);

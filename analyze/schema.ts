@@ -9,8 +9,22 @@ import type { ColumnSpec } from './table-writer.js';
 /**
  * 2: values that come from the trace's payloads (pids, tasks, priorities, IRQ numbers, words, results) are BIGINT: a uint32 field no longer wraps negative.
  * 3: the `metric` table (the footer's results) and the root file system's facts in `metadata`.
+ * 4: views `func_frame` (a function call with `outermost`: no frame of the same function below it on its
+ *    thread's stack) and `thread_label`; `function_summary.incl` counts outermost frames only.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
+
+/**
+ * A thread as every output names it (the viewer's track list and details, the SQL view `thread_label`,
+ * the exports): its name, its Linux pid in brackets when it has one, and its L4 id:
+ * `sigrace [1] 10.00v1`, `sigma0 2.00v1`.
+ */
+export function threadLabel(name: string, linuxPid: number | null, l4Id: string): string {
+  return linuxPid !== null ? `${name} [${linuxPid}] ${l4Id}` : `${name} ${l4Id}`;
+}
+
+/** The same label in SQL, over a row of `thread` (alias `t`). */
+export const THREAD_LABEL_SQL = (t = 'thread'): string => `${t}.name || coalesce(' [' || ${t}.linux_pid || ']', '') || ' ' || ${t}.l4_id`;
 
 /** slice_raw.category_id: function calls, IPC operations (IPC to its result), page faults. */
 export const CATEGORY = { func: 0, ipc: 1, pf: 2 } as const;
@@ -175,14 +189,23 @@ CREATE VIEW ipc_matrix AS
   LEFT JOIN process rp ON rp.upid = rt.upid
   GROUP BY ALL;
 
+CREATE VIEW thread_label AS
+  SELECT utid, ${THREAD_LABEL_SQL('thread')} AS label FROM thread;
+
+CREATE VIEW func_frame AS
+  SELECT id, ts, dur, utid, name_id, depth, parent_id, self_dur, seq,
+         coalesce(max(CASE WHEN dur < 0 THEN 9223372036854775807 ELSE ts + dur END)
+                    OVER (PARTITION BY utid, name_id ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), -1) <= ts AS outermost
+  FROM slice_raw WHERE category_id = 0;
+
 CREATE VIEW function_summary AS
-  SELECT name, count(*) AS calls,
-         sum(dur) FILTER (WHERE dur >= 0) AS incl, sum(self_dur) FILTER (WHERE self_dur >= 0) AS excl,
+  SELECT n.name, count(*) AS calls,
+         sum(dur) FILTER (WHERE dur >= 0 AND outermost) AS incl, sum(self_dur) FILTER (WHERE self_dur >= 0) AS excl,
          min(dur) FILTER (WHERE dur >= 0) AS min, max(dur) AS max,
          quantile_disc(dur, 0.5) FILTER (WHERE dur >= 0) AS p50, quantile_disc(dur, 0.99) FILTER (WHERE dur >= 0) AS p99,
          count(*) FILTER (WHERE dur < 0) AS unfinished
-  FROM slice WHERE category = 'func'
-  GROUP BY name;
+  FROM func_frame f JOIN name n USING (name_id)
+  GROUP BY n.name;
 
 CREATE VIEW call_tree AS
   WITH RECURSIVE paths(id, path, depth) AS (

@@ -20,7 +20,11 @@ export interface ScoreRow {
   bytes: number;
   /** Share of all event bytes, percent. */
   percent: number;
-  /** Inclusive and exclusive cycles of finished calls. */
+  /**
+   * Inclusive and exclusive cycles of finished calls. Inclusive time counts a function's outermost
+   * frame on a thread's stack only (a recursive call inside a call of the same function adds nothing);
+   * exclusive time is every frame's own.
+   */
   incl: number;
   excl: number;
   /** Exclusive time per visit (what the function itself costs per call), microseconds. */
@@ -74,10 +78,22 @@ export function scoreTrace(reader: TraceReader, heuristic: ScoreHeuristic = SCOR
   };
   const cyclesPerUs = reader.header.cyclesPerUs || 1;
   for (let t = 0; t < reader.threads.length; t++) {
-    const stack: { fn: number; ts: number; child: number; node: number }[] = [];
+    // Per open call: its function, start, time in its callees (all of them, and those the call tree
+    // counts: a call folded into its parent's path is the parent's own time there), its call-path node.
+    const stack: { fn: number; ts: number; child: number; treeChild: number; node: number; folded: boolean }[] = [];
+    // Open frames per function on this thread: inclusive time counts the outermost one only.
+    const open = new Map<number, number>();
     // Functions on model-code threads are the Linux kernel's (the server's kernel function trace).
     const kernel = reader.threads[t]!.kind === ThreadKind.MODEL;
     let lastTs = 0;
+    const closeInTree = (call: (typeof stack)[number], end: number): void => {
+      if (!call.folded) tree.exit(call.node, end - call.ts, call.treeChild);
+      const parent = stack.at(-1);
+      if (!parent) return;
+      parent.child += end - call.ts;
+      // A folded call's time is its parent path's own; the kept paths under it are the parent's callees.
+      parent.treeChild += call.folded ? call.treeChild : end - call.ts;
+    };
     for (const ref of reader.chunksOf(t)) {
       const ch = reader.decodeChunk(ref);
       let prevSeq = ch.firstSeq - 1;
@@ -98,17 +114,21 @@ export function scoreTrace(reader: TraceReader, heuristic: ScoreHeuristic = SCOR
           f.kern ||= kernel;
           f.bytes += b;
           f.perThread.set(t, (f.perThread.get(t) ?? 0) + b);
-          stack.push({ fn, ts, child: 0, node: tree.enter(stack.at(-1)?.node ?? 0, fn) });
+          const at = stack.at(-1)?.node ?? 0;
+          const node = tree.enter(at, fn);
+          stack.push({ fn, ts, child: 0, treeChild: 0, node, folded: node === at });
+          open.set(fn, (open.get(fn) ?? 0) + 1);
         } else if (kind === Kind.FUNC_EXIT) {
-          const open = stack.pop();
-          if (!open) continue;
-          const f = fnOf(open.fn);
+          const call = stack.pop();
+          if (!call) continue;
+          const f = fnOf(call.fn);
           f.bytes += head;
           f.perThread.set(t, (f.perThread.get(t) ?? 0) + head);
-          f.incl += ts - open.ts;
-          f.excl += ts - open.ts - open.child;
-          tree.exit(open.node, ts - open.ts, open.child);
-          if (stack.length > 0) stack[stack.length - 1]!.child += ts - open.ts;
+          const depthOfFn = open.get(call.fn)! - 1;
+          open.set(call.fn, depthOfFn);
+          if (depthOfFn === 0) f.incl += ts - call.ts;
+          f.excl += ts - call.ts - call.child;
+          closeInTree(call, ts);
         } else if (kind === Kind.IPC && ch.args[ch.argStart[i]!] !== IPC_OP_PAGEFAULT) {
           // A system call or IPC (not a page fault): every open function lies on a path to it.
           for (const o of stack) fnOf(o.fn).com = true;
@@ -118,10 +138,7 @@ export function scoreTrace(reader: TraceReader, heuristic: ScoreHeuristic = SCOR
     }
     // Calls still open when the thread's events end (main of a program that ends in exit, a thread
     // killed): the call tree counts them up to the thread's last event, as Score-P closes its regions.
-    for (let open = stack.pop(); open; open = stack.pop()) {
-      tree.exit(open.node, lastTs - open.ts, open.child);
-      if (stack.length > 0) stack[stack.length - 1]!.child += lastTs - open.ts;
-    }
+    for (let call = stack.pop(); call; call = stack.pop()) closeInTree(call, lastTs);
   }
   const eventBytes = reader.chunks.reduce((a, c) => a + c.bodyLength, 0);
   const rows: ScoreRow[] = [...perFn].map(([id, f]) => ({
