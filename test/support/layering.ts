@@ -21,6 +21,8 @@ export const ALLOWED: Record<string, readonly string[]> = {
   replay: [...RUNTIME, 'src/scenarios', 'src/session', 'tracer'],
   analyze: ['tracer'],
   viewer: ['tracer', 'analyze'],
+  /** The library API (the package's entry module): a client of every layer, as the CLI is. */
+  'src/api': ['*', '!src/cli'],
   'src/cli': ['*'],
   test: ['*', '!src/cli'],
   scripts: ['*', '!src/cli'],
