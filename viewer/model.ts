@@ -132,6 +132,8 @@ export interface ViewerHeader {
   };
   /** The time window the file holds (cycles). */
   window: { from: number; to: number };
+  /** Where the page opens (generate/focus.ts): the window around the outcome's cause; null: the whole window. */
+  focus: ViewerFocus | null;
   /** Names of slices (functions, ipc:..., page fault) by id. */
   names: string[];
   /** Slice categories by id: func, ipc, pf. */
@@ -162,6 +164,13 @@ export interface ViewerHeader {
  * ipc.result (u), ipc.label (u), ipc.words (u), ipc.bytes (u), ipc.dest (u: utid + 1 of the addressed
  * thread, 0 = not a thread of the trace).
  */
+/** The opening window and why it was chosen ("the first failed message (send, SETIMEOUT)"). */
+export interface ViewerFocus {
+  from: number;
+  to: number;
+  reason: string;
+}
+
 export const COLUMN_NAMES = [
   'slice.ts',
   'slice.dur',
@@ -258,8 +267,10 @@ export interface ViewerTestHook {
   threadColour(utid: number): string;
   /** Scheduling intervals of CPU track k: [start, end, utid] each. */
   schedOf(k: number): [number, number, number][];
-  /** The ruler's ticks in the last frame. */
-  ruler(): { cycles: string; time: string; x: number }[];
+  /** The ruler's ticks in the last frame, with the left and right edge of each label (CSS px). */
+  ruler(): { cycles: string; time: string; x: number; left: number; right: number }[];
+  /** The window the page opened on. */
+  focus: ViewerFocus | null;
 }
 
 // --- varints --------------------------------------------------------------------------------------

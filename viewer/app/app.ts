@@ -4,6 +4,7 @@
  * window.__viewerTest, with what the last frame drew.
  */
 import { renderDetails } from './details';
+import { renderLegend } from './legend';
 import { layoutTracks, trackAtY, type Track } from './layout';
 import { renderPanels } from './panels';
 import { GUTTER, RULER, Renderer, type Selection, type View } from './render';
@@ -12,6 +13,8 @@ import { Search, type Hit } from './search';
 import { lowerBound, upperBound, type Store } from './store';
 
 const MIN_SPAN = 20;
+/** Elements shown over the timeline, which Esc closes. */
+const OVERLAYS = ['help'];
 
 declare global {
   interface Window {
@@ -54,7 +57,8 @@ export class App {
     this.box = $('timeline');
     this.main = $('cmain') as HTMLCanvasElement;
     this.over = $('cover') as HTMLCanvasElement;
-    const w = store.header.window;
+    // The page opens on the part of the run that tells its story (generate/focus.ts); `0` shows it all.
+    const w = store.header.focus ?? store.header.window;
     const pad = Math.max(1, (w.to - w.from) * 0.01);
     this.view = { t0: w.from - pad, t1: w.to + pad, scrollY: 0, width: 800, height: 600 };
   }
@@ -66,6 +70,10 @@ export class App {
     outcome.textContent = `outcome ${h.meta.outcome}${h.meta.outcomeDetail ? `: ${h.meta.outcomeDetail}` : ''}`;
     outcome.title = outcome.textContent;
     if (h.meta.outcome !== 'ok') outcome.classList.add('bad');
+    const focus = $('focus');
+    focus.textContent = h.focus ? `opened on ${h.focus.reason} · 0 whole run · 1 back here` : '';
+    focus.title = focus.textContent;
+    renderLegend($('legend'));
     this.resize();
     new ResizeObserver(() => this.resize()).observe(this.box);
     this.applyHash(location.hash);
@@ -130,10 +138,31 @@ export class App {
     this.view.scrollY = Math.max(0, Math.min(this.view.scrollY, max));
   }
 
+  /** The whole run (the file's window). */
   fit(): void {
     const w = this.store.header.window;
     const pad = Math.max(1, (w.to - w.from) * 0.01);
     this.setRange(w.from - pad, w.to + pad);
+  }
+
+  /** The window the page opened on (the story's), or the whole run when it opened on that. */
+  showFocus(): void {
+    const w = this.store.header.focus ?? this.store.header.window;
+    const pad = Math.max(1, (w.to - w.from) * 0.01);
+    this.setRange(w.from - pad, w.to + pad);
+  }
+
+  /** Close the open overlays (the key list; the legend is a bar, not an overlay); whether one was open. */
+  closeOverlays(): boolean {
+    let closed = false;
+    for (const id of OVERLAYS) {
+      const el = $(id);
+      if (!el.hidden) {
+        el.hidden = true;
+        closed = true;
+      }
+    }
+    return closed;
   }
 
   zoomToSelection(): void {
@@ -430,6 +459,7 @@ export class App {
         if (input.value !== this.search.query) this.runSearch(input.value);
         else this.step(e.shiftKey ? -1 : 1);
       } else if (e.key === 'Escape') {
+        this.closeOverlays();
         input.blur();
         box.focus();
       }
@@ -440,6 +470,7 @@ export class App {
     $('fit').addEventListener('click', () => this.fit());
     $('panelsbtn').addEventListener('click', () => this.togglePanels());
     $('helpbtn').addEventListener('click', () => ($('help').hidden = !$('help').hidden));
+    $('legendbtn').addEventListener('click', () => ($('legend').hidden = !$('legend').hidden));
     document.addEventListener('keydown', (e) => this.onKey(e));
   }
 
@@ -486,8 +517,16 @@ export class App {
       case '0':
         this.fit();
         break;
+      case '1':
+        this.showFocus();
+        break;
       case 'Escape':
-        this.select(null);
+        // Esc closes what is open over the timeline first, then clears the selection.
+        if (!this.closeOverlays()) this.select(null);
+        break;
+      case 'l':
+      case 'L':
+        $('legend').hidden = !$('legend').hidden;
         break;
       case '/':
         e.preventDefault();
@@ -575,7 +614,8 @@ export class App {
         for (let i = st.cpuFirst[k]!, e = i + st.header.cpus[k]!.count; i < e; i++) out.push([st.schedTs[i]!, st.schedEnd[i]!, st.schedUtid[i]!]);
         return out;
       },
-      ruler: () => app.renderer.lastTicks.map((t) => ({ cycles: t.cycles, time: t.time, x: t.x })),
+      ruler: () => app.renderer.lastTicks.map((t) => ({ cycles: t.cycles, time: t.time, x: t.x, left: t.left, right: t.right })),
+      focus: app.store.header.focus,
       drawNow: () => {
         app.renderer.drawMain(app.main.getContext('2d')!, app.view);
         app.renderer.drawOverlay(app.over.getContext('2d')!, app.view, app.sel);

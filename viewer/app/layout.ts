@@ -39,7 +39,7 @@ export function layoutTracks(store: Store): { tracks: Track[]; height: number; t
     add('process', p.pid !== null ? `${p.name} [pid ${p.pid}]  task ${p.task}` : `${p.name}  task ${p.task}`, p.upid);
     for (const t of threads) {
       threadY.set(t.utid, y);
-      add('thread', `${t.name}  ${t.l4Id}`, t.utid);
+      add('thread', store.threadName(t.utid), t.utid);
       for (let d = 0; d < t.depth; d++) add('depth', '', t.utid, d);
     }
   }

@@ -41,13 +41,17 @@ export function renderPanels(el: HTMLElement, panels: ViewerPanels, cyclesPerUs:
       ? Plot.plot({
           width,
           marginLeft: 150,
-          height: 24 + profile.length * 16,
+          // Room for the axis and the legend above the bands: each band 20 px, whatever the row count
+          // (a height that counted only the bands left a short profile with zero-height bars).
+          marginTop: 10,
+          marginBottom: 36,
+          height: 46 + profile.length * 20,
           x: { label: 'µs', grid: true },
           y: { label: null, domain: profile.map((r) => r.name) },
           color: { domain: ['inclusive', 'exclusive'], range: ['#93c5fd', '#1d4ed8'], legend: true },
           marks: [
             Plot.barX(long.filter((d) => d.kind === 'inclusive'), { x: 'us', y: 'name', fill: 'kind', title: (d: { name: string; us: number; calls: number }) => `${d.name}: ${d.us.toFixed(1)} µs inclusive, ${d.calls} calls` }),
-            Plot.barX(long.filter((d) => d.kind === 'exclusive'), { x: 'us', y: 'name', fill: 'kind', insetTop: 4, insetBottom: 4, title: (d: { name: string; us: number }) => `${d.name}: ${d.us.toFixed(1)} µs exclusive` }),
+            Plot.barX(long.filter((d) => d.kind === 'exclusive'), { x: 'us', y: 'name', fill: 'kind', insetTop: 5, insetBottom: 5, title: (d: { name: string; us: number }) => `${d.name}: ${d.us.toFixed(1)} µs exclusive` }),
           ],
         })
       : null,

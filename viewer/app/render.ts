@@ -46,7 +46,7 @@ export class Renderer {
         this.text(ctx, t, x, y, w);
       }),
   };
-  lastTicks: (Tick & { x: number })[] = [];
+  lastTicks: (Tick & { x: number; left: number; right: number })[] = [];
   stats: FrameStats = emptyStats();
 
   constructor(
@@ -291,9 +291,16 @@ export class Renderer {
       const x = this.x(v, tick.t);
       if (x < GUTTER) continue;
       ctx.fillRect(x, RULER - 8, 1, 7);
-      ctx.fillText(`${tick.cycles} cyc`, x + 3, 2);
-      ctx.fillText(tick.time, x + 3, 14);
-      this.lastTicks.push({ ...tick, x });
+      // Labels go right of their tick, moved left where they would run past the canvas's edge (the
+      // right-most one), and left out where that would cover the previous label.
+      const cyc = `${tick.cycles} cyc`;
+      const wide = Math.max(ctx.measureText(cyc).width, ctx.measureText(tick.time).width);
+      const left = Math.min(x + 3, v.width - 2 - wide);
+      const prev = this.lastTicks[this.lastTicks.length - 1];
+      if (left < GUTTER + 2 || (prev && prev.right + 4 > left)) continue;
+      ctx.fillText(cyc, left, 2);
+      ctx.fillText(tick.time, left, 14);
+      this.lastTicks.push({ ...tick, x, left, right: left + wide });
     }
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, GUTTER - 1, RULER - 1);

@@ -180,11 +180,16 @@ export class Store {
     return this.header.names[this.sliceName[i]!] ?? '?';
   }
 
-  /** "sigrace [2]": the name, and the Linux pid when there is one (also for threads left out of the page). */
+  /**
+   * "sigrace [2] 12.00v1": the name, the Linux pid when there is one, and the L4 id, as every output
+   * names a thread (analyze/schema.ts threadLabel; the generator's labels cover threads left out too).
+   */
   threadName(utid: number): string {
+    const label = this.header.threadLabels?.[utid];
+    if (label !== undefined) return label;
     const t = this.threadByUtid.get(utid);
-    if (t) return t.pid !== null ? `${t.name} [${t.pid}]` : t.name;
-    return this.header.threadLabels?.[utid] ?? `#${utid}`;
+    if (t) return t.pid !== null ? `${t.name} [${t.pid}] ${t.l4Id}` : `${t.name} ${t.l4Id}`;
+    return `#${utid}`;
   }
 }
 

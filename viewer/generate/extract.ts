@@ -5,6 +5,7 @@
  */
 import type { Analysis } from '../../analyze/db.js';
 import { streamColumns } from '../../analyze/timeline.js';
+import { threadLabel } from '../../analyze/schema.js';
 import {
   VIEWER_DATA_VERSION,
   VarintWriter,
@@ -17,6 +18,7 @@ import {
   type ViewerThread,
 } from '../model.js';
 import { buildPanels } from './panels.js';
+import { findFocus } from './focus.js';
 import { UserError } from '../../tracer/errors.js';
 
 export interface ViewSelection {
@@ -121,7 +123,7 @@ export async function extractViewerData(a: Analysis, source: string, sel: ViewSe
       startTs: r.start_ts === null ? null : num(r.start_ts),
     }));
   const threadLabels: string[] = [];
-  for (const r of threadRows) threadLabels[num(r.utid)] = threadLabel(String(r.name), r.linux_pid === null ? null : num(r.linux_pid));
+  for (const r of threadRows) threadLabels[num(r.utid)] = threadLabel(String(r.name), r.linux_pid === null ? null : num(r.linux_pid), String(r.l4_id));
   const byUtid = new Map(threads.map((t) => [t.utid, t]));
 
   const cols = new Columns();
@@ -289,6 +291,7 @@ export async function extractViewerData(a: Analysis, source: string, sel: ViewSe
       filterRules: md.get('filter_rules') ?? '',
     },
     window: { from, to },
+    focus: sel.from === undefined && sel.to === undefined ? await findFocus(a, { from, to, outcome: md.get('outcome') ?? '' }) : null,
     names: nameTable,
     categories: ['func', 'ipc', 'pf'],
     processes,
@@ -304,10 +307,8 @@ export async function extractViewerData(a: Analysis, source: string, sel: ViewSe
   return { header, columns: bytes };
 }
 
-/** A thread as the page names it: "sigrace [2]" (with its Linux pid), or just its name. */
-export function threadLabel(name: string, pid: number | null): string {
-  return pid !== null ? `${name} [${pid}]` : name;
-}
+/** A thread as the page (and every other output) names it: "sigrace [2] 12.00v1" (analyze/schema.ts). */
+export { threadLabel };
 
 /**
  * For a hang or deadlock the outcome detail lists each essential thread's state in thread order

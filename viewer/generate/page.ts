@@ -14,6 +14,15 @@ body { display: flex; flex-direction: column; overflow: hidden; }
 #search { width: 220px; padding: 3px 6px; border: 1px solid var(--line); border-radius: 4px; font: inherit; }
 button { font: inherit; padding: 2px 8px; border: 1px solid var(--line); border-radius: 4px; background: #f8f9fb; cursor: pointer; }
 #hits { color: var(--muted); min-width: 70px; }
+#focus { color: var(--muted); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 40vw; }
+#legend { display: flex; flex-wrap: wrap; gap: 4px 16px; padding: 3px 10px; border-bottom: 1px solid var(--line); color: var(--fg); font-size: 11px; }
+#legend[hidden] { display: none; }
+#legend .group { display: inline-flex; flex-wrap: wrap; gap: 2px 8px; align-items: center; }
+#legend .item { white-space: nowrap; }
+#legend .sw { display: inline-block; width: 12px; height: 10px; margin-right: 3px; vertical-align: middle; text-align: center; line-height: 10px; font-weight: 700; }
+#legend .sw.line { height: 2px; }
+#legend .sw.cross, #legend .sw.circle, #legend .sw.triangle { width: auto; height: auto; }
+#legend .sw.edge { background: #cbd5e1; }
 #main { flex: 1; display: flex; min-height: 0; }
 #timeline { position: relative; flex: 1; min-width: 0; outline: none; }
 #timeline canvas { position: absolute; left: 0; top: 0; }
@@ -45,8 +54,11 @@ export const PAGE_BODY = `
   <button id="zoomsel" title="zoom to selection (F)">zoom to selection</button>
   <button id="fit" title="whole run (0)">whole run</button>
   <button id="panelsbtn" title="summary panels (P)">summaries</button>
+  <button id="legendbtn" title="legend (L)">legend</button>
   <button id="helpbtn" title="keys (?)">?</button>
+  <span id="focus"></span>
 </div>
+<div id="legend"></div>
 <div id="main">
   <div id="timeline" tabindex="0"><canvas id="cmain"></canvas><canvas id="cover"></canvas><div id="status">loading the trace&hellip;</div></div>
   <div id="details"><p class="muted">Click a slice, a CPU interval, an interrupt, a message or a signal for its details.</p></div>
@@ -59,10 +71,12 @@ export const PAGE_BODY = `
 <tr><td>click</td><td>select; details on the right</td></tr>
 <tr><td>F</td><td>zoom to the selection</td></tr>
 <tr><td>0</td><td>whole run</td></tr>
+<tr><td>1</td><td>back to the window the page opened on (the outcome's cause)</td></tr>
 <tr><td>/ or Ctrl+F</td><td>search; Enter / Shift+Enter next / previous</td></tr>
 <tr><td>n / N</td><td>next / previous hit</td></tr>
 <tr><td>P</td><td>summary panels</td></tr>
-<tr><td>Esc</td><td>clear the selection</td></tr>
+<tr><td>L</td><td>legend</td></tr>
+<tr><td>Esc</td><td>close this list; else clear the selection</td></tr>
 <tr><td>state band</td><td>under each thread's name: <span class="sw" style="background:#16a34a"></span>running <span class="sw" style="background:#f59e0b"></span>ready <span class="sw" style="background:#93c5fd"></span>receiving <span class="sw" style="background:#c084fc"></span>sending <span class="sw" style="background:#9ca3af"></span>blocked</td></tr>
 <tr><td>messages</td><td>blue arrows (bundled per thread pair past 2,000 in view); <b style="color:#c81e1e">&#215; red</b>: not received (error); <b style="color:#6b7280">&#9675; grey</b>: no result yet</td></tr>
 </table></div>
