@@ -95,14 +95,15 @@ describe('IPC matrix and thread states', () => {
     const h = (await extractViewerData(a, 'race', { from: kick - 10_000, to: kick + 10_000 })).header;
     const cells = h.panels.threadStates;
     expect(cells.some((c) => /#\d/.test(c.thread))).toBe(false);
-    expect(new Set(cells.map((c) => c.thread))).toContain('sigrace [2]');
-    const at = cells.find((c) => c.thread === 'l4linux-signal-thread [2]' && c.t0 <= kick && kick < c.t1)!;
+    // Labelled as every output names a thread (thread_label): name, [pid], L4 id.
+    expect([...new Set(cells.map((c) => c.thread))].some((l) => /^sigrace \[2\] [0-9a-f]+\.[0-9a-f]+v\d+$/.test(l))).toBe(true);
+    const at = cells.find((c) => c.thread.startsWith('l4linux-signal-thread [2] ') && c.t0 <= kick && kick < c.t1)!;
     expect(at.state).toBe('ready');
     // The marks stay few: at most one per thread and bucket.
     expect(cells.length).toBeLessThanOrEqual(3000);
     for (const c of cells) expect(['running', 'ready', 'receiving', 'sending', 'blocked']).toContain(c.state);
     // Over the whole run, the states of each thread tile its time: the running cells match the sched table.
     const whole = (await extractViewerData(a, 'race')).header.panels.threadStates;
-    expect(whole.filter((c) => c.thread === 'sigrace [2]').some((c) => c.state === 'running')).toBe(true);
+    expect(whole.filter((c) => c.thread.startsWith('sigrace [2] ')).some((c) => c.state === 'running')).toBe(true);
   });
 });
