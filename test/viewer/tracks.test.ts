@@ -113,6 +113,7 @@ describe('CPU tracks', () => {
 
   it('the race, whole run: the spinning pid 2 fills the end; zoomed in, every switch shows', async () => {
     const v = await load(page('race.html'));
+    await v.page.keyboard.press('0'); // the page opens on the lost kick: the whole run is one key away
     const cols = await cpuColumns(v);
     const late = clear(cols).filter((c) => c.x > 700);
     const spinner = await v.page.evaluate(() => window.__viewerTest!.tracks.filter((t) => t.kind === 'thread' && t.label.startsWith('sigrace')).pop()!.key);
