@@ -59,7 +59,13 @@ function ipcTrace(path: string): { kick: number; end: number } {
 }
 
 const session = new BrowserSession();
-const load = (file: string) => session.open(file);
+/** Open a page on the whole run (a page opens on its densest IPC window: the whole run is `0` away). */
+const load = async (file: string) => {
+  const v = await session.open(file);
+  await v.page.keyboard.press('0');
+  await v.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  return v;
+};
 let kick = 0;
 let end = 0;
 
@@ -90,7 +96,7 @@ describe('many messages', () => {
     // Bundles stand for the messages: far fewer arrows than messages.
     expect(whole.bundles).toBeLessThan(whole.arrows / 10);
     const failed = whole.failedIpc.filter((f) => f.kind === 'failed');
-    expect(failed).toEqual([expect.objectContaining({ sender: 'kicker', dest: 'victim', count: 1, label: 'send not received: SETIMEOUT' })]);
+    expect(failed).toEqual([expect.objectContaining({ sender: expect.stringMatching(/^kicker /), dest: expect.stringMatching(/^victim /), count: 1, label: 'send not received: SETIMEOUT' })]);
     const [r, g, b] = await reddest(v, failed[0]!.x, failed[0]!.y);
     expect(r).toBeGreaterThan(150);
     expect(g + b).toBeLessThan(120);
@@ -168,7 +174,7 @@ describe('a trace cut short', () => {
     const f = await v.page.evaluate(() => window.__viewerTest!.drawNow());
     expect(f.failedIpc.filter((x) => x.kind === 'failed')).toEqual([]);
     // sigma0's reply_wait was sent before the cut and received after it.
-    expect(f.failedIpc.filter((x) => x.kind === 'pending')).toEqual([expect.objectContaining({ sender: 'sigma0', label: 'reply_wait in flight when the trace was cut' })]);
+    expect(f.failedIpc.filter((x) => x.kind === 'pending')).toEqual([expect.objectContaining({ sender: expect.stringMatching(/^sigma0 /), label: 'reply_wait in flight when the trace was cut' })]);
     // Every message's details name a result: nothing is left blank.
     const blanks = await v.page.evaluate(() => {
       const t = window.__viewerTest!;
