@@ -31,7 +31,7 @@ describe('search', () => {
     const s = new Search(store);
     s.run('se'); // linux-server (a thread) and parse, ipc:send, ... (functions and operations)
     const threads = s.hits.filter((h) => h.kind === 'thread');
-    expect(threads.map((h) => store.threadName((h as { utid: number }).utid))).toContain('linux-server');
+    expect(threads.map((h) => store.threadName((h as { utid: number }).utid)).some((n) => n.startsWith('linux-server '))).toBe(true);
     expect(s.hits.slice(0, threads.length).every((h) => h.kind === 'thread')).toBe(true);
     expect(s.hits.length).toBe(threads.length + allMatches('se').length);
   });
