@@ -148,7 +148,10 @@ export function formatPingpong(rows: PingpongRow[]): string {
 }
 
 export function register(program: Command): void {
-  const bench = program.command('bench').description('benchmarks of the simulated systems');
+  const bench = program
+    .command('bench')
+    .description('benchmarks of the simulated systems')
+    .addHelpText('after', '\nExamples:\n  l4trace bench table2\n  l4trace bench pingpong --json');
   bench
     .command('table2')
     .description(
@@ -162,6 +165,7 @@ export function register(program: Command): void {
         'then one per §5.4 prediction (section "5.4": variant, label, op, simulated, baseline, change, prediction, mechanism, sets, counts, reflected)',
     )
     .option('--set <path=value>', 'override a table2 scenario field for every run (the §5.4 runs too, under their own settings), e.g. forks=100 (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .addHelpText('after', '\nExamples:\n  l4trace bench table2\n  l4trace bench table2 --set forks=100 --json')
     .action((opts: BenchOptions) => {
       const cells = runTable2(opts.set);
       const preds = runTable2Predictions(cells, opts.set);
@@ -176,6 +180,7 @@ export function register(program: Command): void {
     .description('IPC round trips within an address space, across address spaces and across CPUs, on fiasco-v2 and pistachio-x2, each with its formula and every cost with its source')
     .option('--json', 'JSON lines: one object per variant (variant, cycles by profile, formula, costs), then one per cost (cost, values by profile, sources)')
     .option('--set <path=value>', 'override a pingpong scenario field, e.g. rounds=100 or costs.xcpuLatency=600 (the recorded V2 flavour\'s costs; repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .addHelpText('after', '\nExamples:\n  l4trace bench pingpong\n  l4trace bench pingpong --set costs.xcpuLatency=600 --json')
     .action((opts: BenchOptions) => {
       const rows = runPingpongBench(opts.set);
       if (!opts.json) {

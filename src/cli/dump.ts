@@ -54,7 +54,7 @@ export function register(program: Command): void {
   program
     .command('dump')
     .description('print events in global order, one per line')
-    .argument('<file>', 'trace file (.l4t)')
+    .argument('<file>', 'trace file (.l4t; - reads it from stdin)')
     .option('--thread <list>', 'only these threads (index or name; repeatable, comma-separated)', collect)
     .option('--kind <list>', 'only these event kinds (e.g. IPC,IPC_RES; repeatable)', collect)
     .option('--from <seq>', 'first sequence number')
@@ -62,6 +62,11 @@ export function register(program: Command): void {
     .option('--limit <n>', 'stop after n events')
     .option('--json', 'one JSON object per line')
     .option('--salvage', SALVAGE_HELP)
+    .addHelpText('after', `
+Examples:
+  l4trace dump race.l4t --kind SIG_SEND,SIG_DELIVER
+  l4trace dump race.l4t --thread 3 --from 100 --limit 20
+  l4trace dump race.l4t --json | jq -c 'select(.kind == "IPC")'`)
     .action((file: string, opts: DumpOptions) => {
       guardStdoutPipe();
       const fromSeq = countOption('from', 'a sequence number', opts.from);

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { checkOutputPath } from '../../tracer/atomic-output.js';
 import { FileSink } from '../../tracer/file-writer.js';
 import { FilterRulesSchema, type FilterRules } from '../../tracer/filter/rules.js';
 import { rewriteTrace } from '../../tracer/filter/rewrite.js';
@@ -13,6 +12,7 @@ import { parseFilterFile } from '../../tracer/filter/filter-file.js';
 import { CliError, UsageError } from './errors.js';
 import { openTrace, SALVAGE_HELP, withTrace } from './open-trace.js';
 import { fmtInt } from './output.js';
+import { checkOutput, isStdio, readStdin, reportTo, StdoutSink } from './stdio.js';
 
 interface FilterCliOptions {
   out?: string;
@@ -22,6 +22,7 @@ interface FilterCliOptions {
   thread?: string;
   excludeFunction?: string;
   salvage?: boolean;
+  json?: boolean;
 }
 
 const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
@@ -31,15 +32,21 @@ export function register(program: Command): void {
     .command('filter')
     .description('write a reduced trace: only the events the rules select (it still replays)')
     .argument('<file>', 'trace file (.l4t)')
-    .requiredOption('-o, --out <file>', 'the reduced trace')
-    .option('-f, --file <rules>', 'a filter file (Score-P syntax plus THREADS, TASKS, TIME_WINDOW, MAX_DEPTH): removes function events only')
+    .requiredOption('-o, --out <file>', 'the reduced trace; - streams it to stdout (the summary then goes to stderr)')
+    .option('-f, --file <rules>', 'a filter file (Score-P syntax plus THREADS, TASKS, TIME_WINDOW, MAX_DEPTH; - reads it from stdin): removes function events only')
     .option('--keep-kind <kinds>', 'keep only these event kinds (comma-separated, e.g. IPC,IPC_RES)')
     .option('--drop-kind <kinds>', 'drop these event kinds (e.g. FUNC_ENTER,FUNC_EXIT)')
     .option('--thread <indexes>', 'keep only these threads (indexes as `info` lists them)')
-    .option('--exclude-function <globs>', 'drop enter/exit events of functions matching these globs (e.g. "printf,str*")')
+    .option('--exclude-function <globs>', 'drop enter/exit events of functions matching these globs: * any characters, ? one, [abc] / [a-z] / [!a-z] one of a set (e.g. "printf,str*,sys_?et*")')
     .option('--salvage', SALVAGE_HELP)
+    .option('--json', 'print one JSON object: file, out, events, eventsIn, bytes, complete')
+    .addHelpText('after', `
+Examples:
+  l4trace filter run.l4t --drop-kind FUNC_ENTER,FUNC_EXIT -o small.l4t
+  l4trace score run.l4t -g rules.filt && l4trace filter run.l4t -f rules.filt -o small.l4t
+  l4trace filter run.l4t --exclude-function "str*,mem[cs]*" -o - | l4trace info -`)
     .action((file: string, opts: FilterCliOptions) => {
-      checkOutputPath(opts.out!, { inputs: [file, ...(opts.file ? [opts.file] : [])] });
+      checkOutput(opts.out!, { inputs: [file, ...(opts.file ? [opts.file] : [])] });
       const raw: Record<string, unknown> = {};
       if (opts.keepKind !== undefined) raw.keepKinds = list(opts.keepKind);
       if (opts.dropKind !== undefined) raw.dropKinds = list(opts.dropKind);
@@ -48,7 +55,7 @@ export function register(program: Command): void {
       if (opts.file !== undefined) {
         let text: string;
         try {
-          text = readFileSync(opts.file, 'utf8');
+          text = isStdio(opts.file) ? readStdin('-f - (the filter file)', 16 << 20).toString('utf8') : readFileSync(opts.file, 'utf8');
         } catch (e) {
           throw new CliError(`-f ${opts.file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
         }
@@ -60,11 +67,17 @@ export function register(program: Command): void {
       const rules: FilterRules = parsed.data;
       const reader = openTrace(file, { salvage: opts.salvage ?? false });
       if (reader.header.filterRules) throw new CliError(`${file}: already filtered (${reader.header.filterRules}); filter the original trace`);
-      const sink = new FileSink(opts.out!);
+      const sink = isStdio(opts.out) ? new StdoutSink() : new FileSink(opts.out!);
+      // With -o -, stdout carries the trace: what filter says about it goes to stderr.
+      const say = reportTo(isStdio(opts.out));
       try {
         const r = withTrace(file, reader, () => rewriteTrace(reader, sink, { filter: rules }));
-        console.log(`filtered ${file} -> ${opts.out}: ${fmtInt(r.events)} of ${fmtInt(reader.footer?.events ?? r.events)} events kept, ${fmtInt(sink.size)} bytes`);
-        if (!r.complete) console.log(`  the input was ${reader.intact ? 'cut short' : 'damaged'}: the output has no footer, so it reads as cut short too`);
+        const eventsIn = reader.footer?.events ?? r.events;
+        if (opts.json) say(JSON.stringify({ file, out: opts.out, events: r.events, eventsIn, bytes: sink.size, complete: r.complete }));
+        else {
+          say(`filtered ${file} -> ${opts.out}: ${fmtInt(r.events)} of ${fmtInt(eventsIn)} events kept, ${fmtInt(sink.size)} bytes`);
+          if (!r.complete) say(`  the input was ${reader.intact ? 'cut short' : 'damaged'}: the output has no footer, so it reads as cut short too`);
+        }
       } catch (e) {
         sink.discard();
         throw e;

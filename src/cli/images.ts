@@ -9,19 +9,21 @@ import { join } from 'node:path';
 import { checkOutputPath, ensureOutputFolder, writeBytesAtomic } from '../../tracer/atomic-output.js';
 import { imagesOf, safeFileName, type ExtractedImage } from '../../replay/images.js';
 import { openTrace, SALVAGE_HELP, withTrace } from './open-trace.js';
+import { refuseStdio } from './stdio.js';
 import { fmtInt, guardStdoutPipe, Out, table } from './output.js';
 
 export function register(program: Command): void {
   program
     .command('images')
     .description('write the ELF programs a trace embeds (guest images, and the root file system programs the run executed) into a folder, for a debugger\'s symbols')
-    .argument('<file>', 'trace file (.l4t)')
+    .argument('<file>', 'trace file (.l4t; - reads it from stdin)')
     .requiredOption('-o, --out <dir>', 'folder to write them into (made if missing)')
     .option('--json', 'print one JSON object')
     .option('--salvage', SALVAGE_HELP)
     .addHelpText('after', '\nExample:\n  npx l4trace images race.l4t -o race-images && gdb race-images/sigrace')
     .action((file: string, opts: { out: string; json?: boolean; salvage?: boolean }) => {
       guardStdoutPipe();
+      refuseStdio('-o', opts.out, 'images are written as files into a folder; give a folder name');
       checkOutputPath(opts.out, { kind: 'folder', inputs: [file] });
       const reader = openTrace(file, { salvage: opts.salvage ?? false });
       const images = withTrace(file, reader, () => imagesOf(reader));

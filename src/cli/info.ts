@@ -9,8 +9,13 @@ export function register(program: Command): void {
   program
     .command('info')
     .description('summarise a trace: header, threads, event counts per kind, losses, truncation, size; a damaged trace is summarised as far as it can be believed, its damage listed, and the exit code is 1')
-    .argument('<file>', 'trace file (.l4t)')
-    .option('--json', 'print one JSON object')
+    .argument('<file>', 'trace file (.l4t; - reads it from stdin)')
+    .option('--json', 'print one JSON object: file, header fields, threads, kinds, losses, truncation, damage')
+    .addHelpText('after', `
+Examples:
+  l4trace info race.l4t
+  l4trace info race.l4t --json | jq .outcome
+  l4trace record pingpong -o - | l4trace info -`)
     .action((file: string, opts: { json?: boolean }) => {
       guardStdoutPipe();
       // info shows what can be believed of a damaged file, lists the damage, and fails.

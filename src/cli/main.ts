@@ -21,6 +21,8 @@ import { register as registerShrink } from './shrink.js';
 import { register as registerSweep } from './sweep.js';
 import { register as registerView } from './view.js';
 import { register as registerImages } from './images.js';
+import { register as registerList } from './list.js';
+import { register as registerCompletion } from './completion.js';
 import { toolVersion } from './version.js';
 
 export function buildProgram(): Command {
@@ -30,7 +32,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces on errors')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of [registerDemo, registerRecord, registerReplay, registerSweep, registerShrink, registerRun, registerInfo, registerDump, registerFilter, registerLoad, registerQuery, registerReport, registerScore, registerExport, registerView, registerImages, registerBench]) register(program);
+  for (const register of [registerDemo, registerRecord, registerReplay, registerSweep, registerShrink, registerRun, registerInfo, registerDump, registerFilter, registerLoad, registerQuery, registerReport, registerScore, registerExport, registerView, registerImages, registerBench, registerList, registerCompletion]) register(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program).slice(1)) cmd.exitOverride();
   return program;

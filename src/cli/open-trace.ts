@@ -7,6 +7,7 @@
 import { TraceFormatError } from '../../tracer/errors.js';
 import { TraceReader, type Damage, type ReaderOptions, type Truncation } from '../../tracer/reader.js';
 import { describeLocation } from '../../tracer/errors.js';
+import { isStdio, readStdin } from './stdio.js';
 
 /** The option every command that reads events offers for damaged files. */
 export const SALVAGE_HELP = 'read a damaged trace as far as it can be believed: drop the packets that fail their checks and say which';
@@ -18,7 +19,8 @@ export const SALVAGE_HELP = 'read a damaged trace as far as it can be believed: 
 export function openTrace(path: string, opts: ReaderOptions & { quiet?: boolean } = {}): TraceReader {
   let reader: TraceReader;
   try {
-    reader = TraceReader.open(path, opts);
+    // `-`: standard input, read whole into memory (a trace is read by seeking).
+    reader = isStdio(path) ? TraceReader.fromBytes(readStdin(`${path} (the trace)`), opts) : TraceReader.open(path, opts);
   } catch (e) {
     throw inFile(path, e);
   }

@@ -43,3 +43,26 @@ export function progressOnDemand(label: string, unit: string): { update(done: nu
     stop: () => bar?.stop(),
   };
 }
+
+/**
+ * A running count with no known end (shrink's runs, record's cycles): one line, `label: N unit | info`,
+ * redrawn by cli-progress like the bars, and quiet when stderr is not a terminal.
+ */
+export function progressCounter(label: string, unit: string, quiet = false): Progress {
+  if (quiet || !progressWanted()) return QUIET;
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label}: {count} ${unit}{info}`,
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+      fps: 10,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(1, 0, { count: '0', info: '' });
+  return {
+    update: (value, info = '') => bar.update(0, { count: Math.round(value).toLocaleString('en-US'), info: info ? ` | ${info}` : '' }),
+    stop: () => bar.stop(),
+  };
+}

@@ -14,14 +14,24 @@ export function register(program: Command): void {
   program
     .command('query')
     .description('run SQL over a trace or a kept database (tables: docs/sql-schema.md); the SQL sees only the trace: no host files, network or extensions, no COPY/ATTACH/INSTALL (docs/security.md)')
-    .argument('<input>', 'trace file (.l4t) or database (.duckdb)')
+    .argument('<input>', 'trace file (.l4t) or database (.duckdb); - reads a trace from stdin')
     .argument('<sql>', 'one SQL statement (several with --script)')
     .option('--format <format>', 'table, csv or json', 'table')
+    .option('--json', 'the rows as one JSON array (the same as --format json)')
     .option('--db <file>', 'keep the loaded database in this file (reused while the trace is unchanged)')
     .option('--script', 'the SQL is several statements separated by ";": run them in order and print the last one\'s rows')
     .option('--salvage', SALVAGE_HELP)
-    .action(async (input: string, sql: string, opts: { format: string; db?: string; script?: boolean; salvage?: boolean }) => {
+    .addHelpText('after', `
+Examples:
+  l4trace query race.l4t "select * from ipc_matrix"
+  l4trace query race.l4t "select name, count(*) n from slice group by name order by n desc limit 5" --format csv
+  l4trace query race.duckdb --script "create temp view v as select * from signal; select count(*) from v"`)
+    .action(async (input: string, sql: string, opts: { format: string; json?: boolean; db?: string; script?: boolean; salvage?: boolean }) => {
       guardStdoutPipe();
+      if (opts.json) {
+        if (opts.format !== 'table' && opts.format !== 'json') throw new UsageError(`--json and --format ${opts.format}: give one`);
+        opts.format = 'json';
+      }
       if (!['table', 'csv', 'json'].includes(opts.format)) throw new UsageError(`--format ${JSON.stringify(opts.format)}: expected table, csv or json`);
       const script = opts.script === true;
       // The SQL is parsed and its statements counted before the (long) load.

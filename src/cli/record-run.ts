@@ -12,6 +12,7 @@ import type { RootFsImage } from '../l4linux/vfs/rootfs-image.js';
 import { RecordSession, type RecordResult } from '../session/record-session.js';
 import { setupForRecording } from '../session/setup.js';
 import type { ScenarioSpec } from '../scenarios/spec.js';
+import { isStdio, StdoutSink } from './stdio.js';
 import { toolVersion } from './version.js';
 
 export interface FileRecordOptions {
@@ -29,13 +30,14 @@ export interface FileRecordOptions {
 }
 
 export async function recordToFile(spec: ScenarioSpec, out: string, opts: FileRecordOptions): Promise<RecordResult & { bytes: number }> {
-  checkOutputPath(out, { option: opts.option ?? '-o', inputs: opts.inputs ?? [] });
+  // `-`: the trace streams to standard output as it is recorded (src/cli/stdio.ts).
+  if (!isStdio(out)) checkOutputPath(out, { option: opts.option ?? '-o', inputs: opts.inputs ?? [] });
   const setup = setupForRecording(spec, {
     ...(opts.images ? { images: opts.images } : {}),
     ...(opts.untilCycles !== undefined ? { untilCycles: opts.untilCycles } : {}),
     rootfs: opts.rootfs ?? null,
   });
-  const sink = new FileSink(out, { option: opts.option ?? '-o' });
+  const sink = isStdio(out) ? new StdoutSink() : new FileSink(out, { option: opts.option ?? '-o' });
   try {
     const session = new RecordSession(setup, sink, {
       entropy: opts.entropy,

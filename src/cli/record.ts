@@ -4,11 +4,14 @@ import { hasCommittedGuest } from '../guests/catalog.js';
 import type { RootFsImage } from '../l4linux/vfs/rootfs-image.js';
 import { SCENARIOS } from '../scenarios/registry.js';
 import { loadScenario, resolveScenario, type Overrides } from '../scenarios/resolve.js';
+import { ScenarioError } from '../scenarios/spec.js';
 import type { ScenarioSpec } from '../scenarios/spec.js';
 import { imagesFor } from '../session/setup.js';
 import { DEFAULT_ENV, environment } from '../session/rootfs/environment.js';
 import { UsageError } from './errors.js';
-import { fmtInt, progressWanted, table } from './output.js';
+import { fmtInt, table, writeStderr, writeStdout } from './output.js';
+import { progressCounter } from './progress.js';
+import { isStdio, readStdin } from './stdio.js';
 import { recordToFile } from './record-run.js';
 import { intOption, TRACE_FUNCTIONS_HELP, traceFunctionsOption } from './options.js';
 import { checkRootFsProgram, loadRootFs, resolveProgram } from './run-target.js';
@@ -22,6 +25,7 @@ interface RecordCliOptions {
   until?: string;
   set: string[];
   quiet?: boolean;
+  json?: boolean;
   rootfs?: string;
   env: string[];
   strict?: boolean;
@@ -54,6 +58,7 @@ function isElfFile(path: string): boolean {
 
 /** `record ARG` records a program (as `run --trace` does) when ARG is no built-in scenario and names a program. */
 function isProgram(arg: string, rootfsGiven: boolean): boolean {
+  if (isStdio(arg)) return false; // a scenario file on standard input
   if (SCENARIOS.has(arg) && !existsSync(arg)) return false;
   if (existsSync(arg)) return isElfFile(arg);
   return hasCommittedGuest(arg) || (rootfsGiven && arg.startsWith('/'));
@@ -74,8 +79,8 @@ function scenarioRecording(arg: string, args: string[], opts: RecordCliOptions, 
   const option = args.find((a) => a.startsWith('-'));
   if (option) throw new UsageError(`unknown option '${option}'`);
   if (args.length > 0) throw new UsageError(`record ${arg}: unexpected arguments ${args.join(' ')} (arguments go to a program; a scenario takes --set)`);
-  let spec = loadScenario(arg, o);
-  const inputs = existsSync(arg) ? [arg] : [];
+  let spec = isStdio(arg) ? stdinScenario(o) : loadScenario(arg, o);
+  const inputs = !isStdio(arg) && existsSync(arg) ? [arg] : [];
   if (spec.scenario !== 'run') {
     if (opts.rootfs !== undefined || opts.env.length > 0 || opts.strict) throw new UsageError(`--rootfs, --env and --strict apply to the run scenario or a program, not to scenario ${spec.scenario}`);
     return { spec, rootfs: null, inputs, out: `${spec.scenario}.l4t` };
@@ -93,13 +98,33 @@ function scenarioRecording(arg: string, args: string[], opts: RecordCliOptions, 
   return { spec, rootfs, inputs: [...inputs, ...(opts.rootfs !== undefined ? [opts.rootfs] : [])], out: `${spec.scenario}.l4t` };
 }
 
+/** `record -`: a scenario file (JSON) read from standard input. */
+function stdinScenario(o: Overrides): ScenarioSpec {
+  const text = readStdin('record - (a scenario file)', 16 << 20).toString('utf8');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ScenarioError(`scenario file on standard input: not valid JSON: ${(e as Error).message}`);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ScenarioError('scenario file on standard input: expected a JSON object');
+  return resolveScenario(raw as Record<string, unknown>, 'scenario file on standard input', o);
+}
+
+/** The built-in scenarios, one per line, for `record --help` (from the registry, so none is missed). */
+function scenarioHelp(): string {
+  const names = [...SCENARIOS.keys()];
+  const width = Math.max(...names.map((n) => n.length));
+  return [...SCENARIOS.values()].map((d) => `  ${d.name.padEnd(width)}  ${d.description}`).join('\n');
+}
+
 export function register(program: Command): void {
   program
     .command('record')
     .description('run a built-in scenario, a scenario file or a program (as `l4trace run` does) and record it as a trace')
-    .argument('<scenario>', 'built-in scenario name (pingpong, irq, clients-server, run ...), a scenario JSON file, or a program: an i386 ELF file, a committed guest name, or with --rootfs an absolute path in it')
+    .argument('<scenario>', 'a built-in scenario (listed below; `l4trace list` shows their parameters), a scenario JSON file (- reads it from stdin), or a program: an i386 ELF file, a committed guest name, or with --rootfs an absolute path in it')
     .argument('[args...]', 'arguments of the program (when recording a program)')
-    .option('-o, --out <file>', 'trace file to write (default: <scenario>.l4t, or <program>.l4t)')
+    .option('-o, --out <file>', 'trace file to write (default: <scenario>.l4t, or <program>.l4t); - streams it to stdout (the summary then goes to stderr)')
     .option('--seed <n>', 'seed of the decision PRNG')
     .option('--entropy <source>', 'where decisions come from: prng (reproducible from the seed) or os', 'prng')
     .option('--cpus <n>', 'number of CPUs')
@@ -111,6 +136,16 @@ export function register(program: Command): void {
     .option('--strict', 'the run scenario or a program: stop at the first system call Linux lacks, naming it')
     .option('--trace-functions <mode>', TRACE_FUNCTIONS_HELP)
     .option('-q, --quiet', 'print only the outcome line')
+    .option('--json', 'print one JSON object: scenario, out, outcome, detail, endCycle, us, events, bytes, choices, metrics, diagnostics')
+    .addHelpText('after', () => `
+Built-in scenarios:
+${scenarioHelp()}
+
+Examples:
+  l4trace record signal-race --seed 1 -o race.l4t
+  l4trace record pingpong --set params.rounds=500 --flavour x2
+  l4trace record hello -o hello.l4t              # a committed guest program
+  l4trace record my-scenario.json -o - | l4trace info -`)
     // As `run`: an option record does not know is the program's (`/bin/sh -c '...'`).
     .allowUnknownOption(true)
     .action(async (scenario: string, args: string[], opts: RecordCliOptions) => {
@@ -128,37 +163,51 @@ export function register(program: Command): void {
       const { spec } = rec;
       const until = opts.until !== undefined ? intOption('until', opts.until) : undefined;
       const out = opts.out ?? rec.out;
-      const tty = progressWanted() && !opts.quiet;
-      let lastDraw = 0;
-      const result = await recordToFile(spec, out, {
+      const toStdout = isStdio(out);
+      const bound = Math.min(until ?? Infinity, spec.deadline > 0 ? spec.deadline : Infinity, spec.limit);
+      const bar = progressCounter(`recording ${spec.scenario}`, Number.isFinite(bound) ? `cycles of at most ${fmtInt(bound)}` : 'cycles', opts.quiet || opts.json);
+      let result;
+      try {
+      result = await recordToFile(spec, out, {
         inputs: rec.inputs,
         entropy: opts.entropy,
         rootfs: rec.rootfs,
         ...(rec.images ? { images: rec.images } : {}),
         ...(until !== undefined ? { untilCycles: until } : {}),
-        ...(tty
-          ? {
-              onRound: (k, tracer) => {
-                const now = Date.now();
-                if (now - lastDraw < 100) return;
-                lastDraw = now;
-                process.stderr.write(`\rrecording ${spec.scenario}: cycle ${fmtInt(k.now)}, ${fmtInt(tracer.nextSeq)} events\x1b[K`);
-              },
-            }
-          : {}),
+        onRound: (k, tracer) => bar.update(k.now, `${fmtInt(tracer.nextSeq)} events`),
       });
-      if (tty) process.stderr.write('\r\x1b[K');
+      } finally {
+        bar.stop();
+      }
       const { run } = result;
       const us = run.endTime / run.kernel.costs.cyclesPerUs;
-      console.log(
-        `recorded ${spec.scenario} -> ${out}: outcome ${run.stop.outcome} at cycle ${fmtInt(run.endTime)} (${us.toFixed(1)} us); ${fmtInt(result.events)} events, ${fmtInt(result.bytes)} bytes, ${fmtInt(result.choices)} choices`,
-      );
-      for (const d of run.kernel.diagnostics) process.stderr.write(`l4trace: ${d}\n`);
+      // With -o -, stdout carries the trace: what record says about it goes to stderr.
+      const say = (line: string): void => (toStdout ? writeStderr : writeStdout)(line + '\n');
+      if (opts.json) {
+        say(
+          JSON.stringify({
+            scenario: spec.scenario,
+            out,
+            outcome: run.stop.outcome,
+            detail: run.stop.detail,
+            endCycle: run.endTime,
+            us,
+            events: result.events,
+            bytes: result.bytes,
+            choices: result.choices,
+            metrics: run.metrics,
+            diagnostics: run.kernel.diagnostics,
+          }),
+        );
+        return;
+      }
+      say(`recorded ${spec.scenario} -> ${out}: outcome ${run.stop.outcome} at cycle ${fmtInt(run.endTime)} (${us.toFixed(1)} us); ${fmtInt(result.events)} events, ${fmtInt(result.bytes)} bytes, ${fmtInt(result.choices)} choices`);
+      for (const d of run.kernel.diagnostics) writeStderr(`l4trace: ${d}\n`);
       if (opts.quiet) return;
-      if (run.stop.outcome !== 'ok') console.log(`  ${run.stop.detail}`);
+      if (run.stop.outcome !== 'ok') say(`  ${run.stop.detail}`);
       if (run.metrics.length) {
-        console.log('results');
-        for (const line of table(run.metrics.map((m) => ['  ' + m.name, m.value.toLocaleString('en-US', { maximumFractionDigits: 2 }), m.unit]), new Set([1]))) console.log(line);
+        say('results');
+        for (const line of table(run.metrics.map((m) => ['  ' + m.name, m.value.toLocaleString('en-US', { maximumFractionDigits: 2 }), m.unit]), new Set([1]))) say(line);
       }
     });
 }

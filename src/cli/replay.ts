@@ -21,6 +21,7 @@ import { openTrace, withTrace } from './open-trace.js';
 import { intOption } from './options.js';
 import { fmtInt, guardStdoutPipe, Out } from './output.js';
 import { progressBar } from './progress.js';
+import { refuseStdio } from './stdio.js';
 
 interface ReplayCliOptions {
   until?: string;
@@ -56,7 +57,7 @@ export function register(program: Command): void {
   program
     .command('replay')
     .description('re-execute a trace from the file alone and check every packet and the final state; exit 0 identical, 1 diverged, 3 cut short (prefix identical), 4 budget reached')
-    .argument('<file>', 'trace file (.l4t)')
+    .argument('<file>', 'trace file (.l4t; - reads it from stdin)')
     .option('--until <seq>', 'stop once the event with this sequence number has been regenerated')
     .option('--at <cycle>', 'stop at this cycle')
     .option('--max-cycles <n>', 'do not run the machine past this cycle (default: the recorded end)')
@@ -72,7 +73,8 @@ Examples:
   l4trace replay run.l4t
   l4trace replay run.l4t --until 500 --inspect
   l4trace images run.l4t -o prog && l4trace replay run.l4t --gdb 1234 --images prog
-  l4trace replay run.l4t --monitor "goto-seq 172; events 3; thread 11.01; ipc-origin"`)
+  l4trace replay run.l4t --monitor "goto-seq 172; events 3; thread 11.01; ipc-origin"
+  l4trace record pingpong -o - | l4trace replay -`)
     .action(async (file: string, opts: ReplayCliOptions) => {
       guardStdoutPipe();
       if (opts.gdb !== undefined) return replayUnderGdb(file, opts);
@@ -124,6 +126,7 @@ Examples:
 /** `--gdb`: check the trace, then serve it until gdb leaves. */
 async function replayUnderGdb(file: string, opts: ReplayCliOptions): Promise<void> {
   if (opts.until !== undefined || opts.at !== undefined || opts.inspect || opts.monitor !== undefined) throw new UsageError('--gdb: move with gdb (or monitor goto-seq / goto-cycle) instead of --until, --at, --inspect or --monitor');
+  refuseStdio('--images', opts.images, 'a folder of programs (from l4trace images) is read by name; give the folder');
   const addr = parseGdbAddress(opts.gdb!);
   if (!addr) throw new UsageError(`--gdb ${JSON.stringify(opts.gdb)}: expected PORT or HOST:PORT (port 0..65535)`);
   const reader = openTrace(file);

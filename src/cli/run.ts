@@ -11,6 +11,7 @@ import { intOption, TRACE_FUNCTIONS_HELP, traceFunctionsOption } from './options
 import { writeStderr, writeStdout } from './output.js';
 import { recordToFile } from './record-run.js';
 import { loadRootFs, resolveProgram } from './run-target.js';
+import { refuseStdio } from './stdio.js';
 
 interface RunCliOptions {
   trace?: string;
@@ -24,6 +25,7 @@ interface RunCliOptions {
   env: string[];
   strict?: boolean;
   traceFunctions?: string;
+  json?: boolean;
 }
 
 const repeat = (v: string, prev: string[]): string[] => [...prev, v];
@@ -74,10 +76,21 @@ export function register(program: Command): void {
     .option('--env <NAME=VALUE>', 'set an environment variable over the default HOME=/root LOGNAME=root PATH=/bin:/usr/bin:/sbin:/usr/sbin PWD=/ SHELL=/bin/sh TERM=vt100 USER=root (repeatable)', repeat, [])
     .option('--strict', 'stop at the first system call Linux lacks, naming it (default: it fails with ENOSYS and is counted)')
     .option('--trace-functions <mode>', `with --trace: ${TRACE_FUNCTIONS_HELP}`)
+    .option('--json', "print one JSON object instead of the guest's output: program, args, outcome, detail, exitStatus, endCycle, stdout, stderr (the guest's console output as text), trace, metrics, diagnostics")
+    .addHelpText('after', `
+Examples:
+  l4trace run hello
+  l4trace run /bin/sh -c 'echo hi | wc -c' --trace sh.l4t
+  echo "some input" | l4trace run cat
+  l4trace run ./a.out --json | jq .exitStatus
+
+The exit code is the guest's exit status (128 + signal number when a signal ended it).`)
     // An option `run` does not know is the program's (`/bin/sh -c '...'`); put `--` before the program's
     // arguments when one of them is also an option of `run`.
     .allowUnknownOption(true)
     .action(async (elf: string, args: string[], opts: RunCliOptions) => {
+      refuseStdio('run', elf, "give a program's file or name; standard input is the guest's console input");
+      refuseStdio('--trace', opts.trace, "standard output carries the guest's console output; give a file name");
       const traceFunctions = traceFunctionsOption(opts.traceFunctions);
       const rootfs = loadRootFs(opts.rootfs, true);
       const target = resolveProgram(elf, rootfs, opts.rootfs);
@@ -97,7 +110,11 @@ export function register(program: Command): void {
       // The guest's fd 2 to the host's stderr, everything else it writes to the console to stdout. A
       // synchronous write waits while a pipe is full, so a guest that floods a slow reader holds the
       // run back instead of queueing its output in host memory.
-      const console = (fd: number, data: Uint8Array): void => (fd === 2 ? writeStderr : writeStdout)(data);
+      // With --json the guest's output is kept for the JSON object instead.
+      const captured: Record<1 | 2, Uint8Array[]> = { 1: [], 2: [] };
+      const console = opts.json
+        ? (fd: number, data: Uint8Array): void => void captured[fd === 2 ? 2 : 1].push(Uint8Array.from(data))
+        : (fd: number, data: Uint8Array): void => (fd === 2 ? writeStderr : writeStdout)(data);
       const until = opts.until !== undefined ? intOption('until', opts.until) : undefined;
       let run: RunOutcome;
       if (opts.trace) {
@@ -113,8 +130,28 @@ export function register(program: Command): void {
           ...(until !== undefined ? { untilCycles: until } : {}),
         });
       }
-      for (const d of run.kernel.diagnostics) writeStderr(`l4trace: ${d}\n`);
       const status = run.metrics.find((m) => m.name === 'init.exit_status');
+      if (opts.json) {
+        const text = (parts: Uint8Array[]): string => Buffer.concat(parts).toString('utf8');
+        writeStdout(
+          JSON.stringify({
+            program: prog.name,
+            args,
+            outcome: run.stop.outcome,
+            detail: run.stop.detail,
+            exitStatus: status?.value ?? null,
+            endCycle: run.endTime,
+            stdout: text(captured[1]),
+            stderr: text(captured[2]),
+            trace: opts.trace ?? null,
+            metrics: run.metrics,
+            diagnostics: run.kernel.diagnostics,
+          }) + '\n',
+        );
+        process.exitCode = run.stop.outcome !== 'ok' || !status ? 1 : status.value;
+        return;
+      }
+      for (const d of run.kernel.diagnostics) writeStderr(`l4trace: ${d}\n`);
       if (run.stop.outcome !== 'ok' || !status) throw new CliError(`${prog.name} did not finish: ${run.stop.outcome}: ${run.stop.detail}`);
       if (status.value > 128) writeStderr(`l4trace: ${prog.name}: ${run.stop.detail}\n`);
       process.exitCode = status.value;

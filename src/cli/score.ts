@@ -1,25 +1,26 @@
 /** `l4trace score FILE [-g FILTER]`: per-function trace cost (Score-P style) and a starter filter. */
 import type { Command } from 'commander';
-import { checkOutputPath, writeBytesAtomic } from '../../tracer/atomic-output.js';
+import { writeBytesAtomic } from '../../tracer/atomic-output.js';
 import { writeFilterFile } from '../../tracer/filter/filter-file.js';
 import { scoreTrace, type ScoreResult } from '../../analyze/score.js';
 import { openTrace, reportCut, SALVAGE_HELP, withTrace } from './open-trace.js';
-import { fmtInt, guardStdoutPipe, Out, table, writeStdout } from './output.js';
+import { fmtInt, guardStdoutPipe, Out, table, writeStderr, writeStdout } from './output.js';
+import { checkOutput, isStdio } from './stdio.js';
 
 export function register(program: Command): void {
   program
     .command('score')
     .description('per function: visits, trace bytes, time per visit, COM (on a path to IPC), KERN (the Linux kernel\'s, on the server\'s threads) or USR; with -g a starter filter file')
-    .argument('<file>', 'trace file (.l4t)')
-    .option('-g, --generate <filter>', 'write a filter file excluding what Score-P\'s default heuristic would (USR and KERN, >= 1% of bytes, < 1 us per visit)')
+    .argument('<file>', 'trace file (.l4t; - reads it from stdin)')
+    .option('-g, --generate <filter>', 'write a filter file excluding what Score-P\'s default heuristic would (USR and KERN, >= 1% of bytes, < 1 us per visit); - writes it to stdout (and the report, or --json, to stderr)')
     .option('--top <n>', 'rows to print', '25')
     .option('--tree', 'print the call-path profile instead: every path of calls merged over threads, by inclusive time (paths under 0.5% left out)')
     .option('--json', 'print one JSON object')
     .option('--salvage', SALVAGE_HELP)
-    .addHelpText('after', '\nExamples:\n  npx l4trace score run.l4t --top 10\n  npx l4trace score run.l4t --tree          # the call tree (also for programs traced by calls)\n  npx l4trace score run.l4t -g rules.filt   # then: npx l4trace filter run.l4t -f rules.filt -o small.l4t')
+    .addHelpText('after', '\nExamples:\n  npx l4trace score run.l4t --top 10\n  npx l4trace score run.l4t --tree          # the call tree (also for programs traced by calls)\n  npx l4trace score run.l4t -g rules.filt   # then: npx l4trace filter run.l4t -f rules.filt -o small.l4t\n  npx l4trace score run.l4t -g - | npx l4trace filter run.l4t -f - -o small.l4t')
     .action((file: string, opts: { generate?: string; top: string; tree?: boolean; json?: boolean; salvage?: boolean }) => {
       guardStdoutPipe();
-      if (opts.generate) checkOutputPath(opts.generate, { option: '-g', inputs: [file] });
+      if (opts.generate) checkOutput(opts.generate, { option: '-g', inputs: [file] });
       const reader = openTrace(file, { salvage: opts.salvage ?? false });
       reportCut(file, reader.truncated);
       const top = Math.max(1, Number(opts.top) || 25);
@@ -31,6 +32,12 @@ export function register(program: Command): void {
           `exclude USR and KERN functions with >= 1% of the trace bytes and < 1 us per visit (Score-P's default)`,
           `estimated size after filtering: ${fmtInt(s.estimatedBytes)} of ${fmtInt(s.fileBytes)} bytes`,
         ]);
+        if (isStdio(opts.generate)) {
+          // stdout carries the filter file: the report goes to stderr, as one line (or the JSON).
+          writeStdout(text);
+          writeStderr(opts.json ? JSON.stringify(s) + '\n' : `score ${file}: suggested filter: exclude ${s.suggested.length ? s.suggested.join(' ') : 'nothing'} -> about ${fmtInt(s.estimatedBytes)} of ${fmtInt(s.fileBytes)} bytes (written to stdout)\n`);
+          return;
+        }
         writeBytesAtomic(opts.generate, Buffer.from(text), { option: '-g' });
       }
       if (opts.json) {

@@ -6,7 +6,7 @@
 import { basename, join, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { checkOutputPath, writeFileAtomic } from '../../tracer/atomic-output.js';
+import { checkOutputPath } from '../../tracer/atomic-output.js';
 import type { Command } from 'commander';
 import { HTML_MAX_BYTES, HTML_WARN_BYTES, PageTooBigError } from '../../viewer/generate/html.js';
 import { buildViewerPage } from '../../viewer/generate/page-builder.js';
@@ -15,6 +15,7 @@ import { SALVAGE_HELP } from './open-trace.js';
 import { CliError, UsageError } from './errors.js';
 import { fmtInt } from './output.js';
 import { intOption } from './options.js';
+import { isStdio, reportTo, writeOutput } from './stdio.js';
 
 interface ViewOptions {
   out?: string;
@@ -25,6 +26,7 @@ interface ViewOptions {
   force?: boolean;
   maxSize?: string;
   salvage?: boolean;
+  json?: boolean;
 }
 
 /** Bytes in MB with the digits that matter: 0.05 MB stays 0.05 MB, 312.4 MB keeps one decimal. */
@@ -51,8 +53,8 @@ export function register(program: Command): void {
   program
     .command('view')
     .description('write a self-contained HTML timeline (CPU tracks, call stacks, IRQs, IPC arrows, signals, summaries) that opens offline')
-    .argument('<input>', 'trace file (.l4t) or database (.duckdb)')
-    .option('-o, --out <file>', 'HTML file to write (default: the input name with .html)')
+    .argument('<input>', 'trace file (.l4t) or database (.duckdb); - reads a trace from stdin (then give -o)')
+    .option('-o, --out <file>', 'HTML file to write (default: the input name with .html); - writes the page to stdout (the summary then goes to stderr)')
     .option('--from <cycles>', 'start of the time window')
     .option('--to <cycles>', 'end of the time window')
     .option('--threads <names>', 'only these threads (names or utids, comma-separated)')
@@ -60,11 +62,19 @@ export function register(program: Command): void {
     .option('--max-size <MB>', 'refuse pages bigger than this (browsers fail on huge pages)', String(HTML_MAX_BYTES >> 20))
     .option('--force', 'write the page whatever its size')
     .option('--salvage', SALVAGE_HELP)
+    .option('--json', 'print one JSON object: out, bytes, slices, threads, cpuIntervals, payloadBytes, gzipBytes, url')
+    .addHelpText('after', `
+Examples:
+  l4trace view race.l4t                      # writes race.html
+  l4trace view big.l4t --from 0 --to 2000000 --threads sigrace -o part.html
+  l4trace record signal-race --seed 1 -o - | l4trace view - -o race.html`)
     .action(async (input: string, opts: ViewOptions) => {
+      if (isStdio(input) && opts.out === undefined) throw new UsageError('view -: the trace comes from stdin, so there is no name to derive the page\'s from; give -o FILE.html (or -o - for stdout)');
       const out = opts.out ?? `${basename(input).replace(/\.(l4t|duckdb)$/, '')}.html`;
+      const toStdout = isStdio(out);
       // Everything the command line can get wrong is checked before the (long) work starts.
-      if (existsSync(out) && statSync(out).isDirectory()) throw new CliError(`-o ${out}: is a folder; give the HTML file's name (e.g. ${join(out, `${basename(input).replace(/\.(l4t|duckdb)$/, '')}.html`)})`);
-      checkOutputPath(out, { inputs: [input, ...(opts.db ? [opts.db] : [])] });
+      if (!toStdout && existsSync(out) && statSync(out).isDirectory()) throw new CliError(`-o ${out}: is a folder; give the HTML file's name (e.g. ${join(out, `${basename(input).replace(/\.(l4t|duckdb)$/, '')}.html`)})`);
+      if (!toStdout) checkOutputPath(out, { inputs: [input, ...(opts.db ? [opts.db] : [])].filter((i) => !isStdio(i)) });
       const from = opts.from !== undefined ? intOption('from', opts.from) : undefined;
       const to = opts.to !== undefined ? intOption('to', opts.to) : undefined;
       if (from !== undefined && to !== undefined && to <= from) throw new UsageError(`--from ${from} --to ${to}: the window must end after it starts`);
@@ -83,14 +93,20 @@ export function register(program: Command): void {
           throw e;
         }
         if (html.bytes > Math.min(HTML_WARN_BYTES, max)) process.stderr.write(`l4trace: warning: ${out} is ${mb(html.bytes)}; browsers may be slow or fail to open pages this big; ${smaller}\n`);
-        await writeFileAtomic(out, (write) => {
+        await writeOutput(out, (write) => {
           for (const c of html.chunks) write(c);
         });
         const slices = html.header.rows.reduce((s, r) => s + r.count, 0);
-        console.log(
-          `wrote ${out}: ${mb(html.bytes)} (${fmtInt(slices)} slices, ${fmtInt(html.header.threads.length)} threads, ${fmtInt(html.header.cpus.reduce((s, c) => s + c.count, 0))} CPU intervals; data ${mb(html.payloadBytes)} -> ${mb(html.gzipBytes)} gzipped)`,
-        );
-        console.log(`open ${pathToFileURL(resolve(out)).href}`);
+        const cpuIntervals = html.header.cpus.reduce((s, c) => s + c.count, 0);
+        // With -o -, stdout carries the page: what view says about it goes to stderr.
+        const say = reportTo(toStdout);
+        const url = toStdout ? null : pathToFileURL(resolve(out)).href;
+        if (opts.json) {
+          say(JSON.stringify({ input, out, bytes: html.bytes, slices, threads: html.header.threads.length, cpuIntervals, payloadBytes: html.payloadBytes, gzipBytes: html.gzipBytes, url }));
+          return;
+        }
+        say(`wrote ${out}: ${mb(html.bytes)} (${fmtInt(slices)} slices, ${fmtInt(html.header.threads.length)} threads, ${fmtInt(cpuIntervals)} CPU intervals; data ${mb(html.payloadBytes)} -> ${mb(html.gzipBytes)} gzipped)`);
+        if (url) say(`open ${url}`);
       } finally {
         a.close();
       }

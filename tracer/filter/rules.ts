@@ -3,6 +3,7 @@
  * (`filter_rules`, canonical JSON), so replay can apply them to what it regenerates and compare with
  * what the file holds. Events keep their original sequence numbers.
  */
+import picomatch from 'picomatch';
 import { z } from 'zod';
 import { Kind, KIND_BY_NAME } from '../catalogue.js';
 import { UserError } from '../errors.js';
@@ -54,8 +55,19 @@ export function parseFilterRules(json: string, source = 'filter rules'): FilterR
   return r.data;
 }
 
-function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+/** Stands in for `/` on both sides, so `*` and `?` match it too (names are not paths). */
+const SLASH = '\uE000';
+const GLOB_OPTIONS: picomatch.PicomatchOptions = { dot: true, nobrace: true, noextglob: true, nonegate: true, posix: true };
+
+/**
+ * A filter glob as fnmatch(3) without FNM_PATHNAME reads it, as Score-P's filter files do: `*` any
+ * characters, `?` one character, `[abc]` / `[a-z]` / `[!a-z]` one of (or none of) a set, `\` quotes the
+ * next character; everything else, `.`, `(`, `{`, `!`, `/` included, stands for itself. Matching is
+ * picomatch's (a maintained glob library), with its path and extglob features turned off.
+ */
+export function globToRegExp(glob: string): { test(name: string): boolean } {
+  const re = picomatch.makeRe(glob.replace(/[()]/g, '\\$&').replaceAll('/', SLASH), GLOB_OPTIONS);
+  return { test: (name) => re.test(name.replaceAll('/', SLASH)) };
 }
 
 /** What the selector needs to know about a thread: its name and task (function rules match them). */
@@ -73,10 +85,10 @@ export class EventSelector {
   private readonly keepKinds: Set<number> | null;
   private readonly dropKinds: Set<number>;
   private readonly threads: Set<number> | null;
-  private readonly excluded: RegExp[];
+  private readonly excluded: { test(name: string): boolean }[];
   private readonly excludedIds = new Map<number, boolean>();
   private readonly fnRules: NonNullable<FilterRules['functions']> | null;
-  private readonly regionRules: { include: boolean; res: RegExp[] }[];
+  private readonly regionRules: { include: boolean; res: { test(name: string): boolean }[] }[];
   private readonly regionCache = new Map<number, boolean>();
   private readonly threadKeep = new Map<number, boolean>();
   private readonly stacks: boolean[][] = [];
