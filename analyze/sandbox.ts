@@ -26,6 +26,7 @@
  *   a list, which DuckDB's C API cannot take at start-up, so such an instance is configured by SET
  *   statements too (allowed_directories first: DuckDB refuses to change it once external access is
  *   off). Such an instance never runs the user's SQL (`query` does not take a writable folder).
+ *   sweep's results are written the same way, and `sweep-merge` lists the result folders it reads.
  *
  * The settings are read back from `duckdb_settings()` after every open; an instance where one of them
  * did not take effect is closed and the command fails.
@@ -66,6 +67,12 @@ export type DuckDbTarget =
 export interface SandboxOptions {
   /** The one folder SQL may write to (Parquet export's partial folder); it must exist. */
   writableDir?: string;
+  /**
+   * Folders l4trace's own SQL reads (sweep-merge's result folders; real paths). DuckDB's
+   * allowed_directories does not tell reading from writing, so, as with writableDir, such an instance
+   * never runs the user's SQL.
+   */
+  readableDirs?: readonly string[];
 }
 
 /** An open instance with its connection; `close` also removes the private directory. */
@@ -98,10 +105,10 @@ export async function openSandboxedDuckDb(target: DuckDbTarget, opts: SandboxOpt
     rmSync(priv, { recursive: true, force: true });
     live.delete(priv);
   };
-  const writable = opts.writableDir ? `${opts.writableDir.replace(/\/+$/, '')}/` : undefined;
+  const dirs = [...(opts.writableDir ? [opts.writableDir] : []), ...(opts.readableDirs ?? [])].map((d) => `${d.replace(/\/+$/, '')}/`);
   // A database file is opened with the whole sandbox in its start-up configuration, so it is in force
   // before DuckDB reads a byte of the file; see the header for the two cases that need SET instead.
-  const atStartup = target.kind !== 'memory' && !writable;
+  const atStartup = target.kind !== 'memory' && dirs.length === 0;
   const config: Record<string, string> = { ...EXTENSIONS_OFF, temp_directory: join(priv, 'spill') };
   if (target.kind === 'read') config.access_mode = 'READ_ONLY';
   if (atStartup) Object.assign(config, { enable_external_access: 'false', lock_configuration: 'true' });
@@ -131,7 +138,7 @@ export async function openSandboxedDuckDb(target: DuckDbTarget, opts: SandboxOpt
   try {
     if (!atStartup) {
       const sets = [
-        ...(writable ? [`SET allowed_directories = [${quote(writable)}]`] : []),
+        ...(dirs.length ? [`SET allowed_directories = [${dirs.map(quote).join(', ')}]`] : []),
         'SET enable_external_access = false',
         // The extension settings were given at start-up; lock last, after which nothing changes.
         'SET lock_configuration = true',
@@ -141,7 +148,7 @@ export async function openSandboxedDuckDb(target: DuckDbTarget, opts: SandboxOpt
     // The paths DuckDB itself allows: its temporary folder (private), the open database's files (a
     // database l4trace writes; for one opened through a private name, that name's folder, now gone).
     const own = target.kind === 'write' ? ['', '.wal', '.wal.recovery', '.wal.checkpoint'].map((x) => join(realpathSync(dirname(resolve(target.path))), basename(target.path)) + x) : [];
-    await verify(con, [priv, ...(link ? [link.dir] : [])], own, writable);
+    await verify(con, [priv, ...(link ? [link.dir] : [])], own, dirs);
   } catch (e) {
     close();
     throw e;
@@ -180,7 +187,7 @@ function privateName(path: string, priv: string): { path: string; dir: string } 
 }
 
 /** Read the settings back: each one must have taken effect, and SQL may reach no path but ours. */
-async function verify(con: DuckDBConnection, privateDirs: string[], own: string[], writable: string | undefined): Promise<void> {
+async function verify(con: DuckDBConnection, privateDirs: string[], own: string[], dirs: readonly string[]): Promise<void> {
   const r = await con.runAndReadAll(
     `SELECT name, value FROM duckdb_settings() WHERE name IN (${[...Object.keys(SANDBOX_SETTINGS), 'allowed_directories', 'allowed_paths'].map(quote).join(', ')})`,
   );
@@ -189,7 +196,7 @@ async function verify(con: DuckDBConnection, privateDirs: string[], own: string[
     if (got.get(name) !== want) throw new Error(`DuckDB sandbox: setting ${name} is ${got.get(name) ?? 'missing'}, expected ${want}`);
   }
   const list = (v: string | undefined): string[] => (v ?? '').replace(/^\[|\]$/g, '').split(',').map((s) => s.trim().replace(/^'|'$/g, '')).filter(Boolean);
-  const ok = (p: string): boolean => privateDirs.some((d) => p.startsWith(`${d}/`) || p.startsWith(d + sep)) || own.includes(p) || p === writable;
+  const ok = (p: string): boolean => privateDirs.some((d) => p.startsWith(`${d}/`) || p.startsWith(d + sep)) || own.includes(p) || dirs.includes(p);
   for (const p of [...list(got.get('allowed_directories')), ...list(got.get('allowed_paths'))]) {
     if (!ok(p)) throw new Error(`DuckDB sandbox: SQL could reach ${p}`);
   }

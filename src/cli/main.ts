@@ -19,6 +19,7 @@ import { register as registerReplay } from './replay.js';
 import { register as registerRun } from './run.js';
 import { register as registerShrink } from './shrink.js';
 import { register as registerSweep } from './sweep.js';
+import { register as registerSweepMerge } from './sweep-merge.js';
 import { register as registerView } from './view.js';
 import { register as registerImages } from './images.js';
 import { register as registerList } from './list.js';
@@ -32,7 +33,7 @@ export function buildProgram(): Command {
     .option('--debug', 'print stack traces on errors')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of [registerDemo, registerRecord, registerReplay, registerSweep, registerShrink, registerRun, registerInfo, registerDump, registerFilter, registerLoad, registerQuery, registerReport, registerScore, registerExport, registerView, registerImages, registerBench, registerList, registerCompletion]) register(program);
+  for (const register of [registerDemo, registerRecord, registerReplay, registerSweep, registerSweepMerge, registerShrink, registerRun, registerInfo, registerDump, registerFilter, registerLoad, registerQuery, registerReport, registerScore, registerExport, registerView, registerImages, registerBench, registerList, registerCompletion]) register(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program).slice(1)) cmd.exitOverride();
   return program;

@@ -1,13 +1,16 @@
 /**
- * `l4trace sweep SCENARIO --seeds A..B [-j N] [--stop-on-failure] [--chaos [N]] [--shard i/n]`: run a
- * scenario under many seeds in worker threads, show progress, summarise outcomes and seeds/s, and save
- * each failing run as a trace named after its seed. Exit 1 when any seed failed (like a test run).
+ * `l4trace sweep SCENARIO --seeds A..B [-j N] [--stop-on-failure] [--chaos [N]] [--shard i/n] [-o DIR]
+ * [--json]`: run a scenario under many seeds in worker threads, show progress, summarise outcomes and
+ * seeds/s, and save each failing run as a trace named after its seed. The results of every seed go to
+ * DIR/results/shard=<i>/part.parquet (analyze/sweep-results.ts), which `sweep-merge` reads for many
+ * shards at once. Exit 1 when any seed failed (like a test run).
  */
 import { ensureOutputFolder } from '../../tracer/atomic-output.js';
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { runSeed, seedList, type SeedResult, type SweepJob } from '../../replay/sweep.js';
+import { writeSweepResults } from '../../analyze/sweep-results.js';
 import { readScenarioArg, resolveScenario } from '../scenarios/resolve.js';
 import { CliError, UsageError } from './errors.js';
 import { intOption } from './options.js';
@@ -21,6 +24,7 @@ interface SweepCliOptions {
   chaos?: string | boolean;
   shard?: string;
   out?: string;
+  json?: boolean;
   set: string[];
 }
 
@@ -33,11 +37,12 @@ function parseRange(v: string): [number, number] {
   return [a, b];
 }
 
+/** `i/n`, 0-based as a batch scheduler counts (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID). */
 function parseShard(v: string | undefined): { index: number; count: number } {
-  if (v === undefined) return { index: 1, count: 1 };
+  if (v === undefined) return { index: 0, count: 1 };
   const m = /^(\d+)\/(\d+)$/.exec(v.trim());
   const [i, n] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
-  if (!m || n < 1 || i < 1 || i > n) throw new UsageError(`--shard ${JSON.stringify(v)}: expected i/n with 1 <= i <= n, e.g. 2/4`);
+  if (!m || n < 1 || n > 1_000_000 || i >= n) throw new UsageError(`--shard ${JSON.stringify(v)}: expected i/n with 0 <= i < n (shards count from 0, as JOB_COMPLETION_INDEX does), e.g. 0/4`);
   return { index: i, count: n };
 }
 
@@ -92,9 +97,16 @@ export function register(program: Command): void {
     .option('-j, --jobs <n>', 'worker threads (default: CPUs)')
     .option('--stop-on-failure', 'stop at the first failing seed')
     .option('--chaos [n]', 'seeded perturbations at IPC, fork, exec and signal points, about one in n (default 8); all on the tape')
-    .option('--shard <i/n>', 'run only the i-th of n interleaved parts of the range (spread a sweep over machines)')
-    .option('-o, --out <dir>', 'folder for failing traces (default sweep-<scenario>)')
+    .option('--shard <i/n>', 'run only part i of n (0 <= i < n) of the range, every n-th seed from the i-th (spread a sweep over processes or machines)')
+    .option('-o, --out <dir>', 'folder for failing traces and the results (DIR/results/shard=<i>/part.parquet; default sweep-<scenario>)')
+    .option('--json', 'print one JSON object: scenario, seeds, shard, run, outcomes, failing (seed, outcome, detail, trace), results, seconds')
     .option('--set <path=value>', 'override a scenario field for every seed (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
+    .addHelpText('after', `
+Examples:
+  l4trace sweep signal-race --seeds 1..200 -j 2 -o sw         # failing runs saved as sw/signal-race-seed<N>.l4t
+  l4trace sweep signal-race --seeds 1..200 --shard 0/4 -o sw  # part 0 of 4 (then 1/4, 2/4, 3/4, anywhere)
+  l4trace sweep-merge sw                                       # outcomes, failing seeds, missing seeds
+(docs/scale.md: Kubernetes Indexed Jobs and Slurm job arrays)`)
     .action(async (arg: string, opts: SweepCliOptions) => {
       const [from, to] = parseRange(opts.seeds);
       const shard = parseShard(opts.shard);
@@ -107,11 +119,12 @@ export function register(program: Command): void {
       ({ raw, source } = readScenarioArg(arg));
       name = resolveScenario(raw, source, { sets: opts.set }).scenario; // validate once, here
       const outDir = opts.out ?? `sweep-${name}`;
+      if (outDir === '-') throw new UsageError('-o -: sweep writes a folder (failing traces and results), not a stream; give a folder');
       ensureOutputFolder(outDir);
       const seeds = seedList(from, to, shard);
       const job: SweepJob = { raw, source, sets: opts.set, chaos, outDir, toolVersion: toolVersion() };
       const results: SeedResult[] = [];
-      const bar = progressBar(`sweep ${name}`, seeds.length, 'seeds');
+      const bar = opts.json ? { update: () => {}, stop: () => {} } : progressBar(`sweep ${name}`, seeds.length, 'seeds');
       const t0 = performance.now();
       let failures = 0;
       await runSweep(job, seeds, Math.min(jobs, seeds.length), Boolean(opts.stopOnFailure), (r) => {
@@ -123,11 +136,39 @@ export function register(program: Command): void {
       bar.stop();
       const seconds = (performance.now() - t0) / 1000;
       results.sort((a, b) => a.seed - b.seed);
+      const identity = { scenario: name, sets: opts.set, chaos, seedsFrom: from, seedsTo: to, shardCount: shard.count };
+      const resultsPath = await writeSweepResults(outDir, shard.index, identity, results.map((r) => ({ ...r, trace: r.traceName })));
+      const workers = Math.min(jobs, seeds.length);
+      if (failures > 0) process.exitCode = 1;
+      if (opts.json) {
+        const outcomes: Record<string, number> = {};
+        for (const r of [...results].sort((a, b) => Number(a.outcome !== 'ok') - Number(b.outcome !== 'ok') || a.outcome.localeCompare(b.outcome))) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+        const failing = results.filter((r) => r.outcome !== 'ok').map((r) => ({ seed: r.seed, outcome: r.outcome, detail: r.detail, trace: r.traceName, file: r.trace }));
+        console.log(
+          JSON.stringify({
+            scenario: name,
+            sets: opts.set,
+            chaos,
+            seeds: { from, to },
+            shard,
+            out: outDir,
+            results: resultsPath,
+            workers,
+            planned: seeds.length,
+            run: results.length,
+            stopped: results.length < seeds.length,
+            outcomes,
+            failing,
+            seconds: Number(seconds.toFixed(3)),
+          }),
+        );
+        return;
+      }
       const byOutcome = new Map<string, number[]>();
       for (const r of results) byOutcome.set(r.outcome, [...(byOutcome.get(r.outcome) ?? []), r.seed]);
       const counts = [...byOutcome].sort(([a], [b]) => (a === 'ok' ? -1 : b === 'ok' ? 1 : a.localeCompare(b))).map(([o, s]) => `${s.length} ${o}`);
       const range = shard.count > 1 ? `${from}..${to} shard ${shard.index}/${shard.count}` : `${from}..${to}`;
-      console.log(`sweep ${name} seeds ${range}${chaos ? ` chaos ${chaos}` : ''}: ${results.length} seeds on ${Math.min(jobs, seeds.length)} workers, ${counts.join(', ')}; ${(results.length / seconds).toFixed(1)} seeds/s`);
+      console.log(`sweep ${name} seeds ${range}${chaos ? ` chaos ${chaos}` : ''}: ${results.length} seeds on ${workers} workers, ${counts.join(', ')}; ${(results.length / seconds).toFixed(1)} seeds/s`);
       for (const [outcome, list] of byOutcome) {
         if (outcome === 'ok') continue;
         console.log(`  ${outcome}: seeds ${list.slice(0, 30).join(' ')}${list.length > 30 ? ` ... (${list.length})` : ''}`);
@@ -137,6 +178,6 @@ export function register(program: Command): void {
         console.log(`  traces in ${outDir}/ (${saved.length}), e.g. ${saved[0]!.trace}`);
         console.log(`  next: npx l4trace replay ${saved[0]!.trace}   |   npx l4trace shrink ${saved[0]!.trace} -o min.l4t`);
       }
-      if (failures > 0) process.exitCode = 1;
+      console.log(`  results: ${resultsPath}${shard.count > 1 ? `   |   all shards: npx l4trace sweep-merge ${outDir}` : ''}`);
     });
 }

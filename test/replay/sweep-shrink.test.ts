@@ -34,13 +34,14 @@ describe('l4trace sweep', () => {
     expect(r.stdout).toMatch(/40 seeds on 2 workers, 40 ok; [\d.]+ seeds\/s/);
   });
 
-  it('--stop-on-failure stops early; --shard i/n takes every n-th seed', () => {
+  it('--stop-on-failure stops early; --shard i/n (0-based) takes every n-th seed from the i-th', () => {
     const r = runCli(['sweep', 'signal-race', '--seeds', '1..40', '-j', '1', '--stop-on-failure', '-o', join(dir, 'stop')]);
     expect(r.code).toBe(1);
     expect(Number(/: (\d+) seeds on/.exec(r.stdout)![1])).toBeLessThan(40);
-    expect(seedList(1, 10, { index: 2, count: 3 })).toEqual([2, 5, 8]);
-    const s = runCli(['sweep', 'pingpong', '--seeds', '1..6', '--shard', '2/3', '-j', '1', '--set', 'rounds=10', '-o', join(dir, 'shard')]);
-    expect(s.stdout).toMatch(/seeds 1\.\.6 shard 2\/3: 2 seeds/);
+    expect(seedList(1, 10, { index: 1, count: 3 })).toEqual([2, 5, 8]);
+    expect(seedList(1, 10)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const s = runCli(['sweep', 'pingpong', '--seeds', '1..6', '--shard', '1/3', '-j', '1', '--set', 'rounds=10', '-o', join(dir, 'shard')]);
+    expect(s.stdout).toMatch(/seeds 1\.\.6 shard 1\/3: 2 seeds/);
   });
 
   it('--chaos puts seeded perturbations on the tape, and the saved traces still replay', () => {
@@ -56,6 +57,9 @@ describe('l4trace sweep', () => {
   it('bad ranges and shards are usage errors', () => {
     expect(runCli(['sweep', 'signal-race', '--seeds', '5..1']).code).toBe(2);
     expect(runCli(['sweep', 'signal-race', '--seeds', '1..5', '--shard', '4/3']).code).toBe(2);
+    const last = runCli(['sweep', 'signal-race', '--seeds', '1..5', '--shard', '3/3']);
+    expect(last.code).toBe(2);
+    expect(last.stderr).toMatch(/^l4trace: --shard "3\/3": expected i\/n with 0 <= i < n/);
     const bad = runCli(['sweep', 'nosuch', '--seeds', '1..5']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^l4trace: nosuch: no such file, and not a built-in scenario/);
