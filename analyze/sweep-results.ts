@@ -39,6 +39,8 @@ export const SWEEP_COLUMNS = [
   ['chaos', 'INTEGER'],
   /** The --set overrides, one per line, in the order given. */
   ['sets', 'VARCHAR'],
+  /** The machine's behaviour version (src/session/versions.ts): shards of another version ran another machine. */
+  ['machine_version', 'INTEGER'],
 ] as const;
 
 /** What identifies a sweep: every shard of it has the same. */
@@ -49,6 +51,7 @@ export interface SweepIdentity {
   seedsFrom: number;
   seedsTo: number;
   shardCount: number;
+  machineVersion: number;
 }
 
 export interface SweepRow {
@@ -99,6 +102,7 @@ export async function writeSweepResults(dir: string, index: number, id: SweepIde
       app.appendBigInt(BigInt(id.seedsTo));
       app.appendInteger(id.chaos);
       app.appendVarchar(sets);
+      app.appendInteger(id.machineVersion);
       app.endRow();
     }
     app.closeSync();
@@ -132,6 +136,7 @@ export interface MergeSummary {
   scenario: string;
   sets: string[];
   chaos: number;
+  machineVersion: number;
   seeds: { from: number; to: number };
   shards: { count: number; found: number[]; missing: number[] };
   /** Result rows read (a duplicated seed counts once per row). */
@@ -178,17 +183,17 @@ export async function mergeSweepResults(dirs: readonly string[]): Promise<MergeS
     const globs = folders.map((f) => quote(`${f}/shard=*/part.parquet`)).join(', ');
     try {
       await db.con.run(
-        `CREATE TEMP TABLE r AS SELECT seed::BIGINT AS seed, outcome, detail, trace, shard::INTEGER AS shard, shard_count, scenario, seeds_from, seeds_to, chaos, sets,
+        `CREATE TEMP TABLE r AS SELECT seed::BIGINT AS seed, outcome, detail, trace, shard::INTEGER AS shard, shard_count, scenario, seeds_from, seeds_to, chaos, sets, machine_version,
            regexp_replace(filename, '/shard=[^/]*/part\\.parquet$', '') AS folder
          FROM read_parquet([${globs}], hive_partitioning = true, filename = true, union_by_name = true)`,
       );
     } catch (e) {
       throw new SweepResultsError(`${where}: cannot read the sweep results: ${firstLine(db.userMessage((e as Error).message))}`);
     }
-    const ids = await rows(`SELECT DISTINCT scenario, sets, chaos, seeds_from::DOUBLE AS seeds_from, seeds_to::DOUBLE AS seeds_to, shard_count FROM r ORDER BY ALL`);
+    const ids = await rows(`SELECT DISTINCT scenario, sets, chaos, seeds_from::DOUBLE AS seeds_from, seeds_to::DOUBLE AS seeds_to, shard_count, machine_version FROM r ORDER BY ALL`);
     if (ids.length === 0) throw new SweepResultsError(`${where}: the results hold no rows (every shard ran no seed)`);
     if (ids.length > 1) {
-      const show = (x: Record<string, unknown>): string => `${x.scenario} seeds ${x.seeds_from}..${x.seeds_to} in ${x.shard_count} shards${x.chaos ? ` chaos ${x.chaos}` : ''}${x.sets ? ` --set ${String(x.sets).split('\n').join(' --set ')}` : ''}`;
+      const show = (x: Record<string, unknown>): string => `${x.scenario} seeds ${x.seeds_from}..${x.seeds_to} in ${x.shard_count} shards${x.chaos ? ` chaos ${x.chaos}` : ''}${x.sets ? ` --set ${String(x.sets).split('\n').join(' --set ')}` : ''} (machine v${x.machine_version})`;
       throw new SweepResultsError(`${where}: results of different sweeps: ${ids.slice(0, 3).map(show).join('; ')}${ids.length > 3 ? ` (and ${ids.length - 3} more)` : ''}`);
     }
     const id = ids[0]!;
@@ -227,6 +232,7 @@ export async function mergeSweepResults(dirs: readonly string[]): Promise<MergeS
       scenario: String(id.scenario),
       sets: id.sets ? String(id.sets).split('\n') : [],
       chaos: Number(id.chaos),
+      machineVersion: Number(id.machine_version),
       seeds: { from, to },
       shards: { count: shardCount, found, missing: missingShards },
       rows: total,

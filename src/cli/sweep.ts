@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { runSeed, seedList, type SeedResult, type SweepJob } from '../../replay/sweep.js';
 import { writeSweepResults } from '../../analyze/sweep-results.js';
+import { MACHINE_VERSION } from '../session/versions.js';
 import { readScenarioArg, resolveScenario } from '../scenarios/resolve.js';
 import { CliError, UsageError } from './errors.js';
 import { intOption } from './options.js';
@@ -136,7 +137,7 @@ Examples:
       bar.stop();
       const seconds = (performance.now() - t0) / 1000;
       results.sort((a, b) => a.seed - b.seed);
-      const identity = { scenario: name, sets: opts.set, chaos, seedsFrom: from, seedsTo: to, shardCount: shard.count };
+      const identity = { scenario: name, sets: opts.set, chaos, seedsFrom: from, seedsTo: to, shardCount: shard.count, machineVersion: MACHINE_VERSION };
       const resultsPath = await writeSweepResults(outDir, shard.index, identity, results.map((r) => ({ ...r, trace: r.traceName })));
       const workers = Math.min(jobs, seeds.length);
       if (failures > 0) process.exitCode = 1;
@@ -149,6 +150,7 @@ Examples:
             scenario: name,
             sets: opts.set,
             chaos,
+            machineVersion: MACHINE_VERSION,
             seeds: { from, to },
             shard,
             out: outDir,

@@ -4,7 +4,7 @@
  * summary must equal a one-process sweep of the same seeds.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -99,7 +99,7 @@ describe('sweep shards and sweep-merge', () => {
     try {
       const rows = (await con.runAndReadAll(`SELECT * FROM read_parquet('${shared}/results/*/*.parquet', hive_partitioning = true) ORDER BY seed`)).getRowObjectsJson();
       expect(rows.map((x) => Number(x.seed))).toEqual(ALL);
-      expect(Object.keys(rows[0]!).sort()).toEqual(['chaos', 'choices', 'detail', 'end_cycle', 'events', 'outcome', 'scenario', 'seed', 'seeds_from', 'seeds_to', 'sets', 'shard', 'shard_count', 'trace'].sort());
+      expect(Object.keys(rows[0]!).sort()).toEqual(['chaos', 'choices', 'detail', 'end_cycle', 'events', 'outcome', 'scenario', 'seed', 'seeds_from', 'seeds_to', 'sets', 'shard', 'shard_count', 'trace', 'machine_version'].sort());
       for (const x of rows) {
         expect(Number(x.shard)).toBe((Number(x.seed) - 1) % 4);
         expect(Number(x.events)).toBeGreaterThan(0);
@@ -112,6 +112,38 @@ describe('sweep shards and sweep-merge', () => {
       con.closeSync();
       db.closeSync();
     }
+  });
+
+  it("docs/scale.md's DuckDB statements say what sweep-merge says (a missing shard and a duplicated one included)", async () => {
+    const doc = readFileSync(new URL('../../docs/scale.md', import.meta.url), 'utf8');
+    const block = /```sql\n-- sweep-merge in SQL\n([\s\S]*?)```/.exec(doc)![1]!;
+    // shard 3 lost, shard 0's results also under shard=9
+    const sw = join(dir, 'sw');
+    cpSync(shared, sw, { recursive: true });
+    rmSync(join(sw, 'results', 'shard=3'), { recursive: true });
+    cpSync(join(sw, 'results', 'shard=0'), join(sw, 'results', 'shard=9'), { recursive: true });
+    const m = JSON.parse(runCli(['sweep-merge', sw, '--json']).stdout);
+    const statements = block.split(';\n').map((x) => x.replace(/^--.*\n/gm, '').trim()).filter(Boolean);
+    expect(statements).toHaveLength(6);
+    const db = await DuckDBInstance.create(':memory:');
+    const con = await db.connect();
+    const out: Record<string, unknown>[][] = [];
+    try {
+      for (const q of statements) out.push((await con.runAndReadAll(q.split("'sw/").join(`'${sw}/`))).getRowObjectsJson());
+    } finally {
+      con.closeSync();
+      db.closeSync();
+    }
+    const [, , outcomes, failing, missing, dups] = out as [unknown, unknown, { outcome: string; seeds: string }[], { seed: string; outcome: string; file: string }[], { missing: string }[], { seed: string; shards: string[]; outcomes: string[] }[]];
+    expect(Object.fromEntries(outcomes.map((o) => [o.outcome, Number(o.seeds)]))).toEqual(m.outcomes);
+    expect(failing.map((f) => ({ seed: Number(f.seed), outcome: f.outcome, file: f.file }))).toEqual(m.failing.map((f: Failing) => ({ seed: f.seed, outcome: f.outcome, file: f.file })));
+    expect(missing.map((x) => Number(x.missing))).toEqual([4, 8, 12]);
+    expect(m.missing.ranges).toEqual([[4, 4], [8, 8], [12, 12]]);
+    expect(dups.map((d) => ({ seed: Number(d.seed), shards: d.shards.map(Number), outcomes: d.outcomes }))).toEqual(
+      m.duplicates.map((d: { seed: number; shards: number[]; outcomes: string[] }) => ({ seed: d.seed, shards: d.shards, outcomes: d.outcomes })),
+    );
+    expect(m.duplicates.map((d: { seed: number }) => d.seed)).toEqual([1, 5, 9]);
+    expect(m.shards).toEqual({ count: 4, found: [0, 1, 2, 9], missing: [3] });
   });
 
   it('shards kept in separate folders merge the same; a missing shard and a duplicated one are reported', () => {
@@ -151,7 +183,7 @@ describe('sweep shards and sweep-merge', () => {
     runCli(['sweep', 'signal-race', '--seeds', '1..2', '-j', '1', '-o', other, '--set', 'signalFix=handshake']);
     const mixed = runCli(['sweep-merge', shared, other]);
     expect(mixed.code).toBe(1);
-    expect(mixed.stderr).toMatch(/^l4trace: .*: results of different sweeps: signal-race seeds 1\.\.12 in 4 shards; signal-race seeds 1\.\.2 in 1 shards --set signalFix=handshake\n$/);
+    expect(mixed.stderr).toMatch(/^l4trace: .*: results of different sweeps: signal-race seeds 1\.\.12 in 4 shards \(machine v\d+\); signal-race seeds 1\.\.2 in 1 shards --set signalFix=handshake \(machine v\d+\)\n$/);
     expect(runCli(['sweep-merge', '-']).code).toBe(2);
     expect(runCli(['sweep', 'signal-race', '--seeds', '1..2', '-o', '-']).code).toBe(2);
     rmSync(empty, { recursive: true, force: true });
