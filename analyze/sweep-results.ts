@@ -155,15 +155,18 @@ export interface MergeSummary {
   complete: boolean;
 }
 
-/** The results folders of DIR, checked: DIR/results with at least one shard=<i>/part.parquet. */
-function resultsFolder(dir: string): string {
+/** The results folder of DIR, checked: DIR/results with at least one shard=<i>/part.parquet; and its shards. */
+function resultsFolder(dir: string): { folder: string; shards: number[] } {
   const st = existsSync(dir) ? statSync(dir) : null;
   if (!st) throw new SweepResultsError(`${dir}: no such folder`);
   if (!st.isDirectory()) throw new SweepResultsError(`${dir}: not a folder (give the -o folder of a sweep)`);
   const results = join(dir, 'results');
   const files = existsSync(results) && statSync(results).isDirectory() ? readdirSync(results).filter((d) => /^shard=\d+$/.test(d) && existsSync(join(results, d, 'part.parquet'))) : [];
   if (files.length === 0) throw new SweepResultsError(`${dir}: no sweep results (expected ${join(dir, 'results', 'shard=<i>', 'part.parquet')}, written by l4trace sweep -o ${dir})`);
-  return realpathSync(results);
+  const folder = realpathSync(results);
+  // read_parquet takes a glob: a folder whose path holds glob characters would match other files.
+  if (/[*?[\]{}]/.test(folder)) throw new SweepResultsError(`${dir}: the folder's path ${folder} holds a glob character (* ? [ ] { }); move it to a plain path`);
+  return { folder, shards: files.map((f) => Number(f.slice('shard='.length))) };
 }
 
 /** Summarise the results of one or more sweep folders (the shards of one sweep). */
@@ -171,9 +174,11 @@ export async function mergeSweepResults(dirs: readonly string[]): Promise<MergeS
   if (dirs.length === 0) throw new SweepResultsError('sweep-merge: give at least one folder');
   // One entry per real folder: the same folder named twice is read once.
   const byReal = new Map<string, string>();
+  const shardFiles = new Set<number>();
   for (const d of dirs) {
     const r = resultsFolder(d);
-    if (!byReal.has(r)) byReal.set(r, d);
+    if (!byReal.has(r.folder)) byReal.set(r.folder, d);
+    for (const i of r.shards) shardFiles.add(i);
   }
   const folders = [...byReal.keys()];
   const db = await openSandboxedDuckDb({ kind: 'memory' }, { readableDirs: folders });
@@ -200,7 +205,8 @@ export async function mergeSweepResults(dirs: readonly string[]): Promise<MergeS
     const from = Number(id.seeds_from);
     const to = Number(id.seeds_to);
     const shardCount = Number(id.shard_count);
-    const found = (await rows(`SELECT DISTINCT shard FROM r ORDER BY shard`)).map((x) => Number(x.shard));
+    // Shards with a results file (a shard may have run no seed: a range shorter than the shard count).
+    const found = [...shardFiles].sort((a, b) => a - b);
     const missingShards: number[] = [];
     for (let i = 0; i < shardCount; i++) if (!found.includes(i)) missingShards.push(i);
     // One row per seed: a duplicated seed counts once, from its lowest shard (then folder).

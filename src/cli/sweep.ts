@@ -170,7 +170,7 @@ Examples:
       for (const r of results) byOutcome.set(r.outcome, [...(byOutcome.get(r.outcome) ?? []), r.seed]);
       const counts = [...byOutcome].sort(([a], [b]) => (a === 'ok' ? -1 : b === 'ok' ? 1 : a.localeCompare(b))).map(([o, s]) => `${s.length} ${o}`);
       const range = shard.count > 1 ? `${from}..${to} shard ${shard.index}/${shard.count}` : `${from}..${to}`;
-      console.log(`sweep ${name} seeds ${range}${chaos ? ` chaos ${chaos}` : ''}: ${results.length} seeds on ${workers} workers, ${counts.join(', ')}; ${(results.length / seconds).toFixed(1)} seeds/s`);
+      console.log(`sweep ${name} seeds ${range}${chaos ? ` chaos ${chaos}` : ''}: ${results.length} seeds on ${workers} workers, ${counts.join(', ') || 'none run'}; ${(results.length / seconds).toFixed(1)} seeds/s`);
       for (const [outcome, list] of byOutcome) {
         if (outcome === 'ok') continue;
         console.log(`  ${outcome}: seeds ${list.slice(0, 30).join(' ')}${list.length > 30 ? ` ... (${list.length})` : ''}`);

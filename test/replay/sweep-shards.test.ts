@@ -172,6 +172,18 @@ describe('sweep shards and sweep-merge', () => {
     expect(runCli(['sweep-merge', a, b]).stdout).toMatch(/duplicates: 3 seeds: 1 \(shards 0, 0\); 5/);
   });
 
+  it('a shard with no seed of a short range still writes its (empty) results and counts as found', () => {
+    const out = join(dir, 'short');
+    const r = runCli(['sweep', 'pingpong', '--seeds', '1..2', '--shard', '3/4', '-j', '1', '--set', 'rounds=10', '-o', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ planned: 0, run: 0, outcomes: {}, failing: [] });
+    expect(existsSync(join(out, 'results', 'shard=3', 'part.parquet'))).toBe(true);
+    for (const i of [0, 1]) runCli(['sweep', 'pingpong', '--seeds', '1..2', '--shard', `${i}/4`, '-j', '1', '--set', 'rounds=10', '-o', out]);
+    const m = runCli(['sweep-merge', out, '--json']);
+    expect(m.code, m.stderr).toBe(0); // shard 2 never ran, but it holds no seed of 1..2: nothing is missing
+    expect(JSON.parse(m.stdout)).toMatchObject({ shards: { count: 4, found: [0, 1, 3], missing: [2] }, covered: 2, outcomes: { ok: 2 }, missing: { count: 0 }, complete: true });
+  });
+
   it('refuses folders without results, and results of different sweeps, in one line', () => {
     const empty = tempDir();
     const r = runCli(['sweep-merge', empty]);
