@@ -44,6 +44,8 @@ interface IpcRes {
   msg: number;
   result: number;
   slice: number;
+  /** The IPC_RES event's sequence number. */
+  seq: number;
 }
 
 /**
@@ -176,7 +178,7 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
   const raises = new Map<number, { irq: number; ts: number; masked: number; coalesced: number }>();
   const delivers = new Map<number, { ts: number; handler: number; interrupted: number }>();
   const signals: { seq: number; ts: number; utid: number; a: number[] }[] = [];
-  const deliveries: { seq: number; ts: number; pid: number; sig: number; handler: number; action: number }[] = [];
+  const deliveries: { seq: number; ts: number; utid: number; pid: number; sig: number; handler: number; action: number }[] = [];
   const pfW = w('pf');
   const syscallW = w('syscall');
   let pfId = 0;
@@ -189,7 +191,7 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
   for (let utid = 0; utid < reader.threads.length; utid++) {
     const stack = new SliceStack();
     const pfOpen = new Map<number, { ts: number; addr: number; write: boolean; ip: number; task: number }>();
-    const sysOpen = new Map<number, { ts: number; nr: number; a0: number; a1: number; a2: number; id: number }>();
+    const sysOpen = new Map<number, { ts: number; nr: number; a0: number; a1: number; a2: number; id: number; seq: number }>();
     const close = (until: number, ts: number): void => {
       // Close slices down to stack index `until` (inclusive) at ts; a closed slice's time is its
       // parent's child time.
@@ -251,7 +253,7 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
           case Kind.IPC_RES: {
             const pair = args[a]!;
             const sid = pair >= 0 ? closeSeq(pair, ts) : -1;
-            results.push({ utid, ts, pair, msg: args[a + 1]!, result: args[a + 2]!, slice: sid });
+            results.push({ utid, ts, pair, msg: args[a + 1]!, result: args[a + 2]!, slice: sid, seq: seqs[i]! });
             break;
           }
           case Kind.PF:
@@ -278,13 +280,13 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
             delivers.set(args[a + 2]!, { ts, handler: args[a + 1]!, interrupted: args[a + 3]! });
             break;
           case Kind.SYSCALL_ENTER:
-            sysOpen.set(args[a]!, { ts, nr: args[a + 1]!, a0: args[a + 2]!, a1: args[a + 3]!, a2: args[a + 4]!, id: syscallId++ });
+            sysOpen.set(args[a]!, { ts, nr: args[a + 1]!, a0: args[a + 2]!, a1: args[a + 3]!, a2: args[a + 4]!, id: syscallId++, seq: seqs[i]! });
             break;
           case Kind.SYSCALL_EXIT: {
             const s = sysOpen.get(args[a]!);
             if (s) {
               sysOpen.delete(args[a]!);
-              syscallW.add(s.id, s.ts, ts - s.ts, utid, args[a]!, s.nr, ENUMS.Syscall![s.nr] ?? `sys_${s.nr}`, s.a0, s.a1, s.a2, args[a + 2]!);
+              syscallW.add(s.id, s.ts, ts - s.ts, utid, args[a]!, s.nr, ENUMS.Syscall![s.nr] ?? `sys_${s.nr}`, s.a0, s.a1, s.a2, args[a + 2]!, s.seq);
             }
             break;
           }
@@ -292,7 +294,7 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
             signals.push({ seq: seqs[i]!, ts, utid, a: [args[a]!, args[a + 1]!, args[a + 2]!, args[a + 3]!, args[a + 4]!] });
             break;
           case Kind.SIG_DELIVER:
-            deliveries.push({ seq: seqs[i]!, ts, pid: args[a]!, sig: args[a + 1]!, handler: args[a + 2]!, action: args[a + 3]! });
+            deliveries.push({ seq: seqs[i]!, ts, utid, pid: args[a]!, sig: args[a + 1]!, handler: args[a + 2]!, action: args[a + 3]! });
             break;
           case Kind.THREAD_EXIT:
             exitTs[utid] = ts;
@@ -310,7 +312,7 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
     }
     // Still open at the end of the trace: unfinished (dur -1), as Perfetto has them.
     while (stack.length > 0) popSlice(stack, utid, -1, -1);
-    for (const [pid, s] of sysOpen) syscallW.add(s.id, s.ts, -1, utid, pid, s.nr, ENUMS.Syscall![s.nr] ?? `sys_${s.nr}`, s.a0, s.a1, s.a2, null);
+    for (const [pid, s] of sysOpen) syscallW.add(s.id, s.ts, -1, utid, pid, s.nr, ENUMS.Syscall![s.nr] ?? `sys_${s.nr}`, s.a0, s.a1, s.a2, null, s.seq);
   }
   slice.close();
   pfW.close();
@@ -375,6 +377,7 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
       s.slice,
       recv && recv.slice >= 0 ? recv.slice : NaN,
       s.seq,
+      recv ? recv.seq : NaN,
     );
     if (recv && recv.slice >= 0) flow.add(flowId++, s.slice, recv.slice, id, 'ipc');
   });
@@ -405,7 +408,7 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
       const utid = gidToUtid.get(s.dst);
       if (utid === undefined) return;
       const endState = next ? (ENUMS.ThreadState![next.state] ?? String(next.state)) : 'running';
-      sched.add(schedId++, s.ts, (next ? next.ts : endTime) - s.ts, cpu, utid, endState, s.prio, ENUMS.SwitchReason![s.reason] ?? String(s.reason));
+      sched.add(schedId++, s.ts, (next ? next.ts : endTime) - s.ts, cpu, utid, endState, s.prio, ENUMS.SwitchReason![s.reason] ?? String(s.reason), s.seq);
     });
   }
   sched.close();
@@ -444,6 +447,8 @@ export function loadTrace(reader: TraceReader, sink: BatchSink, opts: LoadOption
       d ? (ENUMS.SigAction![d.action] ?? String(d.action)) : null,
       d ? d.handler : NaN,
       s.seq,
+      d ? d.utid : NaN,
+      d ? d.seq : NaN,
     );
   });
   signal.close();

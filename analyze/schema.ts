@@ -11,8 +11,10 @@ import type { ColumnSpec } from './table-writer.js';
  * 3: the `metric` table (the footer's results) and the root file system's facts in `metadata`.
  * 4: views `func_frame` (a function call with `outermost`: no frame of the same function below it on its
  *    thread's stack) and `thread_label`; `function_summary.incl` counts outermost frames only.
+ * 5: the sequence numbers of every event the exports show (`sched.seq`, `ipc.recv_seq`, `syscall.seq`,
+ *    `signal.deliver_seq`) and the thread a signal was delivered on (`signal.deliver_utid`).
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /**
  * A thread as every output names it (the viewer's track list and details, the SQL view `thread_label`,
@@ -88,6 +90,7 @@ export const TABLES: Record<string, ColumnSpec[]> = {
     col('end_state', 'VARCHAR'),
     col('priority', 'BIGINT'),
     col('switch_reason', 'VARCHAR'),
+    col('seq', 'BIGINT'),
   ],
   ipc: [
     col('id', 'BIGINT'),
@@ -106,6 +109,7 @@ export const TABLES: Record<string, ColumnSpec[]> = {
     col('send_slice_id', 'BIGINT', true),
     col('recv_slice_id', 'BIGINT', true),
     col('seq', 'BIGINT'),
+    col('recv_seq', 'BIGINT', true),
   ],
   irq: [
     col('id', 'BIGINT'),
@@ -142,6 +146,7 @@ export const TABLES: Record<string, ColumnSpec[]> = {
     col('arg1', 'BIGINT'),
     col('arg2', 'BIGINT'),
     col('ret', 'BIGINT', true),
+    col('seq', 'BIGINT'),
   ],
   signal: [
     col('id', 'BIGINT'),
@@ -158,6 +163,8 @@ export const TABLES: Record<string, ColumnSpec[]> = {
     col('action', 'VARCHAR', true),
     col('handler', 'BIGINT', true),
     col('seq', 'BIGINT'),
+    col('deliver_utid', 'INTEGER', true),
+    col('deliver_seq', 'BIGINT', true),
   ],
 };
 

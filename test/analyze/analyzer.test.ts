@@ -268,7 +268,7 @@ describe('exports', () => {
       const d = spawnSync('protoc', ['--decode=perfetto.protos.Trace', `-I${resolve(PERFETTO_PROTO, '..')}`, PERFETTO_PROTO], { input: readFileSync(out), encoding: 'utf8', maxBuffer: 256 << 20 });
       expect(d.status, d.stderr).toBe(0);
       const text = d.stdout;
-      expect(text).toMatch(/track_descriptor \{[\s\S]*?thread \{[\s\S]*?thread_name: "linux-server"/);
+      expect(text).toMatch(/track_descriptor \{[\s\S]*?thread \{[\s\S]*?thread_name: "linux-server 5.00v1"/);
       const begins = text.match(/type: TYPE_SLICE_BEGIN/g)?.length ?? 0;
       const ends = text.match(/type: TYPE_SLICE_END/g)?.length ?? 0;
       expect(begins).toBeGreaterThan(0);
