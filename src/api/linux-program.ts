@@ -11,21 +11,22 @@
  * (`const fd = p.open(...); p.write(fd, ...)`): each result is stored in the program's data and loaded
  * from there. Strings and byte buffers go into the program's data, NUL-terminated.
  */
+import { NR as LINUX_NR } from '../l4linux/abi.js';
 
-/** i386 Linux system-call numbers of the calls the wrapper names. */
+/** i386 Linux system-call numbers of the calls the wrapper names (the Linux personality's own table). */
 export const NR = {
-  exit: 1,
-  fork: 2,
-  read: 3,
-  write: 4,
-  open: 5,
-  close: 6,
-  waitpid: 7,
-  unlink: 10,
-  getpid: 20,
-  kill: 37,
-  mkdir: 39,
-  getppid: 64,
+  exit: LINUX_NR.exit,
+  fork: LINUX_NR.fork,
+  read: LINUX_NR.read,
+  write: LINUX_NR.write,
+  open: LINUX_NR.open,
+  close: LINUX_NR.close,
+  waitpid: LINUX_NR.waitpid,
+  unlink: LINUX_NR.unlink,
+  getpid: LINUX_NR.getpid,
+  kill: LINUX_NR.kill,
+  mkdir: LINUX_NR.mkdir,
+  getppid: LINUX_NR.getppid,
 } as const;
 
 /** open(2) flags. */
