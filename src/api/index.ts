@@ -28,7 +28,7 @@ import { committedGuests } from '../guests/catalog.js';
 import { SCENARIOS } from '../scenarios/registry.js';
 import { readScenarioArg, resolveScenario } from '../scenarios/resolve.js';
 import { ScenarioError, type ScenarioSpec } from '../scenarios/spec.js';
-import { RecordSession } from '../session/record-session.js';
+import { RecordSession, type RecordResult } from '../session/record-session.js';
 import { defaultRootFs } from '../session/rootfs/default.js';
 import { DEFAULT_ENV } from '../session/rootfs/environment.js';
 import { readRootFs } from '../session/rootfs/load.js';
@@ -171,36 +171,84 @@ export interface Recording {
 
 /** Record a machine's run into `out` (written atomically) or, without `out`, into memory. */
 export async function record(m: Machine, out?: string): Promise<Recording> {
+  const run = start(m, out);
+  // Back to the event loop between slices (the machine sees no difference).
+  let r: Recording | null;
+  while ((r = run.step(SLICE_CYCLES)) === null) await new Promise<void>((resolve) => setImmediate(resolve));
+  return r;
+}
+
+/** Cycles `record` runs between returns to the event loop. */
+const SLICE_CYCLES = 1 << 20;
+
+/** A recording under way, advanced by the caller (the machine cannot tell how it was stepped). */
+export interface RecordingRun {
+  /** The simulated time reached (cycles of the CPU that runs next). */
+  readonly now: number;
+  /** Events written so far. */
+  readonly events: number;
+  /** Run about `cycles` more (at least one scheduling round): the recording once the run has ended, else null. */
+  step(cycles: number): Recording | null;
+  /** Run to the end. */
+  finish(): Recording;
+  /** Give up: a file being written is removed; nothing else is left behind. */
+  abandon(): void;
+}
+
+/** Start recording a machine's run into `out` (written atomically when it ends) or into memory; step it with `step`. */
+export function start(m: Machine, out?: string): RecordingRun {
   if (out !== undefined) checkOutputPath(out, { option: 'out' });
   const setup = setupForRecording(m.spec, { images: m.images, rootfs: m.rootfs, ...(m.options.untilCycles !== undefined ? { untilCycles: m.options.untilCycles } : {}) });
   const memory = out === undefined ? new MemorySink() : null;
   const file = out !== undefined ? new FileSink(out, { option: 'out' }) : null;
   const sink: TraceSink = memory ?? file!;
+  let session: RecordSession;
   try {
-    const session = new RecordSession(setup, sink, {
-      entropy: m.options.entropy ?? 'prng',
-      toolVersion: toolVersion(),
-      ...(m.options.console ? { console: m.options.console } : {}),
-    });
-    // Back to the event loop between slices (the machine sees no difference).
-    let r;
-    while ((r = session.runSlice()) === null) await new Promise<void>((resolve) => setImmediate(resolve));
-    const bytes = memory ? memory.bytes() : null;
-    return {
-      outcome: r.run.stop.outcome,
-      detail: r.run.stop.detail,
-      endTime: r.run.endTime,
-      events: r.events,
-      choices: r.choices,
-      metrics: r.run.metrics,
-      file: out ?? null,
-      bytes,
-      open: () => openTrace(bytes ?? out!),
-    };
+    session = new RecordSession(setup, sink, { entropy: m.options.entropy ?? 'prng', toolVersion: toolVersion(), ...(m.options.console ? { console: m.options.console } : {}) });
   } catch (e) {
     file?.abandon();
     throw e;
   }
+  let done: Recording | null = null;
+  const guarded = (advance: () => RecordResult | null): Recording | null => {
+    if (done) return done;
+    try {
+      const r = advance();
+      if (r) done = recordingOf(r, out, memory);
+      return done;
+    } catch (e) {
+      file?.abandon();
+      throw e;
+    }
+  };
+  return {
+    get now() {
+      return session.kernel.now;
+    },
+    get events() {
+      return session.kernel.recorder.nextSeq;
+    },
+    step: (cycles) => guarded(() => session.runFor(Math.max(1, Math.floor(cycles)))),
+    finish: () => guarded(() => session.run())!,
+    abandon: () => {
+      if (!done) file?.abandon();
+    },
+  };
+}
+
+function recordingOf(r: RecordResult, out: string | undefined, memory: MemorySink | null): Recording {
+  const bytes = memory ? memory.bytes() : null;
+  return {
+    outcome: r.run.stop.outcome,
+    detail: r.run.stop.detail,
+    endTime: r.run.endTime,
+    events: r.events,
+    choices: r.choices,
+    metrics: r.run.metrics,
+    file: out ?? null,
+    bytes,
+    open: () => openTrace(bytes ?? out!),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------

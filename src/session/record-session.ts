@@ -63,7 +63,12 @@ export class RecordSession {
 
   /** Record about SLICE_CYCLES more of the run: the result once it has ended, else null (call again). */
   runSlice(): RecordResult | null {
-    const stop = this.machine.step(this.machine.roundsFor(SLICE_CYCLES));
+    return this.runFor(SLICE_CYCLES);
+  }
+
+  /** Record about `cycles` more of the run (at least one scheduling round): the result once it has ended, else null. */
+  runFor(cycles: number): RecordResult | null {
+    const stop = this.machine.step(this.machine.roundsFor(cycles));
     return stop ? this.end(stop) : null;
   }
 
