@@ -232,4 +232,30 @@ describe('progress and completion', () => {
     expect(z.stdout).toContain('_l4trace_record()');
     expect(runCli(['completion', 'fish']).code).toBe(2);
   });
+
+  it('bash completes commands and scenario names; zsh loads the script and registers _l4trace for l4trace', () => {
+    const script = join(dir, 'l4trace.bash');
+    writeFileSync(script, runCli(['completion', 'bash']).stdout);
+    const complete = (words: string[]): string[] => {
+      const line = words.join(' ');
+      const sh = `source '${script}'; f=$(complete -p l4trace | sed -E 's/.*-F ([^ ]+).*/\\1/'); COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; COMP_LINE='${line}'; COMP_POINT=${line.length}; $f; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const r = spawnSync('bash', ['-c', sh], { cwd: dir, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.split('\n').filter(Boolean);
+    };
+    expect(complete(['l4trace', 'rec'])).toEqual(['record']);
+    expect(complete(['l4trace', 'record', 'maxcpus'])).toContain('maxcpus-deadlock');
+    expect(complete(['l4trace', 'record', 'kme'])).toContain('kmem');
+    const zsh = spawnSync('zsh', ['--version'], { encoding: 'utf8' });
+    if (zsh.error) {
+      console.log('skipped the zsh half: zsh is not installed (.ci/run installs it)');
+      return;
+    }
+    const zscript = join(dir, '_l4trace.zsh');
+    writeFileSync(zscript, runCli(['completion', 'zsh']).stdout);
+    expect(spawnSync('zsh', ['-n', zscript]).status).toBe(0);
+    const loaded = spawnSync('zsh', ['-f', '-c', `autoload -U compinit; compinit -u -D; source '${zscript}'; whence -w _l4trace; print -r -- \${_comps[l4trace]}`], { encoding: 'utf8' });
+    expect(loaded.status, loaded.stderr).toBe(0);
+    expect(loaded.stdout.trim().split('\n')).toEqual(['_l4trace: function', '_l4trace']);
+  });
 });
