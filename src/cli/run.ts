@@ -16,6 +16,7 @@ import { refuseStdio } from './stdio.js';
 interface RunCliOptions {
   trace?: string;
   seed?: string;
+  cpus?: string;
   flavour?: string;
   until?: string;
   set: string[];
@@ -68,6 +69,7 @@ export function register(program: Command): void {
     .argument('[args...]', "arguments for the guest; options run does not know are the guest's (-c ...); after -- all are")
     .option('--trace <file>', 'record a trace at the same time')
     .option('--seed <n>', 'seed of the decision PRNG')
+    .option('--cpus <n>', 'number of CPUs (with --set maxcpus=N: the L4Linux virtual CPUs go round robin on them)')
     .option('--flavour <abi>', 'kernel flavour: v2 or x2')
     .option('--until <cycles>', 'stop at this cycle')
     .option('--set <path=value>', 'override a scenario field (repeatable)', repeat, [])
@@ -100,6 +102,7 @@ The exit code is the guest's exit status (128 + signal number when a signal ende
       const params = { ...target.params, args, env, ...(opts.strict ? { strict: true } : {}), ...(input !== null ? { stdin: input } : {}) };
       const spec = resolveScenario({ scenario: 'run', params }, `run ${elf}`, {
         ...(opts.seed !== undefined ? { seed: intOption('seed', opts.seed) } : {}),
+        ...(opts.cpus !== undefined ? { cpus: intOption('cpus', opts.cpus) } : {}),
         ...(opts.flavour !== undefined ? { flavour: opts.flavour } : {}),
         sets: opts.set,
         ...(traceFunctions !== undefined ? { traceFunctions } : {}),

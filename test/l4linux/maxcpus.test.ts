@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordInMemory, runUntraced } from '../support/record.js';
 import { withAnalysis } from '../support/analysis.js';
-import { tempDir } from '../support/cli.js';
+import { runCli, tempDir } from '../support/cli.js';
+import { TraceReader } from '../../tracer/reader.js';
 
 /**
  * Seed 000: the virtual CPUs "are distributed round robin on the physical processors, starting with
@@ -69,5 +70,14 @@ describe('maxcpus-deadlock: virtual CPUs on physical ones', () => {
       const cpus = (await a.query(`SELECT DISTINCT s.cpu FROM sched s JOIN thread t USING (utid) WHERE t.name = 'linux-vcpu1'`)).rows.map((x) => Number(x.cpu));
       expect(cpus).toEqual([1]);
     });
+  });
+
+  it('l4trace run takes --cpus: a guest under 2 virtual CPUs on 2 CPUs completes, virtual CPU 1 on CPU 1', () => {
+    const file = join(tempDir('maxcpus-run'), 'run.l4t');
+    const r = runCli(['run', 'forkwait', '--cpus', '2', '--set', 'maxcpus=2', '--no-stdin', '--trace', file]);
+    expect(r.code, r.stderr).toBe(0);
+    const reader = TraceReader.open(file);
+    expect(reader.threads.filter((t) => reader.string(t.name) === 'linux-vcpu1').map((t) => t.cpu)).toEqual([1]);
+    reader.close();
   });
 });
